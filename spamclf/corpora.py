@@ -1,0 +1,462 @@
+"""Readers that turn the public spam corpora into labelled raw messages for (re)training.
+
+Every reader is a generator of :class:`LabelledMessage` in a deterministic order, so a corpus of
+hundreds of megabytes streams through training one message at a time, and two runs over the same
+files see the same sequence (the benchmark splits depend on it). Messages stay raw ``bytes``:
+decoding is the feature extractor's job (:mod:`spamclf.charsets`), and doing it here would hide
+the charset mistakes real spam makes.
+
+Formats: the TREC index layout (trec05p/06p/06c/07p), folders named after the label
+(SpamAssassin, Enron-Spam), mbox, Maildir and CSV. :func:`read_corpus` picks one from a spec
+string; :func:`split_benchmark` fixes the train/test protocol of the project's benchmarks.
+"""
+
+from __future__ import annotations
+
+import csv
+import mailbox
+import numbers
+import os
+import random
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from spamclf.errors import CorpusError
+
+__all__ = [
+    "BENCHMARK_CORPORA",
+    "LABELS",
+    "LabelledMessage",
+    "MissingMessageWarning",
+    "normalize_label",
+    "read_corpus",
+    "read_csv",
+    "read_folders",
+    "read_maildir",
+    "read_mbox",
+    "read_trec",
+    "split_benchmark",
+]
+
+SPAM = "spam"
+HAM = "ham"
+LABELS = (SPAM, HAM)
+
+DEFAULT_SPAM_FOLDERS = ("spam", "spam_2")
+DEFAULT_HAM_FOLDERS = ("ham", "easy_ham", "easy_ham_2", "hard_ham")
+# The SpamAssassin public corpus ships a `cmds` file (the mv commands that named the messages)
+# in each folder; it is not a message and must neither be trained on nor counted.
+_NOT_MESSAGES = frozenset({"cmds"})
+
+BENCHMARK_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
+_TRAIN_FRACTION_TENTHS = 7  # 70 % train / 30 % test, in integer tenths so no float rounding
+_SHUFFLE_SEED = 0
+
+
+class MissingMessageWarning(UserWarning):
+    """An index names a message file that is not on disk (trec06p lacks one ham)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledMessage:
+    """One message as it arrived, with its gold label and where it came from.
+
+    ``source`` is a path, or ``path#key`` for messages inside a container (mbox, Maildir, CSV),
+    so an error in a benchmark can be traced back to the file that caused it.
+    """
+
+    raw: bytes
+    label: str
+    source: str
+
+    def __post_init__(self) -> None:
+        # Checked here once so every consumer can rely on exactly two label values.
+        if self.label not in LABELS:
+            raise CorpusError(f"label must be 'spam' or 'ham', not {self.label!r} ({self.source})")
+
+
+def normalize_label(value: object) -> str:
+    """Map the label spellings found in public corpora to ``"spam"`` or ``"ham"``.
+
+    Accepted: ``"spam"``/``"ham"`` in any case (surrounding blanks ignored), the integers and
+    booleans 1/0 and True/False, and the strings ``"1"``/``"0"``. Anything else raises
+    :class:`~spamclf.errors.CorpusError`: guessing (``"2"``, ``"yes"``, ``0.7``) would silently
+    train on wrong labels, which is worse than stopping.
+    """
+    # bool is an Integral, and numpy integers register as Integral too, so one branch serves all.
+    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
+        return SPAM if int(value) == 1 else HAM
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in (SPAM, "1"):
+            return SPAM
+        if text in (HAM, "0"):
+            return HAM
+    raise CorpusError(
+        f"unrecognised label {value!r}: "
+        "expected 'spam'/'ham' (any case), 1/0, True/False or '1'/'0'"
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read message {path}: {exc}") from exc
+
+
+# --- TREC ------------------------------------------------------------------------------------
+
+
+def _parse_index_line(line: str, index_path: Path, line_number: int) -> tuple[str, str] | None:
+    """Return ``(label, relative path)`` for one index line, or None for a blank line."""
+    fields = line.split()
+    if not fields:
+        return None
+    if len(fields) != 2:
+        raise CorpusError(
+            f"{index_path}:{line_number}: expected 'LABEL PATH', got {line.strip()!r}"
+        )
+    try:
+        label = normalize_label(fields[0])
+    except CorpusError as exc:
+        raise CorpusError(f"{index_path}:{line_number}: {exc}") from exc
+    return label, fields[1]
+
+
+def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
+    """Yield ``(label, message path)`` for each index line, paths resolved against its folder."""
+    folder = index_path.parent
+    try:
+        with index_path.open(encoding="utf-8") as lines:
+            for line_number, line in enumerate(lines, start=1):
+                entry = _parse_index_line(line, index_path, line_number)
+                if entry is not None:
+                    # normpath folds the `../data` of the index so `source` is a clean path.
+                    yield entry[0], Path(os.path.normpath(folder / entry[1]))
+    except OSError as exc:
+        raise CorpusError(f"cannot read TREC index {index_path}: {exc}") from exc
+
+
+def read_trec(index_path: str | os.PathLike[str]) -> Iterator[LabelledMessage]:
+    """Yield the messages of a TREC spam-track corpus in index (= chronological) order.
+
+    Each index line is ``spam ../data/000/000``: a label and a path relative to the folder that
+    holds the index. A listed file that does not exist is skipped with a
+    :class:`MissingMessageWarning` rather than an error, because the published trec06p is
+    missing one ham and would otherwise be unusable.
+    """
+    index = Path(index_path)
+    for label, path in _trec_entries(index):
+        if not path.is_file():
+            warnings.warn(
+                f"{index}: listed message {path} is missing; skipped",
+                MissingMessageWarning,
+                stacklevel=2,
+            )
+            continue
+        yield LabelledMessage(_read_bytes(path), label, str(path))
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+
+def _label_from_parts(
+    parts: Sequence[str], spam: frozenset[str], ham: frozenset[str]
+) -> str | None:
+    """Label of a file from its folders: the deepest folder named like a label wins.
+
+    Deepest, so that ``enron1/ham/...`` is ham even under a root that happens to be named spam.
+    """
+    for name in reversed(parts):
+        if name in spam:
+            return SPAM
+        if name in ham:
+            return HAM
+    return None
+
+
+def _labelled_files(
+    root: Path, spam: frozenset[str], ham: frozenset[str]
+) -> list[tuple[Path, str]]:
+    """All message files under ``root`` with their labels, sorted by path.
+
+    Sorting ``Path`` objects orders by path components, which does not depend on the order the
+    file system lists a folder in. Hidden files and folders (``.extracted`` markers, ``.git``) and
+    files named ``cmds`` are not messages; files outside any labelled folder (``Summary.txt``,
+    READMEs) have no label and are left out.
+    """
+    found: list[tuple[Path, str]] = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+        here = Path(folder)
+        # The root's own name counts, so `read_folders("corpus/spam")` labels its files spam.
+        parts = (root.name, *here.relative_to(root).parts)
+        label = _label_from_parts(parts, spam, ham)
+        if label is None:
+            continue
+        for name in filenames:
+            path = here / name
+            if name.startswith(".") or name in _NOT_MESSAGES or not path.is_file():
+                continue
+            found.append((path, label))
+    found.sort()
+    return found
+
+
+def _folder_sets(spam: Iterable[str], ham: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    spam_set, ham_set = frozenset(spam), frozenset(ham)
+    if spam_set & ham_set:
+        raise CorpusError(f"folder names used for both spam and ham: {sorted(spam_set & ham_set)}")
+    return spam_set, ham_set
+
+
+def read_folders(
+    root: str | os.PathLike[str],
+    spam: Iterable[str] = DEFAULT_SPAM_FOLDERS,
+    ham: Iterable[str] = DEFAULT_HAM_FOLDERS,
+) -> Iterator[LabelledMessage]:
+    """Yield one-message-per-file corpora labelled by the name of the folder holding them.
+
+    Walks ``root`` recursively, so both SpamAssassin (``spam_2/0001.abc``) and Enron-Spam
+    (``enron1/ham/0001.txt``) work unchanged. Files come in sorted path order; hidden files,
+    ``cmds`` files and files outside a folder named in ``spam`` or ``ham`` are skipped.
+    """
+    top = Path(root)
+    if not top.is_dir():
+        raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
+    spam_set, ham_set = _folder_sets(spam, ham)
+    for path, label in _labelled_files(top, spam_set, ham_set):
+        yield LabelledMessage(_read_bytes(path), label, str(path))
+
+
+# --- mbox and Maildir ------------------------------------------------------------------------
+
+
+def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:
+    """Yield every message of an mbox file, all with ``label``, in file order.
+
+    The bytes are those :meth:`mailbox.mbox.get_bytes` returns: the message without the
+    ``From `` separator line that mbox adds and that no real message carries.
+    """
+    norm = normalize_label(label)
+    source = os.fspath(path)
+    if not os.path.isfile(source):
+        # mailbox.mbox(create=False) accepts a directory and then fails obscurely on read.
+        raise CorpusError(f"mbox {source} does not exist or is not a file")
+    box = mailbox.mbox(source, create=False)
+    try:
+        for key in box.iterkeys():  # an mbox's keys are in file order
+            yield LabelledMessage(box.get_bytes(key), norm, f"{source}#{key}")
+    finally:
+        box.close()
+
+
+def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:
+    """Yield every message in a Maildir's ``new`` and ``cur``, all with ``label``.
+
+    Maildir keys come from a directory listing whose order the file system chooses, so they are
+    sorted; delivery keys start with the delivery time, which makes the order roughly
+    chronological too.
+    """
+    norm = normalize_label(label)
+    source = os.fspath(path)
+    try:
+        box = mailbox.Maildir(source, factory=None, create=False)
+    except mailbox.NoSuchMailboxError as exc:
+        raise CorpusError(f"Maildir {source} does not exist") from exc
+    try:
+        for key in sorted(box.iterkeys()):
+            yield LabelledMessage(box.get_bytes(key), norm, f"{source}#{key}")
+    finally:
+        box.close()
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _allow_long_fields() -> None:
+    """Raise the csv module's per-field limit (128 KiB) so long message bodies can be read.
+
+    The limit is global to the csv module; it is only ever raised, never lowered, so no other
+    reader can be broken by it.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), min(sys.maxsize, 2**31 - 1)))
+
+
+def _label_matcher(spam_values: Iterable[object], ham_values: Iterable[object]) -> dict[str, str]:
+    """Map each accepted cell text (stripped, lower-cased) to its label."""
+    table = {str(v).strip().lower(): SPAM for v in spam_values}
+    for value in ham_values:
+        key = str(value).strip().lower()
+        if table.get(key) == SPAM:
+            raise CorpusError(f"CSV label value {value!r} is listed as both spam and ham")
+        table[key] = HAM
+    return table
+
+
+def read_csv(
+    path: str | os.PathLike[str],
+    text_column: str = "text",
+    label_column: str = "label",
+    spam_values: Iterable[object] = ("spam", "1"),
+    ham_values: Iterable[object] = ("ham", "0"),
+) -> Iterator[LabelledMessage]:
+    """Yield the rows of a CSV of text and label as header-less plain-text messages.
+
+    The text is encoded as UTF-8 to become ``raw``. Label cells are compared case-insensitively
+    after stripping blanks; rows whose label is in neither ``spam_values`` nor ``ham_values``
+    are skipped (datasets often carry extra classes such as "smishing"), but a file in which no
+    row matches raises :class:`~spamclf.errors.CorpusError`, as that means wrong arguments.
+    Quoted fields may contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
+    """
+    source = os.fspath(path)
+    labels = _label_matcher(spam_values, ham_values)
+    _allow_long_fields()
+    matched = rows = 0
+    try:
+        # newline="" lets csv see the newlines inside quoted fields; utf-8-sig drops an Excel BOM.
+        with open(source, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in (text_column, label_column) if c not in (reader.fieldnames or [])]
+            if missing:
+                raise CorpusError(f"{source}: no column {missing}; columns are {reader.fieldnames}")
+            for rows, row in enumerate(reader, start=1):
+                label = labels.get((row[label_column] or "").strip().lower())
+                if label is None:
+                    continue
+                matched += 1
+                yield LabelledMessage(
+                    (row[text_column] or "").encode("utf-8"), label, f"{source}#{rows}"
+                )
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CorpusError(f"cannot read CSV {source}: {exc}") from exc
+    if rows and not matched:
+        raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")
+
+
+# --- dispatch --------------------------------------------------------------------------------
+
+
+def _split_spec(spec: str) -> tuple[str | None, str]:
+    """Split an optional ``spam:``/``ham:`` prefix off a corpus spec."""
+    head, sep, tail = spec.partition(":")
+    if sep and head.strip().lower() in LABELS:
+        return head.strip().lower(), tail
+    return None, spec
+
+
+def _starts_like_mbox(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(5) == b"From "
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc}") from exc
+
+
+def _corpus_kind(path: Path) -> str:
+    """Name the format of ``path``: trec, csv, mbox, maildir or folders."""
+    if path.is_file():
+        if path.name == "index":
+            return "trec"
+        if path.suffix.lower() == ".csv":
+            return "csv"
+        if _starts_like_mbox(path):
+            return "mbox"
+        raise CorpusError(f"{path}: not a TREC index, .csv or mbox file")
+    if path.is_dir():
+        if (path / "cur").is_dir() and (path / "new").is_dir():
+            return "maildir"
+        return "folders"
+    raise CorpusError(f"corpus {path} does not exist")
+
+
+def read_corpus(spec: str) -> Iterator[LabelledMessage]:
+    """Read any supported corpus from one string, as given on a command line.
+
+    Spec format, ``[LABEL:]PATH``:
+
+    * ``.../full/index`` -- a file named ``index``: a TREC corpus (:func:`read_trec`).
+    * ``data.csv`` -- a CSV with ``text`` and ``label`` columns (:func:`read_csv`).
+    * ``spam:/path/to/mbox`` -- a file starting with ``From ``: an mbox (:func:`read_mbox`).
+    * ``ham:/path/to/Maildir`` -- a folder holding ``cur`` and ``new``: a Maildir
+      (:func:`read_maildir`).
+    * ``/path/to/folders`` -- any other folder: label-named folders (:func:`read_folders`).
+
+    mbox and Maildir hold no labels, so they need the ``spam:`` or ``ham:`` prefix; the other
+    formats carry their own labels and refuse one, rather than silently ignore it.
+    """
+    label, location = _split_spec(spec)
+    path = Path(location)
+    kind = _corpus_kind(path)
+    if kind in ("mbox", "maildir"):
+        if label is None:
+            raise CorpusError(
+                f"{kind} {path} holds no labels: write the spec as spam:{path} or ham:{path}"
+            )
+        return read_mbox(path, label) if kind == "mbox" else read_maildir(path, label)
+    if label is not None:
+        raise CorpusError(
+            f"{path} is a {kind} corpus with its own labels; drop the {label}: prefix"
+        )
+    if kind == "trec":
+        return read_trec(path)
+    if kind == "csv":
+        return read_csv(path)
+    return read_folders(path)
+
+
+# --- benchmark protocol ----------------------------------------------------------------------
+
+
+def _cut(messages: list[LabelledMessage]) -> tuple[list[LabelledMessage], list[LabelledMessage]]:
+    """First 70 % train, rest test, rounding the training share down."""
+    n_train = len(messages) * _TRAIN_FRACTION_TENTHS // 10
+    return messages[:n_train], messages[n_train:]
+
+
+def _shuffled(messages: list[LabelledMessage]) -> list[LabelledMessage]:
+    """Shuffle a path-sorted list with a fixed seed: a reproducible random split.
+
+    Used for corpora with no meaningful time order, where a folder-ordered cut would put whole
+    sources (one Enron user, one SpamAssassin batch) entirely in train or in test.
+    """
+    shuffled = list(messages)
+    random.Random(_SHUFFLE_SEED).shuffle(shuffled)
+    return shuffled
+
+
+def split_benchmark(
+    corpus_name: str, root: str | os.PathLike[str]
+) -> tuple[list[LabelledMessage], list[LabelledMessage]]:
+    """Return ``(train, test)`` for one of the project's benchmark corpora under ``root``.
+
+    * ``trec06c``, ``trec06p`` (``root/NAME/full/index``): the first 70 % of the messages in
+      index order train, the last 30 % test. Chronological, as in the TREC track, because a
+      filter is always trained on the past; counted over the files that exist.
+    * ``spamassassin`` (``root/spamassassin/{easy_ham,easy_ham_2,hard_ham,spam,spam_2}``) and
+      ``enron-spam`` (``root/enron-spam/enronN/{ham,spam}``): files sorted by path, shuffled
+      with ``random.Random(0)``, first 70 % train.
+
+    Messages are loaded into memory (trec06c, the largest, is about 300 MB), since benchmarks
+    iterate over the test set more than once.
+    """
+    base = Path(root) / corpus_name
+    if corpus_name not in BENCHMARK_CORPORA:
+        raise CorpusError(
+            f"unknown benchmark corpus {corpus_name!r}; known: {', '.join(BENCHMARK_CORPORA)}"
+        )
+    if not base.is_dir():
+        raise CorpusError(f"benchmark corpus {corpus_name} not found at {base}")
+    if corpus_name.startswith("trec"):
+        return _cut(list(read_trec(base / "full" / "index")))
+    if corpus_name == "spamassassin":
+        folders = read_folders(
+            base, spam=("spam", "spam_2"), ham=("easy_ham", "easy_ham_2", "hard_ham")
+        )
+    else:
+        folders = read_folders(base, spam=("spam",), ham=("ham",))
+    return _cut(_shuffled(list(folders)))

@@ -1,0 +1,216 @@
+"""A trained spamclf model: scores messages, explains them, learns from corrections.
+
+The model is linear: a message's feature tokens are hashed to columns (``vectorize``), the row is
+scaled to unit length, and the spam log-odds are ``a * (w . x + b) + c`` where ``w, b`` come from
+a linear SVM and ``a, c`` from Platt scaling on held-out decisions (so ``score`` is a calibrated
+probability). Scoring needs only NumPy, which keeps ``import spamclf`` plus the first verdict
+under a second; scikit-learn is imported only to train.
+
+Because every token adds ``a * w[token] / sqrt(n_tokens)`` to the log-odds, the reasons of a
+verdict are exact contributions, not a post-hoc approximation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spamclf.corpora import normalize_label
+from spamclf.errors import SpamclfError
+from spamclf.features import FeatureSettings, extract_features
+from spamclf.inputs import MessageInput, to_bytes
+from spamclf.origin import Origin
+from spamclf.parse import Limits, parse_bytes
+from spamclf.vectorize import DEFAULT_N_FEATURES, feature_index, hash_tokens
+from spamclf.verdict import Label, Reason, Verdict
+
+__all__ = ["Model", "ModelSettings"]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything that shapes how a model reads and labels mail; saved with the model.
+
+    ``spam_cutoff`` and ``ham_cutoff`` split the score into ``spam`` / ``unsure`` / ``ham``. The
+    spam cutoff is high on purpose: losing real mail is the failure users never forgive.
+    """
+
+    n_features: int = DEFAULT_N_FEATURES
+    spam_cutoff: float = 0.9
+    ham_cutoff: float = 0.2
+    trusted_networks: tuple[str, ...] = ()
+    n_reasons: int = 8
+    learning_aggressiveness: float = 1.0
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.ham_cutoff <= self.spam_cutoff <= 1.0:
+            raise SpamclfError(
+                f"cutoffs must satisfy 0 <= ham_cutoff <= spam_cutoff <= 1, got "
+                f"ham_cutoff={self.ham_cutoff}, spam_cutoff={self.spam_cutoff}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
+        data = dict(data)
+        data["trusted_networks"] = tuple(data.get("trusted_networks", ()))
+        data["limits"] = Limits(**data.get("limits", {}))
+        return cls(**data)
+
+
+class Model:
+    """A linear spam model over hashed message features.
+
+    Build one with :func:`spamclf.train` or :func:`spamclf.load_model`; use
+    :meth:`classify`, :meth:`classify_many`, :meth:`learn` and :meth:`save`.
+    """
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        intercept: float,
+        calibration: tuple[float, float],
+        settings: ModelSettings,
+        card: dict[str, Any] | None = None,
+    ) -> None:
+        if weights.shape != (settings.n_features,):
+            raise SpamclfError(
+                f"weights have shape {weights.shape}, expected ({settings.n_features},)"
+            )
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.intercept = float(intercept)
+        self.calibration = (float(calibration[0]), float(calibration[1]))
+        self.settings = settings
+        self.card: dict[str, Any] = dict(card or {})
+        self._feature_settings = FeatureSettings(trusted_networks=settings.trusted_networks)
+        # learn() changes weights in place; the lock keeps a verdict from reading half an update.
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Process pools pickle the model to ship it to workers; a lock cannot travel.
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        trained = self.card.get("training", {}).get("messages", "?")
+        return f"<spamclf.Model n_features={self.settings.n_features} trained_on={trained}>"
+
+    def classify(self, message: MessageInput) -> Verdict:
+        """Score one message (bytes, text, path or ``email.message.Message``)."""
+        tokens, origin = self.features(message)
+        return self._verdict(tokens, origin)
+
+    def classify_many(
+        self, messages: Iterable[MessageInput], *, n_jobs: int = 1, batch_size: int = 256
+    ) -> Iterator[Verdict]:
+        """Score messages lazily, in order; ``n_jobs > 1`` (or -1: all cores) uses processes."""
+        if n_jobs == 1:
+            for message in messages:
+                yield self.classify(message)
+            return
+        import joblib
+
+        batches = _batched((to_bytes(m) for m in messages), batch_size)
+        with joblib.Parallel(n_jobs=n_jobs, return_as="generator") as parallel:
+            for verdicts in parallel(joblib.delayed(_classify_batch)(self, b) for b in batches):
+                yield from verdicts
+
+    def features(self, message: MessageInput) -> tuple[list[str], Origin]:
+        """The feature tokens and origin of a message, as the model sees them."""
+        parsed = parse_bytes(to_bytes(message), self.settings.limits)
+        return extract_features(parsed, self._feature_settings)
+
+    def decision(self, tokens: list[str]) -> tuple[float, np.ndarray, float]:
+        """SVM decision value, the token columns, and the row scale ``1/sqrt(n)``."""
+        columns = hash_tokens(tokens, self.settings.n_features)
+        scale = 1.0 / math.sqrt(len(columns)) if len(columns) else 0.0
+        with self._lock:
+            value = float(self.weights[columns].sum()) * scale + self.intercept
+        return value, columns, scale
+
+    def probability(self, decision: float) -> float:
+        """Calibrated spam probability of an SVM decision value (Platt scaling)."""
+        slope, offset = self.calibration
+        log_odds = slope * decision + offset
+        return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
+
+    def label(self, score: float) -> Label:
+        if score >= self.settings.spam_cutoff:
+            return "spam"
+        if score < self.settings.ham_cutoff:
+            return "ham"
+        return "unsure"
+
+    def learn(self, message: MessageInput, label: object) -> bool:
+        """Learn one labelled message in place (like ``sa-learn``); return whether it changed.
+
+        A passive-aggressive update (Crammer et al., 2006) of the SVM's hinge loss: nothing
+        changes when the message is already on the right side with a margin, otherwise the
+        smallest step that fixes it, capped by ``learning_aggressiveness``. No retraining.
+        """
+        target = 1.0 if normalize_label(label) == "spam" else -1.0
+        tokens, _ = self.features(message)
+        value, columns, scale = self.decision(tokens)
+        loss = 1.0 - target * value
+        if loss <= 0.0:
+            return False
+        # The intercept is a feature worth 1, so the row's squared norm is 1 + 1.
+        step = min(self.settings.learning_aggressiveness, loss / 2.0) * target
+        with self._lock:
+            np.add.at(self.weights, columns, step * scale)
+            self.intercept += step
+        self.card.setdefault("learned", {"spam": 0, "ham": 0})
+        self.card["learned"]["spam" if target > 0 else "ham"] += 1
+        return True
+
+    def save(self, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+        """Write the model and its card (``PATH`` and ``PATH.card.json``) atomically."""
+        from spamclf.persist import save_model
+
+        save_model(self, path)
+
+    def _verdict(self, tokens: list[str], origin: Origin) -> Verdict:
+        value, columns, scale = self.decision(tokens)
+        score = self.probability(value)
+        return Verdict(self.label(score), score, self._reasons(tokens, scale), origin)
+
+    def _reasons(self, tokens: list[str], scale: float) -> tuple[Reason, ...]:
+        if not tokens:
+            return ()
+        slope = self.calibration[0]
+        n_features = self.settings.n_features
+        columns = np.array([feature_index(t, n_features) for t in tokens], dtype=np.int64)
+        contributions = self.weights[columns] * (scale * slope)
+        top = np.argsort(-np.abs(contributions))[: self.settings.n_reasons]
+        return tuple(
+            Reason(tokens[i], float(contributions[i])) for i in top if contributions[i] != 0.0
+        )
+
+
+def _classify_batch(model: Model, batch: list[bytes]) -> list[Verdict]:
+    return [model.classify(message) for message in batch]
+
+
+def _batched(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,192 @@
+"""Where a message came from, read off its ``Received:`` chain.
+
+Each relay prepends one ``Received:`` header, so the chain is read from the top (our own servers)
+down. Hops from private, loopback or trusted addresses are ours; the first hop from any other
+address is the *first external relay*: the machine that handed the message to us, and the only
+one whose address we can believe (everything below it could be forged by the sender). The
+earliest public address in the chain, though forgeable, often names the sending PC.
+
+Country codes come from an offline table (the ``iptocc`` package); nothing here touches the
+network.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+__all__ = ["Hop", "Origin", "country_of", "is_dynamic_host", "parse_received", "trace_origin"]
+
+_IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
+_IP_IN_BRACKETS = re.compile(rf"\[(?:IPv6:)?({_IPV4}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)\]")
+_BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
+_FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:\bby\s+(\S+)|$)", re.I | re.S)
+_HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
+_RDNS_IN_PARENS = re.compile(r"\(\s*([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\s*[\[(]")
+# rDNS names that ISPs give to dial-up, DSL and cable customers: the hijacked PCs that send
+# most spam from China and Korea. An IP spelt inside the name is the strongest sign.
+_DYNAMIC = re.compile(
+    r"(?:\d{1,3}[-.x]){3}\d{1,3}|\d{6,}|(?:^|[.\-\d])"
+    r"(?:dyn|dynamic|dhcp|dial|dialup|dsl|adsl|xdsl|ppp|pppoe|pool|cable|client|broadband|bb|"
+    r"user|cust|customer|res|home|catv|mobile|wireless|hinet|kornet)(?:[.\-\d]|$)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One ``Received:`` header: who handed the message over (``helo``, ``rdns``, ``ip``)."""
+
+    helo: str | None
+    rdns: str | None
+    ip: str | None
+    by: str | None
+    date: datetime | None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What the ``Received:`` chain reveals about where a message came from."""
+
+    relay_ip: str | None
+    relay_country: str | None
+    relay_helo: str | None
+    relay_rdns: str | None
+    sender_ip: str | None
+    sender_country: str | None
+    hops: int
+    path: tuple[Hop, ...]
+
+    @property
+    def relay_net16(self) -> str | None:
+        """The /16 of the first external relay, e.g. ``'218.79'``: ISPs allocate by block."""
+        if self.relay_ip and "." in self.relay_ip:
+            return ".".join(self.relay_ip.split(".")[:2])
+        return None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "relay_ip": self.relay_ip,
+            "relay_country": self.relay_country,
+            "relay_net16": self.relay_net16,
+            "relay_helo": self.relay_helo,
+            "relay_rdns": self.relay_rdns,
+            "sender_ip": self.sender_ip,
+            "sender_country": self.sender_country,
+            "hops": self.hops,
+            "path": [hop.ip or hop.helo for hop in self.path],
+        }
+
+
+def parse_received(value: str) -> Hop:
+    """Parse one ``Received:`` value (sendmail, Postfix, Exim, qmail and Exchange styles).
+
+    >>> hop = parse_received("from pc (adsl-1-2.dyn.example.cn [218.79.12.34]) by mx.example.com")
+    >>> hop.helo, hop.rdns, hop.ip, hop.by
+    ('pc', 'adsl-1-2.dyn.example.cn', '218.79.12.34', 'mx.example.com')
+    """
+    clause, _, stamp = value.rpartition(";")
+    if not clause:
+        clause, stamp = value, ""
+    helo = rdns = by = None
+    match = _FROM.match(clause)
+    lead = from_part = ""
+    if match:
+        lead, from_part, by = match.group(1), match.group(2), match.group(3)
+        helo = lead
+        named = _HELO_IN_PARENS.search(from_part)
+        if named:  # Exim's "(helo=x)" and qmail's "(HELO x)" name the HELO; the lead is rDNS
+            rdns, helo = helo, named.group(1)
+        else:
+            in_parens = _RDNS_IN_PARENS.search(from_part)
+            rdns = in_parens.group(1) if in_parens else None
+    ip_match = _IP_IN_BRACKETS.search(from_part) or _BARE_IP.search(from_part)
+    ip_match = ip_match or _BARE_IP.search(lead)
+    ip = _valid_ip(ip_match.group(1)) if ip_match else None
+    if helo:
+        helo = helo.strip("[]()").lower()
+    if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
+        rdns = None
+    return Hop(helo, rdns.lower() if rdns else None, ip, by, _parse_date(stamp))
+
+
+def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin:
+    """Find the first external relay and the sender in a ``Received:`` chain (top first).
+
+    ``trusted`` lists networks (``"203.0.113.0/24"``) whose relays are ours, like SpamAssassin's
+    ``trusted_networks``; private and loopback addresses are always trusted.
+    """
+    path = tuple(parse_received(value) for value in received)
+    networks = _networks(tuple(trusted))
+    external = [hop for hop in path if hop.ip and not _is_internal(hop.ip, networks)]
+    relay = external[0] if external else None
+    sender = external[-1] if external else None
+    return Origin(
+        relay_ip=relay.ip if relay else None,
+        relay_country=country_of(relay.ip) if relay and relay.ip else None,
+        relay_helo=relay.helo if relay else None,
+        relay_rdns=relay.rdns if relay else None,
+        sender_ip=sender.ip if sender else None,
+        sender_country=country_of(sender.ip) if sender and sender.ip else None,
+        hops=len(path),
+        path=path,
+    )
+
+
+@cache
+def _country_table():  # type: ignore[no-untyped-def]
+    import iptocc
+
+    return iptocc.country_code
+
+
+def country_of(ip: str) -> str | None:
+    """ISO country code of a public IP from the offline table, or ``None``.
+
+    >>> country_of("218.79.1.1"), country_of("10.0.0.1")
+    ('CN', None)
+    """
+    try:
+        code = _country_table()(ip)
+    except (ValueError, TypeError):
+        return None
+    return code or None
+
+
+def is_dynamic_host(name: str | None) -> bool:
+    """True for names that look like an ISP's dynamic pool, e.g. ``adsl-218-79-1-2.sh.cn``."""
+    return bool(name) and bool(_DYNAMIC.search(name or ""))
+
+
+def _valid_ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+@cache
+def _networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
+def _is_internal(ip: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    address = ipaddress.ip_address(ip)
+    if not address.is_global:
+        return True
+    return any(address in net for net in networks)
+
+
+def _parse_date(stamp: str) -> datetime | None:
+    stamp = stamp.strip()
+    if not stamp:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(stamp)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        return None

@@ -1,0 +1,152 @@
+"""Saving and loading models: plain arrays plus a JSON card, checked before use.
+
+The file format is NumPy's ``.npz`` (a zip of ``.npy`` arrays) read with ``allow_pickle=False``,
+and the settings are JSON. Unlike a joblib or pickle file, loading it cannot run code, so a model
+downloaded from anywhere is safe to open; a pickle handed in by mistake is refused with a clear
+error. Beside each model ``PATH`` lies ``PATH.card.json``: versions, feature schema, training
+data, metrics and the SHA-256 of the model file, which :func:`load_model` verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError
+from spamclf.model import Model, ModelSettings
+
+__all__ = ["FORMAT_VERSION", "FEATURE_SCHEMA", "card_path", "load_model", "save_model"]
+
+# Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
+# change meaning: a model trained on other features would silently score nonsense.
+FORMAT_VERSION = 1
+FEATURE_SCHEMA = "spamclf-features-1"
+
+
+def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
+    path = Path(path)
+    return path.with_name(path.name + ".card.json")
+
+
+def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+    """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
+    path = Path(path)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "feature_schema": FEATURE_SCHEMA,
+        "settings": model.settings.as_dict(),
+    }
+    arrays = {
+        "weights": model.weights.astype(np.float32),
+        "intercept": np.array([model.intercept]),
+        "calibration": np.array(model.calibration),
+        "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
+    }
+    _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+    card = dict(model.card)
+    card.update(header)
+    card["versions"] = _versions()
+    card["sha256"] = _sha256(path)
+    card["size_bytes"] = path.stat().st_size
+    text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    _atomic_write(card_path(path), lambda f: f.write(text.encode("utf-8")))
+
+
+def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # type: ignore[type-arg]
+    """Load a model saved by :func:`save_model`.
+
+    With ``verify`` (the default) the file must match the SHA-256 in its card. Raises
+    :class:`ModelError` (missing or not a model), :class:`ModelIntegrityError` (checksum) or
+    :class:`ModelVersionError` (format or feature schema from another spamclf version).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no model file at {str(path)!r}")
+    card = _read_card(path) if verify or card_path(path).exists() else {}
+    if verify and card.get("sha256") != _sha256(path):
+        raise ModelIntegrityError(
+            f"{str(path)!r} does not match the sha256 in {card_path(path).name}: the file was "
+            "altered or truncated (load_model(..., verify=False) skips the check)"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(bytes(data["header"]).decode("utf-8"))
+            weights = np.array(data["weights"], dtype=np.float64)
+            intercept = float(data["intercept"][0])
+            calibration = (float(data["calibration"][0]), float(data["calibration"][1]))
+    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, UnicodeError) as exc:
+        raise ModelError(
+            f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
+        ) from exc
+    _check_compatible(header, path)
+    settings = ModelSettings.from_dict(header["settings"])
+    return Model(weights, intercept, calibration, settings, card)
+
+
+def _check_compatible(header: dict[str, Any], path: Path) -> None:
+    version = header.get("format_version")
+    schema = header.get("feature_schema")
+    if version != FORMAT_VERSION or schema != FEATURE_SCHEMA:
+        raise ModelVersionError(
+            f"{str(path)!r} has format {version} and feature schema {schema!r}; this spamclf "
+            f"reads format {FORMAT_VERSION} with schema {FEATURE_SCHEMA!r}: retrain the model"
+        )
+
+
+def _read_card(path: Path) -> dict[str, Any]:
+    try:
+        card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(
+            f"{str(path)!r} has no card {card_path(path).name} to verify it against "
+            "(load_model(..., verify=False) skips the check)"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the card of {str(path)!r}: {exc}") from exc
+    if not isinstance(card, dict):
+        raise ModelError(f"the card of {str(path)!r} is not a JSON object")
+    return card
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {}
+    for name in ("spamclf", "scikit-learn", "numpy", "jieba", "rjieba", "iptocc"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    import sys
+
+    versions["python"] = sys.version.split()[0]
+    return versions

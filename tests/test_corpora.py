@@ -1,0 +1,370 @@
+"""Tests of spamclf.corpora on tiny corpora built in tmp_path."""
+
+from __future__ import annotations
+
+import mailbox
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spamclf.corpora import (
+    LabelledMessage,
+    MissingMessageWarning,
+    normalize_label,
+    read_corpus,
+    read_csv,
+    read_folders,
+    read_maildir,
+    read_mbox,
+    read_trec,
+    split_benchmark,
+)
+from spamclf.errors import CorpusError
+
+
+def _msg(subject: str) -> bytes:
+    return f"From: a@example.com\nSubject: {subject}\n\nbody of {subject}\n".encode()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _make_trec(
+    root: Path, entries: list[tuple[str, str]], missing: frozenset[str] = frozenset()
+) -> Path:
+    """A TREC layout: root/data/000/NNN files and root/full/index with ../data paths."""
+    lines = []
+    for label, name in entries:
+        if name not in missing:
+            _write(root / "data" / "000" / name, _msg(name))
+        lines.append(f"{label} ../data/000/{name}\n")
+    return _write(root / "full" / "index", "".join(lines).encode())
+
+
+def _subjects(messages: list[LabelledMessage]) -> list[str]:
+    return [m.raw.split(b"Subject: ")[1].split(b"\n")[0].decode() for m in messages]
+
+
+# --- normalize_label -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("spam", "spam"),
+        ("SPAM", "spam"),
+        (" Ham\n", "ham"),
+        ("ham", "ham"),
+        (1, "spam"),
+        (0, "ham"),
+        (True, "spam"),
+        (False, "ham"),
+        ("1", "spam"),
+        ("0", "ham"),
+        (np.int64(1), "spam"),
+    ],
+)
+def test_normalize_label_accepts(value: object, expected: str) -> None:
+    assert normalize_label(value) == expected
+
+
+@pytest.mark.parametrize("value", ["spammy", "", "2", 2, -1, 1.0, None, "yes", b"spam"])
+def test_normalize_label_rejects(value: object) -> None:
+    with pytest.raises(CorpusError, match="unrecognised label"):
+        normalize_label(value)
+
+
+def test_labelled_message_rejects_unnormalized_label() -> None:
+    with pytest.raises(CorpusError):
+        LabelledMessage(b"x", "SPAM", "here")
+
+
+# --- TREC ------------------------------------------------------------------------------------
+
+
+def test_read_trec_resolves_relative_paths_in_index_order(tmp_path: Path) -> None:
+    index = _make_trec(tmp_path, [("spam", "002"), ("ham", "000"), ("SPAM", "001")])
+    messages = list(read_trec(index))
+    assert [m.label for m in messages] == ["spam", "ham", "spam"]
+    assert _subjects(messages) == ["002", "000", "001"]  # index order, not file name order
+    assert messages[0].source == str(tmp_path / "data" / "000" / "002")  # `..` folded away
+
+
+def test_read_trec_skips_missing_file_with_warning(tmp_path: Path) -> None:
+    index = _make_trec(
+        tmp_path, [("spam", "000"), ("ham", "001"), ("spam", "002")], frozenset({"001"})
+    )
+    with pytest.warns(MissingMessageWarning, match="001"):
+        messages = list(read_trec(index))
+    assert _subjects(messages) == ["000", "002"]
+
+
+@pytest.mark.parametrize("line", ["spam\n", "spam a b\n", "maybe ../data/000/000\n"])
+def test_read_trec_rejects_malformed_line(tmp_path: Path, line: str) -> None:
+    index = _write(tmp_path / "full" / "index", line.encode())
+    with pytest.raises(CorpusError, match=":1:"):
+        list(read_trec(index))
+
+
+def test_read_trec_is_lazy(tmp_path: Path) -> None:
+    index = _make_trec(tmp_path, [("spam", "000"), ("ham", "001")])
+    stream = read_trec(index)
+    first = next(stream)
+    (tmp_path / "data" / "000" / "001").write_bytes(_msg("changed"))  # read after the first yield
+    assert first.label == "spam"
+    assert _subjects([next(stream)]) == ["changed"]
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+
+def test_read_folders_labels_by_folder_and_skips_non_messages(tmp_path: Path) -> None:
+    for name in ("b", "a"):
+        _write(tmp_path / "easy_ham" / name, _msg(f"easy_ham/{name}"))
+        _write(tmp_path / "spam_2" / name, _msg(f"spam_2/{name}"))
+    _write(tmp_path / "hard_ham" / "x", _msg("hard_ham/x"))
+    _write(tmp_path / "spam" / "cmds", b"mv 1 2\n")  # SpamAssassin's rename script
+    _write(tmp_path / "spam" / ".hidden", _msg("hidden"))
+    _write(tmp_path / ".git" / "spam" / "obj", _msg("in hidden folder"))
+    _write(tmp_path / "README", b"not in a labelled folder")
+    messages = list(read_folders(tmp_path))
+    assert _subjects(messages) == ["easy_ham/a", "easy_ham/b", "hard_ham/x", "spam_2/a", "spam_2/b"]
+    assert [m.label for m in messages] == ["ham", "ham", "ham", "spam", "spam"]
+
+
+def test_read_folders_walks_recursively_like_enron(tmp_path: Path) -> None:
+    _write(tmp_path / "enron2" / "spam" / "1.txt", _msg("e2 spam"))
+    _write(tmp_path / "enron1" / "ham" / "sub" / "1.txt", _msg("e1 ham nested"))
+    _write(tmp_path / "enron1" / "Summary.txt", b"summary")
+    messages = list(read_folders(tmp_path, spam=("spam",), ham=("ham",)))
+    assert [(m.label, s) for m, s in zip(messages, _subjects(messages), strict=True)] == [
+        ("ham", "e1 ham nested"),
+        ("spam", "e2 spam"),
+    ]
+
+
+def test_read_folders_deepest_label_folder_wins(tmp_path: Path) -> None:
+    _write(tmp_path / "spam" / "ham" / "1", _msg("inner ham"))
+    assert [m.label for m in read_folders(tmp_path / "spam")] == ["ham"]
+
+
+def test_read_folders_uses_root_name_as_label(tmp_path: Path) -> None:
+    _write(tmp_path / "spam" / "1", _msg("one"))
+    assert [m.label for m in read_folders(tmp_path / "spam")] == ["spam"]
+
+
+@pytest.mark.parametrize(
+    ("spam", "ham", "match"),
+    [(("spam",), ("spam",), "both spam and ham"), (("spam",), ("ham",), "does not exist")],
+)
+def test_read_folders_errors(
+    tmp_path: Path, spam: tuple[str, ...], ham: tuple[str, ...], match: str
+) -> None:
+    root = tmp_path if "both" in match else tmp_path / "nope"
+    with pytest.raises(CorpusError, match=match):
+        list(read_folders(root, spam=spam, ham=ham))
+
+
+# --- mbox and Maildir ------------------------------------------------------------------------
+
+
+def _fill(box: mailbox.Mailbox, subjects: list[str]) -> None:
+    for subject in subjects:
+        box.add(_msg(subject))
+    box.flush()
+    box.close()
+
+
+def test_read_mbox_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "box.mbox"
+    _fill(mailbox.mbox(str(path)), ["one", "two", "three"])
+    messages = list(read_mbox(path, "SPAM"))
+    assert _subjects(messages) == ["one", "two", "three"]
+    assert {m.label for m in messages} == {"spam"}
+    assert not messages[0].raw.startswith(b"From ")  # the mbox separator is not message content
+    assert messages[0].raw == _msg("one")
+
+
+def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None:
+    path = tmp_path / "Maildir"
+    box = mailbox.Maildir(str(path))
+    key = box.add(_msg("seen"))
+    box.add(_msg("unseen"))
+    seen = box.get_message(key)
+    seen.set_subdir("cur")  # one message in cur/, one in new/
+    box[key] = seen
+    box.flush()
+    messages = list(read_maildir(path, 0))
+    assert sorted(_subjects(messages)) == ["seen", "unseen"]
+    assert {m.label for m in messages} == {"ham"}
+    assert [m.source for m in messages] == sorted(m.source for m in messages)
+
+
+@pytest.mark.parametrize("reader", [read_mbox, read_maildir])
+def test_mailbox_readers_reject_missing_path(tmp_path: Path, reader) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        list(reader(tmp_path / "missing", "spam"))
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_read_csv_embedded_newline_and_skipped_labels(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text(
+        'label,text\nspam,"win money\nnow, really"\n0,hello\nsmishing,click\nHAM,été\n',
+        encoding="utf-8",
+    )
+    messages = list(read_csv(path))
+    assert [(m.label, m.raw) for m in messages] == [
+        ("spam", b"win money\nnow, really"),
+        ("ham", b"hello"),
+        ("ham", "été".encode()),
+    ]
+    assert messages[-1].source == f"{path}#4"
+
+
+def test_read_csv_custom_columns_and_values(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("\ufeffv1,v2\nsmishing,click here\nnormal,hi\n", encoding="utf-8")  # with BOM
+    messages = list(read_csv(path, "v2", "v1", spam_values=("smishing",), ham_values=("normal",)))
+    assert [m.label for m in messages] == ["spam", "ham"]
+
+
+@pytest.mark.parametrize(
+    ("content", "kwargs", "match"),
+    [
+        ("a,b\nspam,x\n", {}, "no column"),
+        ("label,text\nmaybe,x\n", {}, "none of 1 rows"),
+        (
+            "label,text\nspam,x\n",
+            {"spam_values": ("x",), "ham_values": ("X",)},
+            "both spam and ham",
+        ),
+    ],
+)
+def test_read_csv_errors(tmp_path: Path, content: str, kwargs: dict, match: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CorpusError, match=match):
+        list(read_csv(path, **kwargs))
+
+
+def test_read_csv_long_field(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("label,text\nspam," + "x" * 300_000 + "\n", encoding="utf-8")
+    assert len(next(read_csv(path)).raw) == 300_000  # over csv's default 128 KiB field limit
+
+
+# --- read_corpus -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def corpora(tmp_path: Path) -> dict[str, Path]:
+    """One tiny corpus of each format."""
+    paths = {"trec": _make_trec(tmp_path / "trec", [("spam", "000"), ("ham", "001")])}
+    paths["csv"] = _write(tmp_path / "x.CSV", b"label,text\nspam,hi\n")
+    paths["mbox"] = tmp_path / "box"
+    _fill(mailbox.mbox(str(paths["mbox"])), ["m1", "m2"])
+    paths["maildir"] = tmp_path / "md"
+    _fill(mailbox.Maildir(str(paths["maildir"])), ["d1"])
+    paths["folders"] = tmp_path / "folders"
+    _write(paths["folders"] / "ham" / "1", _msg("f1"))
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("kind", "prefix", "labels"),
+    [
+        ("trec", "", ["spam", "ham"]),
+        ("csv", "", ["spam"]),
+        ("mbox", "spam:", ["spam", "spam"]),
+        ("maildir", "Ham:", ["ham"]),
+        ("folders", "", ["ham"]),
+    ],
+)
+def test_read_corpus_dispatch(
+    corpora: dict[str, Path], kind: str, prefix: str, labels: list[str]
+) -> None:
+    assert [m.label for m in read_corpus(prefix + str(corpora[kind]))] == labels
+
+
+@pytest.mark.parametrize(
+    ("kind", "prefix", "match"),
+    [
+        ("mbox", "", "holds no labels"),
+        ("maildir", "", "holds no labels"),
+        ("trec", "spam:", "its own labels"),
+        ("folders", "ham:", "its own labels"),
+    ],
+)
+def test_read_corpus_label_prefix_rules(
+    corpora: dict[str, Path], kind: str, prefix: str, match: str
+) -> None:
+    with pytest.raises(CorpusError, match=match):
+        read_corpus(prefix + str(corpora[kind]))
+
+
+@pytest.mark.parametrize(("name", "content"), [("missing", None), ("notes.txt", b"hello")])
+def test_read_corpus_unknown(tmp_path: Path, name: str, content: bytes | None) -> None:
+    path = tmp_path / name if content is None else _write(tmp_path / name, content)
+    with pytest.raises(CorpusError):
+        read_corpus(str(path))
+
+
+# --- split_benchmark -------------------------------------------------------------------------
+
+
+def test_split_benchmark_trec_is_chronological_over_existing_files(tmp_path: Path) -> None:
+    names = [f"{i:03d}" for i in range(11)]
+    _make_trec(
+        tmp_path / "trec06p",
+        [("spam" if i % 2 else "ham", n) for i, n in enumerate(names)],
+        frozenset({"003"}),
+    )
+    with pytest.warns(MissingMessageWarning):
+        train, test = split_benchmark("trec06p", tmp_path)
+    existing = [n for n in names if n != "003"]  # 10 files: 7 train, 3 test
+    assert _subjects(train) == existing[:7]
+    assert _subjects(test) == existing[7:]
+
+
+def test_split_benchmark_spamassassin_sorted_then_seeded_shuffle(tmp_path: Path) -> None:
+    base = tmp_path / "spamassassin"
+    for folder in ("easy_ham", "easy_ham_2", "hard_ham", "spam", "spam_2"):
+        for i in range(2):
+            _write(base / folder / f"{i}", _msg(f"{folder}/{i}"))
+        _write(base / folder / "cmds", b"mv a b\n")
+    _write(base / "SOURCE_COMMIT.txt", b"abc")
+    train, test = split_benchmark("spamassassin", tmp_path)
+    expected = sorted(
+        f"{folder}/{i}"
+        for folder in ("easy_ham", "easy_ham_2", "hard_ham", "spam", "spam_2")
+        for i in range(2)
+    )
+    random.Random(0).shuffle(expected)
+    assert _subjects(train) == expected[:7]
+    assert _subjects(test) == expected[7:]
+    assert sum(m.label == "spam" for m in train + test) == 4
+
+
+def test_split_benchmark_enron(tmp_path: Path) -> None:
+    for n in (1, 2):
+        _write(tmp_path / "enron-spam" / f"enron{n}" / "ham" / "a.txt", _msg(f"h{n}"))
+        _write(tmp_path / "enron-spam" / f"enron{n}" / "spam" / "a.txt", _msg(f"s{n}"))
+    train, test = split_benchmark("enron-spam", tmp_path)
+    assert (len(train), len(test)) == (2, 2)
+    assert sorted(_subjects(train + test)) == ["h1", "h2", "s1", "s2"]
+
+
+@pytest.mark.parametrize(
+    ("name", "match"), [("trec07p", "unknown benchmark"), ("trec06c", "not found")]
+)
+def test_split_benchmark_errors(tmp_path: Path, name: str, match: str) -> None:
+    with pytest.raises(CorpusError, match=match):
+        split_benchmark(name, tmp_path)

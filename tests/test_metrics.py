@@ -1,0 +1,146 @@
+"""Tests of spamclf.metrics on examples small enough to check by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from spamclf.errors import CorpusError, InputError
+from spamclf.metrics import (
+    Metrics,
+    evaluate,
+    format_table,
+    lam_from_counts,
+    recall_at_fpr,
+    threshold_for_fpr,
+)
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@pytest.mark.parametrize(
+    "labels", [["ham", "ham", "spam", "spam"], [0, 0, 1, 1], ["HAM", 0, "1", True]]
+)
+def test_perfect_separation(labels: list[object]) -> None:
+    m = evaluate(labels, [0.1, 0.2, 0.8, 0.9])
+    assert (m.n, m.n_spam, m.n_ham) == (4, 2, 2)
+    assert m.roc_auc == 1.0
+    assert m.one_minus_auc_pct == 0.0
+    assert (m.fpr, m.fnr) == (0.0, 0.0)
+    assert m.recall_at_0_1pct_fpr == 1.0
+    # Smoothed rates are 0.5/2.5 = 0.2 on both sides, and the logit mean of equal rates is the rate.
+    assert m.lam_pct == pytest.approx(20.0)
+
+
+def test_hand_computed_rates_and_auc() -> None:
+    labels = ["ham", "ham", "ham", "ham", "spam", "spam"]
+    scores = [0.1, 0.4, 0.6, 0.7, 0.5, 0.9]
+    m = evaluate(labels, scores, threshold=0.5)
+    assert m.fpr == pytest.approx(2 / 4)  # 0.6 and 0.7 >= 0.5
+    assert m.fnr == 0.0  # 0.5 is exactly at the threshold, so spam
+    # Spam 0.5 beats 2 of 4 ham, spam 0.9 beats all 4: AUC = 6/8.
+    assert m.roc_auc == pytest.approx(0.75)
+    assert m.one_minus_auc_pct == pytest.approx(25.0)
+    assert m.lam_pct == pytest.approx(lam_from_counts(2, 4, 0, 2))
+
+
+def test_threshold_is_inclusive() -> None:
+    m = evaluate([0, 1], [0.5, 0.5], threshold=0.5)
+    assert (m.fpr, m.fnr) == (1.0, 0.0)
+    assert m.lam_pct == 100.0
+
+
+def test_lam_known_values() -> None:
+    # Equal smoothed rates: lam is that rate. 2 errors of 10 -> 2.5/10.5.
+    assert lam_from_counts(2, 10, 2, 10) == pytest.approx(100 * 2.5 / 10.5)
+    # Written out: hm = 1.5/100.5, sm = 10.5/50.5, lam = expit(mean of logits).
+    hm, sm = 1.5 / 100.5, 10.5 / 50.5
+    expected = 100 * _expit((math.log(hm / (1 - hm)) + math.log(sm / (1 - sm))) / 2)
+    assert lam_from_counts(1, 100, 10, 50) == pytest.approx(expected)
+    # lam is the odds-space geometric mean: odds(lam) ** 2 == odds(hm) * odds(sm).
+    lam = expected / 100
+    assert (lam / (1 - lam)) ** 2 == pytest.approx(hm / (1 - hm) * sm / (1 - sm))
+    assert lam_from_counts(1, 100, 10, 50) == pytest.approx(
+        5.9324, abs=1e-4
+    )  # odds: sqrt(1.5/99 * 10.5/40)
+
+
+def test_lam_is_finite_without_errors() -> None:
+    assert 0.0 < lam_from_counts(0, 10_000, 0, 10_000) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "max_fpr", "threshold", "recall"),
+    [
+        # No ham may be flagged: the top ham is 0.9, so only the spam at 0.95 is above it.
+        ([0, 0, 1, 1], [0.9, 0.2, 0.95, 0.5], 0.0, 0.95, 0.5),
+        # A spam tied with the top ham is not caught: ties go against the filter.
+        ([0, 0, 1, 1], [0.9, 0.2, 0.9, 0.5], 0.0, math.inf, 0.0),
+        # One ham of two may be flagged: threshold must lie above the second ham (0.2).
+        ([0, 0, 1, 1], [0.9, 0.2, 0.95, 0.5], 0.5, 0.5, 1.0),
+        # Two tied ham, one allowed: both would be flagged together, so neither may be.
+        ([0, 0, 1, 1], [0.7, 0.7, 0.8, 0.6], 0.5, 0.8, 0.5),
+        # Everything may be flagged: the lowest score is the smallest threshold.
+        ([0, 1, 1], [0.3, 0.1, 0.5], 1.0, 0.1, 1.0),
+        # 0.29 * 100 is 28.999... in floating point; 29 ham must still be allowed.
+        ([0] * 100 + [1], [i / 100 for i in range(100)] + [0.705], 0.29, 0.705, 1.0),
+    ],
+)
+def test_threshold_and_recall_at_fpr(
+    labels: list[int], scores: list[float], max_fpr: float, threshold: float, recall: float
+) -> None:
+    assert threshold_for_fpr(labels, scores, max_fpr) == threshold
+    assert recall_at_fpr(labels, scores, max_fpr) == recall
+
+
+def test_recall_at_0_1pct_fpr_in_evaluate() -> None:
+    # 1000 ham at 0..0.999 and 10 spam; one ham (the top, 0.999) may be flagged at 0.1 % FPR.
+    ham = [i / 1000 for i in range(1000)]
+    spam = [0.9985, 0.9995, 0.5, 0.2, 0.999, 0.998, 0.9, 0.99, 0.95, 0.1]
+    m = evaluate([0] * 1000 + [1] * 10, ham + spam)
+    # The threshold must lie above the second highest ham (0.998): 0.9985, 0.9995 and 0.999.
+    assert m.recall_at_0_1pct_fpr == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "error", "match"),
+    [
+        ([0, 1], [0.5], InputError, "2 labels but 1 scores"),
+        ([1, 1], [0.5, 0.6], InputError, "both spam and ham"),
+        ([], [], InputError, "both spam and ham"),
+        ([0, 1], [0.5, float("nan")], InputError, "NaN"),
+        ([0, 2], [0.5, 0.6], CorpusError, "unrecognised label"),
+    ],
+)
+def test_evaluate_rejects_bad_input(
+    labels: list[object], scores: list[float], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        evaluate(labels, scores)
+
+
+@pytest.mark.parametrize("max_fpr", [-0.1, 1.5])
+def test_max_fpr_out_of_range(max_fpr: float) -> None:
+    with pytest.raises(InputError, match="max_fpr"):
+        recall_at_fpr([0, 1], [0.1, 0.9], max_fpr)
+
+
+def test_as_dict_and_format_table() -> None:
+    m = evaluate(["ham", "spam", "ham", "spam"], [0.1, 0.9, 0.6, 0.4])
+    d = m.as_dict()
+    assert d["n"] == 4 and d["roc_auc"] == pytest.approx(0.75)
+    assert list(d) == [f for f in Metrics.__dataclass_fields__]
+    table = format_table({"model|a": m, "b": m})
+    lines = table.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("|  | n | spam | ham |")
+    assert lines[2].startswith("| model\\|a | 4 | 2 | 2 | 25.0000 |")
+    assert all(line.count("|") == lines[0].count("|") for line in lines[:2])
+
+
+@pytest.mark.parametrize(("fp", "fn"), [(10, 0), (0, 10), (10, 10)])
+def test_lam_is_100_when_a_whole_class_is_misclassified(fp: int, fn: int) -> None:
+    assert lam_from_counts(fp, 10, fn, 10) == 100.0
