@@ -61,6 +61,7 @@ _ALIASES = {
     "latin-1": "cp1252",
     "us-ascii": "cp1252",
     "ascii": "cp1252",
+    "iso8859-1": "cp1252",
     "unicode-1-1-utf-7": "utf-7",
     "utf8": "utf-8",
 }
@@ -68,6 +69,9 @@ _ALIASES = {
 # Codecs whose correct decoding is checked for plausibility: all of them overlap one another.
 _CJK_CODECS = frozenset({"gb18030", "big5hkscs", "cp949", "cp932", "euc_jp", "iso2022_jp_ext"})
 # Tried in this order when the label is missing or wrong; ties go to the earlier one.
+_NOT_CHARSETS = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"}
+)
 _CANDIDATES = ("gb18030", "cp949", "big5hkscs", "cp932", "euc_jp")
 _SAMPLE_BYTES = 4096
 _MIN_CJK_SAMPLE = 8
@@ -95,8 +99,12 @@ def normalize_charset(label: str | None) -> str | None:
     name = label.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     try:
-        codec = codecs.lookup(name).name
+        info = codecs.lookup(name)
     except (LookupError, ValueError):
+        return None
+    codec = info.name
+    # Python also has codecs that are not charsets (idna, punycode, base64): refuse them.
+    if not getattr(info, "_is_text_encoding", True) or codec in _NOT_CHARSETS:
         return None
     # codecs.lookup canonicalizes names ("iso8859-1" -> "latin-1"); map its results too.
     return _ALIASES.get(codec, codec)
@@ -137,14 +145,14 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
 def _strict(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
 
 
 def _decode_or_replace(data: bytes, codec: str) -> str:
     try:
         return data.decode(codec, "replace")
-    except LookupError:
+    except (UnicodeError, LookupError):
         return data.decode("cp1252", "replace")
 
 

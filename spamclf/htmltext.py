@@ -15,6 +15,7 @@ __all__ = ["HtmlSummary", "summarize_html"]
 
 _INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DECLARATION = re.compile(r"<[!?][^>]*>")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>", re.S)
 _BLOCK_TAGS = frozenset({"p", "div", "br", "tr", "td", "li", "table", "h1", "h2", "h3", "title"})
 _HREF = re.compile(r"""(?:href|src|action)\s*=\s*["']?([^"'\s>]+)""", re.I)
@@ -50,7 +51,7 @@ def summarize_html(source: str) -> HtmlSummary:
     links = tuple(_HREF.findall(source))
     comments = len(_COMMENT.findall(source))
     hidden = len(_HIDDEN.findall(source))
-    body = _COMMENT.sub("", _INVISIBLE.sub(" ", source))
+    body = _DECLARATION.sub("", _COMMENT.sub("", _INVISIBLE.sub(" ", source)))
     tags: set[str] = set()
     images = 0
 

@@ -1,13 +1,13 @@
 """A trained spamclf model: scores messages, explains them, learns from corrections.
 
-The model is linear: a message's feature tokens are hashed to columns (``vectorize``), the row is
-scaled to unit length, and the spam log-odds are ``a * (w . x + b) + c`` where ``w, b`` come from
-a linear SVM and ``a, c`` from Platt scaling on held-out decisions (so ``score`` is a calibrated
+The model is linear: a message's feature tokens are hashed into a unit-length row ``x``
+(``vectorize``), and the spam log-odds are ``a * (w . x + b) + c`` where ``w, b`` come from a
+linear SVM and ``a, c`` from Platt scaling on held-out decisions (so ``score`` is a calibrated
 probability). Scoring needs only NumPy, which keeps ``import spamclf`` plus the first verdict
 under a second; scikit-learn is imported only to train.
 
-Because every token adds ``a * w[token] / sqrt(n_tokens)`` to the log-odds, the reasons of a
-verdict are exact contributions, not a post-hoc approximation.
+Because every token adds ``a * w[column] * x[token]`` to the log-odds, the reasons of a verdict
+are exact contributions, not a post-hoc approximation.
 """
 
 from __future__ import annotations
@@ -27,10 +27,14 @@ from spamclf.features import FeatureSettings, extract_features
 from spamclf.inputs import MessageInput, to_bytes
 from spamclf.origin import Origin
 from spamclf.parse import Limits, parse_bytes
-from spamclf.vectorize import DEFAULT_N_FEATURES, feature_index, hash_tokens
+from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
 
-__all__ = ["Model", "ModelSettings"]
+__all__ = ["DEFAULT_C", "Model", "ModelSettings"]
+
+# The SVM's inverse regularization. C=1 kept leave-one-corpus-out AUC at 0.98 or more on both
+# held-out corpora; C=2 won a little in-corpus and lost it across corpora.
+DEFAULT_C = 1.0
 
 
 @dataclass(frozen=True)
@@ -134,19 +138,24 @@ class Model:
         parsed = parse_bytes(to_bytes(message), self.settings.limits)
         return extract_features(parsed, self._feature_settings)
 
-    def decision(self, tokens: list[str]) -> tuple[float, np.ndarray, float]:
-        """SVM decision value, the token columns, and the row scale ``1/sqrt(n)``."""
-        columns = hash_tokens(tokens, self.settings.n_features)
-        scale = 1.0 / math.sqrt(len(columns)) if len(columns) else 0.0
+    def decision(self, tokens: list[str]) -> tuple[float, Row]:
+        """The SVM decision value of a message's tokens, and their row."""
+        row = hash_row(tokens, self.settings.n_features)
         with self._lock:
-            value = float(self.weights[columns].sum()) * scale + self.intercept
-        return value, columns, scale
+            value = float(self.weights[row.columns] @ row.values) + self.intercept
+        return value, row
 
     def probability(self, decision: float) -> float:
         """Calibrated spam probability of an SVM decision value (Platt scaling)."""
         slope, offset = self.calibration
         log_odds = slope * decision + offset
         return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
+
+    def score_rows(self, rows: Any) -> np.ndarray:
+        """Calibrated spam probabilities of vectorized rows (a CSR matrix from the vectorizer)."""
+        slope, offset = self.calibration
+        log_odds = slope * (rows @ self.weights + self.intercept) + offset
+        return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
 
     def label(self, score: float) -> Label:
         if score >= self.settings.spam_cutoff:
@@ -164,14 +173,14 @@ class Model:
         """
         target = 1.0 if normalize_label(label) == "spam" else -1.0
         tokens, _ = self.features(message)
-        value, columns, scale = self.decision(tokens)
+        value, row = self.decision(tokens)
         loss = 1.0 - target * value
         if loss <= 0.0:
             return False
-        # The intercept is a feature worth 1, so the row's squared norm is 1 + 1.
+        # The intercept is a feature worth 1 and the row has unit length: squared norm 2.
         step = min(self.settings.learning_aggressiveness, loss / 2.0) * target
         with self._lock:
-            np.add.at(self.weights, columns, step * scale)
+            self.weights[row.columns] += step * row.values
             self.intercept += step
         self.card.setdefault("learned", {"spam": 0, "ham": 0})
         self.card["learned"]["spam" if target > 0 else "ham"] += 1
@@ -184,18 +193,15 @@ class Model:
         save_model(self, path)
 
     def _verdict(self, tokens: list[str], origin: Origin) -> Verdict:
-        value, columns, scale = self.decision(tokens)
+        value, row = self.decision(tokens)
         score = self.probability(value)
-        return Verdict(self.label(score), score, self._reasons(tokens, scale), origin)
+        return Verdict(self.label(score), score, self._reasons(tokens, row), origin)
 
-    def _reasons(self, tokens: list[str], scale: float) -> tuple[Reason, ...]:
+    def _reasons(self, tokens: list[str], row: Row) -> tuple[Reason, ...]:
         if not tokens:
             return ()
-        slope = self.calibration[0]
-        n_features = self.settings.n_features
-        columns = np.array([feature_index(t, n_features) for t in tokens], dtype=np.int64)
-        contributions = self.weights[columns] * (scale * slope)
-        top = np.argsort(-np.abs(contributions))[: self.settings.n_reasons]
+        contributions = self.weights[row.token_columns] * row.token_values * self.calibration[0]
+        top = np.argsort(-np.abs(contributions), kind="stable")[: self.settings.n_reasons]
         return tuple(
             Reason(tokens[i], float(contributions[i])) for i in top if contributions[i] != 0.0
         )

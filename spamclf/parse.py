@@ -23,7 +23,9 @@ from spamclf.htmltext import HtmlSummary, summarize_html
 __all__ = ["Limits", "ParsedMessage", "Part", "parse_bytes"]
 
 _WS = re.compile(r"\s+")
-_BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\s]*$")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,6 @@ def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         defects.append("mime_too_deep")
     hint = next((p.codec for p in walker.parts if p.codec and p.codec != "ascii"), None)
     headers = tuple((name, decode_header(value, hint)) for name, value in raw_headers)
-    defects.extend(type(d).__name__ for d in message.defects)
     text = "\n".join(walker.texts)[: limits.max_text_chars]
     html = _merge_html(walker.htmls)
     return ParsedMessage(headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects))
@@ -171,8 +172,14 @@ class _BodyWalker:
             if "too_many_parts" not in self.defects:
                 self.defects.append("too_many_parts")
             return
-        payload = part.get_payload()
+        try:
+            payload = part.get_payload()
+        except (UnicodeError, LookupError, ValueError):
+            # get_payload() decodes 8-bit text with the part's charset label, and some labels
+            # (idna, punycode) raise; the stored payload is what it would have returned.
+            payload = part._payload
         if isinstance(payload, list):
+            self.defects.extend(type(d).__name__ for d in part.defects)
             for child in payload:
                 if isinstance(child, email.message.Message):
                     self.visit(child, depth + 1)
@@ -184,6 +191,8 @@ class _BodyWalker:
         charset = _param(part, "charset")
         encoding = (part.get("content-transfer-encoding") or "").strip().lower() or None
         data = _payload_bytes(part, payload, encoding)[: self.limits.max_part_bytes]
+        # Decoding the payload is what finds bad base64: collect the defects afterwards.
+        self.defects.extend(type(d).__name__ for d in part.defects)
         filename = _filename(part)
         maintype = content_type.split("/")[0]
         # A multipart whose boundary never appears arrives here as one leaf: read it as text.
@@ -201,7 +210,7 @@ class _BodyWalker:
 
 def _payload_bytes(part: email.message.Message, payload: str, encoding: str | None) -> bytes:
     raw = _original_bytes(payload)
-    if encoding == "base64" and not _BASE64_BODY.match(raw[:2000]):
+    if encoding == "base64" and _not_base64(raw[:2000]):
         # Declared base64 but holding raw text (already decoded by an earlier gateway).
         return raw
     try:
@@ -209,6 +218,18 @@ def _payload_bytes(part: email.message.Message, payload: str, encoding: str | No
     except (ValueError, binascii.Error, LookupError):
         return raw
     return decoded if isinstance(decoded, bytes) else raw
+
+
+def _not_base64(sample: bytes) -> bool:
+    """True for text under a base64 label, false for base64 with a few corrupted characters.
+
+    Text has 8-bit bytes (raw GB or EUC-KR) or spaces between words; base64 lines have neither.
+    """
+    size = max(len(sample), 1)
+    if len(_HIGH_BYTE.findall(sample)) > 0.01 * size:
+        return True
+    foreign = len(_NOT_BASE64.findall(sample)) + len(_INNER_SPACE.findall(sample))
+    return foreign > 0.15 * size
 
 
 def _param(part: email.message.Message, name: str) -> str | None:

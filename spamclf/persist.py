@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError
+from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
 
 __all__ = ["FORMAT_VERSION", "FEATURE_SCHEMA", "card_path", "load_model", "save_model"]
@@ -27,7 +27,7 @@ __all__ = ["FORMAT_VERSION", "FEATURE_SCHEMA", "card_path", "load_model", "save_
 # Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
 # change meaning: a model trained on other features would silently score nonsense.
 FORMAT_VERSION = 1
-FEATURE_SCHEMA = "spamclf-features-1"
+FEATURE_SCHEMA = "spamclf-features-2"
 
 
 def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
@@ -86,8 +86,11 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
             f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
         ) from exc
     _check_compatible(header, path)
-    settings = ModelSettings.from_dict(header["settings"])
-    return Model(weights, intercept, calibration, settings, card)
+    try:
+        settings = ModelSettings.from_dict(header["settings"])
+        return Model(weights, intercept, calibration, settings, card)
+    except (TypeError, ValueError, KeyError, AttributeError, SpamclfError) as exc:
+        raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
 
 
 def _check_compatible(header: dict[str, Any], path: Path) -> None:

@@ -12,7 +12,6 @@ cross-validated decisions turns the margin into a probability that means what it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,16 +23,25 @@ from sklearn.svm import LinearSVC
 
 from spamclf.features import FeatureSettings, extract_features
 from spamclf.inputs import MessageInput, to_bytes
+from spamclf.model import DEFAULT_C, Model, ModelSettings
 from spamclf.parse import Limits, parse_bytes
-from spamclf.vectorize import DEFAULT_N_FEATURES, hash_tokens, rows_to_csr
+from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row, rows_to_csr
 
-__all__ = ["MessageVectorizer", "make_pipeline", "vectorize_messages"]
+__all__ = [
+    "MessageVectorizer",
+    "linear_parts",
+    "make_classifier",
+    "fit_model",
+    "make_pipeline",
+    "vectorizer_for",
+    "vectorize_messages",
+]
 
 _CHUNK = 256
 
 
 class MessageVectorizer(TransformerMixin, BaseEstimator):
-    """Raw messages to unit-length binary rows of hashed feature tokens. Stateless.
+    """Raw messages to unit-length rows of hashed feature tokens (``hash_row``). Stateless.
 
     Parameters mirror :class:`spamclf.ModelSettings`; ``n_jobs`` spreads parsing over processes.
     """
@@ -68,10 +76,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             progress=self.progress,
         )
-        matrix = rows_to_csr(rows, self.n_features)
-        lengths = np.diff(matrix.indptr)
-        matrix.data /= np.sqrt(np.repeat(np.maximum(lengths, 1), lengths)).astype(np.float32)
-        return matrix
+        return rows_to_csr(rows, self.n_features)
 
 
 def vectorize_messages(
@@ -82,13 +87,13 @@ def vectorize_messages(
     limits: Limits,
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
-) -> list[np.ndarray]:
-    """Hashed feature columns of every message, in order, parsing in ``n_jobs`` processes."""
+) -> list[Row]:
+    """Hashed rows of every message, in order, parsing in ``n_jobs`` processes."""
     chunks = [
         [to_bytes(m) for m in messages[i : i + _CHUNK]] for i in range(0, len(messages), _CHUNK)
     ]
     args = (n_features, settings, limits)
-    rows: list[np.ndarray] = []
+    rows: list[Row] = []
     if n_jobs == 1:
         results = (_vectorize_chunk(chunk, *args) for chunk in chunks)
     else:
@@ -105,17 +110,17 @@ def vectorize_messages(
 
 def _vectorize_chunk(
     chunk: list[bytes], n_features: int, settings: FeatureSettings, limits: Limits
-) -> list[np.ndarray]:
+) -> list[Row]:
     rows = []
     for raw in chunk:
         tokens, _ = extract_features(parse_bytes(raw, limits), settings)
-        rows.append(hash_tokens(tokens, n_features))
+        rows.append(hash_row(tokens, n_features))
     return rows
 
 
 def make_pipeline(
     *,
-    C: float = 5.0,
+    C: float = DEFAULT_C,
     n_features: int = DEFAULT_N_FEATURES,
     trusted_networks: tuple[str, ...] = (),
     limits: Limits | None = None,
@@ -123,7 +128,6 @@ def make_pipeline(
     progress: Callable[[int], None] | None = None,
 ) -> Pipeline:
     """The spamclf training pipeline: vectorizer, then a Platt-calibrated linear SVM."""
-    svm = LinearSVC(C=C, random_state=0)
     return Pipeline(
         [
             (
@@ -136,22 +140,43 @@ def make_pipeline(
                     progress=progress,
                 ),
             ),
-            ("classifier", CalibratedClassifierCV(svm, method="sigmoid", cv=3, ensemble=False)),
+            ("classifier", make_classifier(C)),
         ]
     )
 
 
-def linear_parts(pipeline: Pipeline) -> tuple[np.ndarray, float, tuple[float, float]]:
-    """Weights, intercept and (slope, offset) of the log-odds from a fitted pipeline."""
-    calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
+def make_classifier(C: float = DEFAULT_C) -> CalibratedClassifierCV:
+    """A linear SVM whose decisions are Platt-scaled on 3-fold out-of-fold predictions."""
+    svm = LinearSVC(C=C, random_state=0)
+    return CalibratedClassifierCV(svm, method="sigmoid", cv=3, ensemble=False)
+
+
+def fit_model(
+    X: Any, y: np.ndarray, *, C: float, settings: ModelSettings, card: dict[str, Any]
+) -> Model:
+    """Fit the calibrated SVM on vectorized rows and wrap it as a NumPy-only :class:`Model`."""
+    classifier = make_classifier(C).fit(X, y)
+    weights, intercept, calibration = linear_parts(classifier)
+    return Model(weights, intercept, calibration, settings, card)
+
+
+def vectorizer_for(settings: ModelSettings, **kwargs: Any) -> MessageVectorizer:
+    """The vectorizer that reads messages exactly as a model with ``settings`` will."""
+    return MessageVectorizer(
+        n_features=settings.n_features,
+        trusted_networks=settings.trusted_networks,
+        limits=settings.limits,
+        **kwargs,
+    )
+
+
+def linear_parts(
+    classifier: CalibratedClassifierCV,
+) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """Weights, intercept and (slope, offset) of the log-odds from a fitted classifier."""
+    calibrated = classifier.calibrated_classifiers_[0]
     svm = calibrated.estimator
     sigmoid = calibrated.calibrators[0]
     # scikit-learn's sigmoid is P(spam) = 1 / (1 + exp(a * f + b)): log-odds are -a f - b.
     return svm.coef_.ravel(), float(svm.intercept_[0]), (-float(sigmoid.a_), -float(sigmoid.b_))
 
-
-def fit_timed(pipeline: Pipeline, messages: Sequence[MessageInput], y: np.ndarray) -> float:
-    """Fit ``pipeline``; return the seconds it took."""
-    start = time.perf_counter()
-    pipeline.fit(messages, y)
-    return time.perf_counter() - start

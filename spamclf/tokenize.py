@@ -47,8 +47,8 @@ def _jieba_cut() -> Callable[[str], list[str]]:
 def segment_chinese(run: str) -> list[str]:
     """Segment a run of Han characters into words with jieba's dictionary.
 
-    >>> segment_chinese("代开发票")
-    ['代开', '发票']
+    >>> segment_chinese("代开各类发票")
+    ['代开', '各类', '发票']
     """
     return _jieba_cut()(run)
 

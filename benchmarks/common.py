@@ -1,0 +1,70 @@
+"""Shared by the benchmark scripts: corpus location, cached feature matrices, result tables.
+
+Vectorizing the four email corpora takes minutes, so each split is vectorized once per feature
+schema and cached under ``benchmarks/cache/`` (git-ignored). The cache key holds the feature
+schema and the width, so a change to either re-vectorizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from spamclf.corpora import split_benchmark  # noqa: E402
+from spamclf.model import ModelSettings  # noqa: E402
+from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
+from spamclf.pipeline import vectorizer_for  # noqa: E402
+
+EMAIL_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
+CACHE = ROOT / "benchmarks" / "cache"
+
+
+def corpora_dir(argument: str | None) -> Path:
+    """The corpus folder: the argument, else $SPAMCLF_CORPORA, else ~/.cache/spamclf/corpora."""
+    default = os.environ.get("SPAMCLF_CORPORA") or str(Path.home() / ".cache/spamclf/corpora")
+    path = Path(argument or default)
+    if not (path / "trec06c").is_dir():
+        sys.exit(
+            f"no corpora in {path}: run ../shared/corpora/extract.sh or pass --corpora DIR"
+        )
+    return path
+
+
+def split_matrices(
+    corpus: str, root: Path, settings: ModelSettings, n_jobs: int = 2
+) -> dict[str, tuple[sp.csr_matrix, np.ndarray]]:
+    """``{"train": (X, y), "test": (X, y)}`` for a corpus under the benchmark protocol."""
+    folder = CACHE / f"{FEATURE_SCHEMA}-{settings.n_features}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {part: folder / f"{corpus}_{part}.npz" for part in ("train", "test")}
+    if not all(p.exists() for p in paths.values()):
+        train, test = split_benchmark(corpus, root)
+        for part, messages in (("train", train), ("test", test)):
+            bar = tqdm(total=len(messages), unit="msg", desc=f"{corpus} {part}", mininterval=2)
+            vectorizer = vectorizer_for(settings, n_jobs=n_jobs, progress=bar.update)
+            X = vectorizer.fit_transform([m.raw for m in messages])
+            bar.close()
+            y = np.array([m.label == "spam" for m in messages], dtype=np.int8)
+            sp.save_npz(paths[part], X)
+            np.save(paths[part].with_suffix(".labels.npy"), y)
+    return {
+        part: (sp.load_npz(path).tocsr(), np.load(path.with_suffix(".labels.npy")))
+        for part, path in paths.items()
+    }
+
+
+def stack(parts: list[tuple[sp.csr_matrix, np.ndarray]]) -> tuple[sp.csr_matrix, np.ndarray]:
+    return sp.vstack([X for X, _ in parts]).tocsr(), np.concatenate([y for _, y in parts])
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

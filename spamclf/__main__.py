@@ -1,0 +1,5 @@
+import sys
+
+from spamclf.cli import main
+
+sys.exit(main())

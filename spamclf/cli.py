@@ -1,0 +1,171 @@
+"""The ``spamclf`` command: classify, train and evaluate from the shell.
+
+Exit codes (also in the README):
+
+- 0: success;
+- 2: bad command line (argparse's convention);
+- 3: some input could not be read or a corpus is malformed (every readable message still
+  gets its line);
+- 4: the model could not be loaded (missing, altered, or from an incompatible version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
+from spamclf.model import DEFAULT_C
+
+EXIT_OK = 0
+EXIT_INPUT = 3
+EXIT_MODEL = 4
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ModelError as exc:
+        print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+        return EXIT_MODEL
+    except (CorpusError, InputError, SpamclfError) as exc:
+        print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def safe_text(text: str) -> str:
+    """Escape control characters so that file names and header values cannot forge lines.
+
+    >>> safe_text("evil\\nX-Spam: no")
+    'evil\\\\x0aX-Spam: no'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spamclf", description="Tell spam from ham, and why.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    classify = commands.add_parser("classify", help="classify message files (or - for stdin)")
+    classify.add_argument("files", nargs="+", metavar="FILE")
+    classify.add_argument("--model", help="model file (default: the bundled model)")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.add_argument("--reasons", type=int, default=3, metavar="N", help="reasons to show")
+    classify.set_defaults(run=_classify)
+
+    train = commands.add_parser("train", help="train a model on labelled corpora")
+    train.add_argument("corpora", nargs="+", metavar="CORPUS", help=_CORPUS_HELP)
+    train.add_argument("-o", "--output", required=True, help="model file to write")
+    train.add_argument("--C", type=float, default=DEFAULT_C, help="SVM inverse regularization")
+    train.add_argument("--jobs", type=int, default=1, help="processes for parsing (-1: all)")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="measure a model on labelled corpora")
+    evaluate.add_argument("corpora", nargs="+", metavar="CORPUS", help=_CORPUS_HELP)
+    evaluate.add_argument("--model", help="model file (default: the bundled model)")
+    evaluate.add_argument("--jobs", type=int, default=1, help="processes (-1: all)")
+    evaluate.add_argument("--json", action="store_true", help="print metrics as JSON")
+    evaluate.set_defaults(run=_evaluate)
+    return parser
+
+
+_CORPUS_HELP = (
+    "a TREC index file, a folder of spam/ham folders, a CSV (text,label), "
+    "or spam:PATH / ham:PATH for an mbox or Maildir"
+)
+
+
+def _load(path: str | None):  # type: ignore[no-untyped-def]
+    from spamclf.api import default_model
+    from spamclf.persist import load_model
+
+    return load_model(path) if path else default_model()
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from spamclf.inputs import to_bytes
+
+    model = _load(args.model)
+    status = EXIT_OK
+    for name in args.files:
+        try:
+            raw = sys.stdin.buffer.read() if name == "-" else to_bytes(Path(name))
+        except InputError as exc:
+            print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        verdict = model.classify(raw)
+        reasons = verdict.reasons[: args.reasons]
+        if args.json:
+            record = {"file": name, **verdict.as_dict()}
+            record["reasons"] = record["reasons"][: args.reasons]  # type: ignore[index]
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            why = ", ".join(f"{safe_text(r.feature)} {r.contribution:+.2f}" for r in reasons)
+            print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
+    return status
+
+
+def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes], list[str]]:
+    from spamclf.corpora import read_corpus
+
+    messages: list[bytes] = []
+    labels: list[str] = []
+    for spec in specs:
+        for item in read_corpus(spec):
+            messages.append(item.raw)
+            labels.append(item.label)
+    if not messages:
+        raise CorpusError(f"no labelled messages found in {', '.join(specs)}")
+    return messages, labels
+
+
+def _train(args: argparse.Namespace) -> int:
+    from spamclf.api import train
+
+    messages, labels = _read_corpora(args.corpora)
+    print(f"training on {len(messages)} messages ({labels.count('spam')} spam)", file=sys.stderr)
+    model = train(
+        messages, labels, C=args.C, n_jobs=args.jobs, progress=True,
+        description=" + ".join(args.corpora),
+    )
+    model.save(args.output)
+    print(f"wrote {args.output} and {Path(args.output).name}.card.json", file=sys.stderr)
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spamclf.metrics import evaluate
+
+    model = _load(args.model)
+    messages, labels = _read_corpora(args.corpora)
+    verdicts = model.classify_many(messages, n_jobs=args.jobs)
+    scores = [v.score for v in tqdm(verdicts, total=len(messages), unit="msg", mininterval=1.0)]
+    metrics = evaluate(labels, scores, threshold=model.settings.spam_cutoff)
+    if args.json:
+        print(json.dumps(metrics.as_dict(), indent=2))
+    else:
+        print(f"messages          {metrics.n} ({metrics.n_spam} spam, {metrics.n_ham} ham)")
+        print(f"ROC AUC           {metrics.roc_auc:.6f}")
+        print(f"(1-AUC)%          {metrics.one_minus_auc_pct:.4f}")
+        print(f"lam%              {metrics.lam_pct:.4f}")
+        print(f"false positives   {metrics.fpr:.4%} (ham marked spam at {metrics.threshold})")
+        print(f"false negatives   {metrics.fnr:.4%}")
+        print(f"recall @0.1% FP   {metrics.recall_at_0_1pct_fpr:.4f}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

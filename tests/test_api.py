@@ -1,0 +1,127 @@
+"""Tests of spamclf.api: train, classify, classify_many and the bundled default model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import fixture_path
+
+import spamclf
+from spamclf.api import default_model
+from spamclf.errors import CorpusError, InputError, ModelError
+from spamclf.model import Model, ModelSettings
+
+Loader = Callable[[str], bytes]
+
+
+@pytest.fixture
+def fresh_default_model() -> Iterator[None]:
+    """Forget the cached default model before and after a test that changes where it lies."""
+    default_model.cache_clear()
+    yield
+    default_model.cache_clear()
+
+
+def test_train_accepts_integer_labels(corpus: tuple[list[bytes], list[str]]) -> None:
+    messages, labels = corpus
+    numeric = [1 if label == "spam" else 0 for label in labels]
+    model = spamclf.train(messages[:20], numeric[:20], settings=ModelSettings(n_features=2**12))
+    assert isinstance(model, Model)
+    training = model.card["training"]
+    assert (training["messages"], training["spam"], training["ham"]) == (20, 10, 10)
+    named = spamclf.train(messages[:20], labels[:20], settings=ModelSettings(n_features=2**12))
+    assert (model.weights == named.weights).all()
+
+
+def test_train_accepts_generators_and_settings(corpus: tuple[list[bytes], list[str]]) -> None:
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12, spam_cutoff=0.8, ham_cutoff=0.3)
+    model = spamclf.train(iter(messages[:12]), iter(labels[:12]), settings=settings, C=1.0)
+    assert model.settings == settings
+    assert model.weights.shape == (2**12,)
+    assert model.card["classifier"]["C"] == 1.0
+
+
+def test_trained_model_separates_its_training_data(
+    small_model: Model, corpus: tuple[list[bytes], list[str]]
+) -> None:
+    messages, labels = corpus
+    scores = [v.score for v in small_model.classify_many(messages)]
+    spam = [s for s, label in zip(scores, labels, strict=True) if label == "spam"]
+    ham = [s for s, label in zip(scores, labels, strict=True) if label == "ham"]
+    assert min(spam) > max(ham)
+
+
+@pytest.mark.parametrize("n_labels", [19, 21])
+def test_train_rejects_length_mismatch(
+    corpus: tuple[list[bytes], list[str]], n_labels: int
+) -> None:
+    messages, labels = corpus
+    with pytest.raises(InputError, match="labels"):
+        spamclf.train(messages[:20], labels[:n_labels])
+
+
+@pytest.mark.parametrize(("n_spam", "n_ham"), [(2, 10), (10, 2), (0, 10), (10, 0)])
+def test_train_rejects_too_few_of_one_class(n_spam: int, n_ham: int) -> None:
+    messages = [b"Subject: m%d\n\nbody %d" % (i, i) for i in range(n_spam + n_ham)]
+    labels = ["spam"] * n_spam + ["ham"] * n_ham
+    with pytest.raises(InputError, match="at least 3 spam and 3 ham"):
+        spamclf.train(messages, labels)
+
+
+def test_train_rejects_a_bad_label() -> None:
+    messages = [b"Subject: m\n\nbody"] * 8
+    with pytest.raises(CorpusError):
+        spamclf.train(messages, ["spam"] * 4 + ["ham"] * 3 + ["maybe"])
+
+
+def test_classify_with_an_explicit_model(small_model: Model, fixture_bytes: Loader) -> None:
+    data = fixture_bytes("gb2312_spam")
+    assert spamclf.classify(data, small_model) == small_model.classify(data)
+
+
+def test_classify_many_with_an_explicit_model(small_model: Model, fixture_bytes: Loader) -> None:
+    messages = [fixture_bytes("gb2312_spam"), fixture_bytes("english_ham")]
+    verdicts = list(spamclf.classify_many(messages, small_model))
+    assert verdicts == [small_model.classify(m) for m in messages]
+
+
+def test_default_model_honours_spamclf_model(
+    small_model: Model,
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_default_model: None,
+    fixture_bytes: Loader,
+) -> None:
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_model_path))
+    data = fixture_bytes("gb2312_spam")
+    assert spamclf.classify(data).score == pytest.approx(small_model.classify(data).score)
+    assert default_model() is default_model()  # loaded once
+
+
+def test_default_model_missing_raises_model_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default_model: None
+) -> None:
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_path / "absent.spamclf"))
+    with pytest.raises(ModelError, match="default model is missing"):
+        spamclf.classify(b"Subject: x\n\ny")
+
+
+# The bundled model (models/default.spamclf) is trained on the benchmark corpora. These checks
+# are deliberately lenient (which side of 0.5): they guard against a broken or swapped model,
+# not against small changes in accuracy, which benchmarks/ measures.
+@pytest.mark.parametrize("name", ["gb2312_spam", "euckr_spam", "html_only_spam"])
+def test_default_model_scores_spam_fixture_as_spammy(name: str) -> None:
+    assert spamclf.classify(str(fixture_path(name))).score > 0.5
+
+
+@pytest.mark.parametrize("name", ["english_ham", "gb2312_ham", "examples/ham"])
+def test_default_model_scores_ham_fixture_as_hammy(name: str) -> None:
+    assert spamclf.classify(str(fixture_path(name))).score < 0.5
+
+
+def test_default_model_classify_many_matches_classify() -> None:
+    paths = [str(fixture_path(n)) for n in ("gb2312_spam", "english_ham")]
+    assert list(spamclf.classify_many(paths)) == [spamclf.classify(p) for p in paths]

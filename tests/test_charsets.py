@@ -1,0 +1,153 @@
+"""Tests of spamclf.charsets: decoding under missing, unknown and lying charset labels."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from spamclf.charsets import decode, normalize_charset
+
+GB_TEXT = "特价促销：名牌手表一律三折，免费送货上门！"
+GBK_TEXT = "喆镕商贸有限公司年终大促销活动开始啦！"  # 喆 and 镕 are outside GB2312
+BIG5_TEXT = "會議記錄與下週行程確認，請您過目。"  # 會 = B7 7C: an ASCII "|" as trail byte
+KOREAN_TEXT = "고객님께 특별한 혜택을 드립니다. 무담보 신용대출 당일 승인"
+JAPANESE_TEXT = "来週の打ち合わせについて、資料をお送りいたします。"
+SJIS_TEXT = "詳しい収入表と参加方法はこちら。専用ソフトが全自動で稼ぎます。"  # 表, ソ: 0x5C trail
+LATIN_TEXT = "Café – “naïve” façade costs €5"
+UTF8_TEXT = "Café résumé — naïve ✓ 日本語 Ελληνικά"
+
+
+@pytest.mark.parametrize(
+    ("data", "label", "text", "codec"),
+    [
+        pytest.param(GB_TEXT.encode("gb2312"), "gb2312", GB_TEXT, "gb18030", id="gb2312"),
+        pytest.param(GB_TEXT.encode("gb2312"), "GB2312", GB_TEXT, "gb18030", id="gb2312-upper"),
+        pytest.param(GBK_TEXT.encode("gbk"), None, GBK_TEXT, "gb18030", id="gbk-unlabelled"),
+        pytest.param(GBK_TEXT.encode("gbk"), "gb2312", GBK_TEXT, "gb18030", id="gbk-as-gb2312"),
+        pytest.param(BIG5_TEXT.encode("big5"), "big5", BIG5_TEXT, "big5hkscs", id="big5"),
+        pytest.param(
+            KOREAN_TEXT.encode("euc_kr"), "ks_c_5601-1987", KOREAN_TEXT, "cp949", id="ks_c_5601"
+        ),
+        pytest.param(KOREAN_TEXT.encode("euc_kr"), "cp949", KOREAN_TEXT, "cp949", id="cp949"),
+        pytest.param(KOREAN_TEXT.encode("euc_kr"), "euc-kr", KOREAN_TEXT, "cp949", id="euc-kr"),
+        pytest.param(
+            JAPANESE_TEXT.encode("iso2022_jp"),
+            "iso-2022-jp",
+            JAPANESE_TEXT,
+            "iso2022_jp_ext",
+            id="iso-2022-jp",
+        ),
+        pytest.param(
+            JAPANESE_TEXT.encode("iso2022_jp"),
+            None,
+            JAPANESE_TEXT,
+            "iso2022_jp_ext",
+            id="iso-2022-jp-unlabelled",
+        ),
+        pytest.param(SJIS_TEXT.encode("shift_jis"), "Shift_JIS", SJIS_TEXT, "cp932", id="sjis"),
+        pytest.param(
+            LATIN_TEXT.encode("cp1252"), "windows-1252", LATIN_TEXT, "cp1252", id="windows-1252"
+        ),
+        pytest.param(UTF8_TEXT.encode("utf-8"), "UTF-8", UTF8_TEXT, "utf-8", id="utf-8"),
+        pytest.param(UTF8_TEXT.encode("utf-8"), None, UTF8_TEXT, "utf-8", id="utf-8-unlabelled"),
+        pytest.param(b"plain ascii", None, "plain ascii", "ascii", id="ascii"),
+        pytest.param(b"", "gb2312", "", "ascii", id="empty"),
+    ],
+)
+def test_decode_reads_labelled_and_unlabelled_charsets(
+    data: bytes, label: str | None, text: str, codec: str
+) -> None:
+    assert decode(data, label) == (text, codec)
+
+
+@pytest.mark.parametrize(
+    ("data", "label", "text"),
+    [
+        pytest.param(GB_TEXT.encode("gb2312"), "iso-8859-1", GB_TEXT, id="gb-as-latin1"),
+        pytest.param(GB_TEXT.encode("gb2312"), "us-ascii", GB_TEXT, id="gb-as-ascii"),
+        pytest.param(BIG5_TEXT.encode("big5"), "gb2312", BIG5_TEXT, id="big5-as-gb2312"),
+        pytest.param(KOREAN_TEXT.encode("euc_kr"), "gb2312", KOREAN_TEXT, id="euckr-as-gb2312"),
+        pytest.param(KOREAN_TEXT.encode("euc_kr"), "big5", KOREAN_TEXT, id="euckr-as-big5"),
+        pytest.param(UTF8_TEXT.encode("utf-8"), "iso-8859-1", UTF8_TEXT, id="utf8-as-latin1"),
+        pytest.param(UTF8_TEXT.encode("utf-8"), "gb2312", UTF8_TEXT, id="utf8-as-gb2312"),
+    ],
+)
+def test_decode_sees_through_lying_labels(data: bytes, label: str, text: str) -> None:
+    assert decode(data, label)[0] == text
+
+
+def test_decode_lying_latin1_label_reports_the_real_codec() -> None:
+    assert decode(GB_TEXT.encode("gb2312"), "iso-8859-1") == (GB_TEXT, "gb18030")
+
+
+def test_decode_keeps_a_single_byte_label_over_single_byte_text() -> None:
+    data = "Grüße aus Köln".encode("iso-8859-15")
+    assert decode(data, "iso-8859-15") == ("Grüße aus Köln", "iso8859-15")
+
+
+def test_decode_utf7_label_over_ascii_bytes() -> None:
+    assert decode(b"+ZeVnLA-", "utf-7") == ("日本", "utf-7")
+
+
+def _junk(seed: int, size: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xfe\x80\x81\x00\xc0",
+        bytes(range(256)),
+        b"\x1b$B" + b"\xff" * 10,  # an ISO-2022-JP escape followed by nonsense
+        GB_TEXT.encode("gb2312")[:-1],  # cut in the middle of a character
+        _junk(0, 64),
+        _junk(1, 4096),
+        _junk(2, 10_000),
+    ],
+    ids=["short", "all-bytes", "iso2022-junk", "truncated-gb", "junk64", "junk4k", "junk10k"],
+)
+@pytest.mark.parametrize(
+    "label", [None, "utf-8", "gb2312", "big5", "ks_c_5601-1987", "iso-8859-1", "x-unknown"]
+)
+def test_decode_never_raises_on_undecodable_bytes(data: bytes, label: str | None) -> None:
+    text, codec = decode(data, label)
+    assert isinstance(text, str)
+    assert normalize_charset(codec) is not None
+
+
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("gb2312", "gb18030"),
+        ("GB2312", "gb18030"),
+        ("gbk", "gb18030"),
+        ("x-gbk", "gb18030"),
+        ("cp936", "gb18030"),
+        ("euc-cn", "gb18030"),
+        ("big5", "big5hkscs"),
+        ("cp950", "big5hkscs"),
+        ("ks_c_5601-1987", "cp949"),
+        ('"KS_C_5601-1987"', "cp949"),
+        ("euc-kr", "cp949"),
+        ("korean", "cp949"),
+        ("Shift_JIS", "cp932"),
+        ("sjis", "cp932"),
+        ("iso-2022-jp", "iso2022_jp_ext"),
+        ("ISO-8859-1", "cp1252"),
+        ("latin1", "cp1252"),
+        ("us-ascii", "cp1252"),
+        ("windows-1252", "cp1252"),
+        ("utf8", "utf-8"),
+        ("UTF-8", "utf-8"),
+        (" 'gb2312' ", "gb18030"),
+        ("koi8-r", "koi8-r"),
+    ],
+)
+def test_normalize_charset_maps_aliases_to_superset_codecs(label: str, codec: str) -> None:
+    assert normalize_charset(label) == codec
+
+
+@pytest.mark.parametrize("label", [None, "", "x-no-such-charset", "\x00", "=?"])
+def test_normalize_charset_returns_none_for_unknown_labels(label: str | None) -> None:
+    assert normalize_charset(label) is None

@@ -1,0 +1,270 @@
+"""Tests of spamclf.cli: the classify, train and evaluate commands and their exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import types
+from pathlib import Path
+
+import pytest
+from conftest import fixture_path
+
+from spamclf.cli import EXIT_INPUT, EXIT_MODEL, EXIT_OK, main, safe_text
+from spamclf.model import Model
+from spamclf.persist import card_path, load_model
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def test_classify_prints_one_line_per_file(
+    small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(fixture_path("gb2312_spam")), str(fixture_path("examples/ham"))]
+    assert main(["classify", "--model", str(tmp_model_path), *paths]) == EXIT_OK
+    lines = _lines(capsys.readouterr().out)
+    assert len(lines) == 2
+    for line, path in zip(lines, paths, strict=True):
+        verdict = small_model.classify(path)
+        assert line.startswith(path)
+        assert verdict.label in line
+        assert f"{verdict.score:.4f}" in line
+        top = verdict.reasons[0]
+        assert f"{top.feature} {top.contribution:+.2f}" in line
+
+
+@pytest.mark.parametrize("n_reasons", [0, 1, 3])
+def test_classify_reasons_option_limits_reasons(
+    small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str], n_reasons: int
+) -> None:
+    path = str(fixture_path("gb2312_spam"))
+    main(["classify", "--model", str(tmp_model_path), "--reasons", str(n_reasons), path])
+    out = capsys.readouterr().out
+    reasons = small_model.classify(path).reasons
+    for i, reason in enumerate(reasons):
+        assert (f"{reason.feature} {reason.contribution:+.2f}" in out) is (i < n_reasons)
+
+
+def test_classify_json_lines_parse(
+    small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(fixture_path("received_cn_kr")), str(fixture_path("gb2312_ham"))]
+    code = main(["classify", "--json", "--reasons", "2", "--model", str(tmp_model_path), *paths])
+    assert code == EXIT_OK
+    records = [json.loads(line) for line in _lines(capsys.readouterr().out)]
+    assert [r["file"] for r in records] == paths
+    for record, path in zip(records, paths, strict=True):
+        expected = small_model.classify(path)
+        assert record["label"] == expected.label
+        assert record["score"] == pytest.approx(expected.score, abs=1e-6)
+        assert len(record["reasons"]) == 2
+        assert record["reasons"][0]["feature"] == expected.reasons[0].feature
+    assert records[0]["origin"]["relay_country"] == "KR"
+    assert records[0]["origin"]["sender_country"] == "CN"
+
+
+def test_classify_json_keeps_non_ascii_readable(
+    tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(
+        [
+            "classify",
+            "--json",
+            "--reasons",
+            "100",
+            "--model",
+            str(tmp_model_path),
+            str(fixture_path("gb2312_spam")),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "\\u" not in out
+    assert json.loads(out)["label"] in {"spam", "ham", "unsure"}
+
+
+def test_classify_dash_reads_stdin(
+    small_model: Model,
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = fixture_path("gb2312_spam").read_bytes()
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(data)))
+    assert main(["classify", "--json", "--model", str(tmp_model_path), "-"]) == EXIT_OK
+    record = json.loads(capsys.readouterr().out)
+    assert record["file"] == "-"
+    assert record["score"] == pytest.approx(small_model.classify(data).score, abs=1e-6)
+
+
+def test_classify_unreadable_file_exits_3_and_prints_the_others(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = [str(fixture_path("gb2312_spam")), str(fixture_path("english_ham"))]
+    missing = str(tmp_path / "missing.eml")
+    folder = str(tmp_path)
+    code = main(["classify", "--model", str(tmp_model_path), good[0], missing, folder, good[1]])
+    assert code == EXIT_INPUT
+    captured = capsys.readouterr()
+    lines = _lines(captured.out)
+    assert len(lines) == 2
+    assert lines[0].startswith(good[0])
+    assert lines[1].startswith(good[1])
+    assert "missing.eml" in captured.err
+    assert captured.err.count("spamclf: cannot read message file") == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        ("evil\nX-Spam: no.eml", "evil\\x0aX-Spam: no.eml"),
+        ("bell\x07.eml", "bell\\x07.eml"),
+        ("esc\x1b[31mred.eml", "esc\\x1b[31mred.eml"),
+        ("cr\rover.eml", "cr\\x0dover.eml"),
+    ],
+)
+def test_classify_escapes_control_characters_in_file_names(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    escaped: str,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(fixture_path("examples/ham").read_bytes())
+    assert main(["classify", "--model", str(tmp_model_path), str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "\r" not in out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert out.startswith(str(tmp_path) + "/" + escaped)
+
+
+def test_classify_escapes_control_characters_in_error_messages(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "gone\nspamclf: all good")
+    assert main(["classify", "--model", str(tmp_model_path), missing]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1  # the name cannot forge a second line
+    assert not any(line.startswith("spamclf: all good") for line in err.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("plain", "plain"),
+        ("a\nb", "a\\x0ab"),
+        ("a\x00b", "a\\x00b"),
+        ("a\x7fb\x85c", "a\\x7fb\\x85c"),
+        ("line\u2028sep", "line\\x2028sep"),
+        ("日本語 ✓", "日本語 ✓"),
+    ],
+)
+def test_safe_text_escapes_control_characters(text: str, safe: str) -> None:
+    assert safe_text(text) == safe
+
+
+def test_classify_with_tampered_model_exits_4(
+    tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = bytearray(tmp_model_path.read_bytes())
+    data[-10] ^= 0xFF
+    tmp_model_path.write_bytes(bytes(data))
+    code = main(["classify", "--model", str(tmp_model_path), str(fixture_path("examples/ham"))])
+    assert code == EXIT_MODEL
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "sha256" in captured.err
+
+
+def test_classify_with_missing_model_exits_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["classify", "--model", str(tmp_path / "none"), str(fixture_path("examples/ham"))])
+    assert code == EXIT_MODEL
+    assert "no model file" in capsys.readouterr().err
+
+
+def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["no-such-command"])
+    assert exit_info.value.code == 2
+
+
+@pytest.fixture
+def folder_corpus(tmp_path: Path, corpus: tuple[list[bytes], list[str]]) -> Path:
+    """The synthetic corpus as spam/ and ham/ folders of one file per message."""
+    root = tmp_path / "corpus"
+    messages, labels = corpus
+    for i, (message, label) in enumerate(zip(messages, labels, strict=True)):
+        path = root / label / f"{i:03d}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(message)
+    return root
+
+
+def test_train_writes_model_and_card(
+    folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out" / "trained.spamclf"
+    assert main(["train", str(folder_corpus), "-o", str(output), "--C", "1.0"]) == EXIT_OK
+    assert output.is_file()
+    assert card_path(output).is_file()
+    model = load_model(output)
+    assert model.card["training"]["messages"] == 80
+    assert model.card["training"]["spam"] == 40
+    assert model.card["training"]["description"] == str(folder_corpus)
+    assert model.card["classifier"]["C"] == 1.0
+    err = capsys.readouterr().err
+    assert "training on 80 messages (40 spam)" in err
+    assert "trained.spamclf.card.json" in err
+
+
+def test_train_on_missing_corpus_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["train", str(tmp_path / "nowhere"), "-o", str(tmp_path / "m.spamclf")])
+    assert code == EXIT_INPUT
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "m.spamclf").exists()
+
+
+def test_train_on_empty_corpus_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty" / "spam").mkdir(parents=True)
+    code = main(["train", str(tmp_path / "empty"), "-o", str(tmp_path / "m.spamclf")])
+    assert code == EXIT_INPUT
+    assert "no labelled messages" in capsys.readouterr().err
+
+
+def test_evaluate_prints_roc_auc(
+    folder_corpus: Path, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["evaluate", str(folder_corpus), "--model", str(tmp_model_path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "messages          80 (40 spam, 40 ham)" in out
+    # The model was trained on this corpus, so it ranks it perfectly.
+    assert "ROC AUC           1.000000" in out
+    assert "lam%" in out
+
+
+def test_evaluate_json(
+    folder_corpus: Path, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["evaluate", "--json", str(folder_corpus), "--model", str(tmp_model_path)])
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["n"] == 80
+    assert metrics["roc_auc"] == 1.0
+
+
+def test_evaluate_with_tampered_model_exits_4(
+    folder_corpus: Path, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_path(tmp_model_path).unlink()
+    assert main(["evaluate", str(folder_corpus), "--model", str(tmp_model_path)]) == EXIT_MODEL
+    assert "no card" in capsys.readouterr().err

@@ -1,0 +1,172 @@
+"""Tests of spamclf.features: namespaced tokens, one clue per source."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from conftest import ALL_FIXTURES
+
+from spamclf.features import FeatureSettings, extract_features, registered_domain
+from spamclf.parse import parse_bytes
+
+Loader = Callable[[str], bytes]
+
+# Every token starts with one of these namespaces, so that a reason says where it came from.
+NAMESPACES = (
+    "chars",
+    "subject",
+    "body",
+    "url",
+    "header",
+    "from",
+    "reply-to",
+    "x-mailer",
+    "user-agent",
+    "message-id",
+    "to",
+    "date",
+    "x-priority",
+    "received",
+    "mime",
+    "charset",
+    "html",
+    "size",
+    "defect",
+)
+
+
+def _tokens(data: bytes, settings: FeatureSettings | None = None) -> list[str]:
+    return extract_features(parse_bytes(data), settings)[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "token"),
+    [
+        ("gb2312_spam", "subject:免费"),
+        ("gb2312_spam", "subject:发票"),
+        ("gb2312_spam", "received:relay_dynamic"),
+        ("gb2312_spam", "received:country:CN"),
+        ("gb2312_spam", "x-mailer:foxmail_cn"),
+        ("gb2312_spam", "subject:encoded:gb2312:b"),
+        ("gb2312_spam", "charset:gb2312"),
+        ("received_cn_kr", "received:country:KR"),
+        ("received_cn_kr", "received:sender_country:CN"),
+        ("received_cn_kr", "received:hops:4"),
+        ("received_cn_kr", "received:relay_no_rdns"),
+        ("received_cn_kr", "reply-to:other_domain"),
+        ("euckr_spam", "received:country:KR"),
+        ("euckr_spam", "received:relay_dynamic"),
+        ("euckr_spam", "url:host:vip-casino-loan.example.kr"),
+        ("euckr_spam", "subject:대출"),
+        ("html_only_spam", "mime:html_only"),
+        ("html_only_spam", "html:hidden_text"),
+        ("html_only_spam", "html:tag:form"),
+        ("html_only_spam", "url:ip_host"),
+        ("html_only_spam", "url:domain:secure-account-verify.example"),
+        ("lying_charset_gb_as_latin1", "charset:mislabelled_as:gb18030"),
+        ("lying_charset_gb_as_latin1", "body:免费"),
+        ("missing_charset_gbk", "charset:undeclared:gb18030"),
+        ("missing_charset_gbk", "subject:raw_8bit"),
+        ("nested_multipart", "mime:attachment:exe"),
+        ("nested_multipart", "mime:attachment:pdf"),
+        ("nested_multipart", "mime:attachment_type:application/octet-stream"),
+        ("malformed_mime", "defect:StartBoundaryNotFoundDefect"),
+        ("malformed_mime", "to:undisclosed"),
+        ("english_ham", "subject:reply"),
+        ("english_ham", "chars:prop"),
+        ("gb2312_spam", "chars:代开各类"),
+        ("english_ham", "received:country:US"),
+        ("headers_only", "body:empty"),
+        ("empty", "header:none"),
+        ("utf8_crlf", "subject:café"),
+        ("shift_jis_spam", "subject:無料"),
+    ],
+)
+def test_extract_features_emits_namespaced_token(
+    fixture_bytes: Loader, name: str, token: str
+) -> None:
+    assert token in _tokens(fixture_bytes(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "token"),
+    [
+        ("english_ham", "received:relay_dynamic"),
+        ("nested_multipart", "mime:html_only"),
+        ("euckr_spam", "mime:html_only"),  # it has a text/plain part too
+        ("gb2312_spam", "charset:mislabelled_as:gb18030"),  # the label was right
+        ("english_ham", "url:ip_host"),
+        ("examples/ham", "html:hidden_text"),
+        ("gb2312_ham", "received:relay_dynamic"),
+    ],
+)
+def test_extract_features_omits_absent_clue(fixture_bytes: Loader, name: str, token: str) -> None:
+    assert token not in _tokens(fixture_bytes(name))
+
+
+@pytest.mark.parametrize("name", (*ALL_FIXTURES, "examples/spam", "examples/ham"))
+def test_extract_features_tokens_are_unique_and_namespaced(
+    fixture_bytes: Loader, name: str
+) -> None:
+    tokens = _tokens(fixture_bytes(name))
+    assert tokens
+    assert len(tokens) == len(set(tokens))
+    for token in tokens:
+        namespace = token.split(":", 1)[0]
+        assert namespace in NAMESPACES, token
+        # Only character n-grams may hold a space (one, between two words).
+        assert namespace == "chars" or not re.search(r"\s", token), token
+
+
+@pytest.mark.parametrize("name", ["gb2312_spam", "html_only_spam", "binary_junk"])
+def test_extract_features_is_deterministic(fixture_bytes: Loader, name: str) -> None:
+    data = fixture_bytes(name)
+    first, origin = extract_features(parse_bytes(data))
+    second, origin_again = extract_features(parse_bytes(data))
+    assert first == second
+    assert origin == origin_again
+
+
+def test_extract_features_does_not_change_the_message(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("nested_multipart"))
+    before = repr(message)
+    extract_features(message)
+    assert repr(message) == before
+
+
+def test_extract_features_returns_the_origin(fixture_bytes: Loader) -> None:
+    _, origin = extract_features(parse_bytes(fixture_bytes("received_cn_kr")))
+    assert (origin.relay_ip, origin.sender_ip, origin.hops) == ("211.234.10.20", "61.152.3.4", 4)
+
+
+def test_trusted_networks_move_the_relay(fixture_bytes: Loader) -> None:
+    data = fixture_bytes("received_cn_kr")
+    tokens = _tokens(data, FeatureSettings(trusted_networks=("211.234.10.0/24",)))
+    assert "received:country:CN" in tokens
+    assert "received:country:KR" not in tokens
+    assert "received:relay_dynamic" in tokens  # adsl-61-152-3-4.sh.cn
+
+
+def test_features_of_crlf_message_match_lf(fixture_bytes: Loader) -> None:
+    crlf = fixture_bytes("utf8_crlf")
+    lf = crlf.replace(b"\r\n", b"\n")
+    assert {t for t in _tokens(crlf) if not t.startswith("size:")} == {
+        t for t in _tokens(lf) if not t.startswith("size:")
+    }
+
+
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("a.b.example.com", "example.com"),
+        ("mail.sina.com.cn", "sina.com.cn"),
+        ("www.example.co.jp", "example.co.jp"),
+        ("vip-casino-loan.example.kr", "example.kr"),
+        ("example.com", "example.com"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_registered_domain(host: str, domain: str) -> None:
+    assert registered_domain(host) == domain

@@ -1,0 +1,71 @@
+"""Tests of spamclf.htmltext: visible text and telling structure of broken HTML."""
+
+from __future__ import annotations
+
+import pytest
+
+from spamclf.htmltext import HtmlSummary, summarize_html
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("<p>Buy <b>now</b></p>", "Buy now"),
+        ("fr<b></b>ee", "free"),  # inline tags vanish so split words rejoin
+        ("one<p>two", "one\ntwo"),  # block tags break words
+        ("one<br>two<br/>three", "one\ntwo\nthree"),
+        ("A &amp; B &lt;tag&gt; &eacute;", "A & B <tag> é"),
+        ("<script>var x = 'hidden';</script>shown", "shown"),
+        ("<style>p { color: red }</style>shown", "shown"),
+        ("<head><title>title</title></head><body>shown</body>", "shown"),
+        ("<!-- a comment -->shown", "shown"),
+        ("<SCRIPT type='text/javascript'>x()</SCRIPT>shown", "shown"),
+        ("  lots   of \t spaces  ", "lots of spaces"),
+        ("text < 5 and > 3", "text < 5 and > 3"),
+        ("", ""),
+    ],
+)
+def test_summarize_html_extracts_visible_text(source: str, text: str) -> None:
+    assert summarize_html(source).text == text
+
+
+def test_summarize_html_collects_links_from_href_src_and_action() -> None:
+    summary = summarize_html(
+        '<a href="http://a.example/x">a</a><IMG SRC=http://b.example/y.gif>'
+        "<form action='http://c.example/post'></form>"
+    )
+    assert summary.links == (
+        "http://a.example/x",
+        "http://b.example/y.gif",
+        "http://c.example/post",
+    )
+
+
+def test_summarize_html_counts_images_comments_and_hidden_styles() -> None:
+    summary = summarize_html(
+        '<img src="a.gif"><img src="b.gif"><!-- x --><!-- y -->'
+        '<div style="display:none">filler</div><span style="font-size:1px">x</span>'
+        '<p style="visibility: hidden">y</p>'
+    )
+    assert (summary.images, summary.comments, summary.hidden_styles) == (2, 2, 3)
+
+
+def test_summarize_html_keeps_only_telling_tags() -> None:
+    summary = summarize_html(
+        "<html><body><div><p><b>x</b></p></div><form><input type=password></form>"
+        "<iframe src=x></iframe><table><tr><td><font size=1>y</font></td></tr></table>"
+    )
+    assert summary.tags == frozenset({"form", "input", "iframe", "table", "font"})
+
+
+def test_summarize_html_tolerates_broken_markup() -> None:
+    summary = summarize_html("<p>unclosed <b>bold <a href='http://x.example/'>link <div")
+    assert isinstance(summary, HtmlSummary)
+    assert "unclosed bold link" in summary.text
+    assert summary.links == ("http://x.example/",)
+
+
+def test_summarize_html_anchor_text_is_text_and_target_is_link() -> None:
+    summary = summarize_html('<a href="http://203.0.113.45/~secure/">https://www.bank.example/</a>')
+    assert summary.text == "https://www.bank.example/"
+    assert summary.links == ("http://203.0.113.45/~secure/",)

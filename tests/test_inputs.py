@@ -1,0 +1,119 @@
+"""Tests of spamclf.inputs: whatever the caller holds, to raw bytes."""
+
+from __future__ import annotations
+
+import email
+import email.message
+from pathlib import Path
+
+import pytest
+from conftest import fixture_path
+
+from spamclf.errors import InputError
+from spamclf.inputs import to_bytes
+
+RAW = b"Subject: hi\n\nbody\n"
+
+
+class _PathLike:
+    """An os.PathLike that is not a pathlib.Path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [RAW, bytearray(RAW), memoryview(RAW), RAW.decode()],
+    ids=["bytes", "bytearray", "memoryview", "str-text"],
+)
+def test_to_bytes_passes_raw_content_through(value: object) -> None:
+    assert to_bytes(value) == RAW  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("wrap", [str, Path, _PathLike], ids=["str-path", "pathlib", "pathlike"])
+def test_to_bytes_reads_a_path(wrap: type) -> None:
+    path = fixture_path("english_ham")
+    assert to_bytes(wrap(path)) == path.read_bytes()
+
+
+def test_to_bytes_reads_a_relative_str_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "m.eml").write_bytes(RAW)
+    monkeypatch.chdir(tmp_path)
+    assert to_bytes("m.eml") == RAW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/no/such/file.eml",  # one line, but no such file: message text
+        "Subject: hi",  # one line, not a file
+        "",  # empty
+    ],
+)
+def test_to_bytes_str_that_is_not_an_existing_file_is_text(text: str) -> None:
+    assert to_bytes(text) == text.encode("utf-8")
+
+
+def test_to_bytes_str_with_newline_is_text_even_if_a_file_has_that_name(tmp_path: Path) -> None:
+    name = tmp_path / "odd\nname.eml"
+    name.write_bytes(b"file content")
+    assert to_bytes(str(name)) == str(name).encode()
+
+
+def test_to_bytes_str_naming_a_directory_is_text(tmp_path: Path) -> None:
+    assert to_bytes(str(tmp_path)) == str(tmp_path).encode()
+
+
+def test_to_bytes_str_keeps_surrogate_escaped_bytes() -> None:
+    text = b"Subject: caf\xe9\n\nbody".decode("utf-8", "surrogateescape")
+    assert to_bytes(text) == b"Subject: caf\xe9\n\nbody"
+
+
+@pytest.mark.parametrize("wrap", [Path, _PathLike])
+def test_to_bytes_missing_path_raises_input_error(tmp_path: Path, wrap: type) -> None:
+    with pytest.raises(InputError, match="cannot read message file"):
+        to_bytes(wrap(tmp_path / "missing.eml"))
+
+
+def test_to_bytes_directory_path_raises_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        to_bytes(tmp_path)
+
+
+def test_to_bytes_flattens_an_email_message() -> None:
+    data = fixture_path("english_ham").read_bytes()
+    message = email.message_from_bytes(data)
+    flat = to_bytes(message)
+    again = email.message_from_bytes(flat)
+    assert again["Subject"] == message["Subject"]
+    assert again.get_payload() == message.get_payload()
+
+
+def test_to_bytes_flattens_an_email_message_with_unicode() -> None:
+    message = email.message.EmailMessage()
+    message["Subject"] = "Café"
+    message.set_content("日本語 body")
+    flat = to_bytes(message)
+    assert "日本語".encode() in flat
+
+
+@pytest.mark.parametrize("value", [123, None, 1.5, ["Subject: x"], {"a": 1}, object()])
+def test_to_bytes_unsupported_type_raises_input_error(value: object) -> None:
+    with pytest.raises(InputError, match=f"cannot classify a {type(value).__name__}"):
+        to_bytes(value)  # type: ignore[arg-type]
+
+
+def test_input_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        to_bytes(42)  # type: ignore[arg-type]
+
+
+def test_to_bytes_treats_a_str_of_4096_chars_or_more_as_text() -> None:
+    text = "x" * 5000
+    assert to_bytes(text) == text.encode()

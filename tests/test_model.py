@@ -1,0 +1,249 @@
+"""Tests of spamclf.model: verdicts, batch scoring, online learning, settings."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import itertools
+import math
+import pickle
+from collections.abc import Callable, Iterator
+
+import pytest
+from conftest import ALL_FIXTURES, fixture_path
+
+from spamclf.errors import CorpusError, SpamclfError
+from spamclf.model import Model, ModelSettings
+from spamclf.origin import Origin
+from spamclf.verdict import Verdict
+
+Loader = Callable[[str], bytes]
+
+NAMESPACE = r"^[a-z][a-z0-9-]*:\S"
+
+
+def _confident_spam() -> bytes:
+    """A message made of the synthetic corpus's spam clues: far past the SVM margin."""
+    subject = base64.b64encode("代开各类发票，优惠多多".encode("gb2312")).decode()
+    body = (
+        "本公司在全国各大城市设有分公司，可为贵公司代开以下发票。\n"
+        "增值税专用发票、普通发票、运输发票、广告发票、服务业发票等。\n"
+        "所开发票均可上网查询或到税务局验证，保证真票！\n"
+        "点数优惠，量大从优，欢迎来电免费咨询。\n"
+        "名牌手表一律三折，免费送货上门，货到付款。\n"
+        "如有打扰，敬请谅解。如不需要，请删除本邮件。\n"
+    )
+    head = (
+        "Received: from adsl-218-79-1-2.dynamic.example.cn (unknown [218.79.1.2])\n"
+        "\tby mx.ourdomain.example (Postfix)\n"
+        "From: fapiao@example.cn\nTo: you@ourdomain.example\n"
+        f"Subject: =?gb2312?B?{subject}?=\n"
+        "X-Mailer: Foxmail 6, 2, 100, 11 [cn]\n"
+        "Content-Type: text/plain; charset=gb2312\n\n"
+    )
+    return head.encode() + body.encode("gb2312")
+
+
+@pytest.fixture
+def model_copy(small_model: Model) -> Model:
+    """A private copy of the session model, for tests that change weights."""
+    return copy.deepcopy(small_model)
+
+
+@pytest.mark.parametrize("name", (*ALL_FIXTURES, "examples/spam", "examples/ham"))
+def test_classify_returns_a_well_formed_verdict(
+    small_model: Model, fixture_bytes: Loader, name: str
+) -> None:
+    verdict = small_model.classify(fixture_bytes(name))
+    assert isinstance(verdict, Verdict)
+    assert verdict.label in {"spam", "ham", "unsure"}
+    assert 0.0 <= verdict.score <= 1.0
+    assert isinstance(verdict.origin, Origin)
+    assert verdict.is_spam is (verdict.label == "spam")
+
+
+@pytest.mark.parametrize("name", ["gb2312_spam", "english_ham", "html_only_spam"])
+def test_classify_reasons_are_sorted_namespaced_and_capped(
+    small_model: Model, fixture_bytes: Loader, name: str
+) -> None:
+    reasons = small_model.classify(fixture_bytes(name)).reasons
+    assert 0 < len(reasons) <= small_model.settings.n_reasons
+    sizes = [abs(r.contribution) for r in reasons]
+    assert sizes == sorted(sizes, reverse=True)
+    for reason in reasons:
+        assert ":" in reason.feature
+        assert reason.feature.split(":", 1)[0].islower()
+        assert reason.contribution != 0.0
+
+
+def test_classify_reasons_are_the_messages_own_tokens(
+    small_model: Model, fixture_bytes: Loader
+) -> None:
+    data = fixture_bytes("gb2312_spam")
+    tokens, _ = small_model.features(data)
+    assert {r.feature for r in small_model.classify(data).reasons} <= set(tokens)
+
+
+def test_classify_reasons_add_up_to_the_log_odds(small_model: Model) -> None:
+    """The reasons are exact contributions: with all of them, they give back the score."""
+    settings = ModelSettings(n_reasons=10_000)
+    model = Model(small_model.weights, small_model.intercept, small_model.calibration, settings)
+    verdict = model.classify(_confident_spam())
+    slope, offset = model.calibration
+    log_odds = sum(r.contribution for r in verdict.reasons) + slope * model.intercept + offset
+    assert 1.0 / (1.0 + math.exp(-log_odds)) == pytest.approx(verdict.score)
+
+
+def test_classify_fills_the_origin(small_model: Model, fixture_bytes: Loader) -> None:
+    origin = small_model.classify(fixture_bytes("received_cn_kr")).origin
+    assert (origin.relay_ip, origin.relay_country) == ("211.234.10.20", "KR")
+    assert (origin.sender_ip, origin.sender_country) == ("61.152.3.4", "CN")
+    assert origin.hops == 4
+
+
+@pytest.mark.parametrize(
+    ("spam", "ham"),
+    [
+        ("gb2312_spam", "gb2312_ham"),
+        ("gb2312_spam", "english_ham"),
+        ("examples/spam", "examples/ham"),
+        ("lying_charset_gb_as_latin1", "english_ham"),
+        ("html_only_spam", "nested_multipart"),
+        ("euckr_spam", "utf8_crlf"),
+    ],
+)
+def test_spam_fixture_scores_higher_than_ham_fixture(
+    small_model: Model, fixture_bytes: Loader, spam: str, ham: str
+) -> None:
+    assert (
+        small_model.classify(fixture_bytes(spam)).score
+        > small_model.classify(fixture_bytes(ham)).score
+    )
+
+
+def test_classify_accepts_every_input_form(small_model: Model) -> None:
+    path = fixture_path("examples/spam")
+    data = path.read_bytes()
+    expected = small_model.classify(data)
+    for form in (path, str(path), bytearray(data), data.decode("ascii")):
+        assert small_model.classify(form) == expected
+
+
+MESSAGES = ("gb2312_spam", "english_ham", "empty", "binary_junk", "euckr_spam", "examples/ham")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_classify_many_equals_classify_one_by_one(
+    small_model: Model, fixture_bytes: Loader, n_jobs: int
+) -> None:
+    messages = [fixture_bytes(name) for name in MESSAGES]
+    expected = [small_model.classify(m) for m in messages]
+    got = list(small_model.classify_many(iter(messages), n_jobs=n_jobs, batch_size=2))
+    assert got == expected
+
+
+def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_bytes: Loader) -> None:
+    data = fixture_bytes("examples/ham")
+    pulled = 0
+
+    def endless() -> Iterator[bytes]:
+        nonlocal pulled
+        for _ in itertools.count():
+            pulled += 1
+            yield data
+
+    verdicts = small_model.classify_many(endless())
+    assert pulled == 0
+    first_three = list(itertools.islice(verdicts, 3))
+    assert len(first_three) == 3
+    assert pulled == 3
+
+
+def test_model_survives_pickle_round_trip(small_model: Model, fixture_bytes: Loader) -> None:
+    clone = pickle.loads(pickle.dumps(small_model))
+    data = fixture_bytes("gb2312_spam")
+    assert clone.classify(data) == small_model.classify(data)
+    assert clone.settings == small_model.settings
+    clone.learn(fixture_bytes("english_ham"), "spam")  # the lock was rebuilt
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "direction"),
+    [("english_ham", "spam", 1), ("gb2312_spam", "ham", -1), ("examples/ham", 1, 1)],
+)
+def test_learn_moves_the_score_toward_the_label(
+    model_copy: Model, fixture_bytes: Loader, name: str, label: object, direction: int
+) -> None:
+    data = fixture_bytes(name)
+    before = model_copy.classify(data).score
+    assert model_copy.learn(data, label) is True
+    after = model_copy.classify(data).score
+    assert (after - before) * direction > 0
+
+
+def test_learn_counts_corrections_in_the_card(model_copy: Model, fixture_bytes: Loader) -> None:
+    model_copy.learn(fixture_bytes("english_ham"), "spam")
+    model_copy.learn(fixture_bytes("gb2312_spam"), 0)
+    assert model_copy.card["learned"] == {"spam": 1, "ham": 1}
+
+
+def test_learn_returns_false_when_already_confidently_right(model_copy: Model) -> None:
+    data = _confident_spam()
+    tokens, _ = model_copy.features(data)
+    assert model_copy.decision(tokens)[0] > 1.0  # past the margin: nothing to learn
+    weights = model_copy.weights.copy()
+    assert model_copy.learn(data, "spam") is False
+    assert (model_copy.weights == weights).all()
+    assert "learned" not in model_copy.card
+
+
+def test_learn_does_not_touch_the_shared_model(small_model: Model, model_copy: Model) -> None:
+    model_copy.learn(_confident_spam(), "ham")
+    assert not (model_copy.weights == small_model.weights).all()
+
+
+@pytest.mark.parametrize("label", ["spam", "SPAM", " ham ", 1, 0, True, False, "1", "0"])
+def test_learn_accepts_label_spellings(model_copy: Model, label: object) -> None:
+    assert isinstance(model_copy.learn(b"Subject: x\n\ny", label), bool)
+
+
+@pytest.mark.parametrize("label", ["yes", 2, 0.7, None, "", "spammy"])
+def test_learn_rejects_bad_label(model_copy: Model, label: object) -> None:
+    with pytest.raises(CorpusError):
+        model_copy.learn(b"Subject: x\n\ny", label)
+
+
+@pytest.mark.parametrize(
+    ("spam_cutoff", "ham_cutoff"), [(0.5, 0.6), (1.5, 0.2), (0.9, -0.1), (-0.1, -0.2)]
+)
+def test_settings_reject_bad_cutoffs(spam_cutoff: float, ham_cutoff: float) -> None:
+    with pytest.raises(SpamclfError, match="cutoffs"):
+        ModelSettings(spam_cutoff=spam_cutoff, ham_cutoff=ham_cutoff)
+
+
+@pytest.mark.parametrize(
+    ("score", "label"),
+    [(0.0, "ham"), (0.19, "ham"), (0.2, "unsure"), (0.5, "unsure"), (0.9, "spam"), (1.0, "spam")],
+)
+def test_label_uses_the_cutoffs(small_model: Model, score: float, label: str) -> None:
+    assert small_model.label(score) == label
+
+
+def test_settings_round_trip_through_a_dict() -> None:
+    settings = ModelSettings(n_features=2**10, trusted_networks=("10.0.0.0/8",), n_reasons=3)
+    assert ModelSettings.from_dict(settings.as_dict()) == settings
+
+
+def test_model_rejects_weights_of_the_wrong_shape(small_model: Model) -> None:
+    with pytest.raises(SpamclfError, match="shape"):
+        Model(small_model.weights[:10], 0.0, (1.0, 0.0), ModelSettings())
+
+
+def test_model_repr_names_the_training_size(small_model: Model) -> None:
+    assert "trained_on=80" in repr(small_model)
+
+
+def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
+    data = small_model.classify(fixture_bytes("received_cn_kr")).as_dict()
+    assert set(data) == {"label", "score", "reasons", "origin"}
+    assert data["origin"]["relay_country"] == "KR"  # type: ignore[index]

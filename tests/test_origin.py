@@ -1,0 +1,267 @@
+"""Tests of spamclf.origin: Received parsing, first external relay, sender, countries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from spamclf.origin import (
+    Origin,
+    country_of,
+    is_dynamic_host,
+    parse_received,
+    trace_origin,
+)
+from spamclf.parse import parse_bytes
+
+Loader = Callable[[str], bytes]
+
+
+@pytest.mark.parametrize(
+    ("value", "helo", "rdns", "ip", "by"),
+    [
+        pytest.param(
+            "from pc-1 (adsl-218-79-12-34.dynamic.example.cn [218.79.12.34])\n"
+            "\tby mx.example.com (8.13.1/8.13.1) with ESMTP id k2E1CjYx012345;\n"
+            "\tTue, 14 Mar 2006 09:12:45 +0800",
+            "pc-1",
+            "adsl-218-79-12-34.dynamic.example.cn",
+            "218.79.12.34",
+            "mx.example.com",
+            id="sendmail",
+        ),
+        pytest.param(
+            "from smtp.partner.example.cn (smtp.partner.example.cn [61.152.7.8])"
+            " by mx.ourdomain.example (Postfix) with ESMTP id 0D3E4E0022"
+            " for <a@ourdomain.example>; Thu, 16 Mar 2006 10:05:07 +0800 (CST)",
+            "smtp.partner.example.cn",
+            "smtp.partner.example.cn",
+            "61.152.7.8",
+            "mx.ourdomain.example",
+            id="postfix",
+        ),
+        pytest.param(
+            "from mail.kr-relay.example (unknown [211.234.10.20])"
+            " by mx.ourdomain.example (Postfix) with ESMTP id 7F3E2E0077;"
+            " Wed, 22 Mar 2006 02:11:06 +0000 (GMT)",
+            "mail.kr-relay.example",
+            None,
+            "211.234.10.20",
+            "mx.ourdomain.example",
+            id="postfix-unknown-rdns",
+        ),
+        pytest.param(
+            "from host-1.example.net ([203.0.113.9] helo=mailer.example.net)"
+            " by mx.example.org with esmtp (Exim 4.50) id 1FJ2Kx-0001Ab-3C;"
+            " Wed, 15 Mar 2006 10:00:00 +0900",
+            "mailer.example.net",
+            "host-1.example.net",
+            "203.0.113.9",
+            "mx.example.org",
+            id="exim",
+        ),
+        pytest.param(
+            "from [121.128.45.67] (helo=dynamic-121-128-45-67.kornet.example.kr)"
+            " by mx.example.org with esmtp (Exim 4.50) id 1FJ2Kx-0001Ab-3C;"
+            " Wed, 15 Mar 2006 10:00:00 +0900",
+            "dynamic-121-128-45-67.kornet.example.kr",
+            None,
+            "121.128.45.67",
+            "mx.example.org",
+            id="exim-ip-literal",
+        ),
+        pytest.param(
+            "from unknown (HELO pc) (61.152.3.4)\n  by mail.kr-relay.example with SMTP;"
+            " 14 Mar 2006 01:12:40 -0000",
+            "pc",
+            None,
+            "61.152.3.4",
+            "mail.kr-relay.example",
+            id="qmail",
+        ),
+        pytest.param(
+            "from adsl-61-152-3-4.sh.cn (HELO pc) ([61.152.3.4])"
+            " by mail.kr-relay.example with SMTP; Wed, 22 Mar 2006 11:10:58 +0900",
+            "pc",
+            "adsl-61-152-3-4.sh.cn",
+            "61.152.3.4",
+            "mail.kr-relay.example",
+            id="qmail-rdns",
+        ),
+        pytest.param(
+            "from mail.example.com (203.0.113.7) by EXCH01.corp.example.com (10.0.0.5)"
+            " with Microsoft SMTP Server id 8.1.240.5; Mon, 27 Mar 2006 10:00:00 -0800",
+            "mail.example.com",
+            None,
+            "203.0.113.7",
+            "EXCH01.corp.example.com",
+            id="exchange",
+        ),
+        pytest.param(
+            "from user-pc ([192.168.0.100]) by dynamic-121-128-45-67.kornet.example.kr"
+            " with Microsoft SMTPSVC(6.0.2600.2180); Tue, 14 Mar 2006 11:31:19 +0900",
+            "user-pc",
+            None,
+            "192.168.0.100",
+            "dynamic-121-128-45-67.kornet.example.kr",
+            id="exchange-smtpsvc",
+        ),
+        pytest.param(
+            "from x ([IPv6:2001:db8::1]) by y",
+            "x",
+            None,
+            "2001:db8::1",
+            "y",
+            id="ipv6",
+        ),
+    ],
+)
+def test_parse_received_styles(
+    value: str, helo: str | None, rdns: str | None, ip: str | None, by: str | None
+) -> None:
+    hop = parse_received(value)
+    assert (hop.helo, hop.rdns, hop.ip, hop.by) == (helo, rdns, ip, by)
+
+
+def test_parse_received_reads_the_date_after_the_semicolon() -> None:
+    hop = parse_received(
+        "from a.example (a.example [198.51.100.1]) by b.example; Tue, 14 Mar 2006 09:12:45 +0800"
+    )
+    assert hop.date == datetime(2006, 3, 14, 9, 12, 45, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "garbage", "by mx.example.com with local; not a date", "from x (x [999.1.2.3]) by y"],
+)
+def test_parse_received_tolerates_junk(value: str) -> None:
+    hop = parse_received(value)
+    assert hop.ip is None
+
+
+def test_trace_origin_on_received_cn_kr(fixture_bytes: Loader) -> None:
+    received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
+    origin = trace_origin(received)
+    assert (origin.relay_ip, origin.relay_country) == ("211.234.10.20", "KR")
+    assert (origin.relay_helo, origin.relay_rdns) == ("mail.kr-relay.example", None)
+    assert (origin.sender_ip, origin.sender_country) == ("61.152.3.4", "CN")
+    assert origin.hops == 4
+    assert origin.relay_net16 == "211.234"
+    public = [hop.ip for hop in origin.path if hop.ip and hop.ip in ("211.234.10.20", "61.152.3.4")]
+    assert public == ["211.234.10.20", "61.152.3.4"]
+
+
+@pytest.mark.parametrize(
+    ("name", "relay", "relay_country", "sender", "sender_country", "hops"),
+    [
+        ("gb2312_spam", "218.79.12.34", "CN", "218.79.12.34", "CN", 2),
+        ("gb2312_ham", "61.152.7.8", "CN", "61.152.7.8", "CN", 3),
+        ("big5_ham", "168.95.192.33", "TW", "168.95.192.33", "TW", 2),
+        ("euckr_spam", "121.128.45.67", "KR", "121.128.45.67", "KR", 2),
+        ("iso2022jp_ham", "202.232.2.10", "JP", "202.232.2.10", "JP", 2),
+        ("shift_jis_spam", "210.130.1.1", "JP", "210.130.1.1", "JP", 1),
+        ("malformed_mime", "222.66.1.2", "CN", "222.66.1.2", "CN", 1),
+        ("missing_charset_gbk", "60.190.1.2", "CN", "60.190.1.2", "CN", 1),
+        ("headers_only", "64.233.184.27", "US", "64.233.184.27", "US", 1),
+        ("html_only_spam", "200.147.33.10", "BR", "200.147.33.10", "BR", 2),
+        ("english_ham", "64.233.160.19", "US", "209.85.128.10", "US", 3),
+        ("nested_multipart", "64.233.184.27", "US", "64.233.184.27", "US", 2),
+        ("utf8_crlf", "209.85.128.10", "US", "209.85.128.10", "US", 2),
+    ],
+)
+def test_trace_origin_on_fixtures(
+    fixture_bytes: Loader,
+    name: str,
+    relay: str,
+    relay_country: str,
+    sender: str,
+    sender_country: str,
+    hops: int,
+) -> None:
+    received = parse_bytes(fixture_bytes(name)).headers_named("received", raw=True)
+    origin = trace_origin(received)
+    assert (origin.relay_ip, origin.relay_country) == (relay, relay_country)
+    assert (origin.sender_ip, origin.sender_country) == (sender, sender_country)
+    assert origin.hops == hops
+
+
+@pytest.mark.parametrize("name", ["empty", "binary_junk"])
+def test_trace_origin_without_received_is_empty(fixture_bytes: Loader, name: str) -> None:
+    origin = trace_origin(parse_bytes(fixture_bytes(name)).headers_named("received", raw=True))
+    assert origin == Origin(None, None, None, None, None, None, 0, ())
+    assert origin.relay_net16 is None
+
+
+@pytest.mark.parametrize("trusted", [["211.234.10.0/24"], ["211.234.10.20"], ["211.0.0.0/8"]])
+def test_trace_origin_trusted_networks_skip_a_public_relay(
+    fixture_bytes: Loader, trusted: list[str]
+) -> None:
+    received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
+    origin = trace_origin(received, trusted)
+    assert (origin.relay_ip, origin.relay_country) == ("61.152.3.4", "CN")
+    assert origin.relay_rdns == "adsl-61-152-3-4.sh.cn"
+    assert origin.relay_helo == "pc"
+    assert origin.hops == 4
+
+
+def test_trace_origin_all_trusted_leaves_no_relay(fixture_bytes: Loader) -> None:
+    received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
+    origin = trace_origin(received, ["211.234.10.0/24", "61.152.0.0/16"])
+    assert origin.relay_ip is None
+    assert origin.sender_ip is None
+
+
+def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
+    received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
+    data = trace_origin(received).as_dict()
+    assert data["relay_ip"] == "211.234.10.20"
+    assert data["relay_net16"] == "211.234"
+    assert data["path"] == ["10.1.2.3", "211.234.10.20", "61.152.3.4", "127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("name", "dynamic"),
+    [
+        ("adsl-218-79-12-34.dynamic.example.cn", True),
+        ("adsl-61-152-3-4.sh.cn", True),
+        ("dynamic-121-128-45-67.kornet.example.kr", True),
+        ("pc-210-130-1-1.dialup.example.ne.jp", True),
+        ("200-147-33-10.user.example.com.br", True),
+        ("ppp1234.example.net", True),
+        ("218079012034.example.cn", True),
+        ("dhcp-42.office.example.com", True),
+        ("mail.example.com", False),
+        ("smtp.partner-corp.example.cn", False),
+        ("mailhost.example.com", False),
+        ("lists.libtoaster.example", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_is_dynamic_host(name: str | None, dynamic: bool) -> None:
+    assert is_dynamic_host(name) is dynamic
+
+
+@pytest.mark.parametrize(
+    ("ip", "country"),
+    [
+        ("211.234.10.20", "KR"),
+        ("61.152.3.4", "CN"),
+        ("218.79.12.34", "CN"),
+        ("168.95.192.33", "TW"),
+        ("202.232.2.10", "JP"),
+        ("200.147.33.10", "BR"),
+        ("64.233.184.27", "US"),
+    ],
+)
+def test_country_of_public_ip(ip: str, country: str) -> None:
+    assert country_of(ip) == country
+
+
+@pytest.mark.parametrize(
+    "ip", ["10.1.2.3", "192.168.1.23", "172.16.0.1", "127.0.0.1", "not an ip", ""]
+)
+def test_country_of_private_or_invalid_ip_is_none(ip: str) -> None:
+    assert country_of(ip) is None

@@ -1,0 +1,326 @@
+"""Tests of spamclf.parse, fixture by fixture (facts from tests/fixtures/README.md)."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable
+
+import pytest
+from conftest import ALL_FIXTURES
+
+from spamclf.parse import Limits, ParsedMessage, decode_header, parse_bytes
+
+Loader = Callable[[str], bytes]
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("gb2312_spam", "代开各类发票，优惠多多，免费咨询！"),
+        ("gb2312_ham", "关于下周三的项目会议安排"),
+        ("big5_ham", "會議記錄與下週行程確認"),
+        ("euckr_spam", "(광고) 무담보 당일대출 승인! 카지노 첫충전 보너스 100%"),
+        ("iso2022jp_ham", "来週の打ち合わせについて"),
+        ("shift_jis_spam", "【無料】今だけ！高収入副業のご案内"),
+        ("received_cn_kr", "Re: your account statement for March"),
+        ("malformed_mime", "special offer"),
+        ("lying_charset_gb_as_latin1", "special offer"),
+        ("bad_base64", "claim your prize"),
+        ("missing_charset_gbk", "喆镕商贸：年终大促，全场五折"),  # raw 8-bit GBK, no RFC 2047
+        ("headers_only", "(no body)"),
+        ("html_only_spam", "Your account has been suspended - action required"),
+        ("english_ham", "Re: [libtoaster-devel] Proposal: drop Python 2.3 support in 0.9"),
+        ("nested_multipart", "Quote 2006-031 and updated invoice"),
+        ("utf8_crlf", "Café résumé — naïve façade ✓"),
+        ("examples/spam", "Save 80% on prescription meds - no doctor needed!!!"),
+        ("examples/ham", "Notes from today's planning meeting"),
+    ],
+)
+def test_parse_decodes_subject_exactly(fixture_bytes: Loader, name: str, subject: str) -> None:
+    assert parse_bytes(fixture_bytes(name)).subject == subject
+
+
+@pytest.mark.parametrize(
+    ("name", "sender"),
+    [
+        ("euckr_spam", "대출상담센터 <vip@vip-casino-loan.example.kr>"),
+        ("gb2312_ham", "张伟 <zhang.wei@partner-corp.example.cn>"),
+        ("big5_ham", "林美玲 <meiling.lin@tw-isp.example.net.tw>"),
+        ("iso2022jp_ham", "鈴木 一郎 <suzuki@jp-company.example.co.jp>"),
+    ],
+)
+def test_parse_decodes_cjk_from_header(fixture_bytes: Loader, name: str, sender: str) -> None:
+    assert parse_bytes(fixture_bytes(name)).header("from") == sender
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("gb2312_spam", ["代开以下发票", "增值税专用发票", "免费咨询"]),
+        ("gb2312_ham", ["下周三", "会议室", "测试报告"]),
+        ("big5_ham", ["會議的重點記錄", "台中辦公室"]),  # 會 has the ASCII trail byte 0x7C
+        ("euckr_spam", ["무담보 신용대출", "카지노", "http://vip-casino-loan.example.kr/"]),
+        ("iso2022jp_ham", ["いつもお世話になっております", "打ち合わせ"]),
+        ("shift_jis_spam", ["収入表", "専用ソフト", "高収入副業"]),  # 表, ソ: 0x5C trail bytes
+        ("lying_charset_gb_as_latin1", ["特价促销：名牌手表一律三折，免费送货上门！"]),
+        ("missing_charset_gbk", ["喆镕商贸有限公司年终大促销活动开始啦！"]),
+        ("html_only_spam", ["suspended your account", "verify your identity"]),
+        ("english_ham", ["drop 2.3 support", "Debian"]),
+        ("nested_multipart", ["Prices are in €", "Zürich office", "José"]),
+        ("utf8_crlf", ["€", "£", "¥", "日本語", "Ελληνικά", "✓"]),
+        ("received_cn_kr", ["account statement for March"]),
+    ],
+)
+def test_parse_text_contains_expected_words(
+    fixture_bytes: Loader, name: str, expected: list[str]
+) -> None:
+    text = parse_bytes(fixture_bytes(name)).text
+    for words in expected:
+        assert words in text
+
+
+def test_parse_lying_latin1_label_gives_no_mojibake(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("lying_charset_gb_as_latin1"))
+    assert "ÌØ¼Û" not in message.text
+    assert message.parts[0].charset == "iso-8859-1"
+    assert message.parts[0].codec == "gb18030"
+
+
+@pytest.mark.parametrize(
+    ("name", "charset", "codec", "encoding"),
+    [
+        ("gb2312_spam", "gb2312", "gb18030", "8bit"),
+        ("gb2312_ham", "GB2312", "gb18030", "quoted-printable"),
+        ("big5_ham", "big5", "big5hkscs", "base64"),
+        ("iso2022jp_ham", "ISO-2022-JP", "iso2022_jp_ext", "7bit"),
+        ("shift_jis_spam", "Shift_JIS", "cp932", "8bit"),
+        ("missing_charset_gbk", None, "gb18030", "8bit"),
+        ("utf8_crlf", "UTF-8", "utf-8", "8bit"),
+    ],
+)
+def test_parse_records_declared_charset_and_codec_used(
+    fixture_bytes: Loader, name: str, charset: str | None, codec: str, encoding: str
+) -> None:
+    (part,) = parse_bytes(fixture_bytes(name)).parts
+    assert (part.charset, part.codec, part.transfer_encoding) == (charset, codec, encoding)
+
+
+def test_parse_euckr_alternative_gives_plain_and_html_parts(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("euckr_spam"))
+    assert [p.content_type for p in message.parts] == ["text/plain", "text/html"]
+    assert {p.codec for p in message.parts} == {"cp949"}
+    assert message.html is not None
+    assert "http://vip-casino-loan.example.kr/unsubscribe" in message.html.links
+
+
+def test_parse_malformed_mime_yields_text_and_defects(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("malformed_mime"))
+    assert "promo-2006 broken continuation line" in message.text
+    assert "特价促销：名牌手表一律三折，免费送货上门！" in message.text
+    assert {
+        "MissingHeaderBodySeparatorDefect",
+        "StartBoundaryNotFoundDefect",
+        "MultipartInvariantViolationDefect",
+    } <= set(message.defects)
+    assert [p.content_type for p in message.parts] == ["multipart/mixed"]
+
+
+def test_parse_reads_base64_that_holds_raw_text_raw() -> None:
+    body = "免费代开发票，欢迎来电咨询！\n"
+    raw = (
+        b"Subject: hi\nContent-Type: text/plain; charset=gb2312\n"
+        b"Content-Transfer-Encoding: base64\n\n" + body.encode("gb2312")
+    )
+    message = parse_bytes(raw)
+    assert message.text == body
+    assert message.parts[0].transfer_encoding == "base64"
+
+
+def test_parse_reads_base64_that_holds_ascii_sentence_raw() -> None:
+    raw = b"Subject: hi\nContent-Transfer-Encoding: base64\n\nHello there, buy cheap watches now!\n"
+    assert parse_bytes(raw).text == "Hello there, buy cheap watches now!\n"
+
+
+def test_parse_decodes_real_base64() -> None:
+    raw = b"Subject: hi\nContent-Transfer-Encoding: base64\n\nSGVsbG8sIHdvcmxkIQ==\n"
+    assert parse_bytes(raw).text == "Hello, world!"
+
+
+@pytest.mark.parametrize("name", (*ALL_FIXTURES, "examples/spam", "examples/ham"))
+def test_parse_never_raises_on_fixtures(fixture_bytes: Loader, name: str) -> None:
+    data = fixture_bytes(name)
+    message = parse_bytes(data)
+    assert isinstance(message, ParsedMessage)
+    assert message.size == len(data)
+    assert isinstance(message.text, str)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00" * 100,
+        b"\r\r\r\n\n",
+        b"Subject",
+        b"Subject: =?gb2312?B?!!!?=\n\n",
+        b"Content-Type: multipart/mixed; boundary=\n\n--\n--\n",
+        b"Content-Type: text/plain; charset=\xff\xfe\n\nbody\n",
+        b"Content-Type: multipart/mixed; boundary=b\n\n"
+        b"--b\nContent-Type: message/rfc822\n\n--b--\n",
+    ],
+    ids=[
+        "empty",
+        "nuls",
+        "line-ends",
+        "no-colon",
+        "bad-encoded-word",
+        "empty-boundary",
+        "binary-charset",
+        "empty-rfc822",
+    ],
+)
+def test_parse_never_raises_on_hostile_input(data: bytes) -> None:
+    assert isinstance(parse_bytes(data), ParsedMessage)
+
+
+def test_parse_empty_message(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("empty"))
+    assert (message.headers, message.text, message.size, message.html) == ((), "", 0, None)
+    assert message.subject == ""
+
+
+def test_parse_binary_junk_has_no_headers(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("binary_junk"))
+    assert message.headers == ()
+    assert message.size == 4096
+    assert message.header("received") is None
+    assert "MissingHeaderBodySeparatorDefect" in message.defects
+
+
+def test_parse_headers_only_message(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("headers_only"))
+    assert len(message.headers) == 8
+    assert message.text == ""
+    assert message.header("FROM") == "Carol Example <carol@example.com>"
+    assert len(message.headers_named("received")) == 1
+
+
+def test_parse_nested_multipart_lists_leaves_in_order(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("nested_multipart"))
+    assert [(p.content_type, p.filename) for p in message.parts] == [
+        ("text/plain", None),
+        ("text/html", None),
+        ("application/pdf", "quote_2006-031.pdf"),
+        ("application/octet-stream", "invoice_scan.exe"),
+    ]
+
+
+def test_parse_part_sizes_are_decoded_sizes(fixture_bytes: Loader) -> None:
+    data = fixture_bytes("nested_multipart")
+    leaves = [p for p in email.message_from_bytes(data).walk() if not p.is_multipart()]
+    expected = [len(p.get_payload(decode=True)) for p in leaves]
+    assert [p.size for p in parse_bytes(data).parts] == expected
+
+
+def test_parse_attachments_are_not_text(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("nested_multipart"))
+    attachments = [p for p in message.parts if p.filename]
+    assert all(p.codec is None for p in attachments)
+    assert "%PDF" not in message.text
+    assert "JVBERi0" not in message.text
+
+
+def test_parse_multipart_alternative_summarizes_html_part(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("nested_multipart"))
+    assert message.html is not None
+    assert "<p>" not in message.text
+    assert "Prices are in € and include delivery" in message.html.text
+
+
+def test_parse_html_only_message_has_html_summary(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("html_only_spam"))
+    assert message.html is not None
+    assert "http://203.0.113.45/~secure/verify/index.html" in message.html.links
+    assert {"form", "img", "a", "input"} <= message.html.tags
+    assert message.html.hidden_styles >= 1
+    assert "<form" not in message.text
+
+
+def test_parse_handles_crlf_line_endings(fixture_bytes: Loader) -> None:
+    crlf = fixture_bytes("utf8_crlf")
+    lf = crlf.replace(b"\r\n", b"\n")
+    with_crlf, with_lf = parse_bytes(crlf), parse_bytes(lf)
+    assert with_crlf.headers == with_lf.headers
+    assert all("\r" not in value for _, value in with_crlf.headers)
+    assert with_crlf.text.replace("\r\n", "\n") == with_lf.text
+    assert with_crlf.header("to") == "Zoë <zoe@ourdomain.example>"
+
+
+def test_parse_header_lookup_is_case_insensitive_and_ordered(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("received_cn_kr"))
+    received = message.headers_named("Received")
+    assert len(received) == 4
+    assert received[0].startswith("from mx.ourdomain.example")
+    assert message.header("RECEIVED") == received[0]
+    assert message.header("x-no-such-header") is None
+
+
+def test_parse_raw_headers_keep_encoded_words(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("gb2312_spam"))
+    (raw,) = message.headers_named("subject", raw=True)
+    assert raw.lower().startswith("=?gb2312?b?")
+
+
+def test_limits_max_message_bytes_truncates_and_records_defect(fixture_bytes: Loader) -> None:
+    data = fixture_bytes("english_ham")
+    message = parse_bytes(data, Limits(max_message_bytes=600))
+    assert "message_truncated" in message.defects
+    assert message.size == len(data)  # the size is the real one, for the size feature
+    assert "drop 2.3 support" not in message.text
+    assert "message_truncated" not in parse_bytes(data).defects
+
+
+def test_limits_max_parts_stops_and_records_defect(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("nested_multipart"), Limits(max_parts=2))
+    assert [p.content_type for p in message.parts] == ["text/plain", "text/html"]
+    assert message.defects.count("too_many_parts") == 1
+
+
+def test_limits_max_part_bytes_caps_each_part(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("nested_multipart"), Limits(max_part_bytes=10))
+    assert all(p.size <= 10 for p in message.parts)
+
+
+def test_limits_max_text_chars_caps_text(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("english_ham"), Limits(max_text_chars=50))
+    assert len(message.text) == 50
+
+
+def test_limits_max_headers_caps_headers(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("english_ham"), Limits(max_headers=3))
+    assert len(message.headers) == 3
+
+
+def test_parse_many_parts_is_capped_by_default() -> None:
+    parts = b"".join(b"--b\nContent-Type: text/plain\n\npart %d\n" % i for i in range(150))
+    raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n"
+    message = parse_bytes(raw)
+    assert len(message.parts) == Limits().max_parts
+    assert "too_many_parts" in message.defects
+
+
+@pytest.mark.parametrize(
+    ("value", "hint", "decoded"),
+    [
+        ("=?gb2312?B?w+K30Q==?=", None, "免费"),
+        ("=?gb2312?B?w+K30Q==?= and =?utf-8?q?caf=C3=A9?=", None, "免费 and café"),
+        ("=?x-unknown?B?w+K30Q==?=", None, "免费"),  # unknown label: bytes decide
+        ("plain   folded\n   header", None, "plain folded header"),
+        ("=?ISO-8859-1?Q?Andr=E9?= Pirard", None, "André Pirard"),
+        ("\udcc3\udce2\udcb7\udcd1", "gb18030", "免费"),  # raw 8-bit bytes, surrogate-escaped
+    ],
+)
+def test_decode_header_handles_encoded_words_and_raw_bytes(
+    value: str, hint: str | None, decoded: str
+) -> None:
+    assert decode_header(value, hint) == decoded

@@ -1,0 +1,246 @@
+"""Tests of spamclf.persist: round trips, cards, integrity, versions, refusal of pickles."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from conftest import ALL_FIXTURES
+
+from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
+from spamclf.model import Model
+from spamclf.persist import FEATURE_SCHEMA, FORMAT_VERSION, card_path, load_model, save_model
+
+Loader = Callable[[str], bytes]
+
+
+class _WritesFile:
+    """A pickle payload that creates ``path`` when unpickled, as a hostile model file would."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.path), "w"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _fix_card(path: Path) -> None:
+    """Make the card's checksum match the (rewritten) model file."""
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    card["sha256"] = _sha256(path)
+    card_path(path).write_text(json.dumps(card), encoding="utf-8")
+
+
+def _rewrite_header(path: Path, **changes: object) -> None:
+    """Rewrite a saved model with ``changes`` in its JSON header, then fix the card's sha256."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
+    header.update(changes)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    with path.open("wb") as f:
+        np.savez(f, **arrays)
+    _fix_card(path)
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_round_trip_gives_identical_scores(
+    small_model: Model, tmp_model_path: Path, fixture_bytes: Loader, name: str
+) -> None:
+    loaded = load_model(tmp_model_path)
+    data = fixture_bytes(name)
+    assert loaded.classify(data).score == pytest.approx(small_model.classify(data).score, abs=1e-6)
+
+
+def test_round_trip_keeps_settings_and_parameters(small_model: Model, tmp_model_path: Path) -> None:
+    loaded = load_model(tmp_model_path)
+    assert loaded.settings == small_model.settings
+    assert loaded.intercept == small_model.intercept
+    assert loaded.calibration == small_model.calibration
+    np.testing.assert_allclose(loaded.weights, small_model.weights, rtol=1e-6)
+
+
+def test_save_accepts_str_paths_and_creates_folders(small_model: Model, tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "m.spamclf"
+    save_model(small_model, str(path))
+    assert path.is_file()
+    assert card_path(path).is_file()
+    assert load_model(str(path)).settings == small_model.settings
+
+
+def test_card_path_sits_beside_the_model() -> None:
+    assert card_path("models/default.spamclf") == Path("models/default.spamclf.card.json")
+
+
+def test_card_describes_the_model(tmp_model_path: Path) -> None:
+    card = json.loads(card_path(tmp_model_path).read_text(encoding="utf-8"))
+    assert card["sha256"] == _sha256(tmp_model_path)
+    assert card["size_bytes"] == tmp_model_path.stat().st_size
+    assert card["format_version"] == FORMAT_VERSION
+    assert card["feature_schema"] == FEATURE_SCHEMA
+    assert {"spamclf", "numpy", "scikit-learn", "python"} <= set(card["versions"])
+    assert card["training"]["messages"] == 80
+    assert card["training"]["spam"] == 40
+    assert card["training"]["ham"] == 40
+    assert card["settings"]["n_features"] > 0
+
+
+def test_loaded_model_carries_its_card(tmp_model_path: Path) -> None:
+    assert load_model(tmp_model_path).card["sha256"] == _sha256(tmp_model_path)
+
+
+def test_tampered_file_raises_integrity_error(tmp_model_path: Path) -> None:
+    data = bytearray(tmp_model_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tmp_model_path.write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match="sha256"):
+        load_model(tmp_model_path)
+
+
+def test_truncated_file_raises_integrity_error(tmp_model_path: Path) -> None:
+    tmp_model_path.write_bytes(tmp_model_path.read_bytes()[:100])
+    with pytest.raises(ModelIntegrityError):
+        load_model(tmp_model_path)
+
+
+def test_missing_card_raises_model_error(tmp_model_path: Path) -> None:
+    card_path(tmp_model_path).unlink()
+    with pytest.raises(ModelError, match="no card"):
+        load_model(tmp_model_path)
+
+
+def test_missing_card_is_allowed_without_verify(small_model: Model, tmp_model_path: Path) -> None:
+    card_path(tmp_model_path).unlink()
+    assert load_model(tmp_model_path, verify=False).settings == small_model.settings
+
+
+def test_unreadable_card_raises_model_error(tmp_model_path: Path) -> None:
+    card_path(tmp_model_path).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="card"):
+        load_model(tmp_model_path)
+
+
+def test_card_that_is_not_an_object_raises_model_error(tmp_model_path: Path) -> None:
+    card_path(tmp_model_path).write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ModelError, match="not a JSON object"):
+        load_model(tmp_model_path)
+
+
+def test_missing_file_raises_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no model file"):
+        load_model(tmp_path / "absent.spamclf")
+
+
+def test_non_model_file_with_matching_card_raises_model_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.spamclf"
+    path.write_bytes(b"just some text, not a model")
+    card_path(path).write_text(json.dumps({"sha256": _sha256(path)}), encoding="utf-8")
+    with pytest.raises(ModelError, match="not a spamclf model"):
+        load_model(path)
+
+
+def test_payload_really_writes_a_file_when_unpickled(tmp_path: Path) -> None:
+    """Check the hostile payload is live, so the refusal tests below mean something."""
+    canary = tmp_path / "canary"
+    pickle.loads(pickle.dumps(_WritesFile(canary))).close()
+    assert canary.exists()
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_pickled_model_file_is_refused_and_never_unpickled(tmp_path: Path, dump: str) -> None:
+    canary = tmp_path / "pwned"
+    path = tmp_path / "evil.spamclf"
+    payload = {"weights": _WritesFile(canary)}
+    if dump == "pickle":
+        path.write_bytes(pickle.dumps(payload))
+    else:
+        joblib.dump(payload, path)
+    card_path(path).write_text(json.dumps({"sha256": _sha256(path)}), encoding="utf-8")
+    with pytest.raises(ModelError, match="never unpickles"):
+        load_model(path)
+    assert not canary.exists()
+
+
+def test_pickled_model_file_is_refused_without_verify(tmp_path: Path) -> None:
+    canary = tmp_path / "pwned"
+    path = tmp_path / "evil.spamclf"
+    path.write_bytes(pickle.dumps(_WritesFile(canary)))
+    with pytest.raises(ModelError):
+        load_model(path, verify=False)
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"format_version": FORMAT_VERSION + 1},
+        {"format_version": None},
+        {"feature_schema": "spamclf-features-0"},
+        {"feature_schema": None},
+    ],
+)
+def test_incompatible_header_raises_version_error(
+    tmp_model_path: Path, changes: dict[str, object]
+) -> None:
+    _rewrite_header(tmp_model_path, **changes)
+    with pytest.raises(ModelVersionError, match="retrain"):
+        load_model(tmp_model_path)
+
+
+def test_rewritten_header_with_same_versions_still_loads(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    """Control for the test above: the rewrite itself does not break the file."""
+    _rewrite_header(tmp_model_path)
+    assert load_model(tmp_model_path).settings == small_model.settings
+
+
+def test_errors_form_a_hierarchy() -> None:
+    assert issubclass(ModelIntegrityError, ModelError)
+    assert issubclass(ModelVersionError, ModelError)
+    assert issubclass(ModelError, SpamclfError)
+
+
+def test_save_is_atomic_when_the_write_fails(
+    small_model: Model, tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_before = tmp_model_path.read_bytes()
+    card_before = card_path(tmp_model_path).read_bytes()
+    files_before = sorted(p.name for p in tmp_model_path.parent.iterdir())
+
+    def broken_savez(file: io.BufferedWriter, **arrays: np.ndarray) -> None:
+        file.write(b"PK\x03\x04 half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        small_model.save(tmp_model_path)
+    assert tmp_model_path.read_bytes() == model_before
+    assert card_path(tmp_model_path).read_bytes() == card_before
+    assert sorted(p.name for p in tmp_model_path.parent.iterdir()) == files_before
+    monkeypatch.undo()
+    assert load_model(tmp_model_path).settings == small_model.settings
+
+
+def test_save_overwrites_an_existing_model(
+    small_model: Model, tmp_model_path: Path, fixture_bytes: Loader
+) -> None:
+    changed = copy.deepcopy(small_model)
+    changed.learn(fixture_bytes("english_ham"), "spam")
+    changed.save(tmp_model_path)
+    loaded = load_model(tmp_model_path)
+    data = fixture_bytes("english_ham")
+    assert loaded.classify(data).score == pytest.approx(changed.classify(data).score, abs=1e-6)
+    assert loaded.card["learned"] == {"spam": 1, "ham": 0}

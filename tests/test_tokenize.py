@@ -1,0 +1,101 @@
+"""Tests of spamclf.tokenize: words in any script."""
+
+from __future__ import annotations
+
+import pytest
+
+from spamclf.tokenize import MAX_WORD, segment_chinese, words
+
+
+@pytest.mark.parametrize(
+    ("run", "segments"),
+    [
+        ("代开各类发票", ["代开", "各类", "发票"]),
+        ("免费咨询", ["免费", "咨询"]),
+        ("我们在北京开会", ["我们", "在", "北京", "开会"]),
+        ("关于下周三的项目会议安排", ["关于", "下", "周三", "的", "项目", "会议", "安排"]),
+    ],
+)
+def test_segment_chinese_uses_jieba_dictionary(run: str, segments: list[str]) -> None:
+    assert segment_chinese(run) == segments
+
+
+def test_words_segments_chinese_runs() -> None:
+    assert list(words("优惠多多，免费咨询！")) == ["优惠", "多多", "免费", "咨询"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("무료상담", ["무료", "료상", "상담"]),
+        ("고객님께서", ["고객", "객님", "님께", "께서"]),
+        ("こんにちは", ["こん", "んに", "にち", "ちは"]),
+        ("カタカナ", ["カタ", "タカ", "カナ"]),
+        ("한", ["한"]),  # a one-character run is kept whole
+        ("の", ["の"]),
+    ],
+)
+def test_words_splits_korean_and_kana_into_bigrams(text: str, tokens: list[str]) -> None:
+    assert list(words(text)) == tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("ＦＲＥＥ ＶＩＡＧＲＡ", ["free", "viagra"]),
+        ("１００％", ["100"]),
+        ("ﾊﾟｿｺﾝ", ["パソ", "ソコ", "コン"]),  # half-width katakana
+    ],
+)
+def test_words_normalizes_full_and_half_width_forms(text: str, tokens: list[str]) -> None:
+    assert list(words(text)) == tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Hello, World!", ["hello", "world"]),
+        (
+            "e-mail don't user@example.com 2006-031",
+            ["e-mail", "don't", "user@example.com", "2006-031"],
+        ),
+        ("Привет мир", ["привет", "мир"]),
+        ("a I x 9 99", ["99"]),  # one-character ASCII words carry no clue
+        ("é", ["é"]),  # a one-character non-ASCII word does
+        ("snake_case", ["snake", "case"]),
+        ("", []),
+        ("  \n\t", []),
+    ],
+)
+def test_words_splits_space_separated_scripts(text: str, tokens: list[str]) -> None:
+    assert list(words(text)) == tokens
+
+
+@pytest.mark.parametrize(
+    ("length", "token"),
+    [
+        (MAX_WORD, "x" * MAX_WORD),
+        (MAX_WORD + 1, "long:xxx:20"),
+        (29, "long:xxx:20"),
+        (30, "long:xxx:30"),
+        (123, "long:xxx:120"),
+    ],
+)
+def test_words_buckets_long_words_by_length(length: int, token: str) -> None:
+    assert list(words("x" * length)) == [token]
+
+
+def test_words_mixed_scripts_in_order() -> None:
+    assert list(words("ＦＲＥＥ offer! 免费发票 무료상담 こんにちは")) == [
+        "free",
+        "offer",
+        "免费",
+        "发票",
+        "무료",
+        "료상",
+        "상담",
+        "こん",
+        "んに",
+        "にち",
+        "ちは",
+    ]
