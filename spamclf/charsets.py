@@ -74,6 +74,21 @@ _NOT_CHARSETS = frozenset(
 )
 _CANDIDATES = ("gb18030", "cp949", "big5hkscs", "cp932", "euc_jp")
 _SAMPLE_BYTES = 4096
+_SAMPLE_CHARS = 1500
+# Characters that are ordinary in each language's text: frequent Han, CJK punctuation and
+# full-width ASCII everywhere; kana in Japanese; frequent Hangul in Korean. Anything else
+# (half-width katakana, rare Han, Hanja, rare Hangul) is what a wrong decoding produces.
+_PUNCTUATION = frozenset(chr(c) for c in range(0x3000, 0x3040)) | frozenset(
+    chr(c) for c in range(0xFF01, 0xFF5F)
+)
+_KANA = frozenset(chr(c) for c in range(0x3040, 0x3100))
+_COMMON_CHINESE = COMMON_HAN | _PUNCTUATION
+_COMMON_FOR = {
+    "cp949": _COMMON_CHINESE | COMMON_HANGUL,
+    "cp932": _COMMON_CHINESE | _KANA,
+    "euc_jp": _COMMON_CHINESE | _KANA,
+    "iso2022_jp_ext": _COMMON_CHINESE | _KANA,
+}
 _MIN_CJK_SAMPLE = 8
 # Real Chinese or Korean text scores about 0.9 against the tables; a wrong CJK decoding of it
 # scores well under 0.5. Between the two, the label is checked against the other codecs.
@@ -185,26 +200,12 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
 def _plausibility(text: str, codec: str) -> float:
     """Share of the CJK characters in ``text`` that are common for the codec's language.
 
-    A replacement character counts against the codec. Kana count as common for the Japanese
-    codecs, Hangul syllables as common for cp949 only when among the frequent ones. Text with too
-    few CJK characters to judge scores 1.0 (plausible).
+    A replacement character counts against the codec. Text with too few CJK characters to
+    judge scores 1.0 (plausible).
     """
-    common = total = 0
-    for ch in text[:_SAMPLE_BYTES]:
-        if ch < "\u3000":
-            continue
-        total += 1
-        if ch == "\ufffd":
-            common -= 1
-        elif ch in COMMON_HAN:
-            common += 1
-        elif "\u3040" <= ch <= "\u30ff":
-            common += codec in ("cp932", "euc_jp", "iso2022_jp_ext")
-        elif ch in COMMON_HANGUL:
-            common += codec == "cp949"
-        elif "\u3000" <= ch <= "\u303f" or "\uff01" <= ch <= "\uff5e":
-            common += 1  # CJK punctuation and full-width ASCII: fine in any CJK text
-        # Anything else (half-width katakana, rare Han, Hanja, rare Hangul) counts as unusual.
-    if total < _MIN_CJK_SAMPLE:
+    sample = [ch for ch in text[:_SAMPLE_CHARS] if ch >= "\u3000"]
+    if len(sample) < _MIN_CJK_SAMPLE:
         return 1.0
-    return common / total
+    common = _COMMON_FOR.get(codec, _COMMON_CHINESE)
+    good = sum(map(common.__contains__, sample)) - 2 * sample.count("\ufffd")
+    return good / len(sample)

@@ -23,11 +23,11 @@ import numpy as np
 
 from spamclf.corpora import normalize_label
 from spamclf.errors import SpamclfError
-from spamclf.features import FeatureSettings, extract_features
+from spamclf.features import Features, FeatureSettings, extract_features
 from spamclf.inputs import MessageInput, to_bytes
 from spamclf.origin import Origin
 from spamclf.parse import Limits, parse_bytes
-from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row
+from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
 
 __all__ = ["DEFAULT_C", "Model", "ModelSettings"]
@@ -115,8 +115,7 @@ class Model:
 
     def classify(self, message: MessageInput) -> Verdict:
         """Score one message (bytes, text, path or ``email.message.Message``)."""
-        tokens, origin = self.features(message)
-        return self._verdict(tokens, origin)
+        return self._verdict(self.features(message))
 
     def classify_many(
         self, messages: Iterable[MessageInput], *, n_jobs: int = 1, batch_size: int = 256
@@ -133,14 +132,14 @@ class Model:
             for verdicts in parallel(joblib.delayed(_classify_batch)(self, b) for b in batches):
                 yield from verdicts
 
-    def features(self, message: MessageInput) -> tuple[list[str], Origin]:
-        """The feature tokens and origin of a message, as the model sees them."""
+    def features(self, message: MessageInput) -> Features:
+        """The features of a message (tokens, character text, origin), as the model reads it."""
         parsed = parse_bytes(to_bytes(message), self.settings.limits)
         return extract_features(parsed, self._feature_settings)
 
-    def decision(self, tokens: list[str]) -> tuple[float, Row]:
-        """The SVM decision value of a message's tokens, and their row."""
-        row = hash_row(tokens, self.settings.n_features)
+    def decision(self, features: Features) -> tuple[float, Row]:
+        """The SVM decision value of a message's features, and their row."""
+        row = hash_row(features.tokens, features.chars, self.settings.n_features)
         with self._lock:
             value = float(self.weights[row.columns] @ row.values) + self.intercept
         return value, row
@@ -172,8 +171,7 @@ class Model:
         smallest step that fixes it, capped by ``learning_aggressiveness``. No retraining.
         """
         target = 1.0 if normalize_label(label) == "spam" else -1.0
-        tokens, _ = self.features(message)
-        value, row = self.decision(tokens)
+        value, row = self.decision(self.features(message))
         loss = 1.0 - target * value
         if loss <= 0.0:
             return False
@@ -192,19 +190,33 @@ class Model:
 
         save_model(self, path)
 
-    def _verdict(self, tokens: list[str], origin: Origin) -> Verdict:
-        value, row = self.decision(tokens)
+    def _verdict(self, features: Features) -> Verdict:
+        value, row = self.decision(features)
         score = self.probability(value)
-        return Verdict(self.label(score), score, self._reasons(tokens, row), origin)
+        return Verdict(self.label(score), score, self._reasons(features, row), features.origin)
 
-    def _reasons(self, tokens: list[str], row: Row) -> tuple[Reason, ...]:
-        if not tokens:
+    def _reasons(self, features: Features, row: Row) -> tuple[Reason, ...]:
+        slope = self.calibration[0]
+        words = self.weights[row.token_columns] * row.token_values * slope
+        chars = self.weights[row.char_columns] * row.char_value * slope
+        contributions = np.concatenate([words, chars])
+        k = min(self.settings.n_reasons, len(contributions))
+        if k == 0:
             return ()
-        contributions = self.weights[row.token_columns] * row.token_values * self.calibration[0]
-        top = np.argsort(-np.abs(contributions), kind="stable")[: self.settings.n_reasons]
-        return tuple(
-            Reason(tokens[i], float(contributions[i])) for i in top if contributions[i] != 0.0
-        )
+        # argpartition finds the k largest in linear time; only those k are sorted.
+        top = np.argpartition(-np.abs(contributions), k - 1)[:k]
+        top = top[np.argsort(-np.abs(contributions[top]), kind="stable")]
+        reasons = []
+        for i in top:
+            if contributions[i] == 0.0:
+                continue
+            if i < len(words):
+                name = features.tokens[i]
+            else:
+                start = int(row.char_positions[i - len(words)])
+                name = "chars:" + features.chars[start : start + CHAR_NGRAM]
+            reasons.append(Reason(name, float(contributions[i])))
+        return tuple(reasons)
 
 
 def _classify_batch(model: Model, batch: list[bytes]) -> list[Verdict]:

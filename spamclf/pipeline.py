@@ -113,8 +113,8 @@ def _vectorize_chunk(
 ) -> list[Row]:
     rows = []
     for raw in chunk:
-        tokens, _ = extract_features(parse_bytes(raw, limits), settings)
-        rows.append(hash_row(tokens, n_features))
+        features = extract_features(parse_bytes(raw, limits), settings)
+        rows.append(hash_row(features.tokens, features.chars, n_features))
     return rows
 
 

@@ -75,8 +75,7 @@ def _tokens(data: bytes, settings: FeatureSettings | None = None) -> list[str]:
         ("malformed_mime", "defect:StartBoundaryNotFoundDefect"),
         ("malformed_mime", "to:undisclosed"),
         ("english_ham", "subject:reply"),
-        ("english_ham", "chars:prop"),
-        ("gb2312_spam", "chars:代开各类"),
+
         ("english_ham", "received:country:US"),
         ("headers_only", "body:empty"),
         ("empty", "header:none"),
@@ -123,8 +122,8 @@ def test_extract_features_tokens_are_unique_and_namespaced(
 @pytest.mark.parametrize("name", ["gb2312_spam", "html_only_spam", "binary_junk"])
 def test_extract_features_is_deterministic(fixture_bytes: Loader, name: str) -> None:
     data = fixture_bytes(name)
-    first, origin = extract_features(parse_bytes(data))
-    second, origin_again = extract_features(parse_bytes(data))
+    first, _, origin = extract_features(parse_bytes(data))
+    second, _, origin_again = extract_features(parse_bytes(data))
     assert first == second
     assert origin == origin_again
 
@@ -137,7 +136,7 @@ def test_extract_features_does_not_change_the_message(fixture_bytes: Loader) -> 
 
 
 def test_extract_features_returns_the_origin(fixture_bytes: Loader) -> None:
-    _, origin = extract_features(parse_bytes(fixture_bytes("received_cn_kr")))
+    origin = extract_features(parse_bytes(fixture_bytes("received_cn_kr"))).origin
     assert (origin.relay_ip, origin.sender_ip, origin.hops) == ("211.234.10.20", "61.152.3.4", 4)
 
 

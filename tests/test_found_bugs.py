@@ -95,7 +95,7 @@ def test_normalize_charset_maps_every_latin1_spelling_to_cp1252(label: str) -> N
 # tokenizes the bare address as if it were the name ("from:name:long:pro:20").
 @pytest.mark.parametrize("name", ["bad_base64", "lying_charset_gb_as_latin1", "shift_jis_spam"])
 def test_from_without_display_name_gives_no_name_tokens(fixture_bytes: Loader, name: str) -> None:
-    tokens, _ = extract_features(parse_bytes(fixture_bytes(name)))
+    tokens = extract_features(parse_bytes(fixture_bytes(name))).tokens
     assert "from:no_name" in tokens
     assert [t for t in tokens if t.startswith("from:name:")] == []
 

@@ -80,8 +80,9 @@ def test_classify_reasons_are_the_messages_own_tokens(
     small_model: Model, fixture_bytes: Loader
 ) -> None:
     data = fixture_bytes("gb2312_spam")
-    tokens, _ = small_model.features(data)
-    assert {r.feature for r in small_model.classify(data).reasons} <= set(tokens)
+    features = small_model.features(data)
+    grams = {"chars:" + features.chars[i : i + 4] for i in range(len(features.chars) - 3)}
+    assert {r.feature for r in small_model.classify(data).reasons} <= set(features.tokens) | grams
 
 
 def test_classify_reasons_add_up_to_the_log_odds(small_model: Model) -> None:
@@ -189,8 +190,7 @@ def test_learn_counts_corrections_in_the_card(model_copy: Model, fixture_bytes: 
 
 def test_learn_returns_false_when_already_confidently_right(model_copy: Model) -> None:
     data = _confident_spam()
-    tokens, _ = model_copy.features(data)
-    assert model_copy.decision(tokens)[0] > 1.0  # past the margin: nothing to learn
+    assert model_copy.decision(model_copy.features(data))[0] > 1.0  # past the margin
     weights = model_copy.weights.copy()
     assert model_copy.learn(data, "spam") is False
     assert (model_copy.weights == weights).all()
