@@ -86,7 +86,7 @@ def test_words_buckets_long_words_by_length(length: int, token: str) -> None:
 
 
 def test_words_mixed_scripts_in_order() -> None:
-    assert list(words("ＦＲＥＥ offer! 免费发票 무료상담 こんにちは")) == [
+    assert list(words("ＦＲＥＥ offer! 免费发票 무료상담")) == [
         "free",
         "offer",
         "免费",
@@ -94,8 +94,10 @@ def test_words_mixed_scripts_in_order() -> None:
         "무료",
         "료상",
         "상담",
-        "こん",
-        "んに",
-        "にち",
-        "ちは",
     ]
+
+
+def test_words_japanese_text_bigrams_kanji_and_kana_together() -> None:
+    # With kana present the text is Japanese: kanji runs join the kana bigrams, no jieba.
+    expected = ["会議", "議は", "は打", "打ち", "ち合", "合わ", "わせ"]
+    assert list(words("会議は打ち合わせ")) == expected
