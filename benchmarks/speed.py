@@ -1,0 +1,102 @@
+"""Speed and cost of the bundled model: cold start, load time, size, throughput, latency.
+
+Throughput is classify_many over raw message bytes already in memory (no disk reads), on the
+first N messages of the trec06c and trec06p test splits; one core is n_jobs=1, all cores is
+n_jobs=-1. Latency is classify() on single messages. Cold start is a fresh interpreter doing
+`import spamclf` plus the first classify() of examples/spam.eml (median of 5).
+
+Usage: python benchmarks/speed.py [--corpora DIR] [--messages 3000]
+Writes benchmarks/speed.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from common import ROOT, corpora_dir
+
+import spamclf
+from spamclf.api import default_model_path
+from spamclf.corpora import split_benchmark
+from spamclf.persist import load_model
+
+COLD_START = (
+    "import time; t = time.perf_counter(); import spamclf; "
+    "spamclf.classify('examples/spam.eml'); print(time.perf_counter() - t)"
+)
+
+
+def cold_start() -> float:
+    times = []
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-c", COLD_START], cwd=ROOT, check=True, capture_output=True,
+            text=True,
+        )
+        times.append(float(out.stdout.strip()))
+    return statistics.median(times)
+
+
+def throughput(messages: list[bytes], n_jobs: int) -> float:
+    model = spamclf.default_model()
+    list(model.classify_many(messages[:200], n_jobs=n_jobs))  # warm up workers and caches
+    start = time.perf_counter()
+    count = sum(1 for _ in model.classify_many(messages, n_jobs=n_jobs))
+    return count / (time.perf_counter() - start)
+
+
+def latency(messages: list[bytes]) -> tuple[float, float]:
+    model = spamclf.default_model()
+    times = []
+    for message in messages:
+        start = time.perf_counter()
+        model.classify(message)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2] * 1000, times[int(len(times) * 0.99)] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora")
+    parser.add_argument("--messages", type=int, default=3000)
+    args = parser.parse_args()
+    root = corpora_dir(args.corpora)
+    path = default_model_path()
+    start = time.perf_counter()
+    load_model(path)
+    load_seconds = time.perf_counter() - start
+    lines = [
+        "# spamclf speed",
+        "",
+        f"Reproduce: `python benchmarks/speed.py --messages {args.messages}`. Machine: "
+        f"{os.cpu_count()} cores. Model: {path.name}, {path.stat().st_size / 1e6:.1f} MB on "
+        f"disk, loads in {load_seconds:.2f} s. Cold start (import + first classify, median "
+        f"of 5): {cold_start():.2f} s.",
+        "",
+        "| messages | one core msg/s | all cores msg/s | speed-up | p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("trec06c", "trec06p"):
+        _, test = split_benchmark(name, root)
+        messages = [m.raw for m in test[: args.messages]]
+        one = throughput(messages, 1)
+        many = throughput(messages, -1)
+        p50, p99 = latency(messages[:1000])
+        lines.append(
+            f"| {name} test, first {len(messages)} | {one:.0f} | {many:.0f} | {many / one:.2f}x "
+            f"| {p50:.2f} | {p99:.2f} |"
+        )
+        print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    (ROOT / "benchmarks" / "speed.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
