@@ -134,6 +134,7 @@ def _atomic_write(path: Path, write) -> None:  # type: ignore[no-untyped-def]
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
