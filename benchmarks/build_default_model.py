@@ -31,7 +31,8 @@ def main() -> None:
     data = {name: split_matrices(name, root, settings) for name in EMAIL_CORPORA}
 
     X, y = stack([data[name]["train"] for name in EMAIL_CORPORA])
-    held_out_model = fit_model(X, y, C=DEFAULT_C, settings=settings, card={})
+    groups = [name for name in EMAIL_CORPORA for _ in data[name]["train"][1]]
+    held_out_model = fit_model(X, y, C=DEFAULT_C, settings=settings, card={}, groups=groups)
     held_out = {}
     for name in EMAIL_CORPORA:
         Xt, yt = data[name]["test"]
@@ -39,11 +40,14 @@ def main() -> None:
         held_out[name] = evaluate(yt, scores, threshold=settings.spam_cutoff).as_dict()
         print(name, {k: round(v, 5) for k, v in held_out[name].items()}, flush=True)
 
-    X, y = stack([data[name][part] for name in EMAIL_CORPORA for part in ("train", "test")])
+    parts = [(name, part) for name in EMAIL_CORPORA for part in ("train", "test")]
+    X, y = stack([data[name][part] for name, part in parts])
+    groups = [name for name, part in parts for _ in data[name][part][1]]
     start = time.perf_counter()
     description = "all of " + ", ".join(EMAIL_CORPORA) + " (../shared/corpora)"
     card = training_card(description, y, DEFAULT_C)
-    model = fit_model(X, y, C=DEFAULT_C, settings=settings, card=card)
+    model = fit_model(X, y, C=DEFAULT_C, settings=settings, card=card, groups=groups)
+    model.card["training"]["balanced_groups"] = list(EMAIL_CORPORA)
     model.card["training"]["seconds_classifier"] = round(time.perf_counter() - start, 1)
     model.card["training"]["corpora"] = {
         name: {

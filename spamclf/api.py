@@ -50,10 +50,13 @@ def train(
     n_jobs: int = 1,
     progress: bool = False,
     description: str = "",
+    groups: Sequence[object] | None = None,
 ) -> Model:
     """Train a new model on labelled messages (labels ``"spam"``/``"ham"`` or 1/0).
 
     ``C`` is the SVM's inverse regularization (see :data:`spamclf.model.DEFAULT_C`).
+    ``groups`` (one per message, e.g. the corpus it came from) makes every group weigh the
+    same; ``n_jobs`` parses in that many processes; ``progress`` shows a progress bar.
     """
     from spamclf.pipeline import fit_model, vectorizer_for
 
@@ -62,6 +65,8 @@ def train(
     y = np.array([normalize_label(label) == "spam" for label in labels], dtype=np.int8)
     if len(y) != len(messages):
         raise InputError(f"{len(messages)} messages but {len(y)} labels")
+    if groups is not None and len(groups) != len(messages):
+        raise InputError(f"{len(messages)} messages but {len(groups)} groups")
     n_spam = int(y.sum())
     if min(n_spam, len(y) - n_spam) < 3:
         raise InputError(
@@ -74,7 +79,9 @@ def train(
     if bar:
         bar.close()
     card = training_card(description, y, C)
-    model = fit_model(X, y, C=C, settings=settings, card=card)
+    model = fit_model(X, y, C=C, settings=settings, card=card, groups=groups)
+    if groups is not None:
+        model.card["training"]["balanced_groups"] = sorted({str(g) for g in groups})
     model.card["training"]["seconds"] = round(time.perf_counter() - start, 1)
     return model
 

@@ -116,28 +116,37 @@ def _classify(args: argparse.Namespace) -> int:
     return status
 
 
-def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes], list[str]]:
+def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes], list[str], list[int]]:
+    """Messages, labels, and for each message the index of the corpus it came from."""
     from spamclf.corpora import read_corpus
 
     messages: list[bytes] = []
     labels: list[str] = []
-    for spec in specs:
+    groups: list[int] = []
+    for index, spec in enumerate(specs):
         for item in read_corpus(spec):
             messages.append(item.raw)
             labels.append(item.label)
+            groups.append(index)
     if not messages:
         raise CorpusError(f"no labelled messages found in {', '.join(specs)}")
-    return messages, labels
+    return messages, labels, groups
 
 
 def _train(args: argparse.Namespace) -> int:
     from spamclf.api import train
 
-    messages, labels = _read_corpora(args.corpora)
+    messages, labels, groups = _read_corpora(args.corpora)
     print(f"training on {len(messages)} messages ({labels.count('spam')} spam)", file=sys.stderr)
     model = train(
-        messages, labels, C=args.C, n_jobs=args.jobs, progress=True,
+        messages,
+        labels,
+        C=args.C,
+        n_jobs=args.jobs,
+        progress=True,
         description=" + ".join(args.corpora),
+        # Each corpus weighs the same, as in the default model: no one source dominates.
+        groups=groups if len(args.corpora) > 1 else None,
     )
     model.save(args.output)
     print(f"wrote {args.output} and {Path(args.output).name}.card.json", file=sys.stderr)
@@ -150,7 +159,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from spamclf.metrics import evaluate
 
     model = _load(args.model)
-    messages, labels = _read_corpora(args.corpora)
+    messages, labels, _ = _read_corpora(args.corpora)
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
     scores = [v.score for v in tqdm(verdicts, total=len(messages), unit="msg", mininterval=1.0)]
     metrics = evaluate(labels, scores, threshold=model.settings.spam_cutoff)

@@ -32,6 +32,7 @@ __all__ = [
     "linear_parts",
     "make_classifier",
     "fit_model",
+    "group_balance",
     "make_pipeline",
     "vectorizer_for",
     "vectorize_messages",
@@ -152,12 +153,34 @@ def make_classifier(C: float = DEFAULT_C) -> CalibratedClassifierCV:
 
 
 def fit_model(
-    X: Any, y: np.ndarray, *, C: float, settings: ModelSettings, card: dict[str, Any]
+    X: Any,
+    y: np.ndarray,
+    *,
+    C: float,
+    settings: ModelSettings,
+    card: dict[str, Any],
+    groups: Sequence[object] | None = None,
 ) -> Model:
-    """Fit the calibrated SVM on vectorized rows and wrap it as a NumPy-only :class:`Model`."""
-    classifier = make_classifier(C).fit(X, y)
+    """Fit the calibrated SVM on vectorized rows and wrap it as a NumPy-only :class:`Model`.
+
+    ``groups`` names the source (corpus) of each row; each source then weighs the same in
+    training, so that 65,000 Chinese messages do not drown 6,000 English ones. Balanced, the
+    leave-one-corpus-out AUC on trec06p rose from 0.9791 to 0.9806 (benchmarks/accuracy.md).
+    """
+    weights = group_balance(groups) if groups is not None else None
+    classifier = make_classifier(C).fit(X, y, sample_weight=weights)
     weights, intercept, calibration = linear_parts(classifier)
     return Model(weights, intercept, calibration, settings, card)
+
+
+def group_balance(groups: Sequence[object]) -> np.ndarray:
+    """Sample weights that give every group the same total weight (and average 1).
+
+    >>> group_balance(["a", "a", "a", "b"]).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    """
+    names, inverse, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+    return len(inverse) / (len(names) * counts[inverse])
 
 
 def vectorizer_for(settings: ModelSettings, **kwargs: Any) -> MessageVectorizer:

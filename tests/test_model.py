@@ -223,7 +223,7 @@ def test_settings_reject_bad_cutoffs(spam_cutoff: float, ham_cutoff: float) -> N
 
 @pytest.mark.parametrize(
     ("score", "label"),
-    [(0.0, "ham"), (0.19, "ham"), (0.2, "unsure"), (0.5, "unsure"), (0.9, "spam"), (1.0, "spam")],
+    [(0.0, "ham"), (0.19, "ham"), (0.2, "unsure"), (0.9, "unsure"), (0.98, "spam"), (1.0, "spam")],
 )
 def test_label_uses_the_cutoffs(small_model: Model, score: float, label: str) -> None:
     assert small_model.label(score) == label
