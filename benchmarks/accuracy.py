@@ -105,11 +105,15 @@ def main() -> None:
         )
     for name in ("spamassassin", "trec06p"):
         auc = results[f"loo:{name}"]["roc_auc"]
-        lines.append(f"- leave-one-out {name}: AUC {auc:.4f} (target ≥ 0.98): "
-                     f"{'met' if auc >= 0.98 else 'NOT met'}")
+        lines.append(
+            f"- leave-one-out {name}: AUC {auc:.4f} (target ≥ 0.98): "
+            f"{'met' if auc >= 0.98 else 'NOT met'}"
+        )
     worst = max(r["fpr"] for r in results.values())  # type: ignore[type-var]
-    lines.append(f"- worst false-positive rate at the shipped cutoff {settings.spam_cutoff}: "
-                 f"{worst:.4%} (target < 0.5%): {'met' if worst < 0.005 else 'NOT met'}")
+    lines.append(
+        f"- worst false-positive rate at the shipped cutoff {settings.spam_cutoff}: "
+        f"{worst:.4%} (target < 0.5%): {'met' if worst < 0.005 else 'NOT met'}"
+    )
     text = (
         "# spamclf accuracy\n\nReproduce: `python benchmarks/accuracy.py` (corpora from "
         "`SPAMCLF_CORPORA` or `--corpora`). Model: the default recipe (LinearSVC, "

@@ -51,7 +51,10 @@ def main() -> None:
     model.card["training"]["seconds_classifier"] = round(time.perf_counter() - start, 1)
     model.card["training"]["corpora"] = {
         name: {
-            part: {"spam": int(data[name][part][1].sum()), "ham": int((data[name][part][1] == 0).sum())}
+            part: {
+                "spam": int(data[name][part][1].sum()),
+                "ham": int((data[name][part][1] == 0).sum()),
+            }
             for part in ("train", "test")
         }
         for name in EMAIL_CORPORA
@@ -67,8 +70,10 @@ def main() -> None:
     model.save(path)
     start = time.perf_counter()
     load_model(path)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, loads in "
-          f"{time.perf_counter() - start:.2f} s) and {card_path(path).name}")
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, loads in "
+        f"{time.perf_counter() - start:.2f} s) and {card_path(path).name}"
+    )
 
 
 if __name__ == "__main__":

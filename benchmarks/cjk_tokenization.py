@@ -28,6 +28,7 @@ Usage:
 
 DIR defaults to $SPAMCLF_CORPORA or ~/.cache/spamclf/corpora.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold
 
 SEED = 0
-N_FEATURES = 2 ** 20
+N_FEATURES = 2**20
 C_GRID = (0.3, 1.0, 3.0, 10.0)
 KOREAN_CSV = "korean-sms-smishing-lgai-mixed/lgaidataset_all_classified.csv"
 TREC06C = "trec06c"
@@ -120,7 +121,7 @@ def _char_ngrams(text: str, unigrams: bool, bigrams: bool) -> list[str]:
                 if not unigrams:  # isolated char -> unigram (Lucene behaviour)
                     out.append(run)
             else:
-                out.extend(run[i:i + 2] for i in range(len(run) - 1))
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
 
@@ -170,7 +171,7 @@ def cjk_bigrams(text: str) -> list[str]:
         elif len(run) == 1:
             out.append(run)
         else:
-            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
 
@@ -208,7 +209,7 @@ def load_korean(path: Path):
 def hangul_only(texts, labels):
     seen: dict[str, set] = {}
     first = {}
-    for t, y in zip(texts, labels):
+    for t, y in zip(texts, labels, strict=True):
         s = " ".join(NON_HANGUL_RE.sub(" ", t).split())
         if not s:
             continue
@@ -278,16 +279,18 @@ def surface_features(texts):
     rows = []
     for t in texts:
         n = max(len(t), 1)
-        rows.append([
-            np.log1p(len(t)),
-            np.log1p(len(t.split())),
-            t.count("\n") / n,
-            sum(c.isdigit() for c in t) / n,
-            sum(c.isascii() and c.isalpha() for c in t) / n,
-            sum("\uac00" <= c <= "\ud7a3" for c in t) / n,
-            sum(c.isspace() for c in t) / n,
-            1.0 if re.search(r"https?://|www\.|\.(com|kr|net|ly)\b", t) else 0.0,
-        ])
+        rows.append(
+            [
+                np.log1p(len(t)),
+                np.log1p(len(t.split())),
+                t.count("\n") / n,
+                sum(c.isdigit() for c in t) / n,
+                sum(c.isascii() and c.isalpha() for c in t) / n,
+                sum("\uac00" <= c <= "\ud7a3" for c in t) / n,
+                sum(c.isspace() for c in t) / n,
+                1.0 if re.search(r"https?://|www\.|\.(com|kr|net|ly)\b", t) else 0.0,
+            ]
+        )
     X = np.array(rows)
     return (X - X.mean(0)) / (X.std(0) + 1e-9)
 
@@ -326,9 +329,18 @@ def run_korean(corpora: Path, log):
             s = clf.decision_function(Xs[te])
             aucs.append(roc_auc_score(vy[te], s))
             recs.append(recall_at_fpr(vy[te], s))
-        rows.append(dict(name="(baseline) surface stats only, no tokens", auc=np.array(aucs),
-                         rec=np.array(recs), cs=["1"], toks=float("nan"), utoks=float("nan"),
-                         msgs_s=float("nan"), kchars_s=float("nan")))
+        rows.append(
+            dict(
+                name="(baseline) surface stats only, no tokens",
+                auc=np.array(aucs),
+                rec=np.array(recs),
+                cs=["1"],
+                toks=float("nan"),
+                utoks=float("nan"),
+                msgs_s=float("nan"),
+                kchars_s=float("nan"),
+            )
+        )
         log(f"  {rows[0]['name']:40s} AUC {pm(rows[0]['auc'])}  R@1%FP {pm(rows[0]['rec'])}")
         for name, fn in TOKENIZERS.items():
             t0 = time.perf_counter()
@@ -336,16 +348,30 @@ def run_korean(corpora: Path, log):
             toks = [fn(t) for t in norm]
             X = featurize(toks)
             auc, rec, cs = cross_validate(X, vy)
-            rows.append(dict(
-                name=name, auc=auc, rec=rec, cs=cs,
-                toks=float(np.mean([len(t) for t in toks])),
-                utoks=float(np.mean([len(set(t)) for t in toks])),
-                msgs_s=len(norm) / secs, kchars_s=nchars / secs / 1e3,
-            ))
-            log(f"  {name:40s} AUC {pm(auc)}  R@1%FP {pm(rec)}  C={cs}  ({time.perf_counter() - t0:.1f}s)")
-        results[vname] = dict(rows=rows, n=len(vy), spam=int(vy.sum()), ham=int((vy == 0).sum()),
-                              mean_len_spam=float(np.mean([len(t) for t, l in zip(norm, vy) if l])),
-                              mean_len_ham=float(np.mean([len(t) for t, l in zip(norm, vy) if not l])))
+            rows.append(
+                dict(
+                    name=name,
+                    auc=auc,
+                    rec=rec,
+                    cs=cs,
+                    toks=float(np.mean([len(t) for t in toks])),
+                    utoks=float(np.mean([len(set(t)) for t in toks])),
+                    msgs_s=len(norm) / secs,
+                    kchars_s=nchars / secs / 1e3,
+                )
+            )
+            log(
+                f"  {name:40s} AUC {pm(auc)}  R@1%FP {pm(rec)}  C={cs}  "
+                f"({time.perf_counter() - t0:.1f}s)"
+            )
+        results[vname] = dict(
+            rows=rows,
+            n=len(vy),
+            spam=int(vy.sum()),
+            ham=int((vy == 0).sum()),
+            mean_len_spam=float(np.mean([len(t) for t, y in zip(norm, vy, strict=True) if y])),
+            mean_len_ham=float(np.mean([len(t) for t, y in zip(norm, vy, strict=True) if not y])),
+        )
     return results, info
 
 
@@ -365,7 +391,9 @@ def run_japanese():
         out.append((s, cjk_bigrams(s)))
     # properties the tokenizer must have
     toks = cjk_bigrams("今すぐｸﾘｯｸ")
-    assert toks == ["今す", "すぐ", "ぐク", "クリ", "リッ", "ック"], toks  # NFKC fixes half-width kana
+    assert toks == ["今す", "すぐ", "ぐク", "クリ", "リッ", "ック"], (
+        toks
+    )  # NFKC fixes half-width kana
     assert cjk_bigrams("日本") == ["日本"] and cjk_bigrams("本") == ["本"]
     assert cjk_bigrams("ABC 無料") == ["abc", "無料"]
     return out
@@ -431,7 +459,7 @@ def compare_segmenters(texts, hmm):
         r_secs = min(r_secs, time.perf_counter() - t0)
     ident = ident_nows = inter = nj = nr = recon_bad = 0
     examples = []
-    for text, a, b in zip(texts, jt, rt):
+    for text, a, b in zip(texts, jt, rt, strict=True):
         if "".join(a) != text or "".join(b) != text:
             recon_bad += 1
         ident += a == b
@@ -444,14 +472,29 @@ def compare_segmenters(texts, hmm):
         nj += len(sa)
         nr += len(sb)
         if aw != bw and len(examples) < 5:
-            i = next((k for k in range(min(len(aw), len(bw))) if aw[k] != bw[k]), min(len(aw), len(bw)))
-            examples.append((" / ".join(aw[max(0, i - 2):i + 4]), " / ".join(bw[max(0, i - 2):i + 4])))
+            i = next(
+                (k for k in range(min(len(aw), len(bw))) if aw[k] != bw[k]), min(len(aw), len(bw))
+            )
+            examples.append(
+                (" / ".join(aw[max(0, i - 2) : i + 4]), " / ".join(bw[max(0, i - 2) : i + 4]))
+            )
     n = len(texts)
     return dict(
-        n=n, nchars=nchars, identical=ident / n, identical_nows=ident_nows / n,
-        precision=inter / nr, recall=inter / nj, f1=2 * inter / (nj + nr),
-        nj=nj, nr=nr, j_cps=nchars / j_secs, r_cps=nchars / r_secs,
-        j_secs=j_secs, r_secs=r_secs, examples=examples, recon_bad=recon_bad,
+        n=n,
+        nchars=nchars,
+        identical=ident / n,
+        identical_nows=ident_nows / n,
+        precision=inter / nr,
+        recall=inter / nj,
+        f1=2 * inter / (nj + nr),
+        nj=nj,
+        nr=nr,
+        j_cps=nchars / j_secs,
+        r_cps=nchars / r_secs,
+        j_secs=j_secs,
+        r_secs=r_secs,
+        examples=examples,
+        recon_bad=recon_bad,
     )
 
 
@@ -467,21 +510,32 @@ def dictionary_load_times():
     with tempfile.TemporaryDirectory() as d:
         jieba_cold = _subprocess_time(
             "import logging,time,tempfile,jieba;jieba.setLogLevel(logging.WARNING);"
-            "jieba.dt.tmp_dir=tempfile.mkdtemp(dir=%r);"
-            "t=time.perf_counter();jieba.initialize();print(time.perf_counter()-t)" % d)
-        warm_code = ("import logging,time,jieba;jieba.setLogLevel(logging.WARNING);jieba.dt.tmp_dir=%r;"
-                     "t=time.perf_counter();jieba.initialize();print(time.perf_counter()-t)" % d)
+            f"jieba.dt.tmp_dir=tempfile.mkdtemp(dir={d!r});"
+            "t=time.perf_counter();jieba.initialize();print(time.perf_counter()-t)"
+        )
+        warm_code = (
+            f"import logging,time,jieba;jieba.setLogLevel(logging.WARNING);jieba.dt.tmp_dir={d!r};"
+            "t=time.perf_counter();jieba.initialize();print(time.perf_counter()-t)"
+        )
         _subprocess_time(warm_code, repeats=1)  # writes the cache file into d
         assert os.path.exists(os.path.join(d, "jieba.cache"))
         jieba_warm = _subprocess_time(warm_code)
     jieba_import = _subprocess_time(
-        "import time;t=time.perf_counter();import jieba;print(time.perf_counter()-t)")
+        "import time;t=time.perf_counter();import jieba;print(time.perf_counter()-t)"
+    )
     rjieba_import = _subprocess_time(
-        "import time;t=time.perf_counter();import rjieba;print(time.perf_counter()-t)")
+        "import time;t=time.perf_counter();import rjieba;print(time.perf_counter()-t)"
+    )
     rjieba_new = _subprocess_time(
-        "import time,rjieba;t=time.perf_counter();rjieba.Jieba();print(time.perf_counter()-t)")
-    return dict(jieba_import=jieba_import, jieba_cold=jieba_cold, jieba_warm=jieba_warm,
-                rjieba_import=rjieba_import, rjieba_new=rjieba_new)
+        "import time,rjieba;t=time.perf_counter();rjieba.Jieba();print(time.perf_counter()-t)"
+    )
+    return dict(
+        jieba_import=jieba_import,
+        jieba_cold=jieba_cold,
+        jieba_warm=jieba_warm,
+        rjieba_import=rjieba_import,
+        rjieba_new=rjieba_new,
+    )
 
 
 def run_chinese(corpora: Path, log):
@@ -493,8 +547,10 @@ def run_chinese(corpora: Path, log):
     jieba.setLogLevel(logging.WARNING)
     t0 = time.perf_counter()
     han, bodies = load_chinese(corpora, N_CHINESE)
-    log(f"[zh] loaded {len(han)} messages in {time.perf_counter() - t0:.1f}s, "
-        f"{sum(map(len, han))} chars in Han runs, {sum(map(len, bodies))} chars in full bodies")
+    log(
+        f"[zh] loaded {len(han)} messages in {time.perf_counter() - t0:.1f}s, "
+        f"{sum(map(len, han))} chars in Han runs, {sum(map(len, bodies))} chars in full bodies"
+    )
     jieba.initialize()
     jieba.lcut("预热"), rjieba.cut("预热")
     results = {}
@@ -502,8 +558,10 @@ def run_chinese(corpora: Path, log):
         for hmm in (True, False):
             r = compare_segmenters(texts, hmm)
             results[(mode, hmm)] = r
-            log(f"  {mode}, HMM={hmm}: identical {r['identical']:.4f}, span-F1 {r['f1']:.5f}, "
-                f"jieba {r['j_cps'] / 1e3:.0f}k chars/s, rjieba {r['r_cps'] / 1e3:.0f}k chars/s")
+            log(
+                f"  {mode}, HMM={hmm}: identical {r['identical']:.4f}, span-F1 {r['f1']:.5f}, "
+                f"jieba {r['j_cps'] / 1e3:.0f}k chars/s, rjieba {r['r_cps'] / 1e3:.0f}k chars/s"
+            )
     load = dictionary_load_times()
     log(f"  load: {load}")
     return results, load, sum(map(len, han))
@@ -514,48 +572,79 @@ def run_chinese(corpora: Path, log):
 # --------------------------------------------------------------------------
 def write_report(out: Path, cmd: str, ko, ko_info, ja, zh, zh_load, zh_chars, elapsed):
     import jieba
+
     L = []
     w = L.append
     w("# CJK tokenization benchmark\n")
     w("Generated by `benchmarks/cjk_tokenization.py`. Reproduce with:\n")
     w(f"```\n{cmd}\n```\n")
-    w(f"Environment: Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-      f"jieba {jieba.__version__}, rjieba (jieba-rs binding), {os.cpu_count()} CPUs, "
-      f"total run time {elapsed:.0f}s.\n")
+    w(
+        f"Environment: Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
+        f"jieba {jieba.__version__}, rjieba (jieba-rs binding), {os.cpu_count()} CPUs, "
+        f"total run time {elapsed:.0f}s.\n"
+    )
 
     w("## 1. Korean\n")
     rc = ko_info["raw_counts"]
-    w(f"Corpus `{KOREAN_CSV}`: class 2 (real spam/smishing SMS) = positive, class 1 (real news/portal "
-      f"comments) = negative; class 3 (synthetic templated notices, {rc.get('3', 0)} rows) excluded. "
-      f"Raw rows: class 2 = {rc.get('2', 0)}, class 1 = {rc.get('1', 0)}. Exact duplicates "
-      f"(after whitespace normalization) were collapsed so the same SMS cannot sit in both train and "
-      f"test folds; {ko_info['conflicts']} texts occurring in both classes were dropped.\n")
-    w("Model: binary token-presence features, sklearn `FeatureHasher(2**20, alternate_sign=False)`, "
-      "`LogisticRegression(solver='liblinear')`; C picked from "
-      f"{list(C_GRID)} by inner 3-fold CV (AUC) inside each outer fold; outer 5-fold "
-      "`StratifiedKFold(shuffle=True, random_state=0)`. Metrics are mean ± std over the 5 outer folds. "
-      "R@1%FP = spam recall at false-positive rate ≤ 1% (from the ROC curve of each test fold). "
-      "Text is NFKC-normalized and lower-cased before tokenizing.\n")
-    w("Tokenizers: **a** whitespace split, edge punctuation stripped; **a2** runs of letters/digits "
-      "(what a Western regex tokenizer such as sklearn's default `token_pattern` would produce — it also "
-      "splits on interior punctuation, unlike a); **b/c/e** Hangul runs → character "
-      "unigrams / bigrams (an isolated single Hangul char is emitted as a unigram, as in Lucene's "
-      "CJKBigramFilter) / both, while non-Hangul word runs (Latin, digits, Hanja) are kept as whole "
-      "tokens; **d** = c + a (eojeol prefixed `w:` so they do not collide with bigrams); **f** = a with "
-      f"one trailing particle removed (longest match of {', '.join(PARTICLES)}; stem must keep ≥1 char); "
-      "**g** = c + f. The baseline row uses only 8 length/character-class statistics "
-      "(length, #words, newline/digit/ASCII-letter/Hangul/space fractions, URL present) to show how "
-      "separable the two classes are without any lexical features.\n")
+    w(
+        f"Corpus `{KOREAN_CSV}`: class 2 (real spam/smishing SMS) = positive, class 1 (real "
+        "news/portal "
+        f"comments) = negative; class 3 (synthetic templated notices, {rc.get('3', 0)} rows) "
+        "excluded. "
+        f"Raw rows: class 2 = {rc.get('2', 0)}, class 1 = {rc.get('1', 0)}. Exact duplicates "
+        "(after whitespace normalization) were collapsed so the same SMS cannot sit in both train "
+        "and "
+        f"test folds; {ko_info['conflicts']} texts occurring in both classes were dropped.\n"
+    )
+    w(
+        "Model: binary token-presence features, sklearn `FeatureHasher(2**20, "
+        "alternate_sign=False)`, "
+        "`LogisticRegression(solver='liblinear')`; C picked from "
+        f"{list(C_GRID)} by inner 3-fold CV (AUC) inside each outer fold; outer 5-fold "
+        "`StratifiedKFold(shuffle=True, random_state=0)`. Metrics are mean ± std over the 5 outer "
+        "folds. "
+        "R@1%FP = spam recall at false-positive rate ≤ 1% (from the ROC curve of each test fold). "
+        "Text is NFKC-normalized and lower-cased before tokenizing.\n"
+    )
+    w(
+        "Tokenizers: **a** whitespace split, edge punctuation stripped; **a2** runs of "
+        "letters/digits "
+        "(what a Western regex tokenizer such as sklearn's default `token_pattern` would produce "
+        "— it also "
+        "splits on interior punctuation, unlike a); **b/c/e** Hangul runs → character "
+        "unigrams / bigrams (an isolated single Hangul char is emitted as a unigram, as in "
+        "Lucene's "
+        "CJKBigramFilter) / both, while non-Hangul word runs (Latin, digits, Hanja) are kept as "
+        "whole "
+        "tokens; **d** = c + a (eojeol prefixed `w:` so they do not collide with bigrams); **f** "
+        "= a with "
+        f"one trailing particle removed (longest match of {', '.join(PARTICLES)}; stem must keep "
+        "≥1 char); "
+        "**g** = c + f. The baseline row uses only 8 length/character-class statistics "
+        "(length, #words, newline/digit/ASCII-letter/Hangul/space fractions, URL present) to show "
+        "how "
+        "separable the two classes are without any lexical features.\n"
+    )
     for vname, title in (("raw", "1a. Raw text"), ("hangul_only", "1b. Hangul-only text (harder)")):
         r = ko[vname]
         w(f"### {title}\n")
         if vname == "hangul_only":
-            w("Every run of non-Hangul characters (Latin, digits, URLs, punctuation, emoji, Hanja) is "
-              "replaced by a space before tokenizing; messages left empty are dropped and the set is "
-              "de-duplicated again (many smishing templates differ only in URL/number).\n")
-        w(f"{r['n']} messages: {r['spam']} spam, {r['ham']} ham; mean length {r['mean_len_spam']:.0f} chars "
-          f"(spam) vs {r['mean_len_ham']:.0f} chars (ham).\n")
-        w("| tokenizer | ROC AUC | (1-AUC) % | R@1%FP | C chosen | tokens/msg | unique/msg | k msgs/s | M chars/s |")
+            w(
+                "Every run of non-Hangul characters (Latin, digits, URLs, punctuation, emoji, "
+                "Hanja) is "
+                "replaced by a space before tokenizing; messages left empty are dropped and the "
+                "set is "
+                "de-duplicated again (many smishing templates differ only in URL/number).\n"
+            )
+        w(
+            f"{r['n']} messages: {r['spam']} spam, {r['ham']} ham; mean length "
+            f"{r['mean_len_spam']:.0f} chars "
+            f"(spam) vs {r['mean_len_ham']:.0f} chars (ham).\n"
+        )
+        w(
+            "| tokenizer | ROC AUC | (1-AUC) % | R@1%FP | C chosen | tokens/msg | unique/msg | k "
+            "msgs/s | M chars/s |"
+        )
         w("|---|---|---|---|---|---|---|---|---|")
         for row in r["rows"]:
             one_minus = 1 - row["auc"]
@@ -565,49 +654,78 @@ def write_report(out: Path, cmd: str, ko, ko_info, ja, zh, zh_load, zh_chars, el
                 tk, ut = f"{row['toks']:.1f}", f"{row['utoks']:.1f}"
                 ms, kc = f"{row['msgs_s'] / 1e3:,.0f}", f"{row['kchars_s'] / 1e3:.1f}"
             cs = ",".join(f"{c:g}" if not isinstance(c, str) else c for c in row["cs"])
-            w(f"| {row['name']} | {pm(row['auc'])} | {pm(one_minus, 100, '{:.3f}')} | "
-              f"{pm(row['rec'], 1, '{:.3f}')} | {cs} | {tk} | {ut} | {ms} | {kc} |")
+            w(
+                f"| {row['name']} | {pm(row['auc'])} | {pm(one_minus, 100, '{:.3f}')} | "
+                f"{pm(row['rec'], 1, '{:.3f}')} | {cs} | {tk} | {ut} | {ms} | {kc} |"
+            )
         w("")
-    w("Speed is single-threaded pure-Python tokenization only (best of 3 passes over the whole "
-      "variant), excluding hashing and training; k msgs/s = thousand messages per second.\n")
+    w(
+        "Speed is single-threaded pure-Python tokenization only (best of 3 passes over the whole "
+        "variant), excluding hashing and training; k msgs/s = thousand messages per second.\n"
+    )
 
     w("## 2. Japanese\n")
-    w("No Japanese spam corpus is available, so nothing is measured. Recommended approach: "
-      "NFKC-normalize (folds half-width katakana and full-width ASCII), then emit overlapping "
-      "character bigrams over runs of adjacent Han / Hiragana / Katakana characters (single isolated "
-      "characters as unigrams), and keep non-CJK words whole. This is the standard dictionary-free "
-      "approach — Lucene's `CJKAnalyzer` / `CJKBigramFilter` (Elasticsearch `cjk` analyzer / "
-      "`cjk_bigram` filter) do exactly this for Han, Hiragana, Katakana and Hangul. It needs no "
-      "morphological dictionary (MeCab/Sudachi/Kuromoji), is robust to the unsegmented, "
-      "neologism-heavy and deliberately obfuscated text typical of spam, and the Korean results above "
-      "(the same bigram scheme applied to Hangul) show it is at least competitive with word-level "
-      "tokens for a linear classifier. Sanity check of the implemented tokenizer:\n")
+    w(
+        "No Japanese spam corpus is available, so nothing is measured. Recommended approach: "
+        "NFKC-normalize (folds half-width katakana and full-width ASCII), then emit overlapping "
+        "character bigrams over runs of adjacent Han / Hiragana / Katakana characters (single "
+        "isolated "
+        "characters as unigrams), and keep non-CJK words whole. This is the standard "
+        "dictionary-free "
+        "approach — Lucene's `CJKAnalyzer` / `CJKBigramFilter` (Elasticsearch `cjk` analyzer / "
+        "`cjk_bigram` filter) do exactly this for Han, Hiragana, Katakana and Hangul. It needs no "
+        "morphological dictionary (MeCab/Sudachi/Kuromoji), is robust to the unsegmented, "
+        "neologism-heavy and deliberately obfuscated text typical of spam, and the Korean results "
+        "above "
+        "(the same bigram scheme applied to Hangul) show it is at least competitive with "
+        "word-level "
+        "tokens for a linear classifier. Sanity check of the implemented tokenizer:\n"
+    )
     for s, toks in ja:
         w(f"- `{s}` → `{' | '.join(toks)}`")
-    w("\nAsserted in the script: half-width `ｸﾘｯｸ` becomes `クリック` bigrams; `日本` → [`日本`]; "
-      "a lone `本` → [`本`]; `ABC 無料` → [`abc`, `無料`].\n")
+    w(
+        "\nAsserted in the script: half-width `ｸﾘｯｸ` becomes `クリック` bigrams; "
+        "`日本` → [`日本`]; a lone `本` → [`本`]; `ABC 無料` → [`abc`, `無料`].\n"
+    )
 
     w("## 3. Chinese: rjieba vs jieba\n")
-    w(f"First {N_CHINESE} lines of `trec06c/full/index`; each message parsed with `email`, all "
-      "`text/*` parts decoded with `gb18030, errors='replace'`. Primary input (as asked): the "
-      "message's Han runs (`[\\u4e00-\\u9fd5]+`, jieba's own Han range) joined by newlines "
-      f"({zh_chars:,} chars total). Secondary input: the full decoded body (Han mixed with ASCII, "
-      "digits, URLs, punctuation). Calls compared: `list(jieba.cut(text, HMM=h))` vs "
-      "`rjieba.cut(text, hmm=h)`; both default to HMM on (rjieba signature `cut(text, hmm=True)`), so "
-      "HMM=True is the matching default setting. Agreement is measured on non-whitespace tokens by "
-      "character span: precision/recall of rjieba's spans against jieba's. Speed is measured after "
-      "both dictionaries are loaded, single thread, best of 2 passes.\n")
-    w("| input | setting | identical messages | identical ignoring whitespace tokens | span precision | span recall | span F1 | tokens jieba | tokens rjieba | jieba k chars/s | rjieba k chars/s | speed-up |")
+    w(
+        f"First {N_CHINESE} lines of `trec06c/full/index`; each message parsed with `email`, all "
+        "`text/*` parts decoded with `gb18030, errors='replace'`. Primary input (as asked): the "
+        "message's Han runs (`[\\u4e00-\\u9fd5]+`, jieba's own Han range) joined by newlines "
+        f"({zh_chars:,} chars total). Secondary input: the full decoded body (Han mixed with "
+        "ASCII, "
+        "digits, URLs, punctuation). Calls compared: `list(jieba.cut(text, HMM=h))` vs "
+        "`rjieba.cut(text, hmm=h)`; both default to HMM on (rjieba signature `cut(text, "
+        "hmm=True)`), so "
+        "HMM=True is the matching default setting. Agreement is measured on non-whitespace tokens "
+        "by "
+        "character span: precision/recall of rjieba's spans against jieba's. Speed is measured "
+        "after "
+        "both dictionaries are loaded, single thread, best of 2 passes.\n"
+    )
+    w(
+        "| input | setting | identical messages | identical ignoring whitespace tokens | span "
+        "precision | span recall | span F1 | tokens jieba | tokens rjieba | jieba k chars/s | "
+        "rjieba k chars/s | speed-up |"
+    )
     w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (mode, hmm), r in zh.items():
-        w(f"| {mode} | HMM={hmm} | {r['identical'] * 100:.2f}% | {r['identical_nows'] * 100:.2f}% | "
-          f"{r['precision']:.5f} | {r['recall']:.5f} | {r['f1']:.5f} | {r['nj']:,} | {r['nr']:,} | "
-          f"{r['j_cps'] / 1e3:,.0f} | {r['r_cps'] / 1e3:,.0f} | {r['r_cps'] / r['j_cps']:.1f}× |")
+        w(
+            f"| {mode} | HMM={hmm} | {r['identical'] * 100:.2f}% | "
+            f"{r['identical_nows'] * 100:.2f}% | "
+            f"{r['precision']:.5f} | {r['recall']:.5f} | {r['f1']:.5f} | {r['nj']:,} | {r['nr']:,} "
+            "| "
+            f"{r['j_cps'] / 1e3:,.0f} | {r['r_cps'] / 1e3:,.0f} | {r['r_cps'] / r['j_cps']:.1f}× |"
+        )
     w("")
     for (mode, hmm), r in zh.items():
         if r["recon_bad"]:
-            w(f"Note ({mode}, HMM={hmm}): {r['recon_bad']} messages whose tokens did not concatenate "
-              "back to the input.\n")
+            w(
+                f"Note ({mode}, HMM={hmm}): {r['recon_bad']} messages whose tokens did not "
+                "concatenate "
+                "back to the input.\n"
+            )
         if r["examples"]:
             w(f"First differing windows, {mode}, HMM={hmm} (jieba ⟶ rjieba):\n")
             for x, y in r["examples"]:
@@ -617,9 +735,18 @@ def write_report(out: Path, cmd: str, ko, ko_info, ja, zh, zh_load, zh_chars, el
     w("| step | seconds |")
     w("|---|---|")
     w(f"| `import jieba` (lazy, no dictionary) | {zh_load['jieba_import']:.3f} |")
-    w(f"| `jieba.initialize()` with no cache file (builds prefix dict, writes cache) | {zh_load['jieba_cold']:.3f} |")
-    w(f"| `jieba.initialize()` with cache file present (normal case after first run) | {zh_load['jieba_warm']:.3f} |")
-    w(f"| `import rjieba` (builds its default `Jieba()` with embedded dictionary) | {zh_load['rjieba_import']:.3f} |")
+    w(
+        "| `jieba.initialize()` with no cache file (builds prefix dict, writes cache) | "
+        f"{zh_load['jieba_cold']:.3f} |"
+    )
+    w(
+        "| `jieba.initialize()` with cache file present (normal case after first run) | "
+        f"{zh_load['jieba_warm']:.3f} |"
+    )
+    w(
+        "| `import rjieba` (builds its default `Jieba()` with embedded dictionary) | "
+        f"{zh_load['rjieba_import']:.3f} |"
+    )
     w(f"| `rjieba.Jieba()` (an additional instance) | {zh_load['rjieba_new']:.3f} |")
     w("")
     w("## Recommendation\n")
@@ -650,52 +777,62 @@ def recommendation(ko, zh, load) -> str:
     zh_h0 = zh[("Han runs", False)]
     zh_b = zh[("full decoded body", True)]
     zh_b0 = zh[("full decoded body", False)]
-    text = f"""**Korean: use Hangul character bigrams within Hangul runs (tokenizer c), with non-Hangul word runs
-kept as whole tokens.** On the harder Hangul-only variant, which is the one that actually tests the
-tokenizer (length/character-class statistics alone already reach AUC {auc(rbase):.4f} on raw text but only
-{auc(hbase):.4f} here), bigrams reach AUC {auc(c):.4f} ((1-AUC) {err(c):.2f}%, spam recall {rec(c):.3f} at 1% FP)
-against {auc(a):.4f} ({err(a):.2f}%, recall {rec(a):.3f}) for whitespace eojeol: about {err(a) / err(c):.1f}× fewer ranking
-errors and +{100 * (rec(c) - rec(a)):.0f} points of recall at 1% FP. The best row on that variant is
-"{best['name']}" (AUC {auc(best):.4f}), but adding eojeol to the bigrams (d: {auc(d):.4f}) or particle-stripped
-eojeol (g) changes AUC by at most {max(abs(auc(d) - auc(c)), abs(auc(row(hard, 'g.')) - auc(c))):.4f}, inside the
-fold-to-fold std, and it costs about {row(hard, 'd.')['utoks'] / c['utoks'] - 1:.0%} more features per message, so
-it isn't worth it. Particle stripping doesn't rescue word-level tokens (f: {auc(f):.4f} vs a: {auc(a):.4f}):
-the eojeol vocabulary stays too sparse for short texts. Unigrams are weaker ({auc(row(hard, 'b.')):.4f}), and
-adding them to bigrams hurts slightly (e: {auc(e):.4f}). On raw text the same ordering holds (bigrams
-{auc(rc):.4f} vs eojeol {auc(ra):.4f}). Plain whitespace eojeol is much worse there because punctuation and
-masked digits stay glued to words; a `[^\\W_]+` word-run split fixes most of that ({auc(ra2):.4f}).
-Bigrams need no dictionary and are fast enough: {c['kchars_s'] / 1e3:.1f}M chars/s in pure Python, about
-{a['kchars_s'] / c['kchars_s']:.0f}× slower than `str.split()` but still far cheaper than hashing and training. A caveat on the absolute numbers: the negatives are news comments, not ham SMS, so
-treat the numbers as a ranking of tokenizers, not as the accuracy to expect in production.
+    text = f"""**Korean: use Hangul character bigrams within Hangul runs (tokenizer c), with
+non-Hangul word runs kept as whole tokens.** On the harder Hangul-only variant, which is the one
+that actually tests the tokenizer (length/character-class statistics alone already reach AUC
+{auc(rbase):.4f} on raw text but only {auc(hbase):.4f} here), bigrams reach AUC {auc(c):.4f}
+((1-AUC) {err(c):.2f}%, spam recall {rec(c):.3f} at 1% FP) against {auc(a):.4f} ({err(a):.2f}%,
+recall {rec(a):.3f}) for whitespace eojeol: about {err(a) / err(c):.1f}× fewer ranking errors and
++{100 * (rec(c) - rec(a)):.0f} points of recall at 1% FP. The best row on that variant is
+"{best["name"]}" (AUC {auc(best):.4f}), but adding eojeol to the bigrams (d: {auc(d):.4f}) or
+particle-stripped eojeol (g) changes AUC by at most
+{max(abs(auc(d) - auc(c)), abs(auc(row(hard, "g.")) - auc(c))):.4f}, inside the fold-to-fold std,
+and it costs about {row(hard, "d.")["utoks"] / c["utoks"] - 1:.0%} more features per message, so it
+isn't worth it. Particle stripping doesn't rescue word-level tokens (f: {auc(f):.4f} vs a:
+{auc(a):.4f}): the eojeol vocabulary stays too sparse for short texts. Unigrams are weaker
+({auc(row(hard, "b.")):.4f}), and adding them to bigrams hurts slightly (e: {auc(e):.4f}). On raw
+text the same ordering holds (bigrams {auc(rc):.4f} vs eojeol {auc(ra):.4f}). Plain whitespace
+eojeol is much worse there because punctuation and masked digits stay glued to words; a `[^\\W_]+`
+word-run split fixes most of that ({auc(ra2):.4f}). Bigrams need no dictionary and are fast enough:
+{c["kchars_s"] / 1e3:.1f}M chars/s in pure Python, about {a["kchars_s"] / c["kchars_s"]:.0f}× slower
+than `str.split()` but still far cheaper than hashing and training. A caveat on the absolute
+numbers: the negatives are news comments, not ham SMS, so treat the numbers as a ranking of
+tokenizers, not as the accuracy to expect in production.
 
 **Japanese: use the same tokenizer.** Apply NFKC, then character bigrams over runs of adjacent
-Han/Hiragana/Katakana (an isolated character becomes a unigram), and keep non-CJK words whole. This is
-Lucene's CJKBigramFilter scheme, it needs no dictionary, and the Korean results support it as a sound
-default for a linear model. One `cjk_bigrams` function can serve Korean, Japanese, and Chinese as a
-fallback when no segmenter is installed.
+Han/Hiragana/Katakana (an isolated character becomes a unigram), and keep non-CJK words whole. This
+is Lucene's CJKBigramFilter scheme, it needs no dictionary, and the Korean results support it as a
+sound default for a linear model. One `cjk_bigrams` function can serve Korean, Japanese, and Chinese
+as a fallback when no segmenter is installed.
 
 **Chinese: rjieba is a drop-in replacement for jieba on Han text.** On the Han runs of the first
-{zh_h['n']:,} trec06c messages, token sequences were identical for {100 * zh_h['identical']:.2f}% of messages
-with HMM on (the default for both) and {100 * zh_h0['identical']:.2f}% with HMM off (span F1
-{zh_h['f1']:.5f} / {zh_h0['f1']:.5f}). rjieba was {zh_h['r_cps'] / zh_h['j_cps']:.0f}× faster ({zh_h['r_cps'] / 1e6:.1f}M vs
-{zh_h['j_cps'] / 1e3:.0f}k chars/s) and loads its dictionary in {load['rjieba_import']:.2f}s at import, against
-{load['jieba_warm']:.2f}s for `jieba.initialize()` (cache present; {load['jieba_cold']:.2f}s without one). The
-two differ only on non-Han text with HMM on: in full mixed bodies, jieba splits ASCII/number runs such
-as `163.com` or `0769-2715421`, and rjieba keeps them whole. Only {100 * zh_b['identical']:.1f}% of messages were
-identical there (span F1 {zh_b['f1']:.3f}; with HMM off, {100 * zh_b0['identical']:.1f}%). So spamclf should pass
-**only Han runs** to the segmenter, as measured here, use `rjieba.cut(run)` when it is installed and
-`jieba.cut(run)` as the pure-Python fallback, and tokenize non-Han text with its own regex. The features
-then do not depend on which backend is installed.
+{zh_h["n"]:,} trec06c messages, token sequences were identical for {100 * zh_h["identical"]:.2f}% of
+messages with HMM on (the default for both) and {100 * zh_h0["identical"]:.2f}% with HMM off (span
+F1 {zh_h["f1"]:.5f} / {zh_h0["f1"]:.5f}). rjieba was {zh_h["r_cps"] / zh_h["j_cps"]:.0f}× faster
+({zh_h["r_cps"] / 1e6:.1f}M vs {zh_h["j_cps"] / 1e3:.0f}k chars/s) and loads its dictionary in
+{load["rjieba_import"]:.2f}s at import, against {load["jieba_warm"]:.2f}s for `jieba.initialize()`
+(cache present; {load["jieba_cold"]:.2f}s without one). The two differ only on non-Han text with HMM
+on: in full mixed bodies, jieba splits ASCII/number runs such as `163.com` or `0769-2715421`, and
+rjieba keeps them whole. Only {100 * zh_b["identical"]:.1f}% of messages were identical there (span
+F1 {zh_b["f1"]:.3f}; with HMM off, {100 * zh_b0["identical"]:.1f}%). So spamclf should pass **only
+Han runs** to the segmenter, as measured here, use `rjieba.cut(run)` when it is installed and
+`jieba.cut(run)` as the pure-Python fallback, and tokenize non-Han text with its own regex. The
+features then do not depend on which backend is installed.
 """
     return "\n\n".join(" ".join(p.split("\n")) for p in text.strip().split("\n\n"))
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     default = os.environ.get("SPAMCLF_CORPORA", str(Path.home() / ".cache" / "spamclf" / "corpora"))
     ap.add_argument("--corpora", default=default, help="corpora directory (default: %(default)s)")
-    ap.add_argument("--out", default=str(Path(__file__).with_suffix(".md")),
-                    help="markdown report path (default: %(default)s)")
+    ap.add_argument(
+        "--out",
+        default=str(Path(__file__).with_suffix(".md")),
+        help="markdown report path (default: %(default)s)",
+    )
     ap.add_argument("--skip-chinese", action="store_true")
     ap.add_argument("--skip-korean", action="store_true")
     args = ap.parse_args(argv)

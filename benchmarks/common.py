@@ -33,9 +33,7 @@ def corpora_dir(argument: str | None) -> Path:
     default = os.environ.get("SPAMCLF_CORPORA") or str(Path.home() / ".cache/spamclf/corpora")
     path = Path(argument or default)
     if not (path / "trec06c").is_dir():
-        sys.exit(
-            f"no corpora in {path}: run ../shared/corpora/extract.sh or pass --corpora DIR"
-        )
+        sys.exit(f"no corpora in {path}: run ../shared/corpora/extract.sh or pass --corpora DIR")
     return path
 
 

@@ -35,7 +35,10 @@ def cold_start() -> float:
     times = []
     for _ in range(5):
         out = subprocess.run(
-            [sys.executable, "-c", COLD_START], cwd=ROOT, check=True, capture_output=True,
+            [sys.executable, "-c", COLD_START],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
             text=True,
         )
         times.append(float(out.stdout.strip()))

@@ -12,8 +12,8 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import datetime
+from typing import NamedTuple
 
 from spamclf.charsets import normalize_charset
 from spamclf.origin import Origin, is_dynamic_host, trace_origin
@@ -91,7 +91,9 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     """Hosts and domains of the links in the text and the HTML."""
     links: list[str] = _URL.findall(message.text)
     if message.html:
-        links.extend(link for link in message.html.links if "://" in link or link.startswith("www."))
+        links.extend(
+            link for link in message.html.links if "://" in link or link.startswith("www.")
+        )
     yield f"url:count:{_bucket(len(links))}"
     for link in links:
         match = _HOST.match(link.strip())
@@ -164,7 +166,11 @@ def _sender_tokens(message: ParsedMessage) -> Iterator[str]:
     reply_to = message.header("reply-to")
     if reply_to:
         reply = _ADDRESS.search(reply_to)
-        if reply and domain and registered_domain(reply.group(1).lower()) != registered_domain(domain):
+        if (
+            reply
+            and domain
+            and registered_domain(reply.group(1).lower()) != registered_domain(domain)
+        ):
             yield "reply-to:other_domain"
 
 
@@ -315,4 +321,3 @@ def _parse_date(value: str | None) -> datetime | None:
     from spamclf.origin import _parse_date as parse
 
     return parse(value) if value else None
-

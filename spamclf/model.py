@@ -25,7 +25,6 @@ from spamclf.corpora import normalize_label
 from spamclf.errors import SpamclfError
 from spamclf.features import Features, FeatureSettings, extract_features
 from spamclf.inputs import MessageInput, to_bytes
-from spamclf.origin import Origin
 from spamclf.parse import Limits, parse_bytes
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict

@@ -171,11 +171,15 @@ def _valid_ip(text: str) -> str | None:
 
 
 @cache
-def _networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _networks(
+    trusted: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
 
 
-def _is_internal(ip: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+def _is_internal(
+    ip: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
     address = ipaddress.ip_address(ip)
     if not address.is_global:
         return True

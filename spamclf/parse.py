@@ -103,7 +103,8 @@ def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         defects.append(f"unparseable:{type(exc).__name__}")
         return _unparsed(data, size, defects)
     raw_headers = tuple(
-        (name.lower(), _unfold(value)) for name, value in list(message.raw_items())[: limits.max_headers]
+        (name.lower(), _unfold(value))
+        for name, value in list(message.raw_items())[: limits.max_headers]
     )
     walker = _BodyWalker(limits, defects)
     try:
@@ -114,7 +115,9 @@ def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
     headers = tuple((name, decode_header(value, hint)) for name, value in raw_headers)
     text = "\n".join(walker.texts)[: limits.max_text_chars]
     html = _merge_html(walker.htmls)
-    return ParsedMessage(headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects))
+    return ParsedMessage(
+        headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects)
+    )
 
 
 def decode_header(value: str, hint: str | None = None) -> str:
@@ -177,7 +180,7 @@ class _BodyWalker:
         except (UnicodeError, LookupError, ValueError):
             # get_payload() decodes 8-bit text with the part's charset label, and some labels
             # (idna, punycode) raise; the stored payload is what it would have returned.
-            payload = part._payload
+            payload = part._payload  # type: ignore[attr-defined]
         if isinstance(payload, list):
             self.defects.extend(type(d).__name__ for d in part.defects)
             for child in payload:

@@ -22,7 +22,7 @@ import numpy as np
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
 
-__all__ = ["FORMAT_VERSION", "FEATURE_SCHEMA", "card_path", "load_model", "save_model"]
+__all__ = ["FEATURE_SCHEMA", "FORMAT_VERSION", "card_path", "load_model", "save_model"]
 
 # Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
 # change meaning: a model trained on other features would silently score nonsense.
@@ -49,7 +49,7 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
         "calibration": np.array(model.calibration),
         "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
     }
-    _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+    _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
     card = dict(model.card)
     card.update(header)
     card["versions"] = _versions()

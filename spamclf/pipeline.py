@@ -29,13 +29,13 @@ from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row, rows_to_csr
 
 __all__ = [
     "MessageVectorizer",
-    "linear_parts",
-    "make_classifier",
     "fit_model",
     "group_balance",
+    "linear_parts",
+    "make_classifier",
     "make_pipeline",
-    "vectorizer_for",
     "vectorize_messages",
+    "vectorizer_for",
 ]
 
 _CHUNK = 256
@@ -202,4 +202,3 @@ def linear_parts(
     sigmoid = calibrated.calibrators[0]
     # scikit-learn's sigmoid is P(spam) = 1 / (1 + exp(a * f + b)): log-odds are -a f - b.
     return svm.coef_.ravel(), float(svm.intercept_[0]), (-float(sigmoid.a_), -float(sigmoid.b_))
-

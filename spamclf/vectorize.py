@@ -81,9 +81,12 @@ def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
     >>> row.values.round(4).tolist()
     [0.7071, 0.7071]
     """
-    token_columns = np.fromiter(
-        (zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in tokens), np.int64, len(tokens)
-    ) % n_features
+    token_columns = (
+        np.fromiter(
+            (zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in tokens), np.int64, len(tokens)
+        )
+        % n_features
+    )
     hashes, positions = np.unique(char_ngram_hashes(chars), return_index=True)
     char_columns = (hashes % np.uint64(n_features)).astype(np.int64)
     word_value = 1.0 / np.sqrt(len(token_columns)) if len(token_columns) else 0.0

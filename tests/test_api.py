@@ -54,6 +54,24 @@ def test_trained_model_separates_its_training_data(
     assert min(spam) > max(ham)
 
 
+def test_train_with_groups_weighs_each_group_the_same(
+    corpus: tuple[list[bytes], list[str]],
+) -> None:
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12)
+    groups = ["big"] * 16 + ["small"] * 4
+    balanced = spamclf.train(messages[:20], labels[:20], settings=settings, groups=groups)
+    plain = spamclf.train(messages[:20], labels[:20], settings=settings)
+    assert balanced.card["training"]["balanced_groups"] == ["big", "small"]
+    assert not (balanced.weights == plain.weights).all()
+
+
+def test_train_rejects_groups_of_the_wrong_length(corpus: tuple[list[bytes], list[str]]) -> None:
+    messages, labels = corpus
+    with pytest.raises(InputError, match="groups"):
+        spamclf.train(messages[:20], labels[:20], groups=["a"] * 19)
+
+
 @pytest.mark.parametrize("n_labels", [19, 21])
 def test_train_rejects_length_mismatch(
     corpus: tuple[list[bytes], list[str]], n_labels: int

@@ -75,7 +75,6 @@ def _tokens(data: bytes, settings: FeatureSettings | None = None) -> list[str]:
         ("malformed_mime", "defect:StartBoundaryNotFoundDefect"),
         ("malformed_mime", "to:undisclosed"),
         ("english_ham", "subject:reply"),
-
         ("english_ham", "received:country:US"),
         ("headers_only", "body:empty"),
         ("empty", "header:none"),
