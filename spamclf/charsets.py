@@ -75,6 +75,7 @@ _NOT_CHARSETS = frozenset(
 _CANDIDATES = ("gb18030", "cp949", "big5hkscs", "cp932", "euc_jp")
 _SAMPLE_BYTES = 4096
 _SAMPLE_CHARS = 1500
+_WIDE_CHAR = re.compile("[\u3000-\U0010ffff]")
 # Characters that are ordinary in each language's text: frequent Han, CJK punctuation and
 # full-width ASCII everywhere; kana in Japanese; frequent Hangul in Korean. Anything else
 # (half-width katakana, rare Han, Hanja, rare Hangul) is what a wrong decoding produces.
@@ -203,7 +204,7 @@ def _plausibility(text: str, codec: str) -> float:
     A replacement character counts against the codec. Text with too few CJK characters to
     judge scores 1.0 (plausible).
     """
-    sample = [ch for ch in text[:_SAMPLE_CHARS] if ch >= "\u3000"]
+    sample = _WIDE_CHAR.findall(text, 0, _SAMPLE_CHARS)
     if len(sample) < _MIN_CJK_SAMPLE:
         return 1.0
     common = _COMMON_FOR.get(codec, _COMMON_CHINESE)
