@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import EMAIL_CORPORA, ROOT, corpora_dir, split_matrices, stack, write_json
+from common import EMAIL_CORPORA, ROOT, corpora_dir, fit_parts, split_matrices, stack, write_json
 
 from spamclf.api import training_card
 from spamclf.metrics import Metrics, evaluate
@@ -82,11 +82,8 @@ def main() -> None:
     ]
     for left_out, part in LOO_TEST_PART.items():
         names = [(n, p) for n in EMAIL_CORPORA if n != left_out for p in ("train", "test")]
-        X, y = stack([data[n][p] for n, p in names])
-        groups = [n for n, p in names for _ in data[n][p][1]]
         start = time.perf_counter()
-        card = training_card("", y, args.C)
-        model = fit_model(X, y, C=args.C, settings=settings, card=card, groups=groups)
+        model = fit_parts(data, names, settings, C=args.C)
         seconds = time.perf_counter() - start
         test = [data[left_out][p] for p in (("train", "test") if part == "all" else (part,))]
         Xt, yt = stack(test)

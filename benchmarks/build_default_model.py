@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import EMAIL_CORPORA, ROOT, corpora_dir, split_matrices, stack
+import numpy as np
+from common import EMAIL_CORPORA, ROOT, corpora_dir, fit_parts, split_matrices
 
 from spamclf.api import DEFAULT_MODEL_NAME, training_card
 from spamclf.metrics import evaluate
 from spamclf.model import DEFAULT_C, ModelSettings
 from spamclf.persist import card_path, load_model
-from spamclf.pipeline import fit_model
 
 
 def main() -> None:
@@ -30,9 +30,7 @@ def main() -> None:
     settings = ModelSettings()
     data = {name: split_matrices(name, root, settings) for name in EMAIL_CORPORA}
 
-    X, y = stack([data[name]["train"] for name in EMAIL_CORPORA])
-    groups = [name for name in EMAIL_CORPORA for _ in data[name]["train"][1]]
-    held_out_model = fit_model(X, y, C=DEFAULT_C, settings=settings, card={}, groups=groups)
+    held_out_model = fit_parts(data, [(name, "train") for name in EMAIL_CORPORA], settings)
     held_out = {}
     for name in EMAIL_CORPORA:
         Xt, yt = data[name]["test"]
@@ -41,12 +39,11 @@ def main() -> None:
         print(name, {k: round(v, 5) for k, v in held_out[name].items()}, flush=True)
 
     parts = [(name, part) for name in EMAIL_CORPORA for part in ("train", "test")]
-    X, y = stack([data[name][part] for name, part in parts])
-    groups = [name for name, part in parts for _ in data[name][part][1]]
+    y = np.concatenate([data[name][part][1] for name, part in parts])
     start = time.perf_counter()
     description = "all of " + ", ".join(EMAIL_CORPORA) + " (../shared/corpora)"
     card = training_card(description, y, DEFAULT_C)
-    model = fit_model(X, y, C=DEFAULT_C, settings=settings, card=card, groups=groups)
+    model = fit_parts(data, parts, settings, card=card)
     model.card["training"]["balanced_groups"] = list(EMAIL_CORPORA)
     model.card["training"]["seconds_classifier"] = round(time.perf_counter() - start, 1)
     model.card["training"]["corpora"] = {

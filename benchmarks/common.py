@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spamclf.corpora import split_benchmark  # noqa: E402
-from spamclf.model import ModelSettings  # noqa: E402
+from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
-from spamclf.pipeline import vectorizer_for  # noqa: E402
+from spamclf.pipeline import fit_model, vectorizer_for  # noqa: E402
 
 FEATURE_MODULES = (
     "_chartables",
@@ -78,6 +78,20 @@ def split_matrices(
         part: (sp.load_npz(path).tocsr(), np.load(path.with_suffix(".labels.npy")))
         for part, path in paths.items()
     }
+
+
+def fit_parts(
+    data: dict[str, dict[str, tuple[sp.csr_matrix, np.ndarray]]],
+    parts: list[tuple[str, str]],
+    settings: ModelSettings,
+    *,
+    C: float = DEFAULT_C,
+    card: dict | None = None,
+) -> Model:
+    """The default recipe fitted on ``(corpus, part)`` splits, each corpus weighing the same."""
+    X, y = stack([data[name][part] for name, part in parts])
+    groups = [name for name, part in parts for _ in data[name][part][1]]
+    return fit_model(X, y, C=C, settings=settings, card=card or {}, groups=groups)
 
 
 def stack(parts: list[tuple[sp.csr_matrix, np.ndarray]]) -> tuple[sp.csr_matrix, np.ndarray]:

@@ -8,14 +8,18 @@ contracts (types, ranges, ordering, round trips), not accuracy, which lives in `
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import spamclf
 from spamclf.model import Model
+from spamclf.persist import card_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -52,6 +56,20 @@ def fixture_path(name: str) -> Path:
     if name.startswith("examples/"):
         return EXAMPLES / name.removeprefix("examples/")
     return FIXTURES / name
+
+
+def rewrite_model_header(path: Path, **changes: object) -> None:
+    """Rewrite a saved model with ``changes`` in its JSON header, then fix the card's sha256."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
+    header.update(changes)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    with path.open("wb") as f:
+        np.savez(f, **arrays)
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    card["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    card_path(path).write_text(json.dumps(card), encoding="utf-8")
 
 
 @pytest.fixture

@@ -90,6 +90,13 @@ def test_decode_utf7_label_over_ascii_bytes() -> None:
     assert decode(b"+ZeVnLA-", "utf-7") == ("日本", "utf-7")
 
 
+# Latin-1 is read as cp1252 (WHATWG practice), whatever the spelling of the label: mail labelled
+# Latin-1 really holds Windows quotes and dashes in 0x80-0x9F, never C1 control characters.
+@pytest.mark.parametrize("label", ["iso8859-1", "ISO_8859-1", "latin_1", "l1", "iso-ir-100"])
+def test_decode_reads_every_latin1_spelling_as_cp1252(label: str) -> None:
+    assert decode(b"\x93quoted\x94 caf\xe9", label)[0] == "“quoted” café"
+
+
 def _junk(seed: int, size: int) -> bytes:
     return random.Random(seed).randbytes(size)
 
@@ -116,6 +123,14 @@ def test_decode_never_raises_on_undecodable_bytes(data: bytes, label: str | None
     assert normalize_charset(codec) is not None
 
 
+# Labels naming codecs that refuse errors="replace" (idna), always fail (undefined) or are not text
+# codecs for non-ASCII bytes (punycode) must fall back like an unknown label.
+@pytest.mark.parametrize("label", ["idna", "undefined", "punycode"])
+def test_decode_never_raises_on_non_text_codec_labels(label: str) -> None:
+    text, _ = decode(b"caf\xe9 ok", label)
+    assert "ok" in text
+
+
 @pytest.mark.parametrize(
     ("label", "codec"),
     [
@@ -136,6 +151,11 @@ def test_decode_never_raises_on_undecodable_bytes(data: bytes, label: str | None
         ("iso-2022-jp", "iso2022_jp_ext"),
         ("ISO-8859-1", "cp1252"),
         ("latin1", "cp1252"),
+        ("iso8859-1", "cp1252"),
+        ("ISO_8859-1", "cp1252"),
+        ("latin_1", "cp1252"),
+        ("l1", "cp1252"),
+        ("iso-ir-100", "cp1252"),
         ("us-ascii", "cp1252"),
         ("windows-1252", "cp1252"),
         ("utf8", "utf-8"),

@@ -8,7 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import fixture_path
+from conftest import fixture_path, rewrite_model_header
 
 from spamclf.cli import EXIT_INPUT, EXIT_MODEL, EXIT_OK, main, safe_text
 from spamclf.model import Model
@@ -33,6 +33,17 @@ def test_classify_prints_one_line_per_file(
         assert f"{verdict.score:.4f}" in line
         top = verdict.reasons[0]
         assert f"{top.feature} {top.contribution:+.2f}" in line
+
+
+def test_classify_output_is_tab_separated(
+    small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(fixture_path("gb2312_spam"))
+    main(["classify", "--model", str(tmp_model_path), path])
+    fields = capsys.readouterr().out.rstrip("\n").split("\t")
+    verdict = small_model.classify(path)
+    assert fields[:3] == [path, verdict.label, f"{verdict.score:.4f}"]
+    assert len(fields) == 4
 
 
 @pytest.mark.parametrize("n_reasons", [0, 1, 3])
@@ -178,6 +189,12 @@ def test_classify_with_tampered_model_exits_4(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "sha256" in captured.err
+
+
+def test_classify_with_malformed_settings_exits_4(tmp_model_path: Path) -> None:
+    rewrite_model_header(tmp_model_path, settings={"n_features": 2**20, "new_option": True})
+    code = main(["classify", "--model", str(tmp_model_path), str(fixture_path("examples/ham"))])
+    assert code == 4
 
 
 def test_classify_with_missing_model_exits_4(

@@ -104,6 +104,16 @@ def test_extract_features_omits_absent_clue(fixture_bytes: Loader, name: str, to
     assert token not in _tokens(fixture_bytes(name))
 
 
+# A From with no display name gives from:no_name; the bare address is not tokenized as a name.
+@pytest.mark.parametrize("name", ["bad_base64", "lying_charset_gb_as_latin1", "shift_jis_spam"])
+def test_extract_features_from_without_display_name_gives_no_name_tokens(
+    fixture_bytes: Loader, name: str
+) -> None:
+    tokens = extract_features(parse_bytes(fixture_bytes(name))).tokens
+    assert "from:no_name" in tokens
+    assert [t for t in tokens if t.startswith("from:name:")] == []
+
+
 @pytest.mark.parametrize("name", (*ALL_FIXTURES, "examples/spam", "examples/ham"))
 def test_extract_features_tokens_are_unique_and_namespaced(
     fixture_bytes: Loader, name: str

@@ -19,6 +19,8 @@ from spamclf.htmltext import HtmlSummary, summarize_html
         ("<style>p { color: red }</style>shown", "shown"),
         ("<head><title>title</title></head><body>shown</body>", "shown"),
         ("<!-- a comment -->shown", "shown"),
+        ("<!DOCTYPE html><p>Hi there</p>", "Hi there"),  # declarations are not text
+        ('<?xml version="1.0"?><p>Hi there</p>', "Hi there"),
         ("<SCRIPT type='text/javascript'>x()</SCRIPT>shown", "shown"),
         ("  lots   of \t spaces  ", "lots of spaces"),
         ("text < 5 and > 3", "text < 5 and > 3"),

@@ -146,6 +146,25 @@ def test_parse_decodes_real_base64() -> None:
     assert parse_bytes(raw).text == "Hello, world!"
 
 
+# bad_base64.eml holds base64 with a few junk characters (!@#, $$$) and bad padding. A few
+# corrupted characters do not make it raw text: it decodes as the stdlib does and records both
+# defects (tests/fixtures/README.md).
+def test_parse_decodes_base64_with_junk_characters(fixture_bytes: Loader) -> None:
+    message = parse_bytes(fixture_bytes("bad_base64"))
+    assert "Limited offer! Click now to claim your FREE prize!!" in message.text
+    assert {"InvalidBase64CharactersDefect", "InvalidBase64PaddingDefect"} <= set(message.defects)
+
+
+def test_parse_records_defects_of_sub_parts() -> None:
+    part = b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nSGVsbG8sIHdvcmxkIQ\n"
+    top_level = parse_bytes(b"Subject: x\n" + part)
+    nested = parse_bytes(
+        b"Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\n" + part + b"--b--\n"
+    )
+    assert "InvalidBase64PaddingDefect" in top_level.defects
+    assert "InvalidBase64PaddingDefect" in nested.defects
+
+
 @pytest.mark.parametrize("name", (*ALL_FIXTURES, "examples/spam", "examples/ham"))
 def test_parse_never_raises_on_fixtures(fixture_bytes: Loader, name: str) -> None:
     data = fixture_bytes(name)
@@ -181,6 +200,20 @@ def test_parse_never_raises_on_fixtures(fixture_bytes: Loader, name: str) -> Non
 )
 def test_parse_never_raises_on_hostile_input(data: bytes) -> None:
     assert isinstance(parse_bytes(data), ParsedMessage)
+
+
+# Charset labels naming codecs that are not text codecs (idna, undefined, punycode) are read
+# like unknown labels, in a body part and in an RFC 2047 encoded word alike.
+@pytest.mark.parametrize("label", [b"idna", b"undefined", b"punycode"])
+def test_parse_never_raises_on_non_text_codec_body_charset(label: bytes) -> None:
+    raw = b"Subject: x\nContent-Type: text/plain; charset=" + label + b"\n\ncaf\xe9 ok\n"
+    assert "ok" in parse_bytes(raw).text
+
+
+@pytest.mark.parametrize("label", [b"idna", b"undefined", b"punycode"])
+def test_parse_never_raises_on_non_text_codec_encoded_word(label: bytes) -> None:
+    raw = b"Subject: =?" + label + b"?Q?caf=E9?=\n\nbody\n"
+    assert parse_bytes(raw).text == "body\n"
 
 
 def test_parse_empty_message(fixture_bytes: Loader) -> None:

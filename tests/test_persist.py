@@ -13,7 +13,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from conftest import ALL_FIXTURES
+from conftest import ALL_FIXTURES, rewrite_model_header
 
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model
@@ -34,25 +34,6 @@ class _WritesFile:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _fix_card(path: Path) -> None:
-    """Make the card's checksum match the (rewritten) model file."""
-    card = json.loads(card_path(path).read_text(encoding="utf-8"))
-    card["sha256"] = _sha256(path)
-    card_path(path).write_text(json.dumps(card), encoding="utf-8")
-
-
-def _rewrite_header(path: Path, **changes: object) -> None:
-    """Rewrite a saved model with ``changes`` in its JSON header, then fix the card's sha256."""
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
-    header.update(changes)
-    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    with path.open("wb") as f:
-        np.savez(f, **arrays)
-    _fix_card(path)
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
@@ -194,16 +175,32 @@ def test_pickled_model_file_is_refused_without_verify(tmp_path: Path) -> None:
 def test_incompatible_header_raises_version_error(
     tmp_model_path: Path, changes: dict[str, object]
 ) -> None:
-    _rewrite_header(tmp_model_path, **changes)
+    rewrite_model_header(tmp_model_path, **changes)
     with pytest.raises(ModelVersionError, match="retrain"):
+        load_model(tmp_model_path)
+
+
+# A settings field this version does not know (as a newer spamclf would write), settings that are
+# missing or of the wrong type, and weights whose size disagrees with n_features all mean the
+# model cannot be loaded: ModelError, which the CLI turns into exit code 4.
+@pytest.mark.parametrize(
+    "settings",
+    [{"n_features": 2**20, "new_option": True}, None, {"limits": "none"}, {"n_features": 16}],
+    ids=["unknown-field", "null", "bad-limits", "weights-shape"],
+)
+def test_load_model_with_malformed_settings_raises_model_error(
+    tmp_model_path: Path, settings: object
+) -> None:
+    rewrite_model_header(tmp_model_path, settings=settings)
+    with pytest.raises(ModelError):
         load_model(tmp_model_path)
 
 
 def test_rewritten_header_with_same_versions_still_loads(
     small_model: Model, tmp_model_path: Path
 ) -> None:
-    """Control for the test above: the rewrite itself does not break the file."""
-    _rewrite_header(tmp_model_path)
+    """Control for the tests above: the rewrite itself does not break the file."""
+    rewrite_model_header(tmp_model_path)
     assert load_model(tmp_model_path).settings == small_model.settings
 
 
