@@ -182,6 +182,22 @@ def test_learn_moves_the_score_toward_the_label(
     assert (after - before) * direction > 0
 
 
+@pytest.mark.parametrize(("name", "label"), [("english_ham", "spam"), ("gb2312_spam", "ham")])
+def test_learn_puts_the_message_past_its_cutoff(
+    small_model: Model, fixture_bytes: Loader, name: str, label: str
+) -> None:
+    # Uncapped, one passive-aggressive step reaches the margin, which is at least the
+    # decision value of the label's cutoff: the message is then labelled as learned.
+    settings = ModelSettings(learning_aggressiveness=1e9)
+    model = Model(
+        small_model.weights.copy(), small_model.intercept, small_model.calibration, settings
+    )
+    data = fixture_bytes(name)
+    assert model.classify(data).label != label
+    model.learn(data, label)
+    assert model.classify(data).label == label
+
+
 def test_learn_counts_corrections_in_the_card(model_copy: Model, fixture_bytes: Loader) -> None:
     model_copy.learn(fixture_bytes("english_ham"), "spam")
     model_copy.learn(fixture_bytes("gb2312_spam"), 0)
