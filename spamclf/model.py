@@ -97,8 +97,9 @@ class Model:
         self.settings = settings
         self.card: dict[str, Any] = dict(card or {})
         self._feature_settings = FeatureSettings(trusted_networks=settings.trusted_networks)
-        # learn() changes weights in place; the lock keeps a verdict from reading half an update.
-        self._lock = threading.Lock()
+        # learn() changes weights in place; the lock keeps a verdict (its score and its reasons)
+        # from reading half an update. Re-entrant: a verdict holds it across decision().
+        self._lock = threading.RLock()
 
     def __getstate__(self) -> dict[str, Any]:
         # Process pools pickle the model to ship it to workers; a lock cannot travel.
@@ -108,7 +109,7 @@ class Model:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         trained = self.card.get("training", {}).get("messages", "?")
@@ -207,9 +208,11 @@ class Model:
         save_model(self, path)
 
     def _verdict(self, features: Features) -> Verdict:
-        value, row = self.decision(features)
+        with self._lock:
+            value, row = self.decision(features)
+            reasons = self._reasons(features, row)
         score = self.probability(value)
-        return Verdict(self.label(score), score, self._reasons(features, row), features.origin)
+        return Verdict(self.label(score), score, reasons, features.origin)
 
     def _reasons(self, features: Features, row: Row) -> tuple[Reason, ...]:
         slope = self.calibration[0]
