@@ -10,6 +10,7 @@ what cannot be read is recorded in ``defects`` and becomes a feature.
 from __future__ import annotations
 
 import binascii
+import email.errors
 import email.header
 import email.message
 import email.parser
@@ -23,6 +24,19 @@ from spamclf.htmltext import HtmlSummary, summarize_html
 __all__ = ["Limits", "ParsedMessage", "Part", "parse_bytes"]
 
 _WS = re.compile(r"\s+")
+# What the stdlib email package raises on hostile input, found by fuzzing: it is lenient about
+# structure but not about every header value, encoded word or payload it decodes lazily.
+_STDLIB_FAILURES = (
+    ValueError,
+    TypeError,
+    IndexError,
+    LookupError,
+    AttributeError,
+    AssertionError,
+    UnicodeError,
+    binascii.Error,
+    email.errors.MessageError,
+)
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
@@ -98,8 +112,7 @@ def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         defects.append("message_truncated")
     try:
         message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
-    except (RecursionError, ValueError, TypeError, IndexError, LookupError) as exc:
-        # The stdlib parser is lenient; these are the failures seen on fuzzed input.
+    except _STDLIB_FAILURES as exc:
         defects.append(f"unparseable:{type(exc).__name__}")
         return _unparsed(data, size, defects)
     raw_headers = tuple(
@@ -111,6 +124,9 @@ def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         walker.visit(message, depth=0)
     except RecursionError:
         defects.append("mime_too_deep")
+    except _STDLIB_FAILURES as exc:
+        # What was read before the failure stays; the failure itself becomes a clue.
+        defects.append(f"unparseable_part:{type(exc).__name__}")
     hint = next((p.codec for p in walker.parts if p.codec and p.codec != "ascii"), None)
     headers = tuple((name, decode_header(value, hint)) for name, value in raw_headers)
     text = "\n".join(walker.texts)[: limits.max_text_chars]
@@ -128,7 +144,7 @@ def decode_header(value: str, hint: str | None = None) -> str:
     if "=?" in value:
         try:
             chunks = email.header.decode_header(value)
-        except (ValueError, LookupError, binascii.Error, AssertionError):
+        except _STDLIB_FAILURES:
             chunks = [(value, None)]
         pieces = []
         for chunk, charset in chunks:
@@ -177,7 +193,7 @@ class _BodyWalker:
             return
         try:
             payload = part.get_payload()
-        except (UnicodeError, LookupError, ValueError):
+        except _STDLIB_FAILURES:
             # get_payload() decodes 8-bit text with the part's charset label, and some labels
             # (idna, punycode) raise; the stored payload is what it would have returned.
             payload = part._payload  # type: ignore[attr-defined]
@@ -192,7 +208,8 @@ class _BodyWalker:
     def _leaf(self, part: email.message.Message, payload: str) -> None:
         content_type = part.get_content_type()
         charset = _param(part, "charset")
-        encoding = (part.get("content-transfer-encoding") or "").strip().lower() or None
+        # compat32 returns a Header object, not a str, for a value with 8-bit bytes.
+        encoding = str(part.get("content-transfer-encoding") or "").strip().lower() or None
         data = _payload_bytes(part, payload, encoding)[: self.limits.max_part_bytes]
         # Decoding the payload is what finds bad base64: collect the defects afterwards.
         self.defects.extend(type(d).__name__ for d in part.defects)
@@ -218,7 +235,7 @@ def _payload_bytes(part: email.message.Message, payload: str, encoding: str | No
         return raw
     try:
         decoded = part.get_payload(decode=True)
-    except (ValueError, binascii.Error, LookupError):
+    except _STDLIB_FAILURES:
         return raw
     return decoded if isinstance(decoded, bytes) else raw
 
@@ -238,7 +255,7 @@ def _not_base64(sample: bytes) -> bool:
 def _param(part: email.message.Message, name: str) -> str | None:
     try:
         value = part.get_param(name)
-    except (ValueError, LookupError, IndexError):
+    except _STDLIB_FAILURES:
         return None
     if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
         value = value[2]
@@ -248,7 +265,7 @@ def _param(part: email.message.Message, name: str) -> str | None:
 def _filename(part: email.message.Message) -> str | None:
     try:
         name = part.get_filename()
-    except (ValueError, LookupError, IndexError, TypeError):
+    except _STDLIB_FAILURES:
         return None
     return decode_header(name) if name else None
 

@@ -357,3 +357,18 @@ def test_decode_header_handles_encoded_words_and_raw_bytes(
     value: str, hint: str | None, decoded: str
 ) -> None:
     assert decode_header(value, hint) == decoded
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # An encoded word whose base64 has one character too many (HeaderParseError).
+        b"Subject: =?utf-8?b?QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa?=\n\nbody\n",
+        # A transfer-encoding value with 8-bit bytes (the stdlib returns a Header object).
+        b"Content-Transfer-Encoding: base64\xff\xfe\n\nQUJD\n",
+    ],
+    ids=["bad-base64-encoded-word", "8bit-transfer-encoding"],
+)
+def test_parse_survives_inputs_found_by_fuzzing(data: bytes) -> None:
+    message = parse_bytes(data)
+    assert isinstance(message.text, str)
