@@ -2,10 +2,10 @@
 
 Throughput is classify_many over raw message bytes already in memory (no disk reads), on the
 first N messages of the trec06c and trec06p test splits; one core is n_jobs=1, all cores is
-n_jobs=-1. Latency is classify() on single messages. Cold start is a fresh interpreter doing
+n_jobs=-1 (worker start included: each classify_many call starts its own workers). Latency is classify() on single messages. Cold start is a fresh interpreter doing
 `import spamclf` plus the first classify() of examples/spam.eml (median of 5).
 
-Usage: python benchmarks/speed.py [--corpora DIR] [--messages 3000]
+Usage: python benchmarks/speed.py [--corpora DIR] [--messages 10000]
 Writes benchmarks/speed.md.
 """
 
@@ -67,7 +67,7 @@ def latency(messages: list[bytes]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
-    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--messages", type=int, default=10000)
     args = parser.parse_args()
     root = corpora_dir(args.corpora)
     path = default_model_path()
