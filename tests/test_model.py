@@ -133,7 +133,7 @@ def test_classify_accepts_every_input_form(small_model: Model) -> None:
 MESSAGES = ("gb2312_spam", "english_ham", "empty", "binary_junk", "euckr_spam", "examples/ham")
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("n_jobs", [1, 2, -1])
 def test_classify_many_equals_classify_one_by_one(
     small_model: Model, fixture_bytes: Loader, n_jobs: int
 ) -> None:
@@ -141,6 +141,14 @@ def test_classify_many_equals_classify_one_by_one(
     expected = [small_model.classify(m) for m in messages]
     got = list(small_model.classify_many(iter(messages), n_jobs=n_jobs, batch_size=2))
     assert got == expected
+
+
+@pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0)])
+def test_classify_many_rejects_bad_parallel_settings(
+    small_model: Model, n_jobs: int, batch_size: int
+) -> None:
+    with pytest.raises(SpamclfError, match="n_jobs"):
+        list(small_model.classify_many([b"x"], n_jobs=n_jobs, batch_size=batch_size))
 
 
 def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_bytes: Loader) -> None:
