@@ -12,11 +12,10 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import NamedTuple
 
 from spamclf.charsets import normalize_charset
-from spamclf.origin import Origin, is_dynamic_host, trace_origin
+from spamclf.origin import Origin, is_dynamic_host, parse_date, trace_origin
 from spamclf.parse import ParsedMessage
 from spamclf.tokenize import words
 
@@ -241,7 +240,7 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
 
 def _date_skew_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
     received_at = next((hop.date for hop in origin.path if hop.date), None)
-    sent_at = _parse_date(message.header("date"))
+    sent_at = parse_date(message.header("date"))
     if received_at is None or sent_at is None:
         return
     try:
@@ -315,9 +314,3 @@ def _mailer_family(value: str) -> str:
     """``Foxmail 6, 2, 100, 11 [cn]`` -> ``foxmail``: versions change, families persist."""
     family = re.sub(r"[\d.,;:()\[\]_/\-]+", " ", value.lower()).split()
     return "_".join(family[:2])[:30] or "other"
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    from spamclf.origin import _parse_date as parse
-
-    return parse(value) if value else None

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-__all__ = ["Hop", "Origin", "country_of", "is_dynamic_host", "parse_received", "trace_origin"]
+__all__ = [
+    "Hop",
+    "Origin",
+    "country_of",
+    "is_dynamic_host",
+    "parse_date",
+    "parse_received",
+    "trace_origin",
+]
 
 _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 _IP_IN_BRACKETS = re.compile(rf"\[(?:IPv6:)?({_IPV4}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)\]")
@@ -112,7 +120,7 @@ def parse_received(value: str) -> Hop:
         helo = helo.strip("[]()").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
         rdns = None
-    return Hop(helo, rdns.lower() if rdns else None, ip, by, _parse_date(stamp))
+    return Hop(helo, rdns.lower() if rdns else None, ip, by, parse_date(stamp))
 
 
 def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin:
@@ -186,8 +194,9 @@ def _is_internal(
     return any(address in net for net in networks)
 
 
-def _parse_date(stamp: str) -> datetime | None:
-    stamp = stamp.strip()
+def parse_date(stamp: str | None) -> datetime | None:
+    """An RFC 5322 date, or ``None`` when it is missing or malformed (spam dates often are)."""
+    stamp = (stamp or "").strip()
     if not stamp:
         return None
     try:
