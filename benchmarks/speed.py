@@ -2,8 +2,9 @@
 
 Throughput is classify_many over raw message bytes already in memory (no disk reads), on the
 first N messages of the trec06c and trec06p test splits; one core is n_jobs=1, all cores is
-n_jobs=-1 (worker start included: each classify_many call starts its own workers). Latency is classify() on single messages. Cold start is a fresh interpreter doing
-`import spamclf` plus the first classify() of examples/spam.eml (median of 5).
+n_jobs=-1 (worker start included: each classify_many call starts its own workers). Latency
+is classify() on single messages. Cold start is a fresh interpreter doing `import spamclf`
+plus the first classify() of examples/spam.eml (median of 5).
 
 Usage: python benchmarks/speed.py [--corpora DIR] [--messages 10000]
 Writes benchmarks/speed.md.
