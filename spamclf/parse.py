@@ -112,7 +112,8 @@ def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         defects.append("message_truncated")
     try:
         message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
-    except _STDLIB_FAILURES as exc:
+    except (RecursionError, *_STDLIB_FAILURES) as exc:
+        # RecursionError: the stdlib parser recurses once per MIME level (1,000 levels do it).
         defects.append(f"unparseable:{type(exc).__name__}")
         return _unparsed(data, size, defects)
     raw_headers = tuple(

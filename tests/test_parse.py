@@ -372,3 +372,13 @@ def test_decode_header_handles_encoded_words_and_raw_bytes(
 def test_parse_survives_inputs_found_by_fuzzing(data: bytes) -> None:
     message = parse_bytes(data)
     assert isinstance(message.text, str)
+
+
+def test_parse_answers_mime_nested_a_thousand_levels_deep() -> None:
+    # The stdlib parser recurses once per level and hits Python's recursion limit.
+    nest = b"".join(
+        b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(1000)
+    )
+    data = b"Content-Type: multipart/mixed; boundary=b0\n\n" + nest + b"--b1000\n\nleaf\n"
+    message = parse_bytes(data)
+    assert any(d.startswith("unparseable") or d == "mime_too_deep" for d in message.defects)
