@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamclf.charsets import decode, normalize_charset
 
@@ -171,3 +173,30 @@ def test_normalize_charset_maps_aliases_to_superset_codecs(label: str, codec: st
 @pytest.mark.parametrize("label", [None, "", "x-no-such-charset", "\x00", "=?"])
 def test_normalize_charset_returns_none_for_unknown_labels(label: str | None) -> None:
     assert normalize_charset(label) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.binary(max_size=2000),
+    label=st.sampled_from(
+        [
+            None,
+            "gb2312",
+            "big5",
+            "ks_c_5601-1987",
+            "iso-2022-jp",
+            "shift_jis",
+            "utf-8",
+            "iso-8859-1",
+            "utf-7",
+            "idna",
+            "x-unknown",
+            "",
+            '"GBK"',
+        ]
+    ),
+)
+def test_decode_never_raises_and_returns_text(data: bytes, label: str | None) -> None:
+    text, codec = decode(data, label)
+    assert isinstance(text, str)
+    assert normalize_charset(codec) is not None or codec in ("ascii", "utf-7")

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import ALL_FIXTURES, fixture_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamclf.errors import CorpusError, SpamclfError
 from spamclf.model import Model, ModelSettings
@@ -271,3 +273,11 @@ def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
     data = small_model.classify(fixture_bytes("received_cn_kr")).as_dict()
     assert set(data) == {"label", "score", "reasons", "origin"}
     assert data["origin"]["relay_country"] == "KR"  # type: ignore[index]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000))
+def test_classify_answers_any_bytes_with_a_verdict(small_model: Model, data: bytes) -> None:
+    verdict = small_model.classify(data)
+    assert verdict.label in ("spam", "ham", "unsure")
+    assert 0.0 <= verdict.score <= 1.0

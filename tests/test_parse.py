@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 from conftest import ALL_FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamclf.parse import Limits, ParsedMessage, decode_header, parse_bytes
 
@@ -382,3 +384,52 @@ def test_parse_answers_mime_nested_a_thousand_levels_deep() -> None:
     data = b"Content-Type: multipart/mixed; boundary=b0\n\n" + nest + b"--b1000\n\nleaf\n"
     message = parse_bytes(data)
     assert any(d.startswith("unparseable") or d == "mime_too_deep" for d in message.defects)
+
+
+_HEADER_LINES = st.sampled_from(
+    [
+        b"Subject: =?gb2312?B?w+K30Q==?=\n",
+        b"Subject: =?utf-8?q?caf=C3=A9?=\n",
+        b"Content-Type: multipart/mixed; boundary=b\n",
+        b"Content-Type: text/html; charset=ks_c_5601-1987\n",
+        b"Content-Type: text/plain; charset=idna\n",
+        b"Content-Transfer-Encoding: base64\n",
+        b"Content-Transfer-Encoding: quoted-printable\n",
+        b"Received: from x ([218.79.1.2]) by y; Mon, 1 Jan 2006 00:00:00 +0800\n",
+        b"Date: Mon, 99 Foo 2006 99:99:99 +9999\n",
+        b'From: "\xc3\xa9" <a@b.example>\n',
+        b"\tfolded continuation\n",
+        b"Broken header without colon\n",
+    ]
+)
+_BODY_PIECES = st.sampled_from(
+    [
+        b"--b\n",
+        b"--b--\n",
+        b"\n",
+        b"QUJD\n",
+        b"=C3=A9=\n",
+        b"<html><a href=http://x.example>",
+        "免费发票".encode("gb2312"),
+        b"\x00\xff\xfe",
+        b"\x1b$B",
+        b"plain words\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    headers=st.lists(_HEADER_LINES, max_size=8),
+    body=st.lists(st.one_of(_BODY_PIECES, st.binary(max_size=40)), max_size=12),
+)
+def test_parse_never_raises_on_generated_mime(headers: list[bytes], body: list[bytes]) -> None:
+    message = parse_bytes(b"".join(headers) + b"\n" + b"".join(body))
+    assert isinstance(message.text, str)
+    assert all(isinstance(value, str) for _, value in message.headers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=3000))
+def test_parse_never_raises_on_arbitrary_bytes(data: bytes) -> None:
+    assert isinstance(parse_bytes(data).text, str)
