@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import EMAIL_CORPORA, ROOT, corpora_dir, fit_parts, split_matrices, stack, write_json
+from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora, stack, write_json
 
 from spamclf.api import training_card
 from spamclf.metrics import Metrics, evaluate
-from spamclf.model import DEFAULT_C, Model, ModelSettings
+from spamclf.model import DEFAULT_C, Model
 from spamclf.pipeline import fit_model
 
 TARGETS = {  # from the core issue: (1-AUC)% below, recall at 0.1% FP at least
@@ -59,9 +59,7 @@ def main() -> None:
     parser.add_argument("--corpora")
     parser.add_argument("--C", type=float, default=DEFAULT_C)
     args = parser.parse_args()
-    root = corpora_dir(args.corpora)
-    settings = ModelSettings()
-    data = {name: split_matrices(name, root, settings) for name in EMAIL_CORPORA}
+    _, settings, data = load_corpora(args.corpora)
     results: dict[str, dict[str, object]] = {}
     lines = ["## Benchmark splits (train 70% → test 30%)", "", HEADER]
     for name in ("trec06c", "trec06p", "spamassassin", "enron-spam"):

@@ -14,11 +14,11 @@ import argparse
 import time
 
 import numpy as np
-from common import EMAIL_CORPORA, ROOT, corpora_dir, fit_parts, split_matrices
+from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora
 
 from spamclf.api import DEFAULT_MODEL_NAME, training_card
 from spamclf.metrics import evaluate
-from spamclf.model import DEFAULT_C, ModelSettings
+from spamclf.model import DEFAULT_C
 from spamclf.persist import card_path, load_model
 
 
@@ -26,9 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
     args = parser.parse_args()
-    root = corpora_dir(args.corpora)
-    settings = ModelSettings()
-    data = {name: split_matrices(name, root, settings) for name in EMAIL_CORPORA}
+    _, settings, data = load_corpora(args.corpora)
 
     held_out_model = fit_parts(data, [(name, "train") for name in EMAIL_CORPORA], settings)
     held_out = {}

@@ -80,6 +80,13 @@ def split_matrices(
     }
 
 
+def load_corpora(argument: str | None) -> tuple[Path, ModelSettings, dict]:
+    """The corpus folder, the default settings, and every email corpus's split matrices."""
+    root = corpora_dir(argument)
+    settings = ModelSettings()
+    return root, settings, {name: split_matrices(name, root, settings) for name in EMAIL_CORPORA}
+
+
 def fit_parts(
     data: dict[str, dict[str, tuple[sp.csr_matrix, np.ndarray]]],
     parts: list[tuple[str, str]],

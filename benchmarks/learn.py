@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import EMAIL_CORPORA, ROOT, corpora_dir, fit_parts, split_matrices
+from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora
 
 from spamclf.corpora import split_benchmark
 from spamclf.metrics import Metrics, evaluate
-from spamclf.model import Model, ModelSettings
+from spamclf.model import Model
 
 
 def line(name: str, m: Metrics, extra: str = "") -> str:
@@ -33,9 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
     args = parser.parse_args()
-    root = corpora_dir(args.corpora)
-    settings = ModelSettings()
-    data = {name: split_matrices(name, root, settings) for name in EMAIL_CORPORA}
+    root, settings, data = load_corpora(args.corpora)
     others = [(n, p) for n in EMAIL_CORPORA if n != "trec06p" for p in ("train", "test")]
     Xt, yt = data["trec06p"]["test"]
 
