@@ -12,6 +12,7 @@ are exact contributions, not a post-hoc approximation.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -116,6 +117,12 @@ class Model:
     def __repr__(self) -> str:
         trained = self.card.get("training", {}).get("messages", "?")
         return f"<spamclf.Model n_features={self.settings.n_features} trained_on={trained}>"
+
+    def with_settings(self, **changes: Any) -> Model:
+        """A copy of this model with some settings changed, e.g. the cutoffs or the relays
+        that count as ours: ``model.with_settings(trusted_networks=("203.0.113.0/24",))``."""
+        settings = dataclasses.replace(self.settings, **changes)
+        return Model(self.weights.copy(), self.intercept, self.calibration, settings, self.card)
 
     def classify(self, message: MessageInput) -> Verdict:
         """Score one message (bytes, text, path or ``email.message.Message``)."""

@@ -281,3 +281,11 @@ def test_classify_answers_any_bytes_with_a_verdict(small_model: Model, data: byt
     verdict = small_model.classify(data)
     assert verdict.label in ("spam", "ham", "unsure")
     assert 0.0 <= verdict.score <= 1.0
+
+
+def test_with_settings_changes_only_the_copy(small_model: Model, fixture_bytes: Loader) -> None:
+    data = fixture_bytes("received_cn_kr")
+    trusting = small_model.with_settings(trusted_networks=("211.234.0.0/16",), spam_cutoff=0.99)
+    assert trusting.classify(data).origin.relay_ip == "61.152.3.4"
+    assert small_model.classify(data).origin.relay_ip == "211.234.10.20"
+    assert (trusting.settings.spam_cutoff, small_model.settings.spam_cutoff) == (0.99, 0.98)
