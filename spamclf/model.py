@@ -13,6 +13,7 @@ are exact contributions, not a post-hoc approximation.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 import threading
@@ -58,6 +59,13 @@ class ModelSettings:
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
+        # Accept any iterable of CIDR strings; check them now, not at the first message.
+        object.__setattr__(self, "trusted_networks", tuple(self.trusted_networks))
+        for network in self.trusted_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except (ValueError, TypeError) as exc:
+                raise SpamclfError(f"trusted_networks: {network!r} is not a network") from exc
         if not 0.0 <= self.ham_cutoff <= self.spam_cutoff <= 1.0:
             raise SpamclfError(
                 f"cutoffs must satisfy 0 <= ham_cutoff <= spam_cutoff <= 1, got "

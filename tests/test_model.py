@@ -289,3 +289,9 @@ def test_with_settings_changes_only_the_copy(small_model: Model, fixture_bytes: 
     assert trusting.classify(data).origin.relay_ip == "61.152.3.4"
     assert small_model.classify(data).origin.relay_ip == "211.234.10.20"
     assert (trusting.settings.spam_cutoff, small_model.settings.spam_cutoff) == (0.99, 0.98)
+
+
+def test_settings_take_trusted_networks_as_any_iterable_and_check_them() -> None:
+    assert ModelSettings(trusted_networks=["10.0.0.0/8"]).trusted_networks == ("10.0.0.0/8",)
+    with pytest.raises(SpamclfError, match="not a network"):
+        ModelSettings(trusted_networks=("mx.example.com",))
