@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 from spamclf.charsets import normalize_charset
@@ -60,11 +61,8 @@ def extract_features(message: ParsedMessage, settings: FeatureSettings | None = 
         origin_tokens(message, origin),
         structure_tokens(message),
     )
-    seen: dict[str, None] = {}
-    for source in sources:
-        for token in source:
-            seen.setdefault(token, None)
-    return Features(list(seen), char_text(message), origin)
+    tokens = list(dict.fromkeys(chain.from_iterable(sources)))  # unique, first-seen order
+    return Features(tokens, char_text(message), origin)
 
 
 def content_tokens(message: ParsedMessage) -> Iterator[str]:
