@@ -166,8 +166,7 @@ class Model:
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""
-        parsed = parse_bytes(to_bytes(message), self.settings.limits)
-        return extract_features(parsed, self._feature_settings)
+        return read_features(to_bytes(message), self.settings.limits, self._feature_settings)
 
     def decision(self, features: Features) -> tuple[float, Row]:
         """The SVM decision value of a message's features, and their row."""
@@ -266,6 +265,12 @@ class Model:
                 name = "chars:" + features.chars[start : start + CHAR_NGRAM]
             reasons.append(Reason(name, float(contributions[i])))
         return tuple(reasons)
+
+
+def read_features(raw: bytes, limits: Limits, settings: FeatureSettings) -> Features:
+    """Raw bytes to features: the one reading that training and scoring share, so a model
+    always scores messages exactly as its training data was read."""
+    return extract_features(parse_bytes(raw, limits), settings)
 
 
 # Set once in each worker process of classify_many (never in the caller's process).

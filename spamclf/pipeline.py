@@ -21,10 +21,10 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from spamclf.features import FeatureSettings, extract_features
+from spamclf.features import FeatureSettings
 from spamclf.inputs import MessageInput, to_bytes
-from spamclf.model import DEFAULT_C, Model, ModelSettings
-from spamclf.parse import Limits, parse_bytes
+from spamclf.model import DEFAULT_C, Model, ModelSettings, read_features
+from spamclf.parse import Limits
 from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row, rows_to_csr
 
 __all__ = [
@@ -90,9 +90,10 @@ def vectorize_messages(
     progress: Callable[[int], None] | None = None,
 ) -> list[Row]:
     """Hashed rows of every message, in order, parsing in ``n_jobs`` processes."""
-    chunks = [
+    # A generator: each chunk is read only when it is handed out, not all corpora at once.
+    chunks = (
         [to_bytes(m) for m in messages[i : i + _CHUNK]] for i in range(0, len(messages), _CHUNK)
-    ]
+    )
     args = (n_features, settings, limits)
     rows: list[Row] = []
     if n_jobs == 1:
@@ -114,7 +115,7 @@ def _vectorize_chunk(
 ) -> list[Row]:
     rows = []
     for raw in chunk:
-        features = extract_features(parse_bytes(raw, limits), settings)
+        features = read_features(raw, limits, settings)
         rows.append(hash_row(features.tokens, features.chars, n_features))
     return rows
 
