@@ -54,8 +54,8 @@ _NOT_SYMBOL = re.compile(r"[^\x21-\x7e]|,")
 def spamd_score(probability: float, spam_cutoff: float) -> float:
     """A spam probability on SpamAssassin's scale, where ``REQUIRED_SCORE`` is the cutoff.
 
-    >>> spamd_score(0.49, 0.98), spamd_score(0.98, 0.98), spamd_score(0.99, 0.98)
-    (2.5, 5.0, 7.5)
+    >>> [round(spamd_score(p, 0.98), 6) for p in (0.49, 0.98, 0.99)]
+    [2.5, 5.0, 7.5]
     """
     if probability < spam_cutoff:
         return REQUIRED_SCORE * probability / spam_cutoff
