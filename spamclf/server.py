@@ -137,7 +137,10 @@ class SpamdServer:
     def handle(self, conn: socket.socket) -> None:
         """Answer the one request a spamd connection carries; never raises."""
         deadline = time.monotonic() + self.settings.timeout
-        stream = _DeadlineReader(conn, deadline)
+        with _DeadlineReader(conn, deadline) as stream:
+            self._respond(conn, stream, deadline)
+
+    def _respond(self, conn: socket.socket, stream: _DeadlineReader, deadline: float) -> None:
         try:
             request = read_request(stream, self.settings.max_size)
             reply = self._answer(request)
@@ -270,6 +273,12 @@ class _DeadlineReader:
         self._conn = conn
         self._file = conn.makefile("rb")
         self._deadline = deadline
+
+    def __enter__(self) -> _DeadlineReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._file.close()
 
     def _arm(self) -> None:
         remaining = self._deadline - time.monotonic()

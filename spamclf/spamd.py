@@ -133,7 +133,10 @@ def _read_headers(stream: ByteStream) -> dict[str, str]:
         if not line:
             raise ProtocolError(EX_PROTOCOL, "(EOF during headers)")
         if not line.endswith(b"\n"):
-            raise ProtocolError(EX_PROTOCOL, "(header line too long)")
+            too_long = len(line) >= MAX_LINE
+            raise ProtocolError(
+                EX_PROTOCOL, "(header line too long)" if too_long else "(EOF during headers)"
+            )
         line = line.rstrip(b"\r\n")
         if not line:
             return headers
