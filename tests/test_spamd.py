@@ -119,7 +119,7 @@ def test_read_request_refuses_malformed_requests(raw: bytes, code: int, text: by
 
 
 def test_zlib_bomb_stops_at_the_size_limit() -> None:
-    data = zlib.compress(b"\0" * 50_000_000)
+    data = zlib.compress(b"\0" * 5_000_000)
     raw = f"CHECK SPAMC/1.5\r\nContent-length: {len(data)}\r\nCompress: zlib\r\n\r\n".encode()
     with pytest.raises(ProtocolError) as caught:
         read_request(io.BytesIO(raw + data), max_size=100_000)
