@@ -407,25 +407,34 @@ def serve_from_args(args: argparse.Namespace) -> int:
 
 
 def run_until_signalled(server: SpamdServer) -> int:
+    """Serve until SIGTERM or SIGINT (then stop cleanly and return 0); SIGHUP reloads."""
+    try:
+        server.start()
+    except (OSError, SpamclfError) as exc:
+        server.stop()  # whatever did bind
+        if isinstance(exc, SpamclfError):
+            raise
+        raise SpamclfError(f"cannot listen: {exc}") from exc
     wake = threading.Event()
-    pending: list[int] = []  # signal numbers, handled in order by the main thread
+    pending: list[int] = []  # signal numbers, handled in order by this (the main) thread
 
     def note(signum: int, frame: object) -> None:
         pending.append(signum)
         wake.set()
 
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, note)
+    previous = {
+        sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    }
     try:
-        server.start()
-    except OSError as exc:
-        raise SpamclfError(f"cannot listen: {exc}") from exc
-    while True:
-        wake.wait()
-        wake.clear()
-        while pending:
-            if pending.pop(0) == signal.SIGHUP:
-                server.reload()
-            else:
-                server.stop()
-                return 0
+        while True:
+            wake.wait()
+            wake.clear()
+            while pending:
+                if pending.pop(0) == signal.SIGHUP:
+                    server.reload()
+                else:
+                    server.stop()
+                    return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -21,6 +21,7 @@ import pytest
 from conftest import ALL_FIXTURES, fixture_path
 
 from spamclf import __version__
+from spamclf.cli import EXIT_INPUT, EXIT_MODEL, main
 from spamclf.model import Model
 from spamclf.mta import add_headers, format_score, spam_headers, spamd_score
 from spamclf.server import ServerSettings, SpamdServer
@@ -461,3 +462,22 @@ def test_sigterm_finishes_requests_in_flight_then_exits(
     assert _finish_request(in_flight, message) == expected
     assert process.wait(timeout=10) == 0
     assert not sock.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (["--listen", "127.0.0.1:notaport"], EXIT_INPUT, "expected HOST:PORT"),
+        (["--listen", "/nonexistent-folder/spamd.sock"], EXIT_INPUT, "cannot listen"),
+        (["--model", "/nonexistent.spamclf"], EXIT_MODEL, "nonexistent"),
+    ],
+)
+def test_serve_reports_bad_settings(
+    model_file: Path,
+    arguments: list[str],
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--model", str(model_file), *arguments]) == code
+    assert message in capsys.readouterr().err
