@@ -429,12 +429,15 @@ def run_until_signalled(server: SpamdServer) -> int:
         while True:
             wake.wait()
             wake.clear()
-            while pending:
-                if pending.pop(0) == signal.SIGHUP:
-                    server.reload()
-                else:
-                    server.stop()
-                    return 0
+            received = set()
+            while pending:  # pop, not copy-then-clear: a signal may land between two lines
+                received.add(pending.pop())
+            # A stop outranks reloads; a burst of SIGHUPs is one reload, not a backlog of them.
+            if received - {signal.SIGHUP}:
+                server.stop()
+                return 0
+            if received:
+                server.reload()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -246,7 +246,7 @@ def report(verdict: Verdict, spam_cutoff: float) -> str:
     if origin.relay_ip:
         country = origin.relay_country or "country unknown"
         lines += ["", f"First external relay: {_header_text(f'{origin.relay_ip} ({country})')}"]
-    return "\r\n".join(lines) + "\r\n"
+    return "\n".join(lines) + "\n"
 
 
 def tell_reply(did_set: bool) -> bytes:

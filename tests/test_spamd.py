@@ -481,3 +481,16 @@ def test_serve_reports_bad_settings(
 ) -> None:
     assert main(["serve", "--model", str(model_file), *arguments]) == code
     assert message in capsys.readouterr().err
+
+
+def test_a_burst_of_sighups_is_one_reload_and_sigterm_still_stops_promptly(
+    served_process: tuple[subprocess.Popen, Path, Path],  # type: ignore[type-arg]
+) -> None:
+    process, _, sock = served_process
+    for _ in range(200):
+        process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert process.stderr is not None
+    assert process.stderr.read().count(b"reloaded") < 200
+    assert not sock.exists()
