@@ -411,24 +411,18 @@ def serve_from_args(args: argparse.Namespace) -> int:
 
 def run_until_signalled(server: SpamdServer) -> int:
     """Serve until SIGTERM or SIGINT (then stop cleanly and return 0); SIGHUP reloads."""
-    try:
-        server.start()
-    except (OSError, SpamclfError) as exc:
-        server.stop()  # whatever did bind
-        if isinstance(exc, SpamclfError):
-            raise
-        raise SpamclfError(f"cannot listen: {exc}") from exc
     wake = threading.Event()
-    pending: list[int] = []  # signal numbers, handled in order by this (the main) thread
+    pending: list[int] = []  # signal numbers, handled by this (the main) thread
 
     def note(signum: int, frame: object) -> None:
         pending.append(signum)
         wake.set()
 
-    previous = {
-        sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    }
+    # Handlers go in before the sockets open: a client may signal as soon as it can connect.
+    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, note) for sig in signals}
     try:
+        _start(server)
         while True:
             wake.wait()
             wake.clear()
@@ -444,3 +438,13 @@ def run_until_signalled(server: SpamdServer) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _start(server: SpamdServer) -> None:
+    try:
+        server.start()
+    except (OSError, SpamclfError) as exc:
+        server.stop()  # whatever did bind
+        if isinstance(exc, SpamclfError):
+            raise
+        raise SpamclfError(f"cannot listen: {exc}") from exc
