@@ -23,9 +23,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from spamclf.errors import SpamclfError
-from spamclf.mta import REQUIRED_SCORE, add_headers, format_score, spamd_score, symbols
-from spamclf.mta import header_text as _header_text
-from spamclf.mta import spam_headers as _spam_headers
+from spamclf.mta import (
+    REQUIRED_SCORE,
+    add_headers,
+    format_score,
+    header_text,
+    spam_headers,
+    spamd_score,
+    symbols,
+)
 from spamclf.verdict import Verdict
 
 __all__ = [
@@ -104,7 +110,7 @@ def error_reply(code: int, message: str) -> bytes:
         EX_UNAVAILABLE: "Service Unavailable: ",
         EX_TIMEOUT: "Timeout: ",
     }.get(code, "")
-    return f"SPAMD/1.0 {code} {prefix}{_header_text(message, limit=300)}\r\n".encode("ascii")
+    return f"SPAMD/1.0 {code} {prefix}{header_text(message, limit=300)}\r\n".encode("ascii")
 
 
 def read_request(stream: ByteStream, max_size: int) -> Request:
@@ -198,7 +204,7 @@ def check_reply(request: Request, verdict: Verdict, spam_cutoff: float, version:
     status = b"SPAMD/1.1 0 EX_OK\r\n"
 
     if method in {"PROCESS", "HEADERS"}:
-        body = add_headers(request.body, _spam_headers(verdict, spam_cutoff, version))
+        body = add_headers(request.body, spam_headers(verdict, spam_cutoff, version))
         if method == "HEADERS":
             # Just the header block, up to and including the blank line (as spamd cuts it).
             blank = _BLANK_LINE.search(body)
@@ -241,11 +247,11 @@ def report(verdict: Verdict, spam_cutoff: float) -> str:
         " --------  ----------------------------------------------------------",
     ]
     for reason in verdict.reasons:
-        lines.append(f" {reason.contribution:+8.2f}  {_header_text(reason.feature)}")
+        lines.append(f" {reason.contribution:+8.2f}  {header_text(reason.feature)}")
     origin = verdict.origin
     if origin.relay_ip:
         country = origin.relay_country or "country unknown"
-        lines += ["", f"First external relay: {_header_text(f'{origin.relay_ip} ({country})')}"]
+        lines += ["", f"First external relay: {header_text(f'{origin.relay_ip} ({country})')}"]
     return "\n".join(lines) + "\n"
 
 
