@@ -518,7 +518,9 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
             f"at start, {soak['rss_mb_end']} MB at end |",
             "",
             f"Server exit code after SIGTERM: {soak['exit_code']}. Failure samples: "
-            f"{row['failure_samples'] or 'none'}.",
+            f"{row['failure_samples'] or 'none'}. The first RSS is taken before the first "
+            "message: the Chinese segmentation dictionary and the allocator's per-thread arenas "
+            "come with the first requests.",
             "",
             f"Load: before `{soak['uptime_before']}`, after `{soak['uptime_after']}`.",
             "",

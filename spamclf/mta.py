@@ -36,6 +36,7 @@ __all__ = [
     "format_score",
     "header_text",
     "line_ending",
+    "reasons_summary",
     "spam_headers",
     "spamd_score",
     "symbols",
