@@ -519,8 +519,8 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
             "",
             f"Server exit code after SIGTERM: {soak['exit_code']}. Failure samples: "
             f"{row['failure_samples'] or 'none'}. The first RSS is taken before the first "
-            "message: the Chinese segmentation dictionary and the allocator's per-thread arenas "
-            "come with the first requests.",
+            "message, so it leaves out what loads on first use (the Chinese segmentation "
+            "dictionary).",
             "",
             f"Load: before `{soak['uptime_before']}`, after `{soak['uptime_after']}`.",
             "",
