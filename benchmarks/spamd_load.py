@@ -19,7 +19,7 @@ messages, and sends SIGHUP (a model reload) every minute. Timed parts hold
 /tmp/spamclf-timing.lock, so runs on the shared machine take turns.
 
 Usage: python benchmarks/spamd_load.py [--messages 2000] [--spamd-messages 500] [--clients 16]
-       [--soak-minutes 10] [--only load|soak]
+       [--soak-minutes 10] [--only load|probe|soak]
 Writes benchmarks/spamd_load.json (each part's numbers) and benchmarks/spamd_load.md.
 """
 
@@ -413,6 +413,30 @@ def soak_part(messages: list[Path], args: argparse.Namespace) -> dict[str, objec
     return result
 
 
+def probe_part(messages: list[Path]) -> dict[str, object]:
+    """How much of a core this process gets: ``Model.classify`` alone, in one thread, wall
+    time against CPU time. On an idle core the two are equal."""
+    from spamclf.api import default_model
+
+    model = default_model()
+    raws = [path.read_bytes() for path in messages]
+    model.classify(raws[0])
+    wall: list[float] = []
+    cpu_total = 0.0
+    result: dict[str, object] = {}
+    with timing_lock(result):
+        for raw in raws:
+            began, began_cpu = time.perf_counter(), time.thread_time()
+            model.classify(raw)
+            wall.append((time.perf_counter() - began) * 1000)
+            cpu_total += time.thread_time() - began_cpu
+    wall.sort()
+    result["wall_ms_mean"] = round(sum(wall) / len(wall), 2)
+    result["cpu_ms_mean"] = round(cpu_total * 1000 / len(wall), 2)
+    result["wall_ms_p99"] = round(wall[int(0.99 * len(wall))], 1)
+    return result
+
+
 def _row(name: str, kind: str, row: dict) -> str:  # type: ignore[type-arg]
     return (
         f"| {name} | {kind} | {row['requests']} | {row['failed']} | {row['msg_per_s']} | "
@@ -425,7 +449,8 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
         "# spamclf serve against SpamAssassin's spamd, under load from spamc",
         "",
         "Reproduce: `python benchmarks/spamd_load.py --messages 2000 --spamd-messages 500` (the "
-        "comparison), then `python benchmarks/spamd_load.py --only soak --soak-minutes 10`. The "
+        "comparison and the probe of how busy the machine was; `--only load` or `--only probe` "
+        "for one), then `python benchmarks/spamd_load.py --only soak --soak-minutes 10`. The "
         "script holds `/tmp/spamclf-timing.lock` while it measures (not while it samples "
         "messages or trains SpamAssassin's Bayes). Machine: 2 cores, shared with other jobs "
         "(load averages below); spamc clients, the driver and the server share those 2 cores.",
@@ -501,6 +526,18 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
                 f"`{load['uptime_after_spamd']}`."
             )
         lines.append("")
+    probe = data.get("probe")
+    if probe:
+        lines += [
+            "## How much of a core a process got",
+            "",
+            f"`Model.classify` alone, in one thread, on the same {probe['messages']} messages: "
+            f"{probe['wall_ms_mean']} ms of wall time per message on average for "
+            f"{probe['cpu_ms_mean']} ms of CPU (p99 {probe['wall_ms_p99']} ms of wall time), "
+            f"with load `{probe['uptime_before']}` before and `{probe['uptime_after']}` after "
+            "(`--only probe`). On an idle core wall and CPU time would be equal.",
+            "",
+        ]
     soak = data.get("soak")
     if soak:
         row = soak["spamclf"]
@@ -549,7 +586,7 @@ def main() -> None:
     )
     parser.add_argument("--no-spamd", action="store_true", help="measure spamclf alone")
     parser.add_argument("--soak-minutes", type=float, default=0.0)
-    parser.add_argument("--only", choices=("load", "soak"))
+    parser.add_argument("--only", choices=("load", "soak", "probe"))
     args = parser.parse_args()
     for tool in ("spamc", "spamd", "sa-learn"):
         if not shutil.which(tool):
@@ -573,6 +610,8 @@ def main() -> None:
             "sa_version": version.split("version")[1].split()[0] if "version" in version else "?",
             **load_part(messages, train, is_spam, args),
         }
+    if args.only in (None, "probe"):
+        data["probe"] = {"messages": len(messages), **probe_part(messages)}
     if args.soak_minutes and args.only in (None, "soak"):
         print(f"soak: {args.soak_minutes} minutes", file=sys.stderr)
         data["soak"] = {**common, **soak_part(messages, args)}
