@@ -28,7 +28,7 @@ import numpy as np
 from spamclf.corpora import normalize_label
 from spamclf.errors import SpamclfError
 from spamclf.features import Features, FeatureSettings, extract_features
-from spamclf.inputs import MessageInput, to_bytes
+from spamclf.inputs import MessageInput, read_head, to_bytes
 from spamclf.parse import Limits, parse_bytes
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
@@ -166,7 +166,9 @@ class Model:
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""
-        return read_features(to_bytes(message), self.settings.limits, self._feature_settings)
+        limits = self.settings.limits
+        head, size = read_head(message, limits.max_message_bytes)
+        return read_features(head, limits, self._feature_settings, size=size)
 
     def decision(self, features: Features) -> tuple[float, Row]:
         """The SVM decision value of a message's features, and their row."""
@@ -267,10 +269,18 @@ class Model:
         return tuple(reasons)
 
 
-def read_features(raw: bytes, limits: Limits, settings: FeatureSettings) -> Features:
+def read_features(
+    raw: bytes, limits: Limits, settings: FeatureSettings, *, size: int | None = None
+) -> Features:
     """Raw bytes to features: the one reading that training and scoring share, so a model
-    always scores messages exactly as its training data was read."""
-    return extract_features(parse_bytes(raw, limits), settings)
+    always scores messages exactly as its training data was read.
+
+    ``size`` is the full size of a message of which ``raw`` is the head. One time budget
+    (``limits.max_seconds``) covers parsing and extraction together.
+    """
+    deadline = limits.deadline()
+    message = parse_bytes(raw, limits, size=size, deadline=deadline)
+    return extract_features(message, settings, limits=limits, deadline=deadline)
 
 
 # Set once in each worker process of classify_many (never in the caller's process).
