@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of ``classify`` with atheris (libFuzzer for Python).
 
 Every input is handed to the bundled model as raw message bytes. The contract under test: a
