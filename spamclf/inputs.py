@@ -70,6 +70,8 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
             more = info.st_size if stat.S_ISREG(info.st_mode) else len(head) + len(f.read(1))
     except OSError as exc:
         raise InputError(f"cannot read message file {str(path)!r}: {exc.strerror}") from exc
+    except ValueError as exc:  # a NUL in the name
+        raise InputError(f"cannot read message file {str(path)!r}: {exc}") from exc
     return head, max(more, len(head))
 
 
@@ -92,6 +94,8 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read message file {str(path)!r}: {exc.strerror}") from exc
+    except ValueError as exc:  # a NUL in the name
+        raise InputError(f"cannot read message file {str(path)!r}: {exc}") from exc
 
 
 def _flatten(message: email.message.Message) -> bytes:
