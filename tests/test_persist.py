@@ -22,6 +22,7 @@ from conftest import ALL_FIXTURES, rewrite_model_header
 import spamclf
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model
+from spamclf.parse import Limits
 from spamclf.persist import FEATURE_SCHEMA, FORMAT_VERSION, card_path, load_model, save_model
 
 Loader = Callable[[str], bytes]
@@ -325,3 +326,24 @@ def test_spamclf_has_no_unpickling_path() -> None:
     for source in package.rglob("*.py"):
         text = source.read_text(encoding="utf-8")
         assert not [word for word in forbidden if word in text], source
+
+
+def test_models_saved_before_the_newer_caps_load_with_their_defaults(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    """The bundled model's settings hold only the first five caps: the rest take defaults."""
+    old_limits = {
+        "max_message_bytes": 1_000_000,
+        "max_parts": 100,
+        "max_part_bytes": 500_000,
+        "max_text_chars": 100_000,
+        "max_headers": 500,
+    }
+    settings = {**small_model.settings.as_dict(), "limits": old_limits}
+    rewrite_model_header(tmp_model_path, settings=settings)
+    assert load_model(tmp_model_path).settings.limits == Limits()
+
+
+def test_bundled_model_loads() -> None:
+    model = load_model(spamclf.api.default_model_path())
+    assert model.settings.limits.max_depth == Limits().max_depth
