@@ -401,6 +401,8 @@ def _unparsed(
         body = _original_bytes(payload) if raw_headers and isinstance(payload, str) else data
     except (RecursionError, *_STDLIB_FAILURES):
         pass
+    if len(body) > limits.max_part_bytes:
+        _note(hit, "decoded")
     text, codec = decode(body[: limits.max_part_bytes])
     if len(text) > limits.max_text_chars:
         text = text[: limits.max_text_chars]
