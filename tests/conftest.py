@@ -237,7 +237,7 @@ def tmp_model_path(small_model: Model, tmp_path: Path) -> Path:
 # Fuzz targets (tests/test_fuzz.py) take their example counts from the profile: "ci", the
 # default, keeps the whole suite fast; "long" is the 10,000-example run recorded in
 # benchmarks/fuzzing.md. Choose with --hypothesis-profile=long or SPAMCLF_HYPOTHESIS_PROFILE.
-settings.register_profile("ci", max_examples=40, deadline=None)
+settings.register_profile("ci", max_examples=25, deadline=None)
 settings.register_profile(
     "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
 )

@@ -40,10 +40,14 @@ def test_classify_in_a_process_pool_equals_serial(
     messages = _messages(fixture_bytes)
     serial = [small_model.classify(m) for m in messages]
     # The standard library's pool, the model pickled with every task; classify_many's own pool
-    # (loky, two and all cores) is tested in test_model.py. One spawned worker keeps this fast.
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded test process
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-        pooled = list(pool.map(_classify, [small_model] * len(messages), messages))
+    # (loky, two and all cores) is tested in test_model.py. Forked workers start in
+    # milliseconds where spawned ones import spamclf again (5 s on a busy machine).
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        # One chunk per worker: pickle sends the model once per chunk, not once per message.
+        chunk = (len(messages) + 1) // 2
+        pooled = list(pool.map(_classify, [small_model] * len(messages), messages, chunksize=chunk))
     assert pooled == serial
 
 
