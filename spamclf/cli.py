@@ -29,7 +29,9 @@ EXIT_OK = 0
 EXIT_INPUT = 3
 EXIT_MODEL = 4
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls (newlines, ESC, CSI), line and paragraph separators, and the bidi marks,
+# embeddings, overrides and isolates that can make a terminal show text in another order.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +56,17 @@ def safe_text(text: str) -> str:
     'evil\\\\x0aX-Spam: no'
     """
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def safe_json(record: object) -> str:
+    """One line of JSON in which no string can move the cursor, forge a line or reorder text:
+    ``json.dumps`` escapes C0 controls, and this the rest of :func:`safe_text`'s set.
+
+    >>> safe_json({"file": "a\u202eb\\x1b"})
+    '{"file": "a\\\\u202eb\\\\u001b"}'
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,7 +129,7 @@ def _classify(args: argparse.Namespace) -> int:
         if args.json:
             record = {"file": name, **verdict.as_dict()}
             record["reasons"] = record["reasons"][: args.reasons]  # type: ignore[index]
-            print(json.dumps(record, ensure_ascii=False))
+            print(safe_json(record))
         else:
             why = ", ".join(f"{safe_text(r.feature)} {r.contribution:+.2f}" for r in reasons)
             print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
@@ -156,7 +169,8 @@ def _train(args: argparse.Namespace) -> int:
         groups=groups if len(args.corpora) > 1 else None,
     )
     model.save(args.output)
-    print(f"wrote {args.output} and {Path(args.output).name}.card.json", file=sys.stderr)
+    card = f"{Path(args.output).name}.card.json"
+    print(f"wrote {safe_text(args.output)} and {safe_text(card)}", file=sys.stderr)
     return EXIT_OK
 
 
