@@ -112,6 +112,18 @@ class Model:
         # from reading half an update. Re-entrant: a verdict holds it across decision().
         self._lock = threading.RLock()
 
+    @classmethod
+    def empty(cls, settings: ModelSettings | None = None) -> Model:
+        """A model that has learned nothing: every message scores 0.5 until :meth:`learn`
+        teaches it, one message at a time (the TREC spam track's online protocol).
+
+        With no held-out decisions to calibrate on, the score is the logistic of the SVM
+        decision (slope 1, offset 0).
+        """
+        settings = settings or ModelSettings()
+        card = {"training": {"description": "empty: learned online", "messages": 0}}
+        return cls(np.zeros(settings.n_features), 0.0, (1.0, 0.0), settings, card)
+
     def __getstate__(self) -> dict[str, Any]:
         # Process pools pickle the model to ship it to workers; a lock cannot travel.
         state = self.__dict__.copy()

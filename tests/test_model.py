@@ -295,3 +295,22 @@ def test_settings_take_trusted_networks_as_any_iterable_and_check_them() -> None
     assert ModelSettings(trusted_networks=["10.0.0.0/8"]).trusted_networks == ("10.0.0.0/8",)
     with pytest.raises(SpamclfError, match="not a network"):
         ModelSettings(trusted_networks=("mx.example.com",))
+
+
+def test_empty_model_scores_everything_one_half(fixture_bytes: Loader) -> None:
+    model = Model.empty()
+    assert model.classify(fixture_bytes("gb2312_spam")).score == 0.5
+    assert model.classify(fixture_bytes("english_ham")).label == "unsure"
+    assert model.card["training"]["messages"] == 0
+
+
+def test_empty_model_learns_online_from_nothing(corpus: tuple[list[bytes], list[str]]) -> None:
+    # The TREC online protocol: classify, then learn the true label, message after message.
+    messages, labels = corpus
+    model = Model.empty()
+    for message, label in zip(messages, labels, strict=True):
+        model.learn(message, label)
+    scores: dict[str, list[float]] = {"spam": [], "ham": []}
+    for message, label in zip(messages, labels, strict=True):
+        scores[label].append(model.classify(message).score)
+    assert min(scores["spam"]) > max(scores["ham"])
