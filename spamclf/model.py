@@ -214,7 +214,9 @@ class Model:
             return "ham"
         return "unsure"
 
-    def learn(self, message: MessageInput, label: object) -> bool:
+    def learn(
+        self, message: MessageInput, label: object, *, features: Features | None = None
+    ) -> bool:
         """Learn one labelled message in place (like ``sa-learn``); return whether it changed.
 
         A passive-aggressive update (Crammer et al., 2006) of the SVM's hinge loss: nothing
@@ -225,9 +227,12 @@ class Model:
         message to clear its cutoff: a message learned as spam should then be labelled spam.
         Measured on trec06p (benchmarks/learn.md), margin 1 alone left every learned message
         "unsure" under a model trained without trec06p.
+
+        ``features`` are the message's own ``self.features(message)`` when the caller has them
+        already (it just scored the message), so the message is not read twice.
         """
         target = 1.0 if normalize_label(label) == "spam" else -1.0
-        value, row = self.decision(self.features(message))
+        value, row = self.decision(features or self.features(message))
         cutoff = self.settings.spam_cutoff if target > 0 else self.settings.ham_cutoff
         margin = max(1.0, target * self._decision_at(cutoff))
         loss = margin - target * value

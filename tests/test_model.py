@@ -314,3 +314,14 @@ def test_empty_model_learns_online_from_nothing(corpus: tuple[list[bytes], list[
     for message, label in zip(messages, labels, strict=True):
         scores[label].append(model.classify(message).score)
     assert min(scores["spam"]) > max(scores["ham"])
+
+
+def test_learn_with_features_read_once_matches_learn(
+    model_copy: Model, small_model: Model, fixture_bytes: Loader
+) -> None:
+    data = fixture_bytes("english_ham")
+    other = copy.deepcopy(small_model)
+    model_copy.learn(data, "spam")
+    other.learn(data, "spam", features=other.features(data))
+    assert (model_copy.weights == other.weights).all()
+    assert model_copy.intercept == other.intercept
