@@ -339,7 +339,10 @@ def plots(curves: dict[str, Any], results: dict[str, Any], out: Path) -> None:
         old.unlink()
     groups = {f"batch {k}": v for k, v in curves.items()}
     for corpus, entry in results["online"].items():
-        groups[f"online {corpus}"] = {n: (entry["y"], s) for n, s in entry["scores"].items()}
+        # bogofilter may have reached only a prefix of the stream: its curve is on that prefix.
+        groups[f"online {corpus}"] = {
+            n: (entry["y"][: len(s)], s) for n, s in entry["scores"].items()
+        }
     for title, by_filter in groups.items():
         fig, ax = plt.subplots(figsize=(6, 4.5))
         for name in FILTER_ORDER:
@@ -347,7 +350,9 @@ def plots(curves: dict[str, Any], results: dict[str, Any], out: Path) -> None:
                 continue
             y, s = by_filter[name]
             fpr, tpr, _ = roc_curve(y, s)
-            ax.plot(np.maximum(fpr, 1e-5), tpr, label=name, color=COLORS[name], lw=1.4)
+            longest = max(len(v[0]) for v in by_filter.values())
+            label = name if len(y) == longest else f"{name} (first {len(y):,})"
+            ax.plot(np.maximum(fpr, 1e-5), tpr, label=label, color=COLORS[name], lw=1.4)
         ax.set_xscale("log")
         ax.set_xlim(1e-4, 1)
         ax.set_ylim(0.5, 1.001)

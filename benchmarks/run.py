@@ -431,9 +431,10 @@ def finish_bogofilter_online(run: Run, thread: BogofilterOnline | None, deadline
         data = f"{name}: first {done:,} messages in arrival order"
         if done < total:
             data += f" (budget of {run.plan.bogofilter_online_budget_s:.0f} s reached)"
+        entry["scores"][BOGOFILTER] = np.array(thread.scores[name])  # for the ROC plot
         entry["rows"][BOGOFILTER] = {
             "data": data,
-            "metrics": evaluate(y, np.array(thread.scores[name]), 0.99).as_dict(),
+            "metrics": evaluate(y, entry["scores"][BOGOFILTER], 0.99).as_dict(),
         }
         if done < total:
             prefix = {}
