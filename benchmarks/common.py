@@ -61,9 +61,8 @@ def split_matrices(
     corpus: str, root: Path, settings: ModelSettings, n_jobs: int = 2
 ) -> dict[str, tuple[sp.csr_matrix, np.ndarray]]:
     """``{"train": (X, y), "test": (X, y)}`` for a corpus under the benchmark protocol."""
-    folder = CACHE / f"{FEATURE_SCHEMA}-{settings.n_features}-{feature_code_digest()}"
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {part: folder / f"{corpus}_{part}.npz" for part in ("train", "test")}
+    paths = cache_paths(corpus, settings)
+    paths["train"].parent.mkdir(parents=True, exist_ok=True)
     if not all(p.exists() for p in paths.values()):
         train, test = split_benchmark(corpus, root)
         for part, messages in (("train", train), ("test", test)):
@@ -78,6 +77,12 @@ def split_matrices(
         part: (sp.load_npz(path).tocsr(), np.load(path.with_suffix(".labels.npy")))
         for part, path in paths.items()
     }
+
+
+def cache_paths(corpus: str, settings: ModelSettings) -> dict[str, Path]:
+    """Where the feature matrices of a corpus's train and test splits are cached."""
+    folder = CACHE / f"{FEATURE_SCHEMA}-{settings.n_features}-{feature_code_digest()}"
+    return {part: folder / f"{corpus}_{part}.npz" for part in ("train", "test")}
 
 
 def load_corpora(argument: str | None) -> tuple[Path, ModelSettings, dict]:

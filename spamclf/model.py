@@ -118,6 +118,23 @@ class Model:
         # from reading half an update. Re-entrant: a verdict holds it across decision().
         self._lock = threading.RLock()
 
+    @classmethod
+    def empty(cls, settings: ModelSettings | None = None) -> Model:
+        """A model that has learned nothing: every message scores 0.5 until :meth:`learn`
+        teaches it, one message at a time (the TREC spam track's online protocol).
+
+        With no held-out decisions to calibrate on, the calibration puts the SVM margin at the
+        spam cutoff: a decision of +1 scores ``spam_cutoff``, -1 scores ``1 - spam_cutoff``, so
+        :meth:`learn` takes plain passive-aggressive steps to margin 1 on both sides. On the
+        first 5,000 trec06p messages in arrival order this gave (1-ROCA)% 0.097, against 0.113
+        with the logistic of the raw decision (slope 1).
+        """
+        settings = settings or ModelSettings()
+        cutoff = min(max(settings.spam_cutoff, 0.5 + 1e-6), 1 - 1e-6)
+        slope = math.log(cutoff / (1.0 - cutoff))
+        card = {"training": {"description": "empty: learned online", "messages": 0}}
+        return cls(np.zeros(settings.n_features), 0.0, (slope, 0.0), settings, card)
+
     def __getstate__(self) -> dict[str, Any]:
         # Process pools pickle the model to ship it to workers; a lock cannot travel. The
         # weights are copied under the lock so that a learn() in another thread cannot tear them.
@@ -221,7 +238,9 @@ class Model:
             return "ham"
         return "unsure"
 
-    def learn(self, message: MessageInput, label: object) -> bool:
+    def learn(
+        self, message: MessageInput, label: object, *, features: Features | None = None
+    ) -> bool:
         """Learn one labelled message in place (like ``sa-learn``); return whether it changed.
 
         A passive-aggressive update (Crammer et al., 2006) of the SVM's hinge loss: nothing
@@ -232,9 +251,13 @@ class Model:
         message to clear its cutoff: a message learned as spam should then be labelled spam.
         Measured on trec06p (benchmarks/learn.md), margin 1 alone left every learned message
         "unsure" under a model trained without trec06p.
+
+        ``features`` are the message's own ``self.features(message)`` when the caller has them
+        already (it just scored the message), so the message is not read twice.
         """
         target = 1.0 if normalize_label(label) == "spam" else -1.0
-        features = self.features(message)  # the slow part, outside the lock
+        if features is None:
+            features = self.features(message)  # the slow part, outside the lock
         cutoff = self.settings.spam_cutoff if target > 0 else self.settings.ham_cutoff
         margin = max(1.0, target * self._decision_at(cutoff))
         # Read, step and count under one lock: learn() from many threads at once is then the

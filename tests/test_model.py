@@ -309,3 +309,33 @@ def test_classify_reads_a_huge_file_only_up_to_the_cap(small_model: Model, tmp_p
     assert "limit:message_bytes" in features.tokens
     assert "size:131072" in features.tokens  # the size feature sees the whole file
     assert model.classify(path).label in ("spam", "ham", "unsure")
+
+
+def test_empty_model_scores_everything_one_half(fixture_bytes: Loader) -> None:
+    model = Model.empty()
+    assert model.classify(fixture_bytes("gb2312_spam")).score == 0.5
+    assert model.classify(fixture_bytes("english_ham")).label == "unsure"
+    assert model.card["training"]["messages"] == 0
+
+
+def test_empty_model_learns_online_from_nothing(corpus: tuple[list[bytes], list[str]]) -> None:
+    # The TREC online protocol: classify, then learn the true label, message after message.
+    messages, labels = corpus
+    model = Model.empty()
+    for message, label in zip(messages, labels, strict=True):
+        model.learn(message, label)
+    scores: dict[str, list[float]] = {"spam": [], "ham": []}
+    for message, label in zip(messages, labels, strict=True):
+        scores[label].append(model.classify(message).score)
+    assert min(scores["spam"]) > max(scores["ham"])
+
+
+def test_learn_with_features_read_once_matches_learn(
+    model_copy: Model, small_model: Model, fixture_bytes: Loader
+) -> None:
+    data = fixture_bytes("english_ham")
+    other = copy.deepcopy(small_model)
+    model_copy.learn(data, "spam")
+    other.learn(data, "spam", features=other.features(data))
+    assert (model_copy.weights == other.weights).all()
+    assert model_copy.intercept == other.intercept
