@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import random
 import sys
@@ -40,18 +41,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    # The tree's spamclf is imported first, so that common's imports resolve to it.
+    # The tree's spamclf is imported before common, which puts this checkout first on the
+    # path: later imports of spamclf then resolve to the package already loaded.
     sys.path.insert(0, str(Path(args.tree).resolve()))
     sys.path.insert(1, str(HERE))
+    spamclf = importlib.import_module("spamclf")
+
     import common
     from obfuscate import ham_fillers, obfuscate, part_texts
 
-    import spamclf
     from spamclf.corpora import split_benchmark
     from spamclf.model import ModelSettings
     from spamclf.persist import FEATURE_SCHEMA
     from spamclf.pipeline import vectorizer_for
 
+    if Path(spamclf.__file__).resolve().parent != Path(args.tree).resolve() / "spamclf":
+        sys.exit(f"spamclf was imported from {spamclf.__file__}, not from {args.tree}")
     print(f"spamclf from {Path(spamclf.__file__).parent}", flush=True)
     root = Path(args.corpora)
     settings = ModelSettings()

@@ -27,7 +27,9 @@ _HIDDEN = re.compile(
 # clients honour; class rules in <style> blocks are often stripped, and are not read here).
 _HIDING_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden"
-    r"|font-size\s*:\s*(?:0+(?:\.\d+)?|\.\d+|1)\s*(?:px|pt|em|rem|%)?\s*(?:[;!\"']|$)",
+    # font-size: zero in any unit, or at most one pixel or point (1em is ordinary text).
+    r"|font-size\s*:\s*(?:0*\.?0+\s*(?:px|pt|em|rem|%)?|(?:0*\.\d+|1(?:\.0+)?)\s*(?:px|pt))"
+    r"\s*(?:[;!\"']|$)",
     re.I,
 )
 _STYLE_ATTR = re.compile(r"""\bstyle\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)

@@ -171,8 +171,14 @@ def _unmix(text: str) -> str:
 
 
 def _decode_label(label: str) -> str:
-    """One ``xn--`` label in Unicode; left as it is when it is not valid punycode."""
+    """One ``xn--`` label in Unicode; left as it is when it is not valid, printable punycode."""
     try:
-        return label[4:].encode("ascii").decode("punycode").lower()
+        decoded = label[4:].encode("ascii").decode("punycode").lower()
     except (UnicodeError, ValueError):
         return label.lower()
+    # A label that decodes to control characters or spaces is no name a reader would see.
+    return (
+        decoded
+        if decoded.isprintable() and not any(ch.isspace() for ch in decoded)
+        else label.lower()
+    )
