@@ -42,6 +42,57 @@ from spamclf.pipeline import fit_model
 CORPORA = ("trec06c", "trec06p")
 CONTROLS = ("reencoded", "as-html")  # carriers of the obfuscations, with nothing obfuscated
 MAX_DROP = 0.01  # the issue's target: at most 1 point of recall at 0.1% FP lost
+DESCRIPTIONS = {
+    "none": "the message as it is (the same sample)",
+    "reencoded": "control: each text part decoded and re-encoded, nothing changed",
+    "as-html": (
+        "control: each text/plain part rewritten as text/html (escaped, `<br>` per line), "
+        "nothing else changed; the carrier of the HTML obfuscations below"
+    ),
+    "zero-width": (
+        "one of U+200B, U+200C, U+200D, U+2060, U+FEFF inside every word (a random inner "
+        "point; in Han runs after every second character); in HTML half of them as `&#NNNN;`"
+    ),
+    "soft-hyphen": "U+00AD (`&shy;` in HTML) at the same places",
+    "full-width": "every ASCII letter and digit outside URLs as its full-width form (U+FF21...)",
+    "homoglyph": (
+        "in every Latin word, each letter that has a Cyrillic or Greek twin (a c e o p x y i s "
+        "j v h A B C E H K M O P T X Y) swapped with probability 1/2, at least one per word"
+    ),
+    "html-comment": "as-html, then `<!-- xxxxx -->` inside every word",
+    "tag-split": (
+        "as-html, then an empty inline element (`<b></b>`, `<i></i>`, `<span></span>`, "
+        '`<font color="#000000"></font>`) inside every word'
+    ),
+    "html-entities": (
+        "as-html, then half the letters of every word as numeric character references "
+        "(a nested encoding that a mail client undoes)"
+    ),
+    "hidden-filler": (
+        "as-html, then three blocks of ham text from the same corpus's train split (60 words, "
+        "or 150 characters of Chinese; 300 excerpts of 600 train ham) hidden by `display:none`, "
+        "`visibility:hidden`, `font-size:0px` or white on white: at the top, after a block, at "
+        "the end"
+    ),
+    "punycode-host": (
+        "in every URL host (text and `href`), one letter of each label but the TLD swapped for "
+        "its Cyrillic twin and the label written as IDNA punycode (`xn--...`)"
+    ),
+}
+OBFUSCATIONS_TEXT = """## The obfuscations (benchmarks/obfuscate.py)
+
+Applied to every text part of every sampled test spam (the subject and other headers are left
+as they were), re-encoded in the part's own transfer encoding and charset where that charset can
+hold the result, else in UTF-8 (a spammer who inserts U+200B into ISO-8859-1 mail has to switch
+to UTF-8 too, so `charset:utf-8` is part of the attack). "Words" are runs of three or more
+letters, or two or more Han characters; URLs, tags and entities are never rewritten except by
+`punycode-host`. "spam rewritten" counts the sampled spam with at least one text part rewritten;
+the others (parts whose bytes do not decode under their label, or no text part) are scored as
+they are.
+
+| obfuscation | what it does to each sampled spam |
+|---|---|
+""" + "\n".join(f"| {name} | {text} |" for name, text in DESCRIPTIONS.items())
 
 
 def extract_tree(ref: str) -> tuple[Path, str]:
@@ -183,10 +234,8 @@ def main() -> None:
     ]
     for corpus in CORPORA:
         lines += [*table(corpus, results[f"before:{corpus}"], results[f"after:{corpus}"]), ""]
+    lines += [OBFUSCATIONS_TEXT]
     path = ROOT / "benchmarks" / "evasion.md"
-    notes = path.with_name("evasion_notes.md")
-    if notes.exists():
-        lines += [notes.read_text(encoding="utf-8")]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     write_json(path.with_suffix(".json"), results)
     print("\n".join(lines))
