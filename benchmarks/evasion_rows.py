@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import importlib
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -31,6 +32,13 @@ def spam_sample(labels: list[str], sample: int, seed: int) -> list[int]:
     return sorted(random.Random(seed).sample(spam, min(sample, len(spam))))
 
 
+def package_folder() -> str:
+    """Where this process imported spamclf from (run in the worker processes too)."""
+    import spamclf
+
+    return str(Path(spamclf.__file__).resolve().parent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", required=True, help="folder holding the spamclf package")
@@ -42,8 +50,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     # The tree's spamclf is imported before common, which puts this checkout first on the
-    # path: later imports of spamclf then resolve to the package already loaded.
-    sys.path.insert(0, str(Path(args.tree).resolve()))
+    # path: later imports of spamclf then resolve to the package already loaded. The worker
+    # processes that vectorize start afresh, with a copy of this process's path and
+    # environment: without care they import the checkout that pip installed in editable mode.
+    tree = str(Path(args.tree).resolve())
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [tree, str(HERE), os.environ.get("PYTHONPATH")])
+    )
+    sys.path.insert(0, tree)
     sys.path.insert(1, str(HERE))
     spamclf = importlib.import_module("spamclf")
 
@@ -55,8 +69,15 @@ def main() -> None:
     from spamclf.persist import FEATURE_SCHEMA
     from spamclf.pipeline import vectorizer_for
 
-    if Path(spamclf.__file__).resolve().parent != Path(args.tree).resolve() / "spamclf":
-        sys.exit(f"spamclf was imported from {spamclf.__file__}, not from {args.tree}")
+    # common put this checkout first on the path, and the worker processes copy the path.
+    sys.path.insert(0, tree)
+    expected = str(Path(tree) / "spamclf")
+    import joblib
+
+    found = joblib.Parallel(n_jobs=args.jobs)(joblib.delayed(package_folder)() for _ in range(4))
+    for folder_found in {package_folder(), *found}:
+        if folder_found != expected:
+            sys.exit(f"spamclf was imported from {folder_found}, not from {expected}")
     print(f"spamclf from {Path(spamclf.__file__).parent}", flush=True)
     root = Path(args.corpora)
     settings = ModelSettings()
