@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from common import CACHE, ROOT, corpora_dir, feature_code_digest, write_json
 from evasion_rows import evasion_stem
-from obfuscate import OBFUSCATIONS
+from obfuscate import HTML_OBFUSCATIONS, OBFUSCATIONS
 from sklearn.metrics import roc_auc_score
 
 from spamclf.api import training_card
@@ -42,6 +42,22 @@ from spamclf.pipeline import fit_model
 CORPORA = ("trec06c", "trec06p")
 CONTROLS = ("reencoded", "as-html")  # carriers of the obfuscations, with nothing obfuscated
 MAX_DROP = 0.01  # the issue's target: at most 1 point of recall at 0.1% FP lost
+LIMITS_TEXT = """## What this does not cover
+
+- Only the body is obfuscated; subjects and display names are left as they were, though
+  spamclf normalizes subjects the same way (`subject:evasion:*`).
+- Leetspeak and accents (`v1agra`, `víagra`) are not normalized: folding them would merge real
+  words in French, Spanish or German ham; the character 4-grams still see most of the word.
+- CSS hiding through class rules in a `<style>` block, off-screen positioning and text the
+  same colour as a background image are not detected; inline `display:none`,
+  `visibility:hidden`, `font-size` of 0 (or at most 1px/1pt) and colour equal to the element's
+  own background (or the page's, when nothing else sets one) are.
+- Nested encodings: base64 and quoted-printable parts, `message/rfc822` attachments and HTML
+  character references are decoded by the parser already (the `html-entities` row checks the
+  last); RFC 2047 words inside a body are not decoded by mail clients, so they hide nothing
+  from a reader, and are not decoded here either.
+- The character 4-gram block is taken from the normalized text too, so a disguise does not
+  scatter it."""
 DESCRIPTIONS = {
     "none": "the message as it is (the same sample)",
     "reencoded": "control: each text part decoded and re-encoded, nothing changed",
@@ -216,6 +232,52 @@ def table(corpus: str, before: dict[str, dict], after: dict[str, dict]) -> list[
     return lines
 
 
+def carrier(name: str) -> str:
+    """The control row that carries an obfuscation: the same message re-encoded, or as HTML."""
+    return "as-html" if name in HTML_OBFUSCATIONS else "reencoded"
+
+
+def summary(results: dict[str, dict]) -> list[str]:
+    """The target, and each obfuscation's effect against its carrier, in points of recall."""
+    attacks = [n for n in OBFUSCATIONS if n not in CONTROLS]
+    drops = {
+        (version, corpus, name): 100
+        * (
+            results[f"{version}:{corpus}"]["none"]["recall"]
+            - results[f"{version}:{corpus}"][name]["recall"]
+        )
+        for version in ("before", "after")
+        for corpus in CORPORA
+        for name in attacks
+    }
+    worst = {
+        v: max((d, c, n) for (version, c, n), d in drops.items() if version == v)
+        for v in ("before", "after")
+    }
+    met = worst["after"][0] <= 100 * MAX_DROP
+    lines = [
+        "## Summary",
+        "",
+        f"- Target (recall at 0.1% FP drops by at most 1 point under each obfuscation, on both "
+        f"test splits, after normalization): **{'met' if met else 'NOT met'}**. Largest drop "
+        f"after: {worst['after'][0]:+.2f} points ({worst['after'][2]}, {worst['after'][1]}); "
+        f"before: {worst['before'][0]:+.2f} points ({worst['before'][2]}, {worst['before'][1]}).",
+        "- Against its carrier (`reencoded` for the text obfuscations, `as-html` for the HTML "
+        "ones), each obfuscation's change of recall in points, before → after normalization "
+        "(negative: spam missed):",
+    ]
+    for corpus in CORPORA:
+        effects = []
+        for name in attacks:
+            pair = []
+            for version in ("before", "after"):
+                rows = results[f"{version}:{corpus}"]
+                pair.append(100 * (rows[name]["recall"] - rows[carrier(name)]["recall"]))
+            effects.append(f"{name} {pair[0]:+.2f} → {pair[1]:+.2f}")
+        lines.append(f"  - {corpus}: " + "; ".join(effects))
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
@@ -256,7 +318,7 @@ def main() -> None:
     ]
     for corpus in CORPORA:
         lines += [*table(corpus, results[f"before:{corpus}"], results[f"after:{corpus}"]), ""]
-    lines += [OBFUSCATIONS_TEXT]
+    lines += [*summary(results), "", OBFUSCATIONS_TEXT, "", LIMITS_TEXT]
     path = ROOT / "benchmarks" / "evasion.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     write_json(path.with_suffix(".json"), results)
