@@ -111,11 +111,15 @@ they are.
 """ + "\n".join(f"| {name} | {text} |" for name, text in DESCRIPTIONS.items())
 
 
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def extract_tree(ref: str) -> tuple[Path, str]:
     """The spamclf package at git ``ref``, extracted once under benchmarks/cache/."""
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", ref], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    commit = git("rev-parse", ref)
     tree = CACHE / f"tree-{commit[:12]}"
     if not (tree / "spamclf").is_dir():
         archive = subprocess.run(
@@ -281,13 +285,18 @@ def summary(results: dict[str, dict]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
-    parser.add_argument("--baseline-ref", default="main")
+    parser.add_argument(
+        "--baseline-ref",
+        help="git ref of the code before (default: where this branch left main, so that the "
+        "two versions differ by this branch's changes alone)",
+    )
     parser.add_argument("--spam-sample", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     root = corpora_dir(args.corpora)
-    baseline, commit = extract_tree(args.baseline_ref)
+    ref = args.baseline_ref or git("merge-base", "HEAD", "main")
+    baseline, commit = extract_tree(ref)
     versions = {"before": baseline, "after": ROOT}
     results: dict[str, dict] = {}
     start = time.perf_counter()
@@ -298,15 +307,14 @@ def main() -> None:
                 tree, root, corpus, args.spam_sample, args.seed
             )
             print(version, corpus, json.dumps(results[f"{version}:{corpus}"]), flush=True)
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
+    head = git("rev-parse", "--short=12", "HEAD")
     lines = [
         "# Evasion: spam recall under obfuscation, before and after normalization",
         "",
         f"Reproduce: `python benchmarks/evasion.py --spam-sample {args.spam_sample} "
         f"--seed {args.seed}` (corpora from `SPAMCLF_CORPORA` or `--corpora`). "
-        f"Before: spamclf at `{args.baseline_ref}` = {commit[:12]}; after: this checkout "
+        f"Before: spamclf at {commit[:12]} (`{args.baseline_ref or 'git merge-base HEAD main'}`"
+        ", the code without this branch's normalization); after: this checkout "
         f"({head}, plus uncommitted changes if any). Each version trains the default recipe "
         f"(LinearSVC C={DEFAULT_C}, Platt) on its own features of the clean train split. "
         "Recall is spam recall at 0.1% false positives on the clean test ham; drops are in "
