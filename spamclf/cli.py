@@ -7,6 +7,10 @@ Exit codes (also in the README):
 - 3: some input could not be read or a corpus is malformed (every readable message still
   gets its line);
 - 4: the model could not be loaded (missing, altered, or from an incompatible version).
+
+``spamclf filter`` follows bogofilter's convention instead, since delivery agents branch on it:
+0 spam, 1 ham, 2 unsure, 3 error (the message is still written out unchanged); with
+``--exit-zero`` (bogofilter's ``-e``) 0 for every verdict and 3 only for an error.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ EXIT_OK = 0
 EXIT_INPUT = 3
 EXIT_MODEL = 4
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls (newlines, ESC, CSI), line and paragraph separators, and the bidi marks,
+# embeddings, overrides and isolates that can make a terminal show text in another order.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +58,17 @@ def safe_text(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def safe_json(record: object) -> str:
+    """One line of JSON in which no string can move the cursor, forge a line or reorder text:
+    ``json.dumps`` escapes C0 controls, and this the rest of :func:`safe_text`'s set.
+
+    >>> safe_json({"file": "a\u202eb\\x1b"})
+    '{"file": "a\\\\u202eb\\\\u001b"}'
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spamclf", description="Tell spam from ham, and why.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -76,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jobs", type=int, default=1, help="processes (-1: all)")
     evaluate.add_argument("--json", action="store_true", help="print metrics as JSON")
     evaluate.set_defaults(run=_evaluate)
+
+    _add_filter_command(commands)
+    _add_serve_command(commands)
     return parser
 
 
@@ -109,7 +129,7 @@ def _classify(args: argparse.Namespace) -> int:
         if args.json:
             record = {"file": name, **verdict.as_dict()}
             record["reasons"] = record["reasons"][: args.reasons]  # type: ignore[index]
-            print(json.dumps(record, ensure_ascii=False))
+            print(safe_json(record))
         else:
             why = ", ".join(f"{safe_text(r.feature)} {r.contribution:+.2f}" for r in reasons)
             print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
@@ -149,7 +169,8 @@ def _train(args: argparse.Namespace) -> int:
         groups=groups if len(args.corpora) > 1 else None,
     )
     model.save(args.output)
-    print(f"wrote {args.output} and {Path(args.output).name}.card.json", file=sys.stderr)
+    card = f"{Path(args.output).name}.card.json"
+    print(f"wrote {safe_text(args.output)} and {safe_text(card)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -174,6 +195,77 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"false negatives   {metrics.fnr:.4%}")
         print(f"recall @0.1% FP   {metrics.recall_at_0_1pct_fpr:.4f}")
     return EXIT_OK
+
+
+# --- filter: one message through, headers added (docs/mta.md) ---------------------------------
+
+FILTER_EXIT = {"spam": 0, "ham": 1, "unsure": 2}
+FILTER_EXIT_ERROR = 3
+
+
+def _add_filter_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    filter_ = commands.add_parser(
+        "filter",
+        help="read one message on stdin, write it to stdout with X-Spam-* headers added",
+        description="Exit codes (bogofilter's): 0 spam, 1 ham, 2 unsure, 3 error. The message "
+        "is always written out, unchanged but for the added header lines.",
+    )
+    filter_.add_argument("--model", help="model file (default: the bundled model)")
+    filter_.add_argument(
+        "-e",
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 whatever the verdict (3 still means an error), for delivery agents that "
+        "treat a filter's non-zero exit as a failure",
+    )
+    filter_.set_defaults(run=_filter)
+
+
+def _filter(args: argparse.Namespace) -> int:
+    from spamclf import __version__
+    from spamclf.mta import add_headers, spam_headers
+
+    try:
+        raw = sys.stdin.buffer.read()
+    except OSError as exc:
+        print(f"spamclf: cannot read the message: {safe_text(str(exc))}", file=sys.stderr)
+        return FILTER_EXIT_ERROR
+    try:
+        model = _load(args.model)
+        verdict = model.classify(raw)
+        output = add_headers(raw, spam_headers(verdict, model.settings.spam_cutoff, __version__))
+        status = 0 if args.exit_zero else FILTER_EXIT[verdict.label]
+    # Mail must never be lost: whatever goes wrong (a missing model, a bug), the message still
+    # goes out unchanged and the exit code says it was not filtered.
+    except Exception as exc:
+        print(f"spamclf: message not filtered: {safe_text(str(exc))}", file=sys.stderr)
+        output, status = raw, FILTER_EXIT_ERROR
+    try:
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
+    except OSError as exc:
+        print(f"spamclf: cannot write the message: {safe_text(str(exc))}", file=sys.stderr)
+        return FILTER_EXIT_ERROR
+    return status
+
+
+def _add_serve_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from spamclf.server import add_arguments
+
+    serve = commands.add_parser(
+        "serve",
+        help="answer spamc, milters and MTAs over the spamd protocol (SPAMC/1.x)",
+        description="A SpamAssassin spamd replacement: SIGTERM finishes in-flight requests "
+        "and exits, SIGHUP reloads the model without dropping connections.",
+    )
+    add_arguments(serve)
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from spamclf.server import serve_from_args
+
+    return serve_from_args(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ are exact contributions, not a post-hoc approximation.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import ipaddress
 import math
@@ -28,7 +29,7 @@ import numpy as np
 from spamclf.corpora import normalize_label
 from spamclf.errors import SpamclfError
 from spamclf.features import Features, FeatureSettings, extract_features
-from spamclf.inputs import MessageInput, to_bytes
+from spamclf.inputs import MessageInput, read_head, to_bytes
 from spamclf.parse import Limits, parse_bytes
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
@@ -88,6 +89,11 @@ class Model:
 
     Build one with :func:`spamclf.train` or :func:`spamclf.load_model`; use
     :meth:`classify`, :meth:`classify_many`, :meth:`learn` and :meth:`save`.
+
+    One model may be shared by many threads: :meth:`classify` and :meth:`learn` may run at
+    the same time (a lock keeps every verdict and every saved or copied state from seeing half
+    an update; parsing and feature extraction, the costly part, run outside it). A process
+    pool gets its own copy of the model, so what a worker learns stays in that worker.
     """
 
     def __init__(
@@ -113,8 +119,12 @@ class Model:
         self._lock = threading.RLock()
 
     def __getstate__(self) -> dict[str, Any]:
-        # Process pools pickle the model to ship it to workers; a lock cannot travel.
-        state = self.__dict__.copy()
+        # Process pools pickle the model to ship it to workers; a lock cannot travel. The
+        # weights are copied under the lock so that a learn() in another thread cannot tear them.
+        with self._lock:
+            state = self.__dict__.copy()
+            state["weights"] = self.weights.copy()
+            state["card"] = copy.deepcopy(self.card)
         del state["_lock"]
         return state
 
@@ -130,7 +140,14 @@ class Model:
         """A copy of this model with some settings changed, e.g. the cutoffs or the relays
         that count as ours: ``model.with_settings(trusted_networks=("203.0.113.0/24",))``."""
         settings = dataclasses.replace(self.settings, **changes)
-        return Model(self.weights.copy(), self.intercept, self.calibration, settings, self.card)
+        weights, intercept, calibration, card = self.parameters()
+        return Model(weights, intercept, calibration, settings, card)
+
+    def parameters(self) -> tuple[np.ndarray, float, tuple[float, float], dict[str, Any]]:
+        """A consistent copy of the weights, intercept, calibration and card (taken under the
+        lock, so never half of a concurrent :meth:`learn`)."""
+        with self._lock:
+            return self.weights.copy(), self.intercept, self.calibration, copy.deepcopy(self.card)
 
     def classify(self, message: MessageInput) -> Verdict:
         """Score one message (bytes, text, path or ``email.message.Message``)."""
@@ -166,7 +183,9 @@ class Model:
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""
-        return read_features(to_bytes(message), self.settings.limits, self._feature_settings)
+        limits = self.settings.limits
+        head, size = read_head(message, limits.max_message_bytes)
+        return read_features(head, limits, self._feature_settings, size=size)
 
     def decision(self, features: Features) -> tuple[float, Row]:
         """The SVM decision value of a message's features, and their row."""
@@ -215,19 +234,22 @@ class Model:
         "unsure" under a model trained without trec06p.
         """
         target = 1.0 if normalize_label(label) == "spam" else -1.0
-        value, row = self.decision(self.features(message))
+        features = self.features(message)  # the slow part, outside the lock
         cutoff = self.settings.spam_cutoff if target > 0 else self.settings.ham_cutoff
         margin = max(1.0, target * self._decision_at(cutoff))
-        loss = margin - target * value
-        if loss <= 0.0:
-            return False
-        # The intercept is a feature worth 1 and the row has unit length: squared norm 2.
-        step = min(self.settings.learning_aggressiveness, loss / 2.0) * target
+        # Read, step and count under one lock: learn() from many threads at once is then the
+        # same as some serial order of the calls, and no update or count is lost.
         with self._lock:
+            value, row = self.decision(features)
+            loss = margin - target * value
+            if loss <= 0.0:
+                return False
+            # The intercept is a feature worth 1 and the row has unit length: squared norm 2.
+            step = min(self.settings.learning_aggressiveness, loss / 2.0) * target
             self.weights[row.columns] += step * row.values
             self.intercept += step
-        self.card.setdefault("learned", {"spam": 0, "ham": 0})
-        self.card["learned"]["spam" if target > 0 else "ham"] += 1
+            learned = self.card.setdefault("learned", {"spam": 0, "ham": 0})
+            learned["spam" if target > 0 else "ham"] += 1
         return True
 
     def save(self, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
@@ -267,10 +289,18 @@ class Model:
         return tuple(reasons)
 
 
-def read_features(raw: bytes, limits: Limits, settings: FeatureSettings) -> Features:
+def read_features(
+    raw: bytes, limits: Limits, settings: FeatureSettings, *, size: int | None = None
+) -> Features:
     """Raw bytes to features: the one reading that training and scoring share, so a model
-    always scores messages exactly as its training data was read."""
-    return extract_features(parse_bytes(raw, limits), settings)
+    always scores messages exactly as its training data was read.
+
+    ``size`` is the full size of a message of which ``raw`` is the head. One time budget
+    (``limits.max_seconds``) covers parsing and extraction together.
+    """
+    deadline = limits.deadline()
+    message = parse_bytes(raw, limits, size=size, deadline=deadline)
+    return extract_features(message, settings, limits=limits, deadline=deadline)
 
 
 # Set once in each worker process of classify_many (never in the caller's process).

@@ -15,7 +15,9 @@ import email.header
 import email.message
 import email.parser
 import email.policy
+import itertools
 import re
+import time
 from dataclasses import dataclass, field
 
 from spamclf.charsets import decode
@@ -47,7 +49,24 @@ class Limits:
     """Caps that keep hostile messages cheap; what is cut off is not scored.
 
     Spam content is near the top of a message; past the first megabyte there are attachments
-    whose bytes a word-based filter cannot use anyway.
+    whose bytes a word-based filter cannot use anyway. Every cap that a message hits becomes a
+    feature (``limit:parts``, ``limit:time``, ...), and the message is still scored on what was
+    read within the caps. ``benchmarks/hostile.md`` measures the bounds they give.
+
+    - ``max_message_bytes``: bytes read; the rest of the message is never looked at (a path is
+      not even read past it).
+    - ``max_depth``: MIME nesting; deeper parts are skipped.
+    - ``max_parts``, ``max_headers``: leaf parts and header fields read.
+    - ``max_header_chars``: characters kept of one header field (after unfolding).
+    - ``max_part_bytes``: decoded bytes of one part; a larger base64 or quoted-printable part is
+      decoded only as far as needed, never whole.
+    - ``max_text_chars``: characters of body text tokenized.
+    - ``max_tokens``: body and URL tokens taken (the text cap alone keeps them under it by
+      default; it binds when ``max_text_chars`` is raised).
+    - ``max_seconds``: wall-clock budget for reading one message; past it no more parts are
+      decoded and no more tokens taken, and the verdict comes from what was read. ``None``: no
+      budget. It makes a verdict depend on the machine's load, so it is set far above the
+      normal cost (a few milliseconds a message) and only stops pathological input.
     """
 
     max_message_bytes: int = 1_000_000
@@ -55,6 +74,14 @@ class Limits:
     max_part_bytes: int = 500_000
     max_text_chars: int = 100_000
     max_headers: int = 500
+    max_depth: int = 30
+    max_header_chars: int = 16_384
+    max_tokens: int = 100_000
+    max_seconds: float | None = 1.0
+
+    def deadline(self) -> float | None:
+        """The ``time.monotonic()`` past which a message started now is over its budget."""
+        return None if self.max_seconds is None else time.monotonic() + self.max_seconds
 
 
 @dataclass(frozen=True)
@@ -80,6 +107,7 @@ class ParsedMessage:
     parts: tuple[Part, ...]
     size: int
     defects: tuple[str, ...] = field(default=())
+    limits_hit: tuple[str, ...] = field(default=())
 
     def header(self, name: str) -> str | None:
         """The first decoded value of header ``name`` (case-insensitive), or ``None``."""
@@ -97,44 +125,83 @@ class ParsedMessage:
         return self.header("subject") or ""
 
 
-def parse_bytes(data: bytes, limits: Limits | None = None) -> ParsedMessage:
+def parse_bytes(
+    data: bytes,
+    limits: Limits | None = None,
+    *,
+    size: int | None = None,
+    deadline: float | None = None,
+) -> ParsedMessage:
     """Parse raw RFC 822 bytes. Never raises on malformed input.
+
+    ``size`` is the message's full size when ``data`` is only its head (a file read up to
+    ``limits.max_message_bytes``); ``deadline`` (a ``time.monotonic()`` value, by default
+    ``limits.deadline()``) stops decoding further parts.
 
     >>> msg = parse_bytes(b"Subject: =?gb2312?B?w+K30Q==?=\\n\\nhello")
     >>> msg.subject, msg.text
     ('免费', 'hello')
     """
     limits = limits or Limits()
-    size = len(data)
+    deadline = limits.deadline() if deadline is None else deadline
+    size = max(len(data), size or 0)
     defects: list[str] = []
+    hit: list[str] = []
     if size > limits.max_message_bytes:
         data = data[: limits.max_message_bytes]
-        defects.append("message_truncated")
+        hit.append("message_bytes")
     try:
         message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
-    except (RecursionError, *_STDLIB_FAILURES) as exc:
-        # RecursionError: the stdlib parser recurses once per MIME level (1,000 levels do it).
+    except RecursionError:
+        # The stdlib parser recurses once per MIME level, and 1,000 levels exhaust Python's
+        # stack: keep the headers (parsed alone, flat) and read the body as plain text.
+        hit.append("depth")
+        return _unparsed(data, size, defects, hit, limits)
+    except _STDLIB_FAILURES as exc:
         defects.append(f"unparseable:{type(exc).__name__}")
-        return _unparsed(data, size, defects)
-    raw_headers = tuple(
-        (name.lower(), _unfold(value))
-        for name, value in list(message.raw_items())[: limits.max_headers]
-    )
-    walker = _BodyWalker(limits, defects)
+        return _unparsed(data, size, defects, hit, limits)
+    raw_headers = _raw_headers(message, limits, hit)
+    walker = _BodyWalker(limits, defects, hit, deadline)
     try:
         walker.visit(message, depth=0)
     except RecursionError:
-        defects.append("mime_too_deep")
+        _note(hit, "depth")
     except _STDLIB_FAILURES as exc:
         # What was read before the failure stays; the failure itself becomes a clue.
         defects.append(f"unparseable_part:{type(exc).__name__}")
     hint = next((p.codec for p in walker.parts if p.codec and p.codec != "ascii"), None)
     headers = tuple((name, decode_header(value, hint)) for name, value in raw_headers)
-    text = "\n".join(walker.texts)[: limits.max_text_chars]
+    text = "\n".join(walker.texts)
+    if len(text) > limits.max_text_chars:
+        text = text[: limits.max_text_chars]
+        hit.append("text")
     html = _merge_html(walker.htmls)
     return ParsedMessage(
-        headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects)
+        headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects), tuple(hit)
     )
+
+
+def _raw_headers(
+    message: email.message.Message, limits: Limits, hit: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """Header fields, lower-case names and unfolded values, within the header caps."""
+    items = message.raw_items()
+    fields = list(itertools.islice(items, limits.max_headers))
+    if next(items, None) is not None:
+        hit.append("headers")
+    raw_headers = []
+    for name, value in fields:
+        if len(value) > limits.max_header_chars:
+            # Cut before unfolding: a megabyte of folds costs a regex pass over all of it.
+            value = value[: limits.max_header_chars]
+            _note(hit, "header_chars")
+        raw_headers.append((str(name).lower(), _unfold(value)))
+    return tuple(raw_headers)
+
+
+def _note(hit: list[str], name: str) -> None:
+    if name not in hit:
+        hit.append(name)
 
 
 def decode_header(value: str, hint: str | None = None) -> str:
@@ -180,17 +247,26 @@ def _unfold(value: str) -> str:
 class _BodyWalker:
     """Collects text, HTML and leaf parts of a MIME tree, within the limits."""
 
-    def __init__(self, limits: Limits, defects: list[str]) -> None:
+    def __init__(
+        self, limits: Limits, defects: list[str], hit: list[str], deadline: float | None
+    ) -> None:
         self.limits = limits
         self.defects = defects
+        self.hit = hit
+        self.deadline = deadline
         self.parts: list[Part] = []
         self.texts: list[str] = []
         self.htmls: list[HtmlSummary] = []
 
     def visit(self, part: email.message.Message, depth: int) -> None:
         if len(self.parts) >= self.limits.max_parts:
-            if "too_many_parts" not in self.defects:
-                self.defects.append("too_many_parts")
+            _note(self.hit, "parts")
+            return
+        if depth > self.limits.max_depth:
+            _note(self.hit, "depth")
+            return
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            _note(self.hit, "time")
             return
         try:
             payload = part.get_payload()
@@ -211,7 +287,10 @@ class _BodyWalker:
         charset = _param(part, "charset")
         # compat32 returns a Header object, not a str, for a value with 8-bit bytes.
         encoding = str(part.get("content-transfer-encoding") or "").strip().lower() or None
-        data = _payload_bytes(part, payload, encoding)[: self.limits.max_part_bytes]
+        data = _payload_bytes(part, payload, encoding, self.limits.max_part_bytes)
+        if len(data) > self.limits.max_part_bytes:
+            data = data[: self.limits.max_part_bytes]
+            _note(self.hit, "decoded")
         # Decoding the payload is what finds bad base64: collect the defects afterwards.
         self.defects.extend(type(d).__name__ for d in part.defects)
         filename = _filename(part)
@@ -229,15 +308,32 @@ class _BodyWalker:
         self.parts.append(Part(content_type, charset, codec, filename, len(data), encoding))
 
 
-def _payload_bytes(part: email.message.Message, payload: str, encoding: str | None) -> bytes:
-    raw = _original_bytes(payload)
+def _payload_bytes(
+    part: email.message.Message, payload: str, encoding: str | None, max_bytes: int
+) -> bytes:
+    """The decoded bytes of a leaf part: at least ``max_bytes`` of them when it has that many,
+    not necessarily all. A part far larger than that is decoded only from its head, so that a
+    base64 part worth gigabytes never becomes gigabytes in memory."""
+    # No transfer encoding expands data more than 3 times (quoted-printable's "=XX").
+    span = 3 * max_bytes + 4096
+    stored = part._payload  # type: ignore[attr-defined]
+    raw = _original_bytes(payload[:span])
     if encoding == "base64" and _not_base64(raw[:2000]):
         # Declared base64 but holding raw text (already decoded by an earlier gateway).
         return raw
+    source = part
+    if isinstance(stored, str) and len(stored) > span:
+        # Decode a copy holding the head only, cut at a line end (whole base64 quanta).
+        head = stored[:span]
+        source = email.message.Message()
+        source["Content-Transfer-Encoding"] = encoding or "7bit"
+        source.set_payload(head[: head.rfind("\n") + 1] or head)
     try:
-        decoded = part.get_payload(decode=True)
+        decoded = source.get_payload(decode=True)
     except _STDLIB_FAILURES:
         return raw
+    if source is not part:
+        part.defects.extend(source.defects)
     return decoded if isinstance(decoded, bytes) else raw
 
 
@@ -292,7 +388,28 @@ def _merge_html(summaries: list[HtmlSummary]) -> HtmlSummary | None:
     )
 
 
-def _unparsed(data: bytes, size: int, defects: list[str]) -> ParsedMessage:
-    text, codec = decode(data)
-    part = Part("text/plain", None, codec, None, len(data), None)
-    return ParsedMessage((), (), text, None, (part,), size, tuple(defects))
+def _unparsed(
+    data: bytes, size: int, defects: list[str], hit: list[str], limits: Limits
+) -> ParsedMessage:
+    """A message the stdlib parser cannot build: its header block if that parses flat, and the
+    rest as one text part."""
+    raw_headers: tuple[tuple[str, str], ...] = ()
+    body = data
+    try:
+        message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+        raw_headers = _raw_headers(message, limits, hit)
+        payload = message.get_payload()
+        body = _original_bytes(payload) if raw_headers and isinstance(payload, str) else data
+    except (RecursionError, *_STDLIB_FAILURES):
+        pass
+    if len(body) > limits.max_part_bytes:
+        _note(hit, "decoded")
+    text, codec = decode(body[: limits.max_part_bytes])
+    if len(text) > limits.max_text_chars:
+        text = text[: limits.max_text_chars]
+        _note(hit, "text")
+    headers = tuple((name, decode_header(value, codec)) for name, value in raw_headers)
+    part = Part("text/plain", None, codec, None, len(body), None)
+    return ParsedMessage(
+        headers, raw_headers, text, None, (part,), size, tuple(defects), tuple(hit)
+    )

@@ -38,25 +38,35 @@ def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
 def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
     """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
     path = Path(path)
+    weights, intercept, calibration, card = model.parameters()  # one consistent state
     header = {
         "format_version": FORMAT_VERSION,
         "feature_schema": FEATURE_SCHEMA,
         "settings": model.settings.as_dict(),
     }
     arrays = {
-        "weights": model.weights.astype(np.float32),
-        "intercept": np.array([model.intercept]),
-        "calibration": np.array(model.calibration),
+        "weights": weights.astype(np.float32),
+        "intercept": np.array([intercept]),
+        "calibration": np.array(calibration),
         "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
     }
-    _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
-    card = dict(model.card)
-    card.update(header)
-    card["versions"] = _versions()
-    card["sha256"] = _sha256(path)
-    card["size_bytes"] = path.stat().st_size
-    text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    _atomic_write(card_path(path), lambda f: f.write(text.encode("utf-8")))
+    # Both files are written in full beside their targets first, then swapped in by two
+    # renames back to back: a crash or kill before that leaves the old model and card as they
+    # were (and at worst a stray ".NAME.*" temporary file).
+    model_tmp = _write_temp(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
+    try:
+        card.update(header)
+        card["versions"] = _versions()
+        card["sha256"] = _sha256(model_tmp)
+        card["size_bytes"] = model_tmp.stat().st_size
+        text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        card_tmp = _write_temp(card_path(path), lambda f: f.write(text.encode("utf-8")))
+    except BaseException:
+        model_tmp.unlink(missing_ok=True)
+        raise
+    os.replace(model_tmp, path)
+    os.replace(card_tmp, card_path(path))
+    _fsync_dir(path.parent)
 
 
 def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # type: ignore[type-arg]
@@ -126,7 +136,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]
+    """Write a complete, synced temporary file beside ``path`` (for ``os.replace``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -135,10 +146,24 @@ def _atomic_write(path: Path, write) -> None:  # type: ignore[no-untyped-def]
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model is for sharing
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames durable (a power cut after save() returns keeps the new files)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not every platform opens folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _versions() -> dict[str, str]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import spamclf
 from spamclf.model import Model
@@ -229,3 +231,14 @@ def tmp_model_path(small_model: Model, tmp_path: Path) -> Path:
     path = tmp_path / "small.spamclf"
     small_model.save(path)
     return path
+
+
+# --- Hypothesis profiles -----------------------------------------------------------------------
+# Fuzz targets (tests/test_fuzz.py) take their example counts from the profile: "ci", the
+# default, keeps the whole suite fast; "long" is the 10,000-example run recorded in
+# benchmarks/fuzzing.md. Choose with --hypothesis-profile=long or SPAMCLF_HYPOTHESIS_PROFILE.
+settings.register_profile("ci", max_examples=25, deadline=None)
+settings.register_profile(
+    "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.load_profile(os.environ.get("SPAMCLF_HYPOTHESIS_PROFILE", "ci"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import io
 import json
+import re
 import types
 from pathlib import Path
 
@@ -285,3 +288,128 @@ def test_evaluate_with_tampered_model_exits_4(
     card_path(tmp_model_path).unlink()
     assert main(["evaluate", str(folder_corpus), "--model", str(tmp_model_path)]) == EXIT_MODEL
     assert "no card" in capsys.readouterr().err
+
+
+# --- terminal injection: nothing a sender or a file name holds may reach the terminal raw -------
+
+# Characters that must never reach the terminal unescaped: C0/C1 controls (but the tab that
+# separates columns and the newline that ends a record), bidi controls, line separators.
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_HOSTILE_VALUES = (
+    "\r\nX-Spam-Status: No",
+    "\x1b]0;owned\x07\x1b[2J",
+    "\u202eexe.txt",
+    "\x9b31m",
+    "a\x00b",
+)
+
+
+def _hostile_message() -> bytes:
+    """Header values whose control characters survive into feature tokens (the mailer family,
+    the priority, charsets, attachment names), so that they can show up among the reasons."""
+    evil = "".join(_HOSTILE_VALUES).replace("\n", " ").replace("\r", " ")
+    head = (
+        "From: =?utf-8?q?=1B[31mBoss?= <boss@example.com>\n"
+        f"Subject: =?utf-8?b?{base64.b64encode(evil.encode()).decode()}?=\n"
+        "X-Mailer: \x1b]0;owned\x07 \u202eMailer\n"
+        "X-Priority: \x1b\n"
+        "Content-Type: multipart/mixed; boundary=b\n\n"
+        '--b\nContent-Type: text/plain; charset="\x1b[2J\u202e"\n\nhello world\n'
+        "--b\nContent-Type: application/octet-stream\n"
+        'Content-Disposition: attachment; filename="x.\x1b[2J\u202eexe"\n\nAAAA\n--b--\n'
+    )
+    return head.encode("utf-8")
+
+
+@pytest.fixture
+def hostile_model(small_model: Model, tmp_path: Path) -> Path:
+    """A model that has learned the hostile message, so its tokens carry weight and appear
+    among the reasons."""
+    model = copy.deepcopy(small_model).with_settings(n_reasons=100)
+    for _ in range(3):
+        model.learn(_hostile_message(), "spam")
+    path = tmp_path / "hostile.spamclf"
+    model.save(path)
+    return path
+
+
+def _assert_terminal_safe(text: str) -> None:
+    assert not _UNSAFE.search(text), repr(_UNSAFE.search(text))
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_classify_output_carries_no_control_characters_from_headers(
+    hostile_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    path = tmp_path / "hostile.eml"
+    path.write_bytes(_hostile_message())
+    options = ["--json"] if as_json else []
+    code = main(
+        ["classify", "--model", str(hostile_model), "--reasons", "200", *options, str(path)]
+    )
+    assert code == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("\n")
+    _assert_terminal_safe(out[:-1])
+    if as_json:
+        record = json.loads(out)
+        features = [r["feature"] for r in record["reasons"]]
+    else:
+        features = out.split("\t")[3].split(", ")
+    # The hostile tokens are among the reasons (escaped), so the check above means something.
+    assert any("x-mailer:" in f and ("\x1b" in f or "\\x1b" in f) for f in features), features
+
+
+@pytest.mark.parametrize("name", [v for v in _HOSTILE_VALUES if "\x00" not in v])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_classify_hostile_file_names_stay_on_one_safe_line(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    as_json: bool,
+) -> None:
+    path = tmp_path / name.replace("/", "_")
+    path.write_bytes(fixture_path("examples/ham").read_bytes())
+    options = ["--json"] if as_json else []
+    assert main(["classify", "--model", str(tmp_model_path), *options, str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    _assert_terminal_safe(out[:-1])
+    if as_json:
+        assert json.loads(out)["file"] == str(path)  # escaped, not lost
+
+
+def test_classify_file_name_with_nul_is_an_input_error_on_one_line(
+    tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["classify", "--model", str(tmp_model_path), "evil\x00\nspamclf: fine"])
+    assert code == EXIT_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    _assert_terminal_safe(captured.err[:-1])
+
+
+def test_train_output_name_is_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: tuple[list[bytes], list[str]]
+) -> None:
+    folder = tmp_path / "corpus"
+    for label in ("spam", "ham"):
+        (folder / label).mkdir(parents=True)
+    for i, (message, label) in enumerate(zip(*corpus, strict=True)):
+        (folder / label / f"{i}.eml").write_bytes(message)
+    output = tmp_path / "m\x1b[2J\u202e.spamclf"
+    assert main(["train", str(folder), "-o", str(output)]) == EXIT_OK
+    err = capsys.readouterr().err
+    wrote = [line for line in err.splitlines() if line.startswith("wrote")]
+    assert len(wrote) == 1
+    _assert_terminal_safe(wrote[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [("\u202eabc", "\\x202eabc"), ("\u2066x\u2069", "\\x2066x\\x2069"), ("\u200f", "\\x200f")],
+)
+def test_safe_text_escapes_bidi_controls(text: str, safe: str) -> None:
+    assert safe_text(text) == safe

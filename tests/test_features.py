@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable
 
 import pytest
 from conftest import ALL_FIXTURES
 
 from spamclf.features import FeatureSettings, extract_features, registered_domain
-from spamclf.parse import parse_bytes
+from spamclf.parse import Limits, parse_bytes
 
 Loader = Callable[[str], bytes]
 
@@ -35,6 +36,7 @@ NAMESPACES = (
     "html",
     "size",
     "defect",
+    "limit",
 )
 
 
@@ -263,3 +265,40 @@ def test_hidden_html_text_is_no_body_word_but_is_evidence() -> None:
     assert not {"body:meeting", "body:agenda", "body:quarterly"} & set(tokens)
     assert "html:hidden_chars:2" in tokens  # 40 hidden characters, 4 tens: bucket 2
     assert "html:hidden_text" in tokens
+
+
+_MANY_WORDS = b"Subject: words\nFrom: a@example.com\n\n" + b" ".join(
+    b"word%d" % i for i in range(5000)
+)
+
+
+def test_extract_features_stops_at_max_tokens_and_says_so() -> None:
+    limits = Limits(max_tokens=100)
+    tokens = extract_features(parse_bytes(_MANY_WORDS, limits), limits=limits).tokens
+    assert sum(t.startswith("body:") for t in tokens) < 100
+    assert "limit:tokens" in tokens
+    assert "from:domain:example.com" in tokens  # header tokens are always taken
+    assert "limit:tokens" not in extract_features(parse_bytes(_MANY_WORDS)).tokens
+
+
+def test_extract_features_stops_at_the_deadline_and_still_reads_headers() -> None:
+    message = parse_bytes(_MANY_WORDS)
+    tokens = extract_features(message, deadline=time.monotonic() - 1).tokens
+    assert "limit:time" in tokens
+    assert not any(t.startswith("body:") for t in tokens)
+    assert "from:domain:example.com" in tokens
+    assert any(t.startswith("size:") for t in tokens)
+
+
+def test_extract_features_without_a_time_budget_takes_everything() -> None:
+    limits = Limits(max_seconds=None)
+    tokens = extract_features(parse_bytes(_MANY_WORDS, limits), limits=limits).tokens
+    assert sum(t.startswith("body:") for t in tokens) == 5000
+    assert not any(t.startswith("limit:") for t in tokens)
+
+
+def test_caps_the_parser_hits_become_limit_tokens() -> None:
+    parts = b"".join(b"--b\nContent-Type: text/plain\n\npart %d\n" % i for i in range(5))
+    raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n"
+    tokens = extract_features(parse_bytes(raw, Limits(max_parts=2))).tokens
+    assert "limit:parts" in tokens

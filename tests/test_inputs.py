@@ -10,7 +10,7 @@ import pytest
 from conftest import fixture_path
 
 from spamclf.errors import InputError
-from spamclf.inputs import to_bytes
+from spamclf.inputs import read_head, to_bytes
 
 RAW = b"Subject: hi\n\nbody\n"
 
@@ -117,3 +117,32 @@ def test_input_error_is_a_value_error() -> None:
 def test_to_bytes_treats_a_str_of_4096_chars_or_more_as_text() -> None:
     text = "x" * 5000
     assert to_bytes(text) == text.encode()
+
+
+def test_read_head_reads_a_file_no_further_than_asked(tmp_path: Path) -> None:
+    path = tmp_path / "big.eml"
+    path.write_bytes(RAW + b"x" * 10_000)
+    assert read_head(path, 100) == ((RAW + b"x" * 10_000)[:100], len(RAW) + 10_000)
+    assert read_head(str(path), 10**6) == (RAW + b"x" * 10_000, len(RAW) + 10_000)
+
+
+def test_read_head_of_a_pipe_knows_there_is_more(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(RAW * 100), daemon=True)
+    writer.start()
+    head, size = read_head(fifo, 50)
+    writer.join(timeout=10)
+    assert head == (RAW * 100)[:50]
+    assert size > 50
+
+
+@pytest.mark.parametrize("value", [RAW, bytearray(RAW), memoryview(RAW), RAW.decode()])
+def test_read_head_of_values_in_memory(value: object) -> None:
+    head, size = read_head(value, 5)  # type: ignore[arg-type]
+    assert size == len(RAW)
+    assert RAW.startswith(head)
+    assert len(head) >= 5

@@ -8,6 +8,7 @@ import itertools
 import math
 import pickle
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from conftest import ALL_FIXTURES, fixture_path
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from spamclf.errors import CorpusError, SpamclfError
 from spamclf.model import Model, ModelSettings
 from spamclf.origin import Origin
+from spamclf.parse import Limits
 from spamclf.verdict import Verdict
 
 Loader = Callable[[str], bytes]
@@ -295,3 +297,15 @@ def test_settings_take_trusted_networks_as_any_iterable_and_check_them() -> None
     assert ModelSettings(trusted_networks=["10.0.0.0/8"]).trusted_networks == ("10.0.0.0/8",)
     with pytest.raises(SpamclfError, match="not a network"):
         ModelSettings(trusted_networks=("mx.example.com",))
+
+
+def test_classify_reads_a_huge_file_only_up_to_the_cap(small_model: Model, tmp_path: Path) -> None:
+    model = small_model.with_settings(limits=Limits(max_message_bytes=10_000))
+    path = tmp_path / "huge.eml"
+    with path.open("wb") as f:
+        f.write(b"Subject: big\nContent-Transfer-Encoding: base64\n\n")
+        f.truncate(50_000_000)  # sparse: 50 MB on paper, nothing on disk
+    features = model.features(path)
+    assert "limit:message_bytes" in features.tokens
+    assert "size:131072" in features.tokens  # the size feature sees the whole file
+    assert model.classify(path).label in ("spam", "ham", "unsure")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import email
+import time
 from collections.abc import Callable
 
 import pytest
@@ -306,19 +308,26 @@ def test_parse_raw_headers_keep_encoded_words(fixture_bytes: Loader) -> None:
     assert raw.lower().startswith("=?gb2312?b?")
 
 
-def test_limits_max_message_bytes_truncates_and_records_defect(fixture_bytes: Loader) -> None:
+def test_limits_max_message_bytes_truncates_and_records_the_cap(fixture_bytes: Loader) -> None:
     data = fixture_bytes("english_ham")
     message = parse_bytes(data, Limits(max_message_bytes=600))
-    assert "message_truncated" in message.defects
+    assert message.limits_hit == ("message_bytes",)
     assert message.size == len(data)  # the size is the real one, for the size feature
     assert "drop 2.3 support" not in message.text
-    assert "message_truncated" not in parse_bytes(data).defects
+    assert parse_bytes(data).limits_hit == ()
 
 
-def test_limits_max_parts_stops_and_records_defect(fixture_bytes: Loader) -> None:
+def test_parse_takes_the_full_size_of_a_message_read_in_part(fixture_bytes: Loader) -> None:
+    data = fixture_bytes("english_ham")
+    message = parse_bytes(data[:600], Limits(max_message_bytes=600), size=len(data))
+    assert message.size == len(data)
+    assert "message_bytes" in message.limits_hit
+
+
+def test_limits_max_parts_stops_and_records_the_cap(fixture_bytes: Loader) -> None:
     message = parse_bytes(fixture_bytes("nested_multipart"), Limits(max_parts=2))
     assert [p.content_type for p in message.parts] == ["text/plain", "text/html"]
-    assert message.defects.count("too_many_parts") == 1
+    assert message.limits_hit.count("parts") == 1
 
 
 def test_limits_max_part_bytes_caps_each_part(fixture_bytes: Loader) -> None:
@@ -329,11 +338,51 @@ def test_limits_max_part_bytes_caps_each_part(fixture_bytes: Loader) -> None:
 def test_limits_max_text_chars_caps_text(fixture_bytes: Loader) -> None:
     message = parse_bytes(fixture_bytes("english_ham"), Limits(max_text_chars=50))
     assert len(message.text) == 50
+    assert "text" in message.limits_hit
 
 
 def test_limits_max_headers_caps_headers(fixture_bytes: Loader) -> None:
     message = parse_bytes(fixture_bytes("english_ham"), Limits(max_headers=3))
     assert len(message.headers) == 3
+    assert "headers" in message.limits_hit
+
+
+def test_limits_max_header_chars_caps_one_header() -> None:
+    raw = b"Subject: " + b"x" * 5000 + b"\nFrom: a@example.com\n\nbody\n"
+    message = parse_bytes(raw, Limits(max_header_chars=100))
+    assert message.subject == "x" * 100
+    assert message.header("from") == "a@example.com"
+    assert message.limits_hit == ("header_chars",)
+
+
+def test_limits_max_depth_skips_deeper_parts() -> None:
+    nest = b"".join(
+        b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(5)
+    )
+    data = b"Content-Type: multipart/mixed; boundary=b0\n\n" + nest + b"--b5\n\nleaf\n"
+    assert "leaf" in parse_bytes(data).text
+    message = parse_bytes(data, Limits(max_depth=3))
+    assert "leaf" not in message.text
+    assert message.limits_hit == ("depth",)
+
+
+def test_limits_max_part_bytes_decodes_only_the_head_of_a_huge_base64_part() -> None:
+    line = base64.b64encode(b"spam words " * 6) + b"\n"  # 88 characters, 66 bytes decoded
+    data = b"Content-Transfer-Encoding: base64\n\n" + line * 20_000
+    message = parse_bytes(data, Limits(max_part_bytes=1000, max_message_bytes=10**7))
+    assert message.parts[0].size == 1000
+    assert message.text.startswith("spam words spam words")
+    assert message.limits_hit == ("decoded",)
+    assert message.defects == ()  # the head was cut at a line end: whole base64 quanta
+
+
+def test_limits_time_budget_stops_reading_parts() -> None:
+    parts = b"".join(b"--b\nContent-Type: text/plain\n\npart %d\n" % i for i in range(5))
+    raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n"
+    message = parse_bytes(raw, deadline=time.monotonic() - 1)
+    assert message.parts == ()
+    assert message.limits_hit == ("time",)
+    assert message.header("content-type") is not None  # the headers are still read
 
 
 def test_parse_many_parts_is_capped_by_default() -> None:
@@ -341,7 +390,7 @@ def test_parse_many_parts_is_capped_by_default() -> None:
     raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n"
     message = parse_bytes(raw)
     assert len(message.parts) == Limits().max_parts
-    assert "too_many_parts" in message.defects
+    assert "parts" in message.limits_hit
 
 
 @pytest.mark.parametrize(
@@ -381,9 +430,11 @@ def test_parse_answers_mime_nested_a_thousand_levels_deep() -> None:
     nest = b"".join(
         b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(1000)
     )
-    data = b"Content-Type: multipart/mixed; boundary=b0\n\n" + nest + b"--b1000\n\nleaf\n"
+    data = b"Subject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n"
+    data += nest + b"--b1000\n\nleaf\n"
     message = parse_bytes(data)
-    assert any(d.startswith("unparseable") or d == "mime_too_deep" for d in message.defects)
+    assert "depth" in message.limits_hit
+    assert message.subject == "deep"  # the headers are still read
 
 
 _HEADER_LINES = st.sampled_from(

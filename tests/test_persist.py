@@ -7,6 +7,10 @@ import hashlib
 import io
 import json
 import pickle
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +19,10 @@ import numpy as np
 import pytest
 from conftest import ALL_FIXTURES, rewrite_model_header
 
+import spamclf
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model
+from spamclf.parse import Limits
 from spamclf.persist import FEATURE_SCHEMA, FORMAT_VERSION, card_path, load_model, save_model
 
 Loader = Callable[[str], bytes]
@@ -241,3 +247,103 @@ def test_save_overwrites_an_existing_model(
     data = fixture_bytes("english_ham")
     assert loaded.classify(data).score == pytest.approx(changed.classify(data).score, abs=1e-6)
     assert loaded.card["learned"] == {"spam": 1, "ham": 0}
+
+
+_SAVE_AND_HANG = """
+import sys, time
+import numpy as np
+from spamclf.persist import load_model
+
+model = load_model(sys.argv[1])
+
+def slow_savez(file, **arrays):
+    file.write(b"PK\\x03\\x04 the first half of a zip")
+    file.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+
+np.savez_compressed = slow_savez
+model.save(sys.argv[1])
+"""
+
+
+def test_save_killed_mid_write_leaves_the_old_model_intact(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    model_before = tmp_model_path.read_bytes()
+    card_before = card_path(tmp_model_path).read_bytes()
+    with subprocess.Popen(
+        [sys.executable, "-c", _SAVE_AND_HANG, str(tmp_model_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "writing"
+            process.send_signal(signal.SIGKILL)  # no cleanup handler runs
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert tmp_model_path.read_bytes() == model_before
+    assert card_path(tmp_model_path).read_bytes() == card_before
+    assert load_model(tmp_model_path).settings == small_model.settings
+    # What a kill leaves behind is a hidden temporary file, never a half-written model.
+    stray = [p.name for p in tmp_model_path.parent.iterdir() if p.name.startswith(".")]
+    assert all(name.startswith(f".{tmp_model_path.name}.") for name in stray)
+    assert stray
+
+
+def test_save_snapshots_weights_learned_concurrently(
+    small_model: Model, tmp_path: Path, fixture_bytes: Loader
+) -> None:
+    model = copy.deepcopy(small_model)
+    path = tmp_path / "m.spamclf"
+    stop = threading.Event()
+
+    def keep_learning() -> None:
+        label = "spam"
+        while not stop.is_set():
+            model.learn(fixture_bytes("english_ham"), label)
+            label = "ham" if label == "spam" else "spam"
+
+    learner = threading.Thread(target=keep_learning)
+    learner.start()
+    try:
+        for _ in range(3):
+            model.save(path)
+            load_model(path)  # the checksum and the arrays agree every time
+    finally:
+        stop.set()
+        learner.join()
+
+
+def test_spamclf_has_no_unpickling_path() -> None:
+    """No code in the package can unpickle a file: there is no "trust" switch to get wrong.
+    (Process pools pickle models between processes of one program, never from files.)"""
+    package = Path(spamclf.__file__).parent
+    forbidden = ("pickle.load", "joblib.load", "allow_pickle=True", "cloudpickle", "dill")
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert not [word for word in forbidden if word in text], source
+
+
+def test_models_saved_before_the_newer_caps_load_with_their_defaults(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    """The bundled model's settings hold only the first five caps: the rest take defaults."""
+    old_limits = {
+        "max_message_bytes": 1_000_000,
+        "max_parts": 100,
+        "max_part_bytes": 500_000,
+        "max_text_chars": 100_000,
+        "max_headers": 500,
+    }
+    settings = {**small_model.settings.as_dict(), "limits": old_limits}
+    rewrite_model_header(tmp_model_path, settings=settings)
+    assert load_model(tmp_model_path).settings.limits == Limits()
+
+
+def test_bundled_model_loads() -> None:
+    model = load_model(spamclf.api.default_model_path())
+    assert model.settings.limits.max_depth == Limits().max_depth

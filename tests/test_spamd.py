@@ -1,0 +1,496 @@
+"""Tests of spamclf.spamd (the protocol, byte for byte) and of ``spamclf serve`` end to end with
+the real ``spamc`` client from Debian's ``spamc`` package (CI installs it: .ci/run)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ALL_FIXTURES, fixture_path
+
+from spamclf import __version__
+from spamclf.cli import EXIT_INPUT, EXIT_MODEL, main
+from spamclf.model import Model
+from spamclf.mta import add_headers, format_score, spam_headers, spamd_score
+from spamclf.server import ServerSettings, SpamdServer
+from spamclf.spamd import (
+    EX_DATAERR,
+    EX_PROTOCOL,
+    EX_UNAVAILABLE,
+    ProtocolError,
+    Request,
+    check_reply,
+    read_request,
+    tell_reply,
+)
+
+SPAMC = shutil.which("spamc")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spamc(*args: str, message: bytes = b"", timeout: float = 20) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    assert SPAMC, "these tests need spamc from Debian's spamc package (.ci/run installs it)"
+    return subprocess.run(
+        [SPAMC, *args], input=message, capture_output=True, timeout=timeout, check=False
+    )
+
+
+def request(address: str | tuple[str, int], data: bytes, *, half_close: bool = True) -> bytes:
+    """Send raw bytes to the server and return everything it answers."""
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as conn:
+        conn.settimeout(10)
+        conn.connect(address)
+        conn.sendall(data)
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def spamc_request(method: str, message: bytes, **headers: str) -> bytes:
+    lines = [f"{method} SPAMC/1.5", f"Content-length: {len(message)}", "User: test"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + message
+
+
+# --- the protocol, without sockets ----------------------------------------------------------
+
+
+def test_read_request_parses_what_spamc_sends() -> None:
+    stream = io.BytesIO(spamc_request("PROCESS", b"Subject: x\n\nhi\n"))
+    parsed = read_request(stream, max_size=1000)
+    assert (parsed.method, parsed.version, parsed.body) == ("PROCESS", 1.5, b"Subject: x\n\nhi\n")
+    assert parsed.headers["User"] == "test"
+
+
+def test_read_request_inflates_zlib() -> None:
+    body = b"Subject: x\n\n" + b"hello " * 1000
+    data = zlib.compress(body)
+    raw = f"CHECK SPAMC/1.5\r\nContent-length: {len(data)}\r\nCompress: zlib\r\n\r\n"
+    assert read_request(io.BytesIO(raw.encode() + data), max_size=10_000).body == body
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "text"),
+    [
+        (b"", EX_PROTOCOL, b"(closed before headers)"),
+        (b"GET / HTTP/1.1\r\n\r\n", EX_PROTOCOL, b"GET / HTTP/1.1"),
+        (b"CHECK SPAMC/x\r\n\r\n", EX_PROTOCOL, b"CHECK SPAMC/x"),
+        (b"FROB SPAMC/1.5\r\n\r\n", EX_PROTOCOL, b"FROB"),
+        (b"CHECK SPAMC/1.5\r\nContent-length: 5", EX_PROTOCOL, b"(EOF during headers)"),
+        (b"CHECK SPAMC/1.5\r\nno colon\r\n\r\n", EX_PROTOCOL, b"'Name: value'"),
+        (b"CHECK SPAMC/1.5\r\nContent-length: -1\r\n\r\n", EX_PROTOCOL, b"non-numeric"),
+        (b"CHECK SPAMC/1.5\r\nContent-length: 9\r\n\r\nabc", EX_PROTOCOL, b"mismatch"),
+        (b"CHECK SPAMC/1.5\r\nContent-length: 99999\r\n\r\n", EX_DATAERR, b"over 1000"),
+        (b"CHECK SPAMC/1.5\r\n\r\n" + b"x" * 2000, EX_DATAERR, b"over 1000"),
+        (b"CHECK SPAMC/1.5\r\n" + b"A: b\r\n" * 300 + b"\r\n", EX_PROTOCOL, b"too many"),
+        (b"CHECK SPAMC/1.5\r\nA: " + b"b" * 20000 + b"\r\n\r\n", EX_PROTOCOL, b"too long"),
+        (b"CHECK SPAMC/1.5\r\nCompress: lzma\r\n\r\n", EX_PROTOCOL, b"compression"),
+        (b"CHECK SPAMC/1.5\r\nCompress: zlib\r\n\r\n", EX_UNAVAILABLE, b"Content-length"),
+        (
+            b"CHECK SPAMC/1.5\r\nContent-length: 3\r\nCompress: zlib\r\n\r\nabc",
+            EX_UNAVAILABLE,
+            b"zlib",
+        ),
+        (b"\xff\x00\x1b\r\n\r\n", EX_PROTOCOL, b"\\x00\\x1b"),
+    ],
+)
+def test_read_request_refuses_malformed_requests(raw: bytes, code: int, text: bytes) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        read_request(io.BytesIO(raw), max_size=1000)
+    reply = caught.value.reply
+    assert reply.startswith(f"SPAMD/1.0 {code} ".encode()) and reply.endswith(b"\r\n")
+    assert text in reply
+    assert re.fullmatch(rb"[\x20-\x7e]*\r\n", reply)
+
+
+def test_zlib_bomb_stops_at_the_size_limit() -> None:
+    data = zlib.compress(b"\0" * 5_000_000)
+    raw = f"CHECK SPAMC/1.5\r\nContent-length: {len(data)}\r\nCompress: zlib\r\n\r\n".encode()
+    with pytest.raises(ProtocolError) as caught:
+        read_request(io.BytesIO(raw + data), max_size=100_000)
+    assert caught.value.code == EX_DATAERR
+
+
+def _replies(model: Model, method: str, version: float, message: bytes) -> bytes:
+    verdict = model.classify(message)
+    return check_reply(Request(method, version, {}, message), verdict, 0.98, "0.1.0")
+
+
+@pytest.mark.parametrize("version", [1.2, 1.3, 1.5])
+def test_check_reply_is_what_spamd_writes(small_model: Model, version: float) -> None:
+    message = fixture_path("examples/spam").read_bytes()
+    verdict = small_model.classify(message)
+    score = format_score(spamd_score(verdict.score, 0.98), verdict.is_spam)
+    flag = "True" if verdict.is_spam else "False"
+    expected = f"SPAMD/1.1 0 EX_OK\r\nSpam: {flag} ; {score} / 5.0\r\n\r\n".encode()
+    assert _replies(small_model, "CHECK", version, message) == expected
+
+
+def test_process_reply_has_content_length_and_the_filtered_message(small_model: Model) -> None:
+    message = fixture_path("utf8_crlf").read_bytes()
+    reply = _replies(small_model, "PROCESS", 1.5, message)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status, length, spam = head.split(b"\r\n")
+    assert status == b"SPAMD/1.1 0 EX_OK"
+    assert length == f"Content-length: {len(body)}".encode()
+    assert spam.startswith(b"Spam: ")
+    fields = spam_headers(small_model.classify(message), 0.98, "0.1.0")
+    assert body == add_headers(message, fields)
+
+
+def test_headers_reply_is_the_header_block(small_model: Model) -> None:
+    message = fixture_path("english_ham").read_bytes()
+    body = _replies(small_model, "HEADERS", 1.5, message).split(b"\r\n\r\n", 1)[1]
+    assert body.endswith(b"\n\n") and body.count(b"\n\n") == 1
+    assert message.startswith(body.split(b"X-Spamclf-Reasons: ")[1].split(b"\n", 1)[1])
+
+
+def test_old_clients_get_old_reply_shapes(small_model: Model) -> None:
+    message = b"Subject: hi\n\nhello\n"
+    assert _replies(small_model, "PROCESS", 1.0, message).startswith(b"SPAMD/1.0 0 EX_OK\r\nX-Spam")
+    symbols = _replies(small_model, "SYMBOLS", 1.2, message)
+    assert b"Content-length" not in symbols and symbols.endswith(b"\r\n")
+
+
+def test_tell_reply_is_byte_compatible() -> None:
+    assert tell_reply(True) == b"SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n\r\n"
+    assert tell_reply(False) == b"SPAMD/1.1 0 EX_OK\r\n\r\n\r\n"
+
+
+# --- the server, in this process, with the real spamc ---------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Running:
+    def __init__(self, server: SpamdServer, port: int, path: str) -> None:
+        self.server, self.port, self.path = server, port, path
+        self.tcp = ("-d", "127.0.0.1", "-p", str(port))
+        self.unix = ("-U", path)
+
+
+def _start(model_path: Path, folder: Path, **settings: object) -> Running:
+    port = _free_port()
+    path = str(folder / "spamd.sock")
+    listen = (f"127.0.0.1:{port}", path)
+    server = SpamdServer(model_path, ServerSettings(listen=listen, **settings))  # type: ignore[arg-type]
+    server.start()
+    return Running(server, port, path)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory, small_model: Model) -> Path:
+    # A lower cutoff than the shipped 0.98, so that the small test model calls the spam spam.
+    path = tmp_path_factory.mktemp("model") / "small.spamclf"
+    small_model.with_settings(spam_cutoff=0.7).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def served_model(model_file: Path) -> Model:
+    from spamclf.persist import load_model
+
+    return load_model(model_file)
+
+
+@pytest.fixture(scope="module")
+def running(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    live = _start(model_file, tmp_path_factory.mktemp("sock"), max_size=200_000, timeout=1.0)
+    yield live
+    live.server.stop()
+
+
+@pytest.mark.parametrize("where", ["tcp", "unix"])
+@pytest.mark.parametrize("name", ["examples/spam", "examples/ham", "gb2312_spam", "binary_junk"])
+def test_spamc_check_prints_score_and_exits_1_for_spam(
+    running: Running, served_model: Model, name: str, where: str
+) -> None:
+    message = fixture_path(name).read_bytes()
+    verdict = served_model.classify(message)
+    result = spamc(*getattr(running, where), "-c", message=message)
+    score = format_score(spamd_score(verdict.score, 0.7), verdict.is_spam)
+    assert result.stdout == f"{score}/5.0\n".encode()
+    assert result.returncode == (1 if verdict.is_spam else 0)
+
+
+# spamc itself sends no empty message (it exits 74 before connecting): "empty" is left out.
+@pytest.mark.parametrize("form", ["LF", "CRLF"])
+@pytest.mark.parametrize(
+    "name", [n for n in (*ALL_FIXTURES, "examples/spam", "examples/ham") if n != "empty"]
+)
+def test_spamc_process_adds_the_filter_headers(
+    running: Running, served_model: Model, name: str, form: str
+) -> None:
+    message = fixture_path(name).read_bytes().replace(b"\r\n", b"\n")
+    if form == "CRLF":
+        message = message.replace(b"\n", b"\r\n")
+    result = spamc(*running.tcp, "-x", message=message)
+    assert result.returncode == 0, result.stderr
+    fields = spam_headers(served_model.classify(message), 0.7, __version__)
+    assert result.stdout == add_headers(message, fields)
+
+
+def test_spamc_headers_mode_gives_the_same_message(running: Running, served_model: Model) -> None:
+    message = fixture_path("nested_multipart").read_bytes()
+    result = spamc(*running.unix, "--headers", "-x", message=message)
+    fields = spam_headers(served_model.classify(message), 0.7, __version__)
+    assert result.returncode == 0
+    assert result.stdout == add_headers(message, fields)
+
+
+def test_spamc_report_symbols_and_exit_code_modes(running: Running, served_model: Model) -> None:
+    spam = fixture_path("gb2312_spam").read_bytes()
+    ham = fixture_path("gb2312_ham").read_bytes()
+    assert served_model.classify(spam).is_spam and not served_model.classify(ham).is_spam
+    report = spamc(*running.tcp, "-R", message=spam)
+    assert report.returncode == 0  # spamc sets the exit code for -c and -E only
+    first, rest = report.stdout.split(b"\n", 1)
+    assert re.fullmatch(rb"\d+\.\d/5\.0", first)
+    assert b"Content analysis details" in rest and b"points, 5.0 required" in rest
+    assert spamc(*running.tcp, "-r", message=ham).stdout == b""
+    assert spamc(*running.tcp, "-r", message=spam).stdout == rest  # -r: the report alone
+    symbols = spamc(*running.tcp, "-y", message=spam)
+    assert symbols.stdout.startswith(b"SPAMCLF_SPAM,")
+    assert spamc(*running.tcp, "-E", message=spam).returncode == 1
+    assert spamc(*running.tcp, "-E", message=ham).returncode == 0
+    # Debian's spamc is built without zlib (-z is a usage error): Compress is unit-tested above.
+
+
+def test_spamc_ping(running: Running) -> None:
+    result = spamc(*running.tcp, "-K")
+    assert result.returncode == 0 and result.stdout.startswith(b"SPAMD/1.5 0")
+
+
+def test_spamc_skips_messages_over_its_limit_unchanged(running: Running) -> None:
+    message = fixture_path("english_ham").read_bytes() + b"x" * 5000
+    result = spamc(*running.tcp, "-s", "1000", message=message)
+    assert result.returncode == 0 and result.stdout == message
+
+
+def test_server_refuses_messages_over_max_size_and_spamc_passes_them_through(
+    running: Running,
+) -> None:
+    message = b"Subject: big\n\n" + b"y" * 300_000
+    assert request(running.path, spamc_request("CHECK", message)).startswith(b"SPAMD/1.0 65 ")
+    result = spamc(*running.tcp, "-s", "1000000", message=message)
+    assert result.stdout == message
+
+
+def test_sixteen_concurrent_spamc_clients_all_get_answers(
+    running: Running, served_model: Model
+) -> None:
+    messages = [fixture_path(name).read_bytes() for name in ALL_FIXTURES[:16]]
+    results: list[subprocess.CompletedProcess | None] = [None] * 16  # type: ignore[type-arg]
+
+    def check(i: int) -> None:
+        results[i] = spamc(*running.tcp, "-c", "-x", message=messages[i])
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for message, result in zip(messages, results, strict=True):
+        assert result is not None
+        verdict = served_model.classify(message)
+        assert result.returncode == (1 if verdict.is_spam else 0), result.stderr
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"\x00" * 100,
+        b"CHECK SPAMC/1.5\r\nContent-length: 100\r\n\r\nshort",
+        b"PROCESS SPAMC/1.5\r\nContent-length: 10\r\nCompress: zlib\r\n\r\n0123456789",
+        b"TELL SPAMC/1.5\r\nContent-length: 0\r\n\r\n",
+        b"CHECK SPAMC/" + b"9" * 5000 + b"\r\n",
+        os.urandom(3000),
+    ],
+)
+def test_server_answers_malformed_requests_and_keeps_serving(running: Running, data: bytes) -> None:
+    reply = request(running.path, data)
+    assert reply == b"" or re.fullmatch(rb"SPAMD/1\.0 \d+ [\x20-\x7e]*\r\n", reply), reply
+    assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+
+
+def test_server_times_out_a_stalled_client(running: Running) -> None:
+    start = time.monotonic()
+    reply = request(
+        running.path, b"CHECK SPAMC/1.5\r\nContent-length: 50\r\n\r\nabc", half_close=False
+    )
+    assert reply.startswith(b"SPAMD/1.0 79 Timeout")
+    assert time.monotonic() - start < 5
+
+
+def test_tell_is_refused_unless_allowed(running: Running) -> None:
+    result = spamc(*running.tcp, "-L", "spam", message=fixture_path("english_ham").read_bytes())
+    assert result.returncode != 0
+    reply = request(running.path, spamc_request("TELL", b"x", Message_class="spam", Set="local"))
+    assert reply.startswith(b"SPAMD/1.0 69 Service Unavailable: TELL commands are not enabled")
+
+
+def test_spamc_learn_teaches_the_served_model(model_file: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "learned.spamclf"
+    live = _start(model_file, tmp_path, allow_tell=True, save_learned=str(saved))
+    try:
+        message = fixture_path("english_ham").read_bytes()
+        before = live.server.model.classify(message).score
+        first = spamc(*live.tcp, "-L", "spam", message=message)
+        assert first.returncode == 0 and first.stdout == b"Message successfully un/learned\n"
+        after = live.server.model.classify(message)
+        assert after.score > before and after.is_spam
+        # One capped step may not reach the margin; "already" means the model labels it as taught.
+        for _ in range(20):
+            again = spamc(*live.unix, "-L", "spam", message=message)
+            if again.stdout == b"Message was already un/learned\n":
+                break
+        assert again.stdout == b"Message was already un/learned\n"
+        after = live.server.model.classify(message)
+        from spamclf.persist import load_model
+
+        assert load_model(saved).classify(message).score == pytest.approx(after.score)
+        forget = spamc(*live.tcp, "-L", "forget", message=message)
+        assert forget.returncode != 0  # a learned message cannot be forgotten, and spamc says so
+    finally:
+        live.server.stop()
+    assert not Path(live.path).exists()
+
+
+# --- the server as a process: signals -------------------------------------------------------
+
+
+@pytest.fixture
+def served_process(
+    model_file: Path, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen, Path, Path]]:  # type: ignore[type-arg]
+    path = tmp_path / "live.spamclf"
+    shutil.copy(model_file, path)
+    shutil.copy(str(model_file) + ".card.json", str(path) + ".card.json")
+    sock = tmp_path / "spamd.sock"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spamclf", "serve", "--model", str(path), "--listen", str(sock)],
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    assert b"serving" in line, line + process.stderr.read()
+    yield process, path, sock
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    process.stderr.close()
+
+
+def _start_request(sock: Path, message: bytes) -> socket.socket:
+    """Send all of a CHECK request but its last byte: a request in flight."""
+    conn = socket.socket(socket.AF_UNIX)
+    conn.settimeout(10)
+    conn.connect(str(sock))
+    conn.sendall(spamc_request("CHECK", message)[:-1])
+    return conn
+
+
+def _finish_request(conn: socket.socket, message: bytes) -> bytes:
+    conn.sendall(message[-1:])
+    with conn:
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_sighup_reloads_the_model_without_dropping_a_request(
+    served_process: tuple[subprocess.Popen, Path, Path],
+    small_model: Model,  # type: ignore[type-arg]
+) -> None:
+    process, path, sock = served_process
+    message = fixture_path("examples/spam").read_bytes()
+    before = request(str(sock), spamc_request("CHECK", message))
+    in_flight = _start_request(sock, message)
+    # Same weights, cutoff 0.5 instead of 0.7: the score on spamd's scale changes.
+    small_model.with_settings(spam_cutoff=0.5).save(path)
+    process.send_signal(signal.SIGHUP)
+    assert process.stderr is not None
+    assert b"reloaded" in process.stderr.readline()
+    assert _finish_request(in_flight, message) in {
+        before,
+        request(str(sock), spamc_request("CHECK", message)),
+    }
+    after = request(str(sock), spamc_request("CHECK", message))
+    verdict = small_model.with_settings(spam_cutoff=0.5).classify(message)
+    score = format_score(spamd_score(verdict.score, 0.5), verdict.is_spam)
+    assert after != before and f"; {score} / 5.0".encode() in after
+    assert process.poll() is None
+
+
+def test_sigterm_finishes_requests_in_flight_then_exits(
+    served_process: tuple[subprocess.Popen, Path, Path],
+) -> None:
+    process, _, sock = served_process
+    message = fixture_path("examples/ham").read_bytes()
+    expected = request(str(sock), spamc_request("CHECK", message))
+    in_flight = _start_request(sock, message)
+    time.sleep(0.5)  # let the server accept the connection (one in the backlog is not in flight)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert process.poll() is None  # still finishing the request in flight
+    assert _finish_request(in_flight, message) == expected
+    assert process.wait(timeout=10) == 0
+    assert not sock.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (["--listen", "127.0.0.1:notaport"], EXIT_INPUT, "expected HOST:PORT"),
+        (["--listen", "/nonexistent-folder/spamd.sock"], EXIT_INPUT, "cannot listen"),
+        (["--model", "/nonexistent.spamclf"], EXIT_MODEL, "nonexistent"),
+    ],
+)
+def test_serve_reports_bad_settings(
+    model_file: Path,
+    arguments: list[str],
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--model", str(model_file), *arguments]) == code
+    assert message in capsys.readouterr().err
+
+
+def test_a_burst_of_sighups_is_one_reload_and_sigterm_still_stops_promptly(
+    served_process: tuple[subprocess.Popen, Path, Path],  # type: ignore[type-arg]
+) -> None:
+    process, _, sock = served_process
+    for _ in range(200):
+        process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert process.stderr is not None
+    assert process.stderr.read().count(b"reloaded") < 200
+    assert not sock.exists()
