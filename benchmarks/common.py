@@ -21,6 +21,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import spamclf  # noqa: E402
 from spamclf.corpora import split_benchmark  # noqa: E402
 from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
@@ -32,6 +33,7 @@ FEATURE_MODULES = (
     "htmltext",
     "parse",
     "tokenize",
+    "normalize",
     "origin",
     "features",
     "vectorize",
@@ -49,11 +51,14 @@ def corpora_dir(argument: str | None) -> Path:
     return path
 
 
-def feature_code_digest() -> str:
-    """A short digest of the modules that turn a message into a row."""
+def feature_code_digest(package: Path | None = None) -> str:
+    """A short digest of the modules that turn a message into a row, in ``package`` (by
+    default the spamclf package imported, which benchmarks/evasion.py points at another tree)."""
+    package = package or Path(spamclf.__file__).resolve().parent
     digest = hashlib.sha256()
     for name in FEATURE_MODULES:
-        digest.update((ROOT / "spamclf" / f"{name}.py").read_bytes())
+        path = package / f"{name}.py"
+        digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:12]
 
 

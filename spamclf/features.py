@@ -17,6 +17,7 @@ from itertools import chain
 from typing import NamedTuple
 
 from spamclf.charsets import normalize_charset
+from spamclf.normalize import NormalizedText, normalize_host, normalize_text
 from spamclf.origin import Origin, is_dynamic_host, parse_date, trace_origin
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.tokenize import words
@@ -69,16 +70,19 @@ def extract_features(
     limits = limits or Limits()
     budget = _TokenBudget(limits.max_tokens, limits.deadline() if deadline is None else deadline)
     origin = trace_origin(message.headers_named("received", raw=True), settings.trusted_networks)
+    # Subject and body as a reader sees them: what spammers hide inside words is taken out
+    # once, here, for the words, the links and the character block alike.
+    subject, body = normalize_text(message.subject), normalize_text(message.text)
     sources: Iterable[Iterable[str]] = (
-        budget.take(content_tokens(message)),
-        budget.take(url_tokens(message)),
+        budget.take(content_tokens(subject, body)),
+        budget.take(url_tokens(message, body.text)),
         header_tokens(message),
         origin_tokens(message, origin),
         structure_tokens(message),
         budget.hit_tokens(),
     )
     tokens = list(dict.fromkeys(chain.from_iterable(sources)))  # unique, first-seen order
-    return Features(tokens, char_text(message), origin)
+    return Features(tokens, char_text(subject.text, body.text), origin)
 
 
 class _TokenBudget:
@@ -112,28 +116,40 @@ class _TokenBudget:
             yield f"limit:{name}"
 
 
-def content_tokens(message: ParsedMessage) -> Iterator[str]:
-    """Words of the subject and body; CJK segmented (see :mod:`spamclf.tokenize`)."""
-    for word in words(message.subject):
+def content_tokens(subject: NormalizedText, body: NormalizedText) -> Iterator[str]:
+    """Words of the (normalized) subject and body, CJK segmented (see :mod:`spamclf.tokenize`),
+    and the evasions normalizing undid (``body:evasion:invisible``, see :mod:`spamclf.normalize`).
+    """
+    # The evidence first: a token cap that cuts a long body short must not drop it.
+    for evasion in subject.evasions:
+        yield f"subject:evasion:{evasion}"
+    for evasion in body.evasions:
+        yield f"body:evasion:{evasion}"
+    for word in words(subject.text):
         yield f"subject:{word}"
-    for word in words(message.text):
+    for word in words(body.text):
         yield f"body:{word}"
 
 
-def char_text(message: ParsedMessage) -> str:
+def char_text(subject: str, body: str) -> str:
     """The subject and the start of the body, lower case, spaces collapsed: the text whose
     character 4-grams catch what words miss (obfuscated spellings, unsegmented runs, layout).
 
-    >>> char_text(ParsedMessage((("subject", "Hi"),), (), "Cheap   PILLS\\n", None, (), 0))
+    >>> char_text("Hi", "Cheap   PILLS\\n")
     'hi cheap pills'
     """
-    text = f"{message.subject} {message.text[:CHAR_NGRAM_SPAN]}".lower()
+    text = f"{subject} {body[:CHAR_NGRAM_SPAN]}".lower()
     return " ".join(text.split())[:CHAR_NGRAM_SPAN]
 
 
-def url_tokens(message: ParsedMessage) -> Iterator[str]:
-    """Hosts and domains of the links in the text and the HTML."""
-    links: list[str] = _URL.findall(message.text)
+def url_tokens(message: ParsedMessage, text: str) -> Iterator[str]:
+    """Hosts and domains of the links in ``text`` (the normalized body) and the HTML.
+
+    Hosts are read as a reader would (:func:`spamclf.normalize.normalize_host`): punycode
+    decoded, look-alike letters of a mixed-script host mapped to Latin, so ``раypal.com``
+    counts as ``paypal.com``; that the host was disguised is a token of its own.
+    """
+    links: list[str] = _URL.findall(text)
     if message.html:
         links.extend(
             link for link in message.html.links if "://" in link or link.startswith("www.")
@@ -147,11 +163,14 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         if _IP_HOST.match(host):
             yield "url:ip_host"
             continue
+        host, punycode, mixed_script = normalize_host(host)
         yield f"url:host:{host}"
         yield f"url:domain:{registered_domain(host)}"
         yield f"url:tld:{host.rsplit('.', 1)[-1]}"
-        if "xn--" in host:
+        if punycode:
             yield "url:punycode"
+        if mixed_script:
+            yield "url:mixed_script"
 
 
 def header_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -331,6 +350,8 @@ def structure_tokens(message: ParsedMessage) -> Iterator[str]:
             yield "html:comments"
         if message.html.hidden_styles:
             yield "html:hidden_text"
+        if message.html.hidden_chars:
+            yield f"html:hidden_chars:{_bucket(message.html.hidden_chars // 10)}"
     yield f"size:{_bucket(message.size // 256)}"
     if not message.text.strip():
         yield "body:empty"

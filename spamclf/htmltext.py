@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["HtmlSummary", "summarize_html"]
 
@@ -22,6 +23,26 @@ _HREF = re.compile(r"""(?:href|src|action)\s*=\s*["']?([^"'\s>]+)""", re.I)
 _HIDDEN = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](?:px|pt)?\b", re.I
 )
+# What hides an element's text from the reader, in its style attribute (inline CSS is what mail
+# clients honour; class rules in <style> blocks are often stripped, and are not read here).
+_HIDING_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden"
+    # font-size: zero in any unit, or at most one pixel or point (1em is ordinary text).
+    r"|font-size\s*:\s*(?:0*\.?0+\s*(?:px|pt|em|rem|%)?|(?:0*\.\d+|1(?:\.0+)?)\s*(?:px|pt))"
+    r"\s*(?:[;!\"']|$)",
+    re.I,
+)
+_STYLE_ATTR = re.compile(r"""\bstyle\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_COLOR = re.compile(r"(?<![\w-])color\s*:\s*([#\w]+)", re.I)
+_BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([#\w]+)", re.I)
+_COLOR_ATTR = re.compile(r"""\bcolor\s*=\s*["']?([#\w]+)""", re.I)
+_BGCOLOR_ATTR = re.compile(r"""\bbgcolor\s*=\s*["']?([#\w]+)""", re.I)
+_ANY_BACKGROUND = re.compile(r"bgcolor\s*=|background(?:-color)?\s*:", re.I)
+_BODY_TAG = re.compile(r"<body\b([^>]*)>", re.I)
+# [^<>] rather than [^>]: a run of unclosed "<a" must not make every match scan to the end.
+_OPEN_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b([^<>]*)>", re.S)
+_VOID_TAGS = frozenset({"br", "img", "input", "hr", "meta", "link", "area", "base", "col", "wbr"})
+_NAMED_COLORS = {"white": "#ffffff", "black": "#000000", "#fff": "#ffffff", "#000": "#000000"}
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 # Tags whose presence tells structure apart from prose; other tags are too common to matter.
 _TELLING_TAGS = frozenset(
@@ -39,6 +60,8 @@ class HtmlSummary:
     images: int
     comments: int
     hidden_styles: int
+    # Characters of text (tags aside) in elements styled to be invisible, left out of ``text``.
+    hidden_chars: int = 0
 
 
 def summarize_html(source: str) -> HtmlSummary:
@@ -52,6 +75,7 @@ def summarize_html(source: str) -> HtmlSummary:
     comments = len(_COMMENT.findall(source))
     hidden = len(_HIDDEN.findall(source))
     body = _DECLARATION.sub("", _COMMENT.sub("", _INVISIBLE.sub(" ", source)))
+    body, hidden_chars = _strip_hidden(body)
     tags: set[str] = set()
     images = 0
 
@@ -66,4 +90,81 @@ def summarize_html(source: str) -> HtmlSummary:
 
     text = html.unescape(_TAG.sub(replace, body))
     text = _SPACES.sub(" ", text).strip()
-    return HtmlSummary(text, links, frozenset(tags), images, comments, hidden)
+    return HtmlSummary(text, links, frozenset(tags), images, comments, hidden, hidden_chars)
+
+
+def _strip_hidden(body: str) -> tuple[str, int]:
+    """``body`` without the elements a reader cannot see, and how many characters they held.
+
+    Spammers pad messages with hidden ham text (``display:none``, ``font-size:0``, white on
+    white) so that a filter reads more ham than spam; a reader never sees it, so neither should
+    the filter. An unclosed hidden element hides the rest, as it does in a mail client. Each
+    search for a closing tag starts past the previous one, so the work stays linear.
+    """
+    if "=" not in body:
+        return body, 0
+    # Text in the page's own background colour is hidden only where nothing else sets a
+    # background: white text in a black table cell on a white page is plainly visible.
+    page = _BODY_TAG.search(body)
+    page_background = _page_background(page.group(1)) if page else None
+    if page_background and len(_ANY_BACKGROUND.findall(body)) > 1:
+        page_background = None
+    pieces: list[str] = []
+    position = hidden_chars = 0
+    for match in _OPEN_TAG.finditer(body):
+        name = match.group(1).lower()
+        if match.start() < position or name in _VOID_TAGS or name == "body":
+            continue
+        if not _hides(match.group(2), page_background):
+            continue
+        end = _closing_end(body, name, match.end())
+        pieces += [body[position : match.start()], " "]
+        hidden_chars += len("".join(_TAG.sub(" ", body[match.end() : end]).split()))
+        position = end
+    if not pieces:
+        return body, 0
+    pieces.append(body[position:])
+    return "".join(pieces), hidden_chars
+
+
+def _closing_end(body: str, name: str, start: int) -> int:
+    """Where the element ``name`` opened just before ``start`` ends (nesting counted)."""
+    depth = 1
+    for match in _same_tag(name).finditer(body, start):
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return match.end()
+    return len(body)
+
+
+@lru_cache(maxsize=64)
+def _same_tag(name: str) -> re.Pattern[str]:
+    return re.compile(rf"<(/?){name}\b[^<>]*>", re.I)
+
+
+def _hides(attributes: str, page_background: str | None) -> bool:
+    """Whether a tag's attributes make its content invisible."""
+    if "=" not in attributes:
+        return False
+    style_match = _STYLE_ATTR.search(attributes)
+    style = next((g for g in style_match.groups() if g is not None), "") if style_match else ""
+    if style and _HIDING_STYLE.search(style):
+        return True
+    color = _COLOR.search(style) or _COLOR_ATTR.search(attributes)
+    if not color:
+        return False
+    background = _BACKGROUND.search(style) or _BGCOLOR_ATTR.search(attributes)
+    behind = _color(background.group(1)) if background else page_background
+    return behind is not None and _color(color.group(1)) == behind
+
+
+def _page_background(attributes: str) -> str | None:
+    style_match = _STYLE_ATTR.search(attributes)
+    style = next((g for g in style_match.groups() if g is not None), "") if style_match else ""
+    background = _BACKGROUND.search(style) or _BGCOLOR_ATTR.search(attributes)
+    return _color(background.group(1)) if background else None
+
+
+def _color(value: str) -> str:
+    value = value.lower()
+    return _NAMED_COLORS.get(value, value)

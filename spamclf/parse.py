@@ -384,6 +384,7 @@ def _merge_html(summaries: list[HtmlSummary]) -> HtmlSummary | None:
         images=sum(s.images for s in summaries),
         comments=sum(s.comments for s in summaries),
         hidden_styles=sum(s.hidden_styles for s in summaries),
+        hidden_chars=sum(s.hidden_chars for s in summaries),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Callable
@@ -180,6 +181,90 @@ def test_features_of_crlf_message_match_lf(fixture_bytes: Loader) -> None:
 )
 def test_registered_domain(host: str, domain: str) -> None:
     assert registered_domain(host) == domain
+
+
+def _words(tokens: list[str], namespace: str) -> set[str]:
+    return {t for t in tokens if t.startswith(f"{namespace}:") and ":evasion:" not in t}
+
+
+CLEAN_SPAM = "Cheap viagra and cialis, order now from our pharmacy"
+
+
+@pytest.mark.parametrize(
+    ("disguised", "evasion"),
+    [
+        (
+            "Cheap vi\u200bagra and ci\u200calis, or\u2060der now from our phar\ufeffmacy",
+            "invisible",
+        ),
+        ("Cheap vi\u00adagra and cia\u00adlis, order now from our phar\u00admacy", "soft-hyphen"),
+        ("Cheap ｖｉａｇｒａ and ｃｉａｌｉｓ, order now from our ｐｈａｒｍａｃｙ", "full-width"),
+        (
+            "Cheap v\u0456agr\u0430 and ci\u0430lis, "
+            "\u043erder now from \u043eur ph\u0430rm\u0430cy",
+            "mixed-script",
+        ),
+    ],
+)
+def test_disguised_words_read_as_the_words_with_evidence(disguised: str, evasion: str) -> None:
+    def message(subject: str, body: str) -> bytes:
+        encoded = base64.b64encode(subject.encode()).decode()
+        return (
+            f"From: a@example.com\nSubject: =?utf-8?b?{encoded}?=\n"
+            "Content-Type: text/plain; charset=utf-8\n"
+            f"Content-Transfer-Encoding: 8bit\n\n{body}\n"
+        ).encode()
+
+    clean = extract_features(parse_bytes(message(CLEAN_SPAM, CLEAN_SPAM)))
+    features = extract_features(parse_bytes(message(disguised, disguised)))
+    for namespace in ("subject", "body"):
+        assert _words(features.tokens, namespace) == _words(clean.tokens, namespace)
+        assert f"{namespace}:evasion:{evasion}" in features.tokens
+    assert features.chars == clean.chars  # the character 4-grams see the words too
+    assert not [t for t in clean.tokens if ":evasion:" in t]
+
+
+def test_punycode_and_mixed_script_hosts_read_as_latin() -> None:
+    data = (
+        b"From: a@example.com\nSubject: account\nContent-Type: text/html\n\n"
+        b'<a href="http://www.xn--pypal-4ve.com/login">log in</a> '
+        b"or visit http://\xd1\x80\xd0\xb0ypal.com/verify\n"  # Cyrillic "ра" in UTF-8
+    )
+    tokens = _tokens(data.replace(b"text/html", b"text/html; charset=utf-8"))
+    assert "url:host:www.paypal.com" in tokens
+    assert "url:host:paypal.com" in tokens
+    assert "url:domain:paypal.com" in tokens
+    assert {"url:punycode", "url:mixed_script"} <= set(tokens)
+    assert not [t for t in tokens if "xn--" in t]
+
+
+def test_real_idn_host_is_decoded_but_not_mapped() -> None:
+    tokens = _tokens(
+        b'Subject: x\nContent-Type: text/html\n\n<a href="http://xn--e1afmkfd.xn--p1ai/">'
+    )
+    assert "url:host:пример.рф" in tokens
+    assert "url:punycode" in tokens
+    assert "url:mixed_script" not in tokens
+
+
+def test_punycode_in_text_is_decoded_before_links_are_read() -> None:
+    tokens = _tokens(b"Subject: x\n\nsee http://www.xn--pypal-4ve.com/ now\n")
+    assert "url:host:www.paypal.com" in tokens
+    assert {"body:evasion:punycode", "body:evasion:mixed-script"} <= set(tokens)
+
+
+def test_hidden_html_text_is_no_body_word_but_is_evidence() -> None:
+    data = (
+        b"From: a@example.com\nSubject: offer\nContent-Type: text/html\n\n"
+        b"<html><body><p>Cheap pills here</p>"
+        b'<div style="display:none">meeting agenda quarterly report minutes</div>'
+        b"</body></html>\n"
+    )
+    tokens = _tokens(data)
+    assert {"body:cheap", "body:pills"} <= set(tokens)
+    assert not {"body:meeting", "body:agenda", "body:quarterly"} & set(tokens)
+    assert "html:hidden_chars:2" in tokens  # 40 hidden characters, 4 tens: bucket 2
+    assert "html:hidden_text" in tokens
 
 
 _MANY_WORDS = b"Subject: words\nFrom: a@example.com\n\n" + b" ".join(

@@ -40,6 +40,7 @@ from spamclf.features import (
 )
 from spamclf.htmltext import HtmlSummary, summarize_html
 from spamclf.model import Model
+from spamclf.normalize import normalize_host, normalize_text
 from spamclf.origin import Origin, parse_date, parse_received, trace_origin
 from spamclf.parse import Limits, ParsedMessage, Part, decode_header, parse_bytes
 from spamclf.tokenize import words
@@ -340,15 +341,16 @@ def test_fuzz_decode_header(value: bytes, hint: str | None) -> None:
 @given(message=parsed_messages())
 def test_fuzz_every_feature_extractor(message: ParsedMessage) -> None:
     origin = trace_origin(message.headers_named("received", raw=True))
+    subject, body = normalize_text(message.subject), normalize_text(message.text)
     for tokens in (
-        content_tokens(message),
-        url_tokens(message),
+        content_tokens(subject, body),
+        url_tokens(message, body.text),
         header_tokens(message),
         origin_tokens(message, origin),
         structure_tokens(message),
     ):
         _check_tokens(tokens)
-    assert len(char_text(message)) <= 3000
+    assert len(char_text(subject.text, body.text)) <= 3000
     features = extract_features(message, limits=TIGHT_LIMITS)
     assert isinstance(features, Features)
     _check_tokens(features.tokens)
@@ -434,7 +436,16 @@ def test_fuzz_words(text: str) -> None:
 )
 def test_fuzz_url_extraction(text: str) -> None:
     message = ParsedMessage((), (), text, summarize_html(text), (), len(text))
-    _check_tokens(url_tokens(message))
+    _check_tokens(url_tokens(message, normalize_text(text).text))
+
+
+@given(text=st.one_of(TEXTS, st.text(alphabet="xn-.аоіvіagra\u200b\u00adａ1 ", max_size=60)))
+def test_fuzz_normalize_text_and_host(text: str) -> None:
+    normalized = normalize_text(text)
+    assert isinstance(normalized.text, str)
+    assert len(normalized.text) <= len(text) * 4  # a punycode label decodes to fewer chars
+    host = normalize_host("".join(text.split()))
+    assert not any(ch.isspace() for ch in host.host)  # a decoded label brings in no space
 
 
 @given(host=TEXTS)

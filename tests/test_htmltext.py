@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from spamclf.htmltext import HtmlSummary, summarize_html
@@ -71,3 +73,66 @@ def test_summarize_html_anchor_text_is_text_and_target_is_link() -> None:
     summary = summarize_html('<a href="http://203.0.113.45/~secure/">https://www.bank.example/</a>')
     assert summary.text == "https://www.bank.example/"
     assert summary.links == ("http://203.0.113.45/~secure/",)
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("vi<!-- x -->agra", "viagra"),  # comments vanish without a trace
+        ("vi<b></b>agra v<span>i</span>agra", "viagra viagra"),  # so do inline tags
+        ("v&shy;iagra vi&#8203;agra", "v\u00adiagra vi\u200bagra"),  # entities are decoded
+    ],
+)
+def test_summarize_html_rejoins_words_split_by_markup(source: str, text: str) -> None:
+    assert summarize_html(source).text == text
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "hidden_chars"),
+    [
+        ('Buy<div style="display:none">ham words</div> now', "Buy now", 8),
+        ("Buy<div style='visibility: hidden'>ham</div> now", "Buy now", 3),
+        ("Buy<span style=display:none>ham</span> now", "Buy now", 3),
+        ('Buy<span style="font-size:0px">ham</span> now', "Buy now", 3),
+        ('Buy<span style="font-size: 1px;">ham</span> now', "Buy now", 3),
+        ('Buy<p style="color:#fff;background-color:white">ham</p> now', "Buy now", 3),
+        ('<body bgcolor="#FFFFFF">Buy<font color="#ffffff">ham</font> now</body>', "Buy now", 3),
+        # Nested elements go with the hidden one; an unclosed one hides the rest.
+        ('Buy<div style="display:none">a<div>b</div>c</div> now', "Buy now", 3),
+        ('Buy now<div style="display:none">and all the rest', "Buy now", 13),
+    ],
+)
+def test_summarize_html_leaves_out_hidden_text(source: str, text: str, hidden_chars: int) -> None:
+    summary = summarize_html(source)
+    assert " ".join(summary.text.split()) == text
+    assert summary.hidden_chars == hidden_chars
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '<span style="font-size:1em">visible</span>',
+        '<span style="font-size:12px">visible</span>',
+        '<div style="display:block">visible</div>',
+        '<font color="#ffffff">visible</font>',  # white text, but no background declared
+        # White text in a black cell on a white page: the cell's background is what shows.
+        '<body bgcolor="white"><td bgcolor="black"><font color="white">visible</font></td>',
+        '<p style="color:#000000;background:#ffffff">visible</p>',
+    ],
+)
+def test_summarize_html_keeps_visible_text(source: str) -> None:
+    summary = summarize_html(source)
+    assert summary.text == "visible"
+    assert summary.hidden_chars == 0
+
+
+def test_summarize_html_hidden_text_is_linear_on_hostile_markup() -> None:
+    sources = [
+        '<div style="display:none">x' * 5_000 + "</div>" * 5_000,  # nested, closed at the end
+        "<span style=display:none>x</span>" * 3_000,  # many small hidden elements
+        '<div style="display:none">' + "<div>" * 10_000,  # never closed
+    ]
+    for source in sources:
+        start = time.perf_counter()
+        summarize_html(source)
+        assert time.perf_counter() - start < 1.0

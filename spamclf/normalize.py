@@ -1,0 +1,184 @@
+"""Undoing what spammers do to text to dodge tokenizers, and recording that they did it.
+
+A word a filter has learned (``viagra``, ``发票``) stops being that word when a spammer slips
+an invisible character into it (``vi\\u200bagra``), writes it in full-width or mathematical
+letters (``ｖｉａｇｒａ``, ``𝐯𝐢𝐚𝐠𝐫𝐚``) or swaps a letter for a Cyrillic or Greek twin that renders
+the same (``vіagra``, with Cyrillic ``і``). A reader sees no difference; a tokenizer sees a new
+word it has no weight for. :func:`normalize_text` maps such text back to what a reader sees and
+names each trick it undid, since the trick itself is evidence: ham has little reason to hide
+characters inside words.
+
+Homoglyphs are mapped only inside words that mix Latin letters with look-alikes from another
+script, so Russian or Greek text is left as it is (an all-Cyrillic word is Russian, a Latin word
+with one Cyrillic letter is a disguise). The table holds the Cyrillic, Greek and Armenian letters
+whose Unicode TR39 skeleton (``confusables.txt``) is a single Latin letter; the libraries that
+ship the whole TR39 table map far more (digits, symbols, whole scripts) than is safe to fold
+inside words of real text, and would add a dependency for a few dozen pairs.
+
+:func:`normalize_host` does the same for URL hosts: ``xn--`` labels are decoded from punycode
+and mixed-script hosts are mapped to their Latin skeleton, so that ``раypal.com`` (Cyrillic
+``р`` and ``а``) reads ``paypal.com``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+__all__ = ["CONFUSABLES", "NormalizedText", "normalize_host", "normalize_text"]
+
+# Characters that render as nothing (or nearly) and so can sit inside a word unseen: zero-width
+# space, non-joiner and joiner, word joiner and its invisible operators, the byte-order mark
+# (zero-width no-break space), the Mongolian vowel separator, the combining grapheme joiner,
+# bidirectional controls, Hangul fillers and the variation selectors.
+_INVISIBLE = re.compile(
+    "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u180e\u034f"
+    "\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\U000e0000-\U000e007f]"
+)
+_SOFT_HYPHEN = "\u00ad"
+# Full-width Latin letters and digits, mathematical alphanumerics, circled and parenthesized
+# letters: NFKC maps each to its ASCII letter or digit. Only these are folded here; full-width
+# CJK punctuation (，：) is ordinary in Chinese text and stays as written.
+_WIDE_LATIN = re.compile(
+    "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff\u24b6-\u24e9\u249c-\u24b5]+"
+)
+
+# Look-alikes of Latin letters in other scripts (TR39 confusables.txt, single-letter skeletons).
+CONFUSABLES = {
+    # Cyrillic lower case
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k",
+    "ӏ": "l", "м": "m", "п": "n", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t",
+    "ѵ": "v", "ԝ": "w", "х": "x", "у": "y", "ү": "y", "ё": "e", "ї": "i",
+    # Cyrillic upper case
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K", "М": "M",
+    "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ԛ": "Q", "Ԝ": "W",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "γ": "y", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I",
+    "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Armenian
+    "օ": "o", "ս": "u", "ց": "g", "հ": "h", "ո": "n", "ք": "q", "զ": "q",
+    # Letter-like symbols
+    "ℓ": "l",
+}  # fmt: skip
+_SKELETON = str.maketrans(CONFUSABLES)
+_LOOKALIKE = "".join(sorted(CONFUSABLES))
+_LATIN = "a-zA-Z\u00c0-\u024f"
+_HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE}]")
+# A Latin letter touching a look-alike from another script: the mark of a mixed-script word.
+_MIXED_PAIR = re.compile(f"[{_LATIN}][{_LOOKALIKE}]|[{_LOOKALIKE}][{_LATIN}]")
+_PUNYCODE_LABEL = re.compile(r"(?<![\w-])xn--[a-z0-9-]{1,59}", re.I)
+_NON_LATIN_LETTER = re.compile(f"[^\\W\\d_{_LATIN}]")
+
+
+class NormalizedText(NamedTuple):
+    """Text as a reader sees it, and the names of the tricks undone to get it (sorted)."""
+
+    text: str
+    evasions: tuple[str, ...]
+
+
+def normalize_text(text: str) -> NormalizedText:
+    """Remove invisible characters and soft hyphens, fold full-width and styled Latin letters,
+    map look-alike letters inside mixed-script words, and decode punycode labels.
+
+    >>> normalize_text("vi\\u200bagra ｆｒｅｅ vіagra")
+    NormalizedText(text='viagra free viagra', evasions=('full-width', 'invisible', 'mixed-script'))
+    >>> normalize_text("Привет, мир").evasions  # Russian is Russian
+    ()
+    """
+    if text.isascii() and "xn--" not in text.lower():
+        return NormalizedText(text, ())
+    evasions = []
+    stripped = _INVISIBLE.sub("", text)
+    if len(stripped) != len(text):
+        evasions.append("invisible")
+    if _SOFT_HYPHEN in stripped:
+        stripped = stripped.replace(_SOFT_HYPHEN, "")
+        evasions.append("soft-hyphen")
+    text = stripped
+    folded = _WIDE_LATIN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    if folded != text:
+        evasions.append("full-width")
+        text = folded
+    if "xn--" in text.lower():
+        decoded = _PUNYCODE_LABEL.sub(lambda m: _decode_label(m.group()), text)
+        if decoded != text:
+            evasions.append("punycode")
+            text = decoded
+    if _HAS_LOOKALIKE.search(text):
+        mapped = _unmix(text)
+        if mapped != text:
+            evasions.append("mixed-script")
+            text = mapped
+    return NormalizedText(text, tuple(sorted(evasions)))
+
+
+class NormalizedHost(NamedTuple):
+    """A URL host as a reader would read it, and whether it was punycode or mixed scripts."""
+
+    host: str
+    punycode: bool
+    mixed_script: bool
+
+
+def normalize_host(host: str) -> NormalizedHost:
+    """Decode ``xn--`` labels and map a host that mixes Latin and look-alike letters to Latin.
+
+    >>> normalize_host("www.xn--pypal-4ve.com")  # "pаypal" with a Cyrillic а
+    NormalizedHost(host='www.paypal.com', punycode=True, mixed_script=True)
+    >>> normalize_host("пример.рф")  # all Cyrillic: a real Russian domain
+    NormalizedHost(host='пример.рф', punycode=False, mixed_script=False)
+    """
+    host = host.lower()
+    punycode = "xn--" in host
+    if punycode:
+        host = ".".join(
+            _decode_label(label) if label.startswith("xn--") else label for label in host.split(".")
+        )
+    if host.isascii():
+        return NormalizedHost(host, punycode, False)
+    host = _INVISIBLE.sub("", host)
+    host = _WIDE_LATIN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), host)
+    # Mixed: Latin letters (in any label, the TLD included) beside letters of another script.
+    mixed = bool(re.search(f"[{_LATIN}]", host)) and bool(_NON_LATIN_LETTER.search(host))
+    if mixed and _HAS_LOOKALIKE.search(host):
+        host = host.translate(_SKELETON).lower()
+    return NormalizedHost(host, punycode, mixed)
+
+
+def _unmix(text: str) -> str:
+    """Map the look-alikes in every word that has a mixed-script pair to Latin.
+
+    The words are grown from the pairs outwards rather than matched with a pattern such as
+    ``\\w*pair\\w*``, which backtracks quadratically through a long run of Han characters.
+    """
+    pieces = []
+    last = 0
+    for pair in _MIXED_PAIR.finditer(text):
+        if pair.start() < last:
+            continue
+        start, end = pair.start(), pair.end()
+        while start > last and text[start - 1].isalpha():
+            start -= 1
+        while end < len(text) and text[end].isalpha():
+            end += 1
+        pieces += [text[last:start], text[start:end].translate(_SKELETON)]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _decode_label(label: str) -> str:
+    """One ``xn--`` label in Unicode; left as it is when it is not valid, printable punycode."""
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode").lower()
+    except (UnicodeError, ValueError):
+        return label.lower()
+    # A label that decodes to control characters or spaces is no name a reader would see.
+    return (
+        decoded
+        if decoded.isprintable() and not any(ch.isspace() for ch in decoded)
+        else label.lower()
+    )

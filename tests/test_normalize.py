@@ -1,0 +1,97 @@
+"""Tests of spamclf.normalize: text and hosts as a reader sees them, tricks named."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from spamclf.normalize import CONFUSABLES, normalize_host, normalize_text
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "evasions"),
+    [
+        ("vi\u200bagra", "viagra", ("invisible",)),
+        ("vi\u200cag\u200dra", "viagra", ("invisible",)),
+        ("v\u2060iagra\ufeff", "viagra", ("invisible",)),
+        ("免\u200b费发\u200b票", "免费发票", ("invisible",)),
+        ("re\u202eversed", "reversed", ("invisible",)),  # bidirectional override
+        ("vi\u00adag\u00adra", "viagra", ("soft-hyphen",)),
+        ("ｖｉａｇｒａ １００", "viagra 100", ("full-width",)),
+        ("\U0001d42f\U0001d422\U0001d41a\U0001d420\U0001d42b\U0001d41a", "viagra", ("full-width",)),
+        ("ⓕⓡⓔⓔ", "free", ("full-width",)),
+        ("v\u0456agra", "viagra", ("mixed-script",)),  # Cyrillic і
+        ("\u0440\u0430ypal", "paypal", ("mixed-script",)),  # Cyrillic р and а
+        ("V\u0399AGRA", "VIAGRA", ("mixed-script",)),  # Greek Ι
+        ("v\u200b\u0456agra", "viagra", ("invisible", "mixed-script")),
+        ("visit xn--pypal-4ve.com", "visit paypal.com", ("mixed-script", "punycode")),
+    ],
+)
+def test_normalize_text_undoes_evasion_and_names_it(
+    text: str, normalized: str, evasions: tuple[str, ...]
+) -> None:
+    assert normalize_text(text) == (normalized, evasions)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ASCII text, nothing to do",
+        "Привет, как дела? Собрание в пятницу.",  # Russian stays Russian
+        "Καλημέρα σας, η συνάντηση είναι αύριο.",  # so does Greek
+        "代开各类发票，优惠多多！ＱＱ：１２３",  # CJK punctuation is not folded (digits are)
+        "café naïve façade",  # accented Latin is Latin
+        "Москва and London",  # two scripts in one text, but not within a word
+    ],
+)
+def test_normalize_text_leaves_real_text_alone(text: str) -> None:
+    result = normalize_text(text)
+    if "１" in text:
+        assert result == ("代开各类发票，优惠多多！QQ：123", ("full-width",))
+    else:
+        assert result == (text, ())
+
+
+def test_normalize_text_keeps_cjk_punctuation_full_width() -> None:
+    assert "，" in normalize_text("免费，ＡＢＣ").text
+
+
+def test_confusables_map_to_single_ascii_letters() -> None:
+    assert all(
+        len(latin) == 1 and latin.isascii() and latin.isalpha() for latin in CONFUSABLES.values()
+    )
+    assert not any(key.isascii() for key in CONFUSABLES)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("www.xn--pypal-4ve.com", ("www.paypal.com", True, True)),
+        ("xn--80ak6aa92e.com", ("apple.com", True, True)),  # аррӏе, all Cyrillic, under .com
+        ("\u0440\u0430ypal.com", ("paypal.com", False, True)),
+        ("WWW.Example.COM", ("www.example.com", False, False)),
+        ("xn--e1afmkfd.xn--p1ai", ("пример.рф", True, False)),  # a real Russian domain
+        ("xn--fiqs8s.cn", ("中国.cn", True, True)),  # mixed, but nothing looks like Latin
+        ("xn--99999999999.com", ("xn--99999999999.com", True, False)),  # invalid: kept
+        ("xn--a.com", ("xn--a.com", True, False)),  # decodes to a control character: kept
+    ],
+)
+def test_normalize_host(host: str, expected: tuple[str, bool, bool]) -> None:
+    assert normalize_host(host) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "免" * 100_000 + "\u0430",  # one look-alike after a long Han run
+        "免a" * 50_000 + "\u0430",
+        "v\u0456agra " * 15_000,
+        "\u200b" * 100_000,
+        "xn--" * 25_000,
+    ],
+)
+def test_normalize_text_is_linear_on_hostile_text(text: str) -> None:
+    start = time.perf_counter()
+    normalize_text(text)
+    assert time.perf_counter() - start < 1.0
