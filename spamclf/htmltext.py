@@ -17,7 +17,7 @@ __all__ = ["HtmlSummary", "summarize_html"]
 _INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _DECLARATION = re.compile(r"<[!?][^>]*>")
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>", re.S)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>", re.S)
 _BLOCK_TAGS = frozenset({"p", "div", "br", "tr", "td", "li", "table", "h1", "h2", "h3", "title"})
 _HREF = re.compile(r"""(?:href|src|action)\s*=\s*["']?([^"'\s>]+)""", re.I)
 _HIDDEN = re.compile(
