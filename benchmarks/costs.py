@@ -239,7 +239,6 @@ def measure_spamassassin(
 def measure_nb(
     train: Sequence[LabelledMessage], test: Sequence[LabelledMessage], folder: Path
 ) -> Row:
-    raws = [m.raw for m in test]
     nb = peers.TfidfNaiveBayes()
     start = time.perf_counter()
     texts = [peers.notebook_text(m.raw) for m in train]
@@ -247,40 +246,40 @@ def measure_nb(
     train_s = time.perf_counter() - start
     path = folder / "nb.pickle"
     nb.save(path)
-    start = time.perf_counter()
-    nb.scores_raw(raws)
-    one = _rate(len(raws), time.perf_counter() - start)
-    many = _parallel_rate(_nb_chunk, nb.pipeline, raws)
-    p50, p99 = _latencies(lambda raw: nb.scores_raw([raw]), raws[:1000])
-    cold, rss = _probe("nb", path, _listing(folder, test))
-    return {
-        "train_s": train_s,
-        "one_core": one,
-        "all_cores": many,
-        "p50_ms": p50,
-        "p99_ms": p99,
-        "peak_mb": rss,
-        "size_mb": path.stat().st_size / 1e6,
-        "cold_s": cold,
-    }
+    return _in_process_row("nb", train_s, path, nb.scores_raw, _nb_chunk, nb.pipeline, test)
 
 
 def measure_lr(
     train: Sequence[LabelledMessage], test: Sequence[LabelledMessage], folder: Path
 ) -> Row:
-    raws = [m.raw for m in test]
     lr = peers.Bytes4LR()
     start = time.perf_counter()
     lr.train(train)
     train_s = time.perf_counter() - start
     path = folder / "lr.npy"
     lr.model.save(path)
+    score = lr.model.decision_function
+    return _in_process_row("lr", train_s, path, score, _lr_chunk, lr.model, test)
+
+
+def _in_process_row(
+    kind: str,
+    train_s: float,
+    path: Path,
+    score: Callable[[list[bytes]], object],
+    chunk: Callable[..., object],
+    model: object,
+    test: Sequence[LabelledMessage],
+) -> Row:
+    """Throughput, latency, memory, size and cold start of a peer that scores in Python, from
+    its saved model at ``path``."""
+    raws = [m.raw for m in test]
     start = time.perf_counter()
-    lr.model.decision_function(raws)
+    score(raws)
     one = _rate(len(raws), time.perf_counter() - start)
-    many = _parallel_rate(_lr_chunk, lr.model, raws)
-    p50, p99 = _latencies(lambda raw: lr.model.decision_function([raw]), raws[:1000])
-    cold, rss = _probe("lr", path, _listing(folder, test))
+    many = _parallel_rate(chunk, model, raws)
+    p50, p99 = _latencies(lambda raw: score([raw]), raws[:1000])
+    cold, rss = _probe(kind, path, _listing(path.parent, test))
     return {
         "train_s": train_s,
         "one_core": one,
