@@ -26,6 +26,7 @@ This module imports Dask; ``import spamclf`` never does.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -53,6 +54,8 @@ from spamclf.verdict import Verdict
 __all__ = ["classify_bag", "classify_series", "ship_model", "train"]
 
 REASONS_IN_FRAME = 3
+
+_log = logging.getLogger(__name__)
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -221,6 +224,15 @@ def train(
         pure=False,
     )
     by_worker = _blocks_by_worker(client, blocks)
+    _log.info(
+        "%d messages (%d spam) hashed in %d partitions on %d workers, %.1f s; %d columns used",
+        n_total,
+        n_spam,
+        len(parts),
+        len(by_worker),
+        time.perf_counter() - start,
+        len(columns),
+    )
     progress = _Progress()
 
     def fit(exclude_fold: int, start_at: np.ndarray) -> np.ndarray:
@@ -396,6 +408,7 @@ def _minimize(
             gradient += part_gradient
         return loss, gradient
 
+    started, passes_before = time.perf_counter(), progress.passes
     result = minimize(
         objective,
         start_at,
@@ -404,6 +417,14 @@ def _minimize(
         options={"maxiter": max_iter, "ftol": tolerance, "gtol": 0.0, "maxcor": _LBFGS_MEMORY},
     )
     progress.iterations += int(result.nit)
+    _log.info(
+        "fit %s: %d L-BFGS iterations, %d passes, %.1f s (%s)",
+        f"without fold {exclude_fold}" if exclude_fold >= 0 else "on all rows",
+        result.nit,
+        progress.passes - passes_before,
+        time.perf_counter() - started,
+        result.message,
+    )
     return np.asarray(result.x, dtype=np.float64)
 
 

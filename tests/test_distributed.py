@@ -51,6 +51,13 @@ def test_classify_bag_reads_paths_on_the_workers(client, small_model: Model):
     assert [v.score for v in verdicts] == [small_model.classify(p).score for p in paths]
 
 
+def test_classify_bag_works_without_a_distributed_client(corpus, small_model, monkeypatch):
+    messages, _ = corpus
+    monkeypatch.setattr(sd, "_current_client", lambda: None)
+    verdicts = sd.classify_bag(db.from_sequence(messages[:10], npartitions=2), small_model)
+    assert verdicts.compute(scheduler="sync") == [small_model.classify(m) for m in messages[:10]]
+
+
 def test_classify_series_gives_label_score_reasons_by_index(client, corpus, small_model: Model):
     messages, _ = corpus
     # Raw bytes must stay bytes: Dask would otherwise turn the column into UTF-8 strings.
