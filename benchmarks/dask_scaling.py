@@ -258,12 +258,12 @@ def render(results: dict) -> str:
         if two and max(r["workers_cpu_s"] / r["wall_s"] for r in two) < 1.5:
             lines += [
                 "",
-                "The two workers never had two cores between them. The machine is shared with "
-                "other sessions' jobs, and the kernel shares CPU between sessions before it "
-                "looks at nice values (autogroup scheduling, "
+                "The two workers never had two cores between them (at most "
+                f"{max(r['workers_cpu_s'] / r['wall_s'] for r in two):.2f}). The machine is "
+                "shared with other sessions' jobs, and the kernel shares CPU between sessions "
+                "before it looks at nice values (autogroup scheduling, "
                 "`/proc/sys/kernel/sched_autogroup_enabled` = "
-                f"{_autogroup()}), so other sessions' `nice -n 19` jobs still took about half "
-                "the machine during these runs.",
+                f"{_autogroup()}), so other sessions' `nice -n 19` jobs still took the rest.",
             ]
         if len(per_cpu) == 2:
             lines += [
