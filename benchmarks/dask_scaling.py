@@ -204,7 +204,26 @@ def render(results: dict) -> str:
         f"{results.get('speed', {}).get('cpus', os.cpu_count())} cores, shared with other jobs.",
         "",
     ]
-    speed_part = results.get("speed")
+    speed_part, acc = results.get("speed"), results.get("accuracy")
+    summary = []
+    if speed_part:
+        speedup = speed_part["speedup"]["records"]
+        summary.append(
+            f"- 2 workers against 1: **{speedup}x** messages/s "
+            f"({'met' if speedup >= 1.7 else 'not met'}: target 1.7x; see why below)."
+        )
+    if acc:
+        for corpus in ("trec06p", "spamassassin"):
+            if corpus in acc:
+                mem = acc[corpus]["in_memory"]["one_minus_auc_pct"]
+                ooc = acc[corpus]["out_of_core"]["one_minus_auc_pct"]
+                met = ooc <= 1.1 * mem
+                summary.append(
+                    f"- {corpus}: out-of-core (1-AUC)% **{ooc}** against **{mem}** in memory "
+                    f"({'met' if met else 'not met'}: target within 10% relative)."
+                )
+    if summary:
+        lines += ["## Summary", "", *summary, ""]
     if speed_part:
         rates, seconds = speed_part["messages_per_second"], speed_part["seconds"]
         lines += [
@@ -287,7 +306,6 @@ def render(results: dict) -> str:
             f"Load after: `{speed_part['uptime_after']}`",
             "",
         ]
-    acc = results.get("accuracy")
     if acc:
         lines += [
             "## Out-of-core training against in-memory training",
