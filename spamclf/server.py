@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import select
 import signal
 import socket
 import socketserver
@@ -411,24 +412,21 @@ def serve_from_args(args: argparse.Namespace) -> int:
 
 def run_until_signalled(server: SpamdServer) -> int:
     """Serve until SIGTERM or SIGINT (then stop cleanly and return 0); SIGHUP reloads."""
-    wake = threading.Event()
-    pending: list[int] = []  # signal numbers, handled by this (the main) thread
-
-    def note(signum: int, frame: object) -> None:
-        pending.append(signum)
-        wake.set()
-
-    # Handlers go in before the sockets open: a client may signal as soon as it can connect.
+    # Any thread may receive a signal, and the main thread is blocked in a system call that
+    # only a signal delivered to it would interrupt: a Python-level handler might then never
+    # run (a burst of SIGHUPs left the server deaf to SIGTERM). The C-level handler writes
+    # each signal's number to a wakeup pipe whichever thread it lands on; the loop reads them.
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
     signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    previous = {sig: signal.signal(sig, note) for sig in signals}
+    # Handlers go in before the sockets open: a client may signal as soon as it can connect.
+    previous = {sig: signal.signal(sig, _noted_on_wakeup_pipe) for sig in signals}
+    previous_fd = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     try:
         _start(server)
         while True:
-            wake.wait()
-            wake.clear()
-            received = set()
-            while pending:  # pop, not copy-then-clear: a signal may land between two lines
-                received.add(pending.pop())
+            select.select([wake_read], [], [])
+            received = set(os.read(wake_read, 4096))
             # A stop outranks reloads; a burst of SIGHUPs is one reload, not a backlog of them.
             if received - {signal.SIGHUP}:
                 server.stop()
@@ -436,8 +434,15 @@ def run_until_signalled(server: SpamdServer) -> int:
             if received:
                 server.reload()
     finally:
+        signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        os.close(wake_read)
+        os.close(wake_write)
+
+
+def _noted_on_wakeup_pipe(signum: int, frame: object) -> None:
+    """Replaces the default action (SIGTERM would kill); the wakeup pipe carries the signal."""
 
 
 def _start(server: SpamdServer) -> None:
