@@ -51,7 +51,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from spamclf.corpora import normalize_label
 from spamclf.errors import InputError, SpamclfError
-from spamclf.features import FeatureSettings
 from spamclf.inputs import MessageInput
 from spamclf.model import DEFAULT_C, Model, ModelSettings
 from spamclf.verdict import Verdict
@@ -308,7 +307,7 @@ def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: i
     rows = vectorize_messages(
         messages,
         n_features=settings.n_features,
-        settings=FeatureSettings(trusted_networks=settings.trusted_networks),
+        settings=settings.feature_settings(),
         limits=settings.limits,
     )
     y = np.array(targets, dtype=np.float64)

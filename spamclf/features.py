@@ -29,6 +29,9 @@ _HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 _ADDRESS = re.compile(r"[\w.+\-=]+@([\w\-]+(?:\.[\w\-]+)+)")
 _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?", re.I)
+_HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
+# Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.
+MAX_WORDS_PER_HEADER = 60
 # Two-label public suffixes common in the corpora: "sina.com.cn" is the domain, not "com.cn".
 _SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # Character 4-grams are taken from the first 3,000 characters, as TREC 2007's byte 4-gram filter
@@ -38,9 +41,11 @@ CHAR_NGRAM_SPAN = 3000
 
 @dataclass(frozen=True)
 class FeatureSettings:
-    """What to extract. ``trusted_networks`` are relays counted as ours (CIDR strings)."""
+    """What to extract. ``trusted_networks`` are relays counted as ours (CIDR strings);
+    ``header_words`` adds the words of every header (see :func:`header_word_tokens`)."""
 
     trusted_networks: tuple[str, ...] = field(default=())
+    header_words: bool = False
 
 
 class Features(NamedTuple):
@@ -79,6 +84,7 @@ def extract_features(
         header_tokens(message),
         origin_tokens(message, origin),
         structure_tokens(message),
+        budget.take(header_word_tokens(message) if settings.header_words else ()),
         budget.hit_tokens(),
     )
     tokens = list(dict.fromkeys(chain.from_iterable(sources)))  # unique, first-seen order
@@ -204,6 +210,23 @@ def header_tokens(message: ParsedMessage) -> Iterator[str]:
     priority = message.header("x-priority")
     if priority:
         yield f"x-priority:{priority[:1]}"
+
+
+def header_word_tokens(message: ParsedMessage) -> Iterator[str]:
+    """Every header's name, and the words of its raw value: ``hdr:received:mx1.example.net``.
+
+    These name one mailbox's own mail systems (its relays, mailers, list software), the
+    evidence bogofilter and SpamAssassin's Bayes learn from headers, and they mislead a model
+    trained on other mailboxes (see :func:`header_tokens`). So only models that learn one
+    mailbox's stream read them: :meth:`spamclf.Model.empty` turns them on. In the TREC online
+    protocol they cut (1-ROCA)% on trec06c from 0.0035 to 0.0016 and on trec06p from 0.034 to
+    0.027 (benchmarks/online_learning.md).
+    """
+    for name, value in message.raw_headers:
+        name = name[:40]  # a junk "name" can be a whole line
+        yield f"hdr:{name}"
+        for word in _HEADER_WORD.findall(value.lower())[:MAX_WORDS_PER_HEADER]:
+            yield f"hdr:{name}:{word}"
 
 
 def _sender_tokens(message: ParsedMessage) -> Iterator[str]:

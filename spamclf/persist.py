@@ -38,7 +38,7 @@ def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
 def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
     """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
     path = Path(path)
-    weights, intercept, calibration, card = model.parameters()  # one consistent state
+    weights, intercept, calibration, card, variances = model.parameters()  # one consistent state
     header = {
         "format_version": FORMAT_VERSION,
         "feature_schema": FEATURE_SCHEMA,
@@ -50,6 +50,8 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
         "calibration": np.array(calibration),
         "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
     }
+    if variances is not None:  # a model that has learned online goes on where it stopped
+        arrays["variances"] = variances.astype(np.float32)
     # Both files are written in full beside their targets first, then swapped in by two
     # renames back to back: a crash or kill before that leaves the old model and card as they
     # were (and at worst a stray ".NAME.*" temporary file).
@@ -91,6 +93,9 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
             weights = np.array(data["weights"], dtype=np.float64)
             intercept = float(data["intercept"][0])
             calibration = (float(data["calibration"][0]), float(data["calibration"][1]))
+            variances = (
+                np.array(data["variances"], dtype=np.float64) if "variances" in data else None
+            )
     except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, UnicodeError) as exc:
         raise ModelError(
             f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
@@ -98,7 +103,7 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
     _check_compatible(header, path)
     try:
         settings = ModelSettings.from_dict(header["settings"])
-        return Model(weights, intercept, calibration, settings, card)
+        return Model(weights, intercept, calibration, settings, card, variances)
     except (TypeError, ValueError, KeyError, AttributeError, SpamclfError) as exc:
         raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
 

@@ -52,12 +52,14 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         *,
         n_features: int = DEFAULT_N_FEATURES,
         trusted_networks: tuple[str, ...] = (),
+        header_words: bool = False,
         limits: Limits | None = None,
         n_jobs: int = 1,
         progress: Callable[[int], None] | None = None,
     ) -> None:
         self.n_features = n_features
         self.trusted_networks = trusted_networks
+        self.header_words = header_words
         self.limits = limits
         self.n_jobs = n_jobs
         self.progress = progress
@@ -72,7 +74,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         rows = vectorize_messages(
             messages,
             n_features=self.n_features,
-            settings=FeatureSettings(trusted_networks=tuple(self.trusted_networks)),
+            settings=FeatureSettings(tuple(self.trusted_networks), self.header_words),
             limits=self.limits or Limits(),
             n_jobs=self.n_jobs,
             progress=self.progress,
@@ -189,6 +191,7 @@ def vectorizer_for(settings: ModelSettings, **kwargs: Any) -> MessageVectorizer:
     return MessageVectorizer(
         n_features=settings.n_features,
         trusted_networks=settings.trusted_networks,
+        header_words=settings.header_words,
         limits=settings.limits,
         **kwargs,
     )

@@ -189,7 +189,7 @@ class SpamdServer:
                 EX_PROTOCOL, "Unable to set local and remove local in the same operation."
             )
         if "local" in to_remove:
-            # A passive-aggressive update cannot be undone exactly; say so rather than pretend.
+            # An online update cannot be undone exactly; say so rather than pretend.
             return error_reply(EX_UNAVAILABLE, "spamclf cannot forget a learned message")
         if "local" not in to_set:
             return tell_reply(did_set=False)  # "remote" (Razor, Pyzor reports): no network here

@@ -10,7 +10,12 @@ from collections.abc import Callable
 import pytest
 from conftest import ALL_FIXTURES
 
-from spamclf.features import FeatureSettings, extract_features, registered_domain
+from spamclf.features import (
+    MAX_WORDS_PER_HEADER,
+    FeatureSettings,
+    extract_features,
+    registered_domain,
+)
 from spamclf.parse import Limits, parse_bytes
 
 Loader = Callable[[str], bytes]
@@ -158,6 +163,26 @@ def test_trusted_networks_move_the_relay(fixture_bytes: Loader) -> None:
     assert "received:country:CN" in tokens
     assert "received:country:KR" not in tokens
     assert "received:relay_dynamic" in tokens  # adsl-61-152-3-4.sh.cn
+
+
+def test_header_words_only_when_asked(fixture_bytes: Loader) -> None:
+    data = fixture_bytes("received_cn_kr")
+    plain = _tokens(data)
+    with_headers = _tokens(data, FeatureSettings(header_words=True))
+    assert not any(t.startswith("hdr:") for t in plain)
+    assert set(plain) <= set(with_headers)
+    assert "hdr:received" in with_headers
+    assert "hdr:received:61.152.3.4" in with_headers
+    assert "hdr:received:adsl-61-152-3-4.sh.cn" in with_headers
+
+
+def test_header_words_stay_bounded_on_a_huge_header() -> None:
+    data = b"Subject: x\nX-Junk: " + b"word " * 5000 + b"\n\nbody\n"
+    tokens = _tokens(data, FeatureSettings(header_words=True))
+    assert len([t for t in tokens if t.startswith("hdr:x-junk:")]) <= 1  # one distinct word
+    many = b"Subject: x\nX-Junk: " + b" ".join(b"w%d" % i for i in range(5000)) + b"\n\nb\n"
+    tokens = _tokens(many, FeatureSettings(header_words=True))
+    assert len([t for t in tokens if t.startswith("hdr:x-junk:")]) == MAX_WORDS_PER_HEADER
 
 
 def test_features_of_crlf_message_match_lf(fixture_bytes: Loader) -> None:

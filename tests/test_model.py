@@ -10,6 +10,7 @@ import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ALL_FIXTURES, fixture_path
 from hypothesis import given, settings
@@ -198,9 +199,9 @@ def test_learn_moves_the_score_toward_the_label(
 def test_learn_puts_the_message_past_its_cutoff(
     small_model: Model, fixture_bytes: Loader, name: str, label: str
 ) -> None:
-    # Uncapped, one passive-aggressive step reaches the margin, which is at least the
-    # decision value of the label's cutoff: the message is then labelled as learned.
-    settings = ModelSettings(learning_aggressiveness=1e9)
+    # Undamped, one AROW step reaches the margin, which is at least the decision value of
+    # the label's cutoff: the message is then labelled as learned.
+    settings = ModelSettings(learning_regularization=1e-9)
     model = Model(
         small_model.weights.copy(), small_model.intercept, small_model.calibration, settings
     )
@@ -318,6 +319,14 @@ def test_empty_model_scores_everything_one_half(fixture_bytes: Loader) -> None:
     assert model.card["training"]["messages"] == 0
 
 
+def test_empty_model_reads_header_words_unless_told_otherwise(fixture_bytes: Loader) -> None:
+    data = fixture_bytes("received_cn_kr")
+    assert Model.empty().settings.header_words
+    assert "hdr:received" in Model.empty().features(data).tokens
+    plain = Model.empty(ModelSettings())
+    assert not any(t.startswith("hdr:") for t in plain.features(data).tokens)
+
+
 def test_empty_model_learns_online_from_nothing(corpus: tuple[list[bytes], list[str]]) -> None:
     # The TREC online protocol: classify, then learn the true label, message after message.
     messages, labels = corpus
@@ -328,6 +337,25 @@ def test_empty_model_learns_online_from_nothing(corpus: tuple[list[bytes], list[
     for message, label in zip(messages, labels, strict=True):
         scores[label].append(model.classify(message).score)
     assert min(scores["spam"]) > max(scores["ham"])
+
+
+def test_learn_grows_surer_of_the_weights_it_uses(model_copy: Model, fixture_bytes: Loader) -> None:
+    # AROW: each update shrinks the variance of the weights it moved, and the weights it never
+    # used stay as unsure as ever; teaching the same correction again moves them less.
+    data = fixture_bytes("english_ham")
+    assert model_copy.variances is None  # made at the first learn(), not before
+    start = model_copy.weights.copy()
+    model_copy.learn(data, "spam")
+    columns = model_copy.decision(model_copy.features(data))[1].columns
+    first = np.abs(model_copy.weights - start)[columns].sum()
+    assert model_copy.variances is not None
+    assert (model_copy.variances[columns] < 1.0).all()
+    unused = np.setdiff1d(np.arange(model_copy.settings.n_features), columns)
+    assert (model_copy.variances[unused] == 1.0).all()
+    moved = model_copy.weights.copy()
+    model_copy.learn(data, "spam")
+    second = np.abs(model_copy.weights - moved)[columns].sum()
+    assert 0.0 <= second < first
 
 
 def test_learn_with_features_read_once_matches_learn(

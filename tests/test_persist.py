@@ -21,7 +21,7 @@ from conftest import ALL_FIXTURES, rewrite_model_header
 
 import spamclf
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
-from spamclf.model import Model
+from spamclf.model import Model, ModelSettings
 from spamclf.parse import Limits
 from spamclf.persist import FEATURE_SCHEMA, FORMAT_VERSION, card_path, load_model, save_model
 
@@ -57,6 +57,42 @@ def test_round_trip_keeps_settings_and_parameters(small_model: Model, tmp_model_
     assert loaded.intercept == small_model.intercept
     assert loaded.calibration == small_model.calibration
     np.testing.assert_allclose(loaded.weights, small_model.weights, rtol=1e-6)
+
+
+def test_a_model_that_learned_online_goes_on_where_it_stopped(
+    small_model: Model, tmp_path: Path, fixture_bytes: Loader
+) -> None:
+    # The learning variances travel with the model: the next learn() after a load steps
+    # exactly as it would have without the save.
+    model = copy.deepcopy(small_model)
+    model.learn(fixture_bytes("english_ham"), "spam")
+    save_model(model, tmp_path / "m.spamclf")
+    loaded = load_model(tmp_path / "m.spamclf")
+    assert model.variances is not None and loaded.variances is not None
+    np.testing.assert_allclose(loaded.variances, model.variances, rtol=1e-6)
+    for m in (model, loaded):
+        m.learn(fixture_bytes("gb2312_spam"), "ham")
+    np.testing.assert_allclose(loaded.weights, model.weights, rtol=1e-5, atol=1e-7)
+
+
+def test_an_online_model_keeps_reading_header_words_after_a_load(tmp_path: Path) -> None:
+    save_model(Model.empty(), tmp_path / "online.spamclf")
+    assert load_model(tmp_path / "online.spamclf").settings.header_words
+
+
+def test_a_model_saved_with_the_retired_learning_setting_still_loads() -> None:
+    settings = Model.empty().settings.as_dict()
+    del settings["learning_regularization"]
+    settings["learning_aggressiveness"] = 1.0  # what models saved before AROW carry
+    assert ModelSettings.from_dict(settings) == ModelSettings(header_words=True)
+
+
+def test_a_model_that_never_learned_saves_no_variances(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    with np.load(tmp_model_path, allow_pickle=False) as data:
+        assert "variances" not in data
+    assert load_model(tmp_model_path).variances is None
 
 
 def test_save_accepts_str_paths_and_creates_folders(small_model: Model, tmp_path: Path) -> None:
