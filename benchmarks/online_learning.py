@@ -142,6 +142,10 @@ def write(results: list[dict[str, object]], args: argparse.Namespace) -> None:
         "0.1% false positives. Update rules over the same hashed rows; seconds are the update",
         "loop alone, except the library row (reading every message included).",
         "",
+        "`learn()` uses AROW with r = 0.1 (`ModelSettings.learning_regularization`), and",
+        "`Model.empty()` reads header words (`ModelSettings.header_words`); the library rows are",
+        "that configuration run through the public API.",
+        "",
         "| data | run | (1-ROCA)% | lam% | recall @0.1% FP | seconds |",
         "|---|---|---|---|---|---|",
     ]

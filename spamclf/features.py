@@ -219,8 +219,8 @@ def header_word_tokens(message: ParsedMessage) -> Iterator[str]:
     evidence bogofilter and SpamAssassin's Bayes learn from headers, and they mislead a model
     trained on other mailboxes (see :func:`header_tokens`). So only models that learn one
     mailbox's stream read them: :meth:`spamclf.Model.empty` turns them on. In the TREC online
-    protocol they cut (1-ROCA)% on trec06c from 0.0035 to 0.0016 and on trec06p from 0.034 to
-    0.027 (benchmarks/online_learning.md).
+    protocol they cut (1-ROCA)% on trec06c from 0.0035 to 0.0017 and on trec06p from 0.034 to
+    0.026 (benchmarks/online_learning.md).
     """
     for name, value in message.raw_headers:
         name = name[:40]  # a junk "name" can be a whole line
