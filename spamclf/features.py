@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from typing import NamedTuple
 
 from spamclf.charsets import normalize_charset
@@ -94,7 +94,7 @@ def extract_features(
 class _TokenBudget:
     """Stops token streams at a count and a deadline, and remembers which cap stopped them."""
 
-    # The clock is read every 256 tokens: a token costs about 3 µs to make, a clock read 0.2 µs.
+    # The clock is read once per 256 tokens, so that reading it costs next to nothing.
     _CLOCK_EVERY = 256
 
     def __init__(self, max_tokens: int, deadline: float | None) -> None:
@@ -103,38 +103,39 @@ class _TokenBudget:
         self.hit: dict[str, None] = {}
 
     def take(self, tokens: Iterable[str]) -> Iterator[str]:
-        for count, token in enumerate(tokens):
+        stream = iter(tokens)
+        while chunk := list(islice(stream, self._CLOCK_EVERY)):
             if self.left <= 0:
                 self.hit["tokens"] = None
                 return
-            if (
-                self.deadline is not None
-                and count % self._CLOCK_EVERY == 0
-                and time.monotonic() > self.deadline
-            ):
+            if self.deadline is not None and time.monotonic() > self.deadline:
                 self.hit["time"] = None
                 return
-            self.left -= 1
-            yield token
+            if len(chunk) > self.left:
+                self.hit["tokens"] = None
+                chunk = chunk[: self.left]
+            self.left -= len(chunk)
+            yield from chunk
 
     def hit_tokens(self) -> Iterator[str]:
         for name in self.hit:
             yield f"limit:{name}"
 
 
-def content_tokens(subject: NormalizedText, body: NormalizedText) -> Iterator[str]:
+def content_tokens(subject: NormalizedText, body: NormalizedText) -> list[str]:
     """Words of the (normalized) subject and body, CJK segmented (see :mod:`spamclf.tokenize`),
     and the evasions normalizing undid (``body:evasion:invisible``, see :mod:`spamclf.normalize`).
+
+    The text is tokenized whole: ``max_text_chars`` bounds that work (100,000 characters take
+    about 30 ms), and the token budget then stops what follows.
     """
     # The evidence first: a token cap that cuts a long body short must not drop it.
-    for evasion in subject.evasions:
-        yield f"subject:evasion:{evasion}"
-    for evasion in body.evasions:
-        yield f"body:evasion:{evasion}"
-    for word in words(subject.text):
-        yield f"subject:{word}"
-    for word in words(body.text):
-        yield f"body:{word}"
+    return [
+        *(f"subject:evasion:{evasion}" for evasion in subject.evasions),
+        *(f"body:evasion:{evasion}" for evasion in body.evasions),
+        *["subject:" + word for word in words(subject.text)],
+        *["body:" + word for word in words(body.text)],
+    ]
 
 
 def char_text(subject: str, body: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 
 __all__ = ["segment_chinese", "words"]
@@ -28,6 +28,8 @@ _TOKEN = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<hangul>[{_HANGUL}]+)|(?P<kana>[{_K
 # In Japanese text kanji and kana alternate within words (打ち合わせ), so they form one run.
 _TOKEN_JAPANESE = re.compile(rf"(?P<hangul>[{_HANGUL}]+)|(?P<kana>[{_HAN}{_KANA}]+)|{_WORD}")
 _HAS_KANA = re.compile(rf"[{_KANA}]")
+# _WORD for ASCII text, where [^\W_] is [a-z0-9] once lower-cased.
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:['.\-@][a-z0-9]+)*")
 # Longer "words" are mostly base64 debris, hashes and URLs handled elsewhere. SpamBayes found
 # that summarizing them (here as a length bucket) beats both dropping and keeping them.
 MAX_WORD = 20
@@ -56,36 +58,57 @@ def segment_chinese(run: str) -> list[str]:
     return _jieba_cut()(run)
 
 
-def _bigrams(run: str) -> Iterator[str]:
+def _bigrams(run: str) -> list[str]:
     if len(run) == 1:
-        yield run
-        return
-    for i in range(len(run) - 1):
-        yield run[i : i + 2]
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
-def words(text: str) -> Iterator[str]:
-    """Yield the word tokens of ``text``.
+def words(text: str) -> list[str]:
+    """The word tokens of ``text``, in order.
 
-    >>> list(words("ＦＲＥＥ offer! 免费发票 무료상담"))
+    >>> words("ＦＲＥＥ offer! 免费发票 무료상담")
     ['free', 'offer', '免费', '发票', '무료', '료상', '상담']
-    >>> list(words("打ち合わせ"))
+    >>> words("打ち合わせ")
     ['打ち', 'ち合', '合わ', 'わせ']
     """
-    pattern = _TOKEN
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-        if _HAS_KANA.search(text):
-            pattern = _TOKEN_JAPANESE
-    for match in pattern.finditer(text.lower()):
-        kind = match.lastgroup
-        token = match.group()
+    if text.isascii():
+        # Most mail is plain ASCII: one simpler pattern, three times faster than the full one.
+        return [_word(token) for token in _ASCII_WORD.findall(text.lower()) if len(token) > 1]
+    text = unicodedata.normalize("NFKC", text).lower()
+    pattern = _TOKEN_JAPANESE if _HAS_KANA.search(text) else _TOKEN
+    matches = [(match.lastgroup, match.group()) for match in pattern.finditer(text)]
+    # jieba is called once for all the Han runs of the text: one call per run cost more than
+    # the segmenting itself. Runs joined by a space segment exactly as they do one by one,
+    # since jieba cuts its input into blocks at spaces first.
+    han_runs = [token for kind, token in matches if kind == "han"]
+    segmented = iter(_segment_runs(han_runs))
+    tokens: list[str] = []
+    for kind, token in matches:
         if kind == "word":
-            if len(token) > MAX_WORD:
-                yield f"long:{token[:3]}:{len(token) // 10 * 10}"
-            elif len(token) > 1 or not token.isascii():
-                yield token
+            if len(token) > 1 or not token.isascii():
+                tokens.append(_word(token))
         elif kind == "han":
-            yield from segment_chinese(token)
+            tokens.extend(next(segmented))
         else:
-            yield from _bigrams(token)
+            tokens.extend(_bigrams(token))
+    return tokens
+
+
+def _word(token: str) -> str:
+    if len(token) > MAX_WORD:
+        return f"long:{token[:3]}:{len(token) // 10 * 10}"
+    return token
+
+
+def _segment_runs(runs: list[str]) -> list[list[str]]:
+    """Each Han run segmented, from one jieba call over them all."""
+    if not runs:
+        return []
+    segmented: list[list[str]] = [[]]
+    for word in segment_chinese(" ".join(runs)):
+        if word == " ":
+            segmented.append([])
+        else:
+            segmented[-1].append(word)
+    return segmented

@@ -101,3 +101,21 @@ def test_words_japanese_text_bigrams_kanji_and_kana_together() -> None:
     # With kana present the text is Japanese: kanji runs join the kana bigrams, no jieba.
     expected = ["会議", "議は", "は打", "打ち", "ち合", "合わ", "わせ"]
     assert list(words("会議は打ち合わせ")) == expected
+
+
+def test_words_segments_every_han_run_as_jieba_does_alone() -> None:
+    # words() hands all the Han runs of a text to jieba in one call; each run must come back
+    # as it would from a call of its own, and in its place among the other words.
+    runs = ["代开各类发票", "我们在北京开会", "免费", "关于下周三的项目会议安排", "一"]
+    text = " x1 ".join(runs) + " end"
+    expected: list[str] = []
+    for run in runs:
+        expected += [*segment_chinese(run), "x1"]
+    assert words(text) == [*expected[:-1], "end"]
+
+
+def test_words_ascii_fast_path_matches_the_full_pattern() -> None:
+    # ASCII text takes a simpler pattern; the same text with one non-ASCII letter takes the
+    # full one. Both must split the ASCII part alike.
+    text = "Hello, it's e-mail: bob@example.com -- v1.2.3_x a I 42 " + "y" * 25
+    assert [*words(text), "é"] == words(text + " é")
