@@ -276,7 +276,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         "",
         "Messages in arrival order (the corpus's `full/index`); each is classified, then learned "
         "with its true label. spamclf starts from `Model.empty()` (every score 0.5) and learns "
-        "with `Model.learn()` (passive-aggressive steps); bogofilter starts from an empty word "
+        "with `Model.learn()` (AROW steps; an empty model also reads the words of every header, "
+        "see benchmarks/online_learning.md); bogofilter starts from an empty word "
         "list and runs `bogofilter -TT` then `-s`/`-n` per message (two processes each; it is "
         "run in the background and stopped at a time budget, and the other filters are also "
         "shown on the prefix it reached); the 4-gram LR learns every message (`partial_fit`). "
