@@ -18,6 +18,7 @@ Writes benchmarks/online_learning.md and online_learning.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -35,45 +36,48 @@ from spamclf.vectorize import DEFAULT_N_FEATURES, Row
 
 CORPORA = ("trec06c", "trec06p")
 AROW_R = (0.03, 0.1, 0.3, 1.0)
-Update = Callable[[list[Row], np.ndarray], np.ndarray]
 
 
-def passive_aggressive(rows: list[Row], y: np.ndarray) -> np.ndarray:
+class PassiveAggressive:
     """PA-I, C = 1, margin 1: the update learn() used before AROW."""
-    weights, intercept = np.zeros(DEFAULT_N_FEATURES), 0.0
+
+    def __init__(self) -> None:
+        self.weights, self.intercept = np.zeros(DEFAULT_N_FEATURES), 0.0
+
+    def learn(self, row: Row, target: float, loss: float) -> None:
+        step = min(1.0, loss / 2.0) * target  # unit-length row plus the intercept: norm² 2
+        self.weights[row.columns] += step * row.values
+        self.intercept += step
+
+
+class Arow(PassiveAggressive):
+    """AROW with diagonal variances, margin 1: what learn() does (see Model.learn)."""
+
+    def __init__(self, r: float) -> None:
+        super().__init__()
+        self.r = r
+        self.variances, self.intercept_variance = np.ones(DEFAULT_N_FEATURES), 1.0
+
+    def learn(self, row: Row, target: float, loss: float) -> None:
+        spread = self.variances[row.columns] * row.values
+        beta = 1.0 / (float(spread @ row.values) + self.intercept_variance + self.r)
+        self.weights[row.columns] += loss * beta * target * spread
+        self.intercept += loss * beta * target * self.intercept_variance
+        self.variances[row.columns] -= beta * spread * spread
+        self.intercept_variance -= beta * self.intercept_variance**2
+
+
+def replay(rule: PassiveAggressive, rows: list[Row], y: np.ndarray) -> np.ndarray:
+    """Score each message with what ``rule`` has learned so far, then learn it (when it is
+    inside its margin of 1); the scores, in order."""
     scores = np.empty(len(rows))
     for i, (row, target) in enumerate(zip(rows, y, strict=True)):
-        value = float(weights[row.columns] @ row.values) + intercept
+        value = float(rule.weights[row.columns] @ row.values) + rule.intercept
         scores[i] = value
         loss = 1.0 - target * value
         if loss > 0:
-            step = min(1.0, loss / 2.0) * target  # unit-length row plus the intercept: norm² 2
-            weights[row.columns] += step * row.values
-            intercept += step
+            rule.learn(row, target, loss)
     return scores
-
-
-def arow(r: float) -> Update:
-    """AROW with diagonal variances, margin 1: what learn() does (see Model.learn)."""
-
-    def update(rows: list[Row], y: np.ndarray) -> np.ndarray:
-        weights, intercept = np.zeros(DEFAULT_N_FEATURES), 0.0
-        variances, intercept_variance = np.ones(DEFAULT_N_FEATURES), 1.0
-        scores = np.empty(len(rows))
-        for i, (row, target) in enumerate(zip(rows, y, strict=True)):
-            value = float(weights[row.columns] @ row.values) + intercept
-            scores[i] = value
-            loss = 1.0 - target * value
-            if loss > 0:
-                spread = variances[row.columns] * row.values
-                beta = 1.0 / (float(spread @ row.values) + intercept_variance + r)
-                weights[row.columns] += loss * beta * target * spread
-                intercept += loss * beta * target * intercept_variance
-                variances[row.columns] -= beta * spread * spread
-                intercept_variance -= beta * intercept_variance**2
-        return scores
-
-    return update
 
 
 def library(messages: list[bytes], y: np.ndarray) -> np.ndarray:
@@ -113,11 +117,13 @@ def main() -> None:
                 limits=ModelSettings().limits,
                 n_jobs=2,
             )
-            rules: dict[str, Update] = {"passive-aggressive (C=1)": passive_aggressive}
-            rules.update({f"AROW r={r:g}": arow(r) for r in AROW_R})
-            for name, rule in rules.items():
+            rules: dict[str, Callable[[], PassiveAggressive]] = {
+                "passive-aggressive (C=1)": PassiveAggressive
+            }
+            rules.update({f"AROW r={r:g}": functools.partial(Arow, r) for r in AROW_R})
+            for name, make_rule in rules.items():
                 start = time.perf_counter()
-                scores = rule(rows, y)
+                scores = replay(make_rule(), rows, y)
                 seconds = time.perf_counter() - start
                 label = f"{name}, {'with' if header_words else 'without'} header words"
                 results.append(row_of(label, data, evaluate(labels, scores, 0.0), seconds))
