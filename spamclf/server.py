@@ -28,6 +28,7 @@ import socketserver
 import stat
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class SpamdServer:
         self.model: Model = _load(self.model_path)
         self._learn_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.max_connections)
+        self._pool = ThreadPoolExecutor(settings.max_connections, "spamclf-request")
         self._servers: list[socketserver.BaseServer] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -130,8 +132,9 @@ class SpamdServer:
         self._stopping.set()
         for server in self._servers:
             server.shutdown()
+        self._pool.shutdown(wait=True)  # requests in flight finish
         for server in self._servers:
-            server.server_close()  # block_on_close: joins the threads of requests in flight
+            server.server_close()
             if isinstance(server, _UnixServer):
                 Path(server.server_address).unlink(missing_ok=True)  # type: ignore[arg-type]
         log.info("stopped")
@@ -233,10 +236,12 @@ class _Handler(socketserver.BaseRequestHandler):
 
 
 class _ServerMixin:
-    """Threads per connection, bounded by the app's slots; waits for them on close."""
+    """Each connection goes to the app's pool of threads, bounded by its slots.
 
-    daemon_threads = False
-    block_on_close = True
+    A pool rather than a thread per connection: starting a thread made the accepting thread
+    wait for it each time, 15% of the server's samples under 16 clients (py-spy).
+    """
+
     request_queue_size = 128
 
     def __init__(self, address: Any, app: SpamdServer) -> None:
@@ -249,21 +254,24 @@ class _ServerMixin:
             if self.app._stopping.is_set():
                 self.shutdown_request(request)  # type: ignore[attr-defined]
                 return
-        super().process_request(request, client_address)  # type: ignore[misc]
+        self.app._pool.submit(self._serve_one, request, client_address)
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+    def _serve_one(self, request: Any, client_address: Any) -> None:
         try:
-            super().process_request_thread(request, client_address)  # type: ignore[misc]
+            self.finish_request(request, client_address)  # type: ignore[attr-defined]
+        except Exception:
+            self.handle_error(request, client_address)  # type: ignore[attr-defined]
         finally:
+            self.shutdown_request(request)  # type: ignore[attr-defined]
             self.app._slots.release()
 
 
-class _UnixServer(_ServerMixin, socketserver.ThreadingUnixStreamServer):
+class _UnixServer(_ServerMixin, socketserver.UnixStreamServer):
     pass
 
 
-def _tcp_server_class(family: int) -> type[socketserver.ThreadingTCPServer]:
-    class _TCPServer(_ServerMixin, socketserver.ThreadingTCPServer):
+def _tcp_server_class(family: int) -> type[socketserver.TCPServer]:
+    class _TCPServer(_ServerMixin, socketserver.TCPServer):
         address_family = family
         allow_reuse_address = True
 
