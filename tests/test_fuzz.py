@@ -29,10 +29,12 @@ from spamclf.charsets import decode, normalize_charset
 from spamclf.errors import SpamclfError
 from spamclf.features import (
     Features,
+    FeatureSettings,
     char_text,
     content_tokens,
     extract_features,
     header_tokens,
+    header_word_tokens,
     origin_tokens,
     registered_domain,
     structure_tokens,
@@ -43,7 +45,7 @@ from spamclf.model import Model
 from spamclf.normalize import normalize_host, normalize_text
 from spamclf.origin import Origin, parse_date, parse_received, trace_origin
 from spamclf.parse import Limits, ParsedMessage, Part, decode_header, parse_bytes
-from spamclf.tokenize import words
+from spamclf.tokenize import segment_chinese, words
 from spamclf.vectorize import hash_row
 
 _NAMESPACED = re.compile(r"^[a-z][a-z0-9-]*:", re.S)
@@ -348,12 +350,14 @@ def test_fuzz_every_feature_extractor(message: ParsedMessage) -> None:
         header_tokens(message),
         origin_tokens(message, origin),
         structure_tokens(message),
+        header_word_tokens(message),
     ):
         _check_tokens(tokens)
     assert len(char_text(subject.text, body.text)) <= 3000
-    features = extract_features(message, limits=TIGHT_LIMITS)
-    assert isinstance(features, Features)
-    _check_tokens(features.tokens)
+    for settings in (FeatureSettings(), FeatureSettings(header_words=True)):
+        features = extract_features(message, settings, limits=TIGHT_LIMITS)
+        assert isinstance(features, Features)
+        _check_tokens(features.tokens)
 
 
 @given(data=MESSAGES)
@@ -424,9 +428,25 @@ def test_fuzz_summarize_html(source: str) -> None:
 
 @given(text=st.lists(TEXTS, max_size=6).map("".join))
 def test_fuzz_words(text: str) -> None:
-    for word in words(text):
+    tokens = words(text)
+    for word in tokens:
         assert isinstance(word, str)
         assert word
+    # The ASCII fast path and jieba's one call per text give what the slow path gives
+    # piece by piece: the text with a non-ASCII space appended takes the full pattern.
+    assert words(text + "\u3000") == tokens
+
+
+HAN_RUNS = st.lists(
+    st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=12),
+    max_size=8,
+)
+
+
+@given(runs=HAN_RUNS)
+def test_fuzz_han_runs_segment_in_one_call_as_one_by_one(runs: list[str]) -> None:
+    expected = [word for run in runs for word in segment_chinese(run)]
+    assert words(" ".join(runs)) == expected
 
 
 @given(
