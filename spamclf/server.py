@@ -337,10 +337,24 @@ def _describe(server: socketserver.BaseServer) -> str:
     return str(address)
 
 
+# Chinese text and an external relay: scoring it loads what the first real message would
+# otherwise wait for (jieba's dictionary, the IP-to-country table; about 0.1 s).
+_WARM_UP = (
+    "Received: from relay.example.cn (relay.example.cn [61.152.3.4]) by mx.example.org;\n"
+    " Tue, 21 Mar 2006 10:10:51 +0800\n"
+    "Subject: warm-up\n"
+    "Content-Type: text/html; charset=gb18030\n\n"
+    '<p><a href="http://example.cn/">免费发票</a></p>\n'
+).encode("gb18030")
+
+
 def _load(path: Path) -> Model:
+    """The model at ``path``, with everything scoring loads on first use already loaded."""
     from spamclf.persist import load_model
 
-    return load_model(path)
+    model = load_model(path)
+    model.classify(_WARM_UP)
+    return model
 
 
 def model_path(argument: str | None) -> Path:

@@ -494,3 +494,12 @@ def test_a_burst_of_sighups_is_one_reload_and_sigterm_still_stops_promptly(
     assert process.stderr is not None
     assert process.stderr.read().count(b"reloaded") < 200
     assert not sock.exists()
+
+
+def test_the_server_loads_what_scoring_needs_before_the_first_request(model_file: Path) -> None:
+    # jieba's dictionary loads on first use; a server must not make its first client wait.
+    from spamclf import tokenize
+
+    tokenize._jieba_cut.cache_clear()
+    SpamdServer(model_file, ServerSettings(listen=("127.0.0.1:0",)))
+    assert tokenize._jieba_cut.cache_info().currsize == 1
