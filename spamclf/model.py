@@ -68,6 +68,10 @@ class ModelSettings:
                 ipaddress.ip_network(network, strict=False)
             except (ValueError, TypeError) as exc:
                 raise SpamclfError(f"trusted_networks: {network!r} is not a network") from exc
+        if not self.learning_regularization > 0.0:  # also refuses NaN
+            raise SpamclfError(
+                f"learning_regularization must be positive, got {self.learning_regularization}"
+            )
         if not 0.0 <= self.ham_cutoff <= self.spam_cutoff <= 1.0:
             raise SpamclfError(
                 f"cutoffs must satisfy 0 <= ham_cutoff <= spam_cutoff <= 1, got "

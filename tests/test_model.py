@@ -319,6 +319,12 @@ def test_empty_model_scores_everything_one_half(fixture_bytes: Loader) -> None:
     assert model.card["training"]["messages"] == 0
 
 
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan")])
+def test_learning_regularization_must_be_positive(value: float) -> None:
+    with pytest.raises(SpamclfError, match="learning_regularization"):
+        ModelSettings(learning_regularization=value)
+
+
 def test_empty_model_reads_header_words_unless_told_otherwise(fixture_bytes: Loader) -> None:
     data = fixture_bytes("received_cn_kr")
     assert Model.empty().settings.header_words
