@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", required=True, help="model file to write")
     train.add_argument("--C", type=float, default=DEFAULT_C, help="SVM inverse regularization")
     train.add_argument("--jobs", type=int, default=1, help="processes for parsing (-1: all)")
+    train.add_argument(
+        "--header-words",
+        action="store_true",
+        help="also read the words of every header: better for a model of one mailbox, "
+        "worse for mail from elsewhere (benchmarks/header_words.md)",
+    )
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="measure a model on labelled corpora")
@@ -155,6 +161,7 @@ def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes], list[str], list[in
 
 def _train(args: argparse.Namespace) -> int:
     from spamclf.api import train
+    from spamclf.model import ModelSettings
 
     messages, labels, groups = _read_corpora(args.corpora)
     print(f"training on {len(messages)} messages ({labels.count('spam')} spam)", file=sys.stderr)
@@ -162,6 +169,7 @@ def _train(args: argparse.Namespace) -> int:
         messages,
         labels,
         C=args.C,
+        settings=ModelSettings(header_words=args.header_words),
         n_jobs=args.jobs,
         progress=True,
         description=" + ".join(args.corpora),

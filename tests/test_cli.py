@@ -246,6 +246,18 @@ def test_train_writes_model_and_card(
     assert "trained.spamclf.card.json" in err
 
 
+@pytest.mark.parametrize("flag", [[], ["--header-words"]])
+def test_train_header_words_flag_is_saved_with_the_model(
+    folder_corpus: Path, tmp_path: Path, flag: list[str]
+) -> None:
+    output = tmp_path / "m.spamclf"
+    assert main(["train", str(folder_corpus), "-o", str(output), *flag]) == EXIT_OK
+    model = load_model(output)
+    assert model.settings.header_words is bool(flag)
+    tokens = model.features(next((folder_corpus / "spam").iterdir())).tokens
+    assert any(t.startswith("hdr:") for t in tokens) is bool(flag)
+
+
 def test_train_on_missing_corpus_exits_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
