@@ -146,8 +146,7 @@ def _hides(attributes: str, page_background: str | None) -> bool:
     """Whether a tag's attributes make its content invisible."""
     if "=" not in attributes:
         return False
-    style_match = _STYLE_ATTR.search(attributes)
-    style = next((g for g in style_match.groups() if g is not None), "") if style_match else ""
+    style = _style(attributes)
     if style and _HIDING_STYLE.search(style):
         return True
     color = _COLOR.search(style) or _COLOR_ATTR.search(attributes)
@@ -159,10 +158,14 @@ def _hides(attributes: str, page_background: str | None) -> bool:
 
 
 def _page_background(attributes: str) -> str | None:
-    style_match = _STYLE_ATTR.search(attributes)
-    style = next((g for g in style_match.groups() if g is not None), "") if style_match else ""
-    background = _BACKGROUND.search(style) or _BGCOLOR_ATTR.search(attributes)
+    background = _BACKGROUND.search(_style(attributes)) or _BGCOLOR_ATTR.search(attributes)
     return _color(background.group(1)) if background else None
+
+
+def _style(attributes: str) -> str:
+    """The value of a tag's ``style`` attribute, quoted either way or not at all; "" if none."""
+    match = _STYLE_ATTR.search(attributes)
+    return next((g for g in match.groups() if g is not None), "") if match else ""
 
 
 def _color(value: str) -> str:

@@ -69,6 +69,9 @@ _HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE}]")
 # A Latin letter touching a look-alike from another script: the mark of a mixed-script word.
 _MIXED_PAIR = re.compile(f"[{_LATIN}][{_LOOKALIKE}]|[{_LOOKALIKE}][{_LATIN}]")
 _PUNYCODE_LABEL = re.compile(r"(?<![\w-])xn--[a-z0-9-]{1,59}", re.I)
+# Searched for, rather than looked up in a lower-cased copy of a whole body, per message.
+_PUNYCODE_PREFIX = re.compile("xn--", re.I)
+_HAS_LATIN = re.compile(f"[{_LATIN}]")
 _NON_LATIN_LETTER = re.compile(f"[^\\W\\d_{_LATIN}]")
 
 
@@ -88,7 +91,7 @@ def normalize_text(text: str) -> NormalizedText:
     >>> normalize_text("Привет, мир").evasions  # Russian is Russian
     ()
     """
-    if text.isascii() and "xn--" not in text.lower():
+    if text.isascii() and not _PUNYCODE_PREFIX.search(text):
         return NormalizedText(text, ())
     evasions = []
     stripped = _INVISIBLE.sub("", text)
@@ -98,11 +101,11 @@ def normalize_text(text: str) -> NormalizedText:
         stripped = stripped.replace(_SOFT_HYPHEN, "")
         evasions.append("soft-hyphen")
     text = stripped
-    folded = _WIDE_LATIN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    folded = _fold_wide(text)
     if folded != text:
         evasions.append("full-width")
         text = folded
-    if "xn--" in text.lower():
+    if _PUNYCODE_PREFIX.search(text):
         decoded = _PUNYCODE_LABEL.sub(lambda m: _decode_label(m.group()), text)
         if decoded != text:
             evasions.append("punycode")
@@ -140,12 +143,17 @@ def normalize_host(host: str) -> NormalizedHost:
     if host.isascii():
         return NormalizedHost(host, punycode, False)
     host = _INVISIBLE.sub("", host)
-    host = _WIDE_LATIN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), host)
+    host = _fold_wide(host)
     # Mixed: Latin letters (in any label, the TLD included) beside letters of another script.
-    mixed = bool(re.search(f"[{_LATIN}]", host)) and bool(_NON_LATIN_LETTER.search(host))
+    mixed = bool(_HAS_LATIN.search(host)) and bool(_NON_LATIN_LETTER.search(host))
     if mixed and _HAS_LOOKALIKE.search(host):
         host = host.translate(_SKELETON).lower()
     return NormalizedHost(host, punycode, mixed)
+
+
+def _fold_wide(text: str) -> str:
+    """Full-width and styled Latin letters and digits as plain ASCII (NFKC on those runs only)."""
+    return _WIDE_LATIN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def _unmix(text: str) -> str:
