@@ -14,10 +14,9 @@ import argparse
 import time
 
 import numpy as np
-from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora
+from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora, measure, split_scripts
 
 from spamclf.api import DEFAULT_MODEL_NAME, training_card
-from spamclf.metrics import evaluate
 from spamclf.model import DEFAULT_C
 from spamclf.persist import card_path, load_model
 
@@ -32,8 +31,8 @@ def main() -> None:
     held_out = {}
     for name in EMAIL_CORPORA:
         Xt, yt = data[name]["test"]
-        scores = held_out_model.score_rows(Xt)
-        held_out[name] = evaluate(yt, scores, threshold=settings.spam_cutoff).as_dict()
+        scripts = split_scripts(name, "test", settings)
+        held_out[name] = measure(held_out_model, Xt, yt, scripts).as_dict()
         print(name, {k: round(v, 5) for k, v in held_out[name].items()}, flush=True)
 
     parts = [(name, part) for name in EMAIL_CORPORA for part in ("train", "test")]

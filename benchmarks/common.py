@@ -23,9 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 import spamclf  # noqa: E402
 from spamclf.corpora import split_benchmark  # noqa: E402
+from spamclf.metrics import Metrics, evaluate  # noqa: E402
 from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
-from spamclf.pipeline import fit_model, vectorizer_for  # noqa: E402
+from spamclf.pipeline import fit_model, vectorize_messages  # noqa: E402
+from spamclf.vectorize import rows_to_csr  # noqa: E402
 
 FEATURE_MODULES = (
     "_chartables",
@@ -36,6 +38,7 @@ FEATURE_MODULES = (
     "normalize",
     "origin",
     "features",
+    "scripts",
     "vectorize",
 )
 EMAIL_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
@@ -65,23 +68,51 @@ def feature_code_digest(package: Path | None = None) -> str:
 def split_matrices(
     corpus: str, root: Path, settings: ModelSettings, n_jobs: int = 2
 ) -> dict[str, tuple[sp.csr_matrix, np.ndarray]]:
-    """``{"train": (X, y), "test": (X, y)}`` for a corpus under the benchmark protocol."""
+    """``{"train": (X, y), "test": (X, y)}`` for a corpus under the benchmark protocol
+    (each row's writing system is cached beside them: :func:`split_scripts`)."""
     paths = cache_paths(corpus, settings)
     paths["train"].parent.mkdir(parents=True, exist_ok=True)
-    if not all(p.exists() for p in paths.values()):
+    if not all(p.with_suffix(".scripts.npy").exists() for p in paths.values()):
         train, test = split_benchmark(corpus, root)
         for part, messages in (("train", train), ("test", test)):
             bar = tqdm(total=len(messages), unit="msg", desc=f"{corpus} {part}", mininterval=2)
-            vectorizer = vectorizer_for(settings, n_jobs=n_jobs, progress=bar.update)
-            X = vectorizer.fit_transform([m.raw for m in messages])
+            rows = vectorize_messages(
+                [m.raw for m in messages],
+                n_features=settings.n_features,
+                settings=settings.feature_settings(),
+                limits=settings.limits,
+                n_jobs=n_jobs,
+                progress=bar.update,
+            )
             bar.close()
             y = np.array([m.label == "spam" for m in messages], dtype=np.int8)
-            sp.save_npz(paths[part], X)
+            sp.save_npz(paths[part], rows_to_csr(rows, settings.n_features))
             np.save(paths[part].with_suffix(".labels.npy"), y)
+            np.save(paths[part].with_suffix(".scripts.npy"), np.array([r.script for r in rows]))
     return {
         part: (sp.load_npz(path).tocsr(), np.load(path.with_suffix(".labels.npy")))
         for part, path in paths.items()
     }
+
+
+def split_scripts(corpus: str, part: str, settings: ModelSettings) -> np.ndarray:
+    """The writing system of each row of a cached split (after :func:`split_matrices`)."""
+    return np.load(cache_paths(corpus, settings)[part].with_suffix(".scripts.npy"))
+
+
+def measure(model: Model, X: sp.csr_matrix, y: np.ndarray, scripts: np.ndarray) -> Metrics:
+    """Every metric of ``model`` on rows ``X``; at the operating point (FPR, FNR, lam) the
+    messages in writing systems the model declines to label count as labelled neither."""
+    familiar = np.array([model.is_familiar(str(s)) for s in scripts], dtype=bool)
+    return evaluate(y, model.score_rows(X), model.settings.spam_cutoff, labelled=familiar)
+
+
+def unsure_rate(model: Model, X: sp.csr_matrix, scripts: np.ndarray) -> float:
+    """The share of messages labelled ``unsure``: between the cutoffs, or held back."""
+    scores = model.score_rows(X)
+    s = model.settings
+    familiar = np.array([model.is_familiar(str(x)) for x in scripts], dtype=bool)
+    return float((((scores >= s.ham_cutoff) & (scores < s.spam_cutoff)) | ~familiar).mean())
 
 
 def cache_paths(corpus: str, settings: ModelSettings) -> dict[str, Path]:
@@ -108,7 +139,10 @@ def fit_parts(
     """The default recipe fitted on ``(corpus, part)`` splits, each corpus weighing the same."""
     X, y = stack([data[name][part] for name, part in parts])
     groups = [name for name, part in parts for _ in data[name][part][1]]
-    return fit_model(X, y, C=C, settings=settings, card=card or {}, groups=groups)
+    scripts = np.concatenate([split_scripts(name, part, settings) for name, part in parts])
+    return fit_model(
+        X, y, C=C, settings=settings, card=card or {}, groups=groups, scripts=list(scripts)
+    )
 
 
 def stack(parts: list[tuple[sp.csr_matrix, np.ndarray]]) -> tuple[sp.csr_matrix, np.ndarray]:

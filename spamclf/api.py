@@ -58,7 +58,8 @@ def train(
     ``groups`` (one per message, e.g. the corpus it came from) makes every group weigh the
     same; ``n_jobs`` parses in that many processes; ``progress`` shows a progress bar.
     """
-    from spamclf.pipeline import fit_model, vectorizer_for
+    from spamclf.pipeline import fit_model, vectorize_messages
+    from spamclf.vectorize import rows_to_csr
 
     settings = settings or ModelSettings()
     messages = list(messages)
@@ -74,12 +75,19 @@ def train(
         )
     bar = _progress_bar(len(messages)) if progress else None
     start = time.perf_counter()
-    vectorizer = vectorizer_for(settings, n_jobs=n_jobs, progress=bar.update if bar else None)
-    X = vectorizer.fit_transform(messages)
+    rows = vectorize_messages(
+        messages,
+        n_features=settings.n_features,
+        settings=settings.feature_settings(),
+        limits=settings.limits,
+        n_jobs=n_jobs,
+        progress=bar.update if bar else None,
+    )
     if bar:
         bar.close()
+    X, scripts = rows_to_csr(rows, settings.n_features), [row.script for row in rows]
     card = training_card(description, y, C)
-    model = fit_model(X, y, C=C, settings=settings, card=card, groups=groups)
+    model = fit_model(X, y, C=C, settings=settings, card=card, groups=groups, scripts=scripts)
     if groups is not None:
         model.card["training"]["balanced_groups"] = sorted({str(g) for g in groups})
     model.card["training"]["seconds"] = round(time.perf_counter() - start, 1)

@@ -138,6 +138,8 @@ def _classify(args: argparse.Namespace) -> int:
             print(safe_json(record))
         else:
             why = ", ".join(f"{safe_text(r.feature)} {r.contribution:+.2f}" for r in reasons)
+            if verdict.unfamiliar:  # say why a high or low score is still "unsure"
+                why = f"unfamiliar script {verdict.script}; {why}"
             print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
     return status
 

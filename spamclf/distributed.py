@@ -157,13 +157,14 @@ _LBFGS_MEMORY = 10
 @dataclass
 class _Block:
     """One partition of the training mail as the learner reads it: unit-length hashed rows,
-    targets (+1 spam, -1 ham), sample weights, groups, and calibration folds."""
+    targets (+1 spam, -1 ham), sample weights, groups, calibration folds, writing systems."""
 
     X: Any  # scipy.sparse.csr_matrix, float32, as the in-memory vectorizer makes it
     y: np.ndarray
     weights: np.ndarray
     groups: np.ndarray
     folds: np.ndarray
+    scripts: np.ndarray
 
 
 @dataclass
@@ -209,6 +210,10 @@ def train(
     ]
     blocks: list[Future] = client.compute(vectorized)
     counts = _count(client.gather(client.map(_block_counts, blocks, pure=False)))
+    by_script = _count(client.gather(client.map(_block_counts, blocks, by="scripts", pure=False)))
+    script_counts: dict[str, list[int]] = {}  # {script: [ham, spam]}, as spamclf.train counts
+    for (script, label), n in sorted(by_script.items()):
+        script_counts.setdefault(script, [0, 0])[1 if label > 0 else 0] += n
     n_spam = sum(n for (_, label), n in counts.items() if label > 0)
     n_total = sum(counts.values())
     if min(n_spam, n_total - n_spam) < 3:
@@ -284,7 +289,9 @@ def train(
     if len(groups) > 1:
         card["training"]["balanced_groups"] = groups
     card["training"]["columns_used"] = len(columns)
-    return Model(model_weights, float(solution[-1]), calibration, settings, card)
+    return Model(
+        model_weights, float(solution[-1]), calibration, settings, card, None, script_counts
+    )
 
 
 def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: int) -> _Block:
@@ -318,12 +325,14 @@ def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: i
         groups=np.array(groups, dtype=object),
         # Interleaved folds, offset by partition so short partitions still fill every fold.
         folds=((np.arange(len(y)) + index) % CALIBRATION_FOLDS).astype(np.int8),
+        scripts=np.array([row.script for row in rows], dtype=object),
     )
 
 
-def _block_counts(block: _Block) -> dict[tuple[str, int], int]:
+def _block_counts(block: _Block, by: str = "groups") -> dict[tuple[str, int], int]:
+    """Messages per (group, label), or per (script, label) with ``by="scripts"``."""
     counts: dict[tuple[str, int], int] = {}
-    for group, target in zip(block.groups, block.y, strict=True):
+    for group, target in zip(getattr(block, by), block.y, strict=True):
         key = (str(group), 1 if target > 0 else -1)
         counts[key] = counts.get(key, 0) + 1
     return counts
@@ -361,7 +370,7 @@ def _compact_block(block: _Block, columns: np.ndarray, group_weights: dict[str, 
         shape=(X.shape[0], len(columns)),
     )
     weights = np.array([group_weights[str(g)] for g in block.groups], dtype=np.float64)
-    return _Block(compact, block.y, weights, block.groups, block.folds)
+    return _Block(compact, block.y, weights, block.groups, block.folds, block.scripts)
 
 
 def _blocks_by_worker(client: Client, blocks: list[Future]) -> dict[str, list[Future]]:

@@ -20,6 +20,7 @@ from spamclf.charsets import normalize_charset
 from spamclf.normalize import NormalizedText, normalize_host, normalize_text
 from spamclf.origin import Origin, is_dynamic_host, parse_date, trace_origin
 from spamclf.parse import Limits, ParsedMessage
+from spamclf.scripts import NO_SCRIPT, main_script
 from spamclf.tokenize import words
 
 __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
@@ -50,11 +51,13 @@ class FeatureSettings:
 
 class Features(NamedTuple):
     """What the model reads of a message: unique ``tokens`` (first-seen order), the ``chars``
-    whose 4-grams form the character block (hashed in :mod:`spamclf.vectorize`), the origin."""
+    whose 4-grams form the character block (hashed in :mod:`spamclf.vectorize`), the origin,
+    and the writing system of ``chars`` (:func:`spamclf.scripts.main_script`)."""
 
     tokens: list[str]
     chars: str
     origin: Origin
+    script: str = NO_SCRIPT
 
 
 def extract_features(
@@ -88,7 +91,8 @@ def extract_features(
         budget.hit_tokens(),
     )
     tokens = list(dict.fromkeys(chain.from_iterable(sources)))  # unique, first-seen order
-    return Features(tokens, char_text(subject.text, body.text), origin)
+    chars = char_text(subject.text, body.text)
+    return Features(tokens, chars, origin, main_script(chars))
 
 
 class _TokenBudget:

@@ -146,18 +146,28 @@ def lam_from_counts(false_positives: int, n_ham: int, false_negatives: int, n_sp
     return 100.0 / (1.0 + math.exp(-mean_logit))
 
 
-def evaluate(labels: Sequence[object], scores: Sequence[float], threshold: float = 0.5) -> Metrics:
+def evaluate(
+    labels: Sequence[object],
+    scores: Sequence[float],
+    threshold: float = 0.5,
+    *,
+    labelled: Sequence[bool] | None = None,
+) -> Metrics:
     """Compute every reported metric for one filter's ``scores`` on a test set.
 
     ``labels`` are ``"spam"``/``"ham"`` or 1/0; ``threshold`` fixes the operating point of
     ``fpr``, ``fnr`` and ``lam_pct`` (score >= threshold is spam). AUC and recall at 0.1 % FPR
-    do not depend on it.
+    do not depend on it. ``labelled`` (default: all) marks the messages the filter labelled
+    at all: the others (``Verdict.unfamiliar``) are never counted as called spam.
     """
     y, s = _prepare(labels, scores)
     is_spam, is_ham = y == 1, y == 0
     n_spam, n_ham = int(is_spam.sum()), int(is_ham.sum())
-    false_positives = int(np.sum(s[is_ham] >= threshold))
-    false_negatives = int(np.sum(s[is_spam] < threshold))
+    called_spam = s >= threshold
+    if labelled is not None:
+        called_spam &= np.asarray(labelled, dtype=bool)
+    false_positives = int(np.sum(called_spam[is_ham]))
+    false_negatives = int(np.sum(~called_spam[is_spam]))
     auc = float(roc_auc_score(y, s))
     return Metrics(
         n=int(y.size),

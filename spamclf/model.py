@@ -31,6 +31,7 @@ from spamclf.errors import SpamclfError
 from spamclf.features import Features, FeatureSettings, extract_features
 from spamclf.inputs import MessageInput, read_head, to_bytes
 from spamclf.parse import Limits, parse_bytes
+from spamclf.scripts import NO_SCRIPT
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
 
@@ -49,6 +50,10 @@ class ModelSettings:
     spam cutoff is high on purpose: losing real mail is the failure users never forgive. At 0.9
     the default recipe marked 1.0% of trec06p's held-out ham and 2.3% of spamassassin's (left
     out of training) as spam; at 0.98, 0.2% and 0.3% (benchmarks/accuracy.md).
+
+    ``min_script_examples``: a message is labelled spam or ham only if the model has learned at
+    least this many ham and this many spam messages in its writing system; below that it is
+    ``unsure`` (:mod:`spamclf.scripts` says why; 0 turns the check off).
     """
 
     n_features: int = DEFAULT_N_FEATURES
@@ -58,6 +63,7 @@ class ModelSettings:
     n_reasons: int = 8
     learning_regularization: float = 0.1
     header_words: bool = False
+    min_script_examples: int = 200
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -71,6 +77,10 @@ class ModelSettings:
         if not self.learning_regularization > 0.0:  # also refuses NaN
             raise SpamclfError(
                 f"learning_regularization must be positive, got {self.learning_regularization}"
+            )
+        if self.min_script_examples < 0:
+            raise SpamclfError(
+                f"min_script_examples must be 0 or more, got {self.min_script_examples}"
             )
         if not 0.0 <= self.ham_cutoff <= self.spam_cutoff <= 1.0:
             raise SpamclfError(
@@ -115,6 +125,7 @@ class Model:
         settings: ModelSettings,
         card: dict[str, Any] | None = None,
         variances: np.ndarray | None = None,
+        script_counts: dict[str, list[int]] | None = None,
     ) -> None:
         if weights.shape != (settings.n_features,):
             raise SpamclfError(
@@ -132,6 +143,13 @@ class Model:
         self.calibration = (float(calibration[0]), float(calibration[1]))
         self.settings = settings
         self.card: dict[str, Any] = dict(card or {})
+        # {script: [ham, spam]} learned so far (spamclf.scripts); None for model files saved
+        # before models counted them, which then label every script as they always did.
+        self.script_counts = (
+            None
+            if script_counts is None
+            else {str(k): [int(v[0]), int(v[1])] for k, v in script_counts.items()}
+        )
         self._feature_settings = settings.feature_settings()
         # learn() changes weights in place; the lock keeps a verdict (its score and its reasons)
         # from reading half an update. Re-entrant: a verdict holds it across decision().
@@ -157,7 +175,7 @@ class Model:
         cutoff = min(max(settings.spam_cutoff, 0.5 + 1e-6), 1 - 1e-6)
         slope = math.log(cutoff / (1.0 - cutoff))
         card = {"training": {"description": "empty: learned online", "messages": 0}}
-        return cls(np.zeros(settings.n_features), 0.0, (slope, 0.0), settings, card)
+        return cls(np.zeros(settings.n_features), 0.0, (slope, 0.0), settings, card, None, {})
 
     def __getstate__(self) -> dict[str, Any]:
         # Process pools pickle the model to ship it to workers; a lock cannot travel. The
@@ -167,6 +185,7 @@ class Model:
             state["weights"] = self.weights.copy()
             state["variances"] = None if self.variances is None else self.variances.copy()
             state["card"] = copy.deepcopy(self.card)
+            state["script_counts"] = copy.deepcopy(self.script_counts)
         del state["_lock"]
         return state
 
@@ -182,18 +201,27 @@ class Model:
         """A copy of this model with some settings changed, e.g. the cutoffs or the relays
         that count as ours: ``model.with_settings(trusted_networks=("203.0.113.0/24",))``."""
         settings = dataclasses.replace(self.settings, **changes)
-        weights, intercept, calibration, card, variances = self.parameters()
-        return Model(weights, intercept, calibration, settings, card, variances)
+        weights, intercept, calibration, card, variances, counts = self.parameters()
+        return Model(weights, intercept, calibration, settings, card, variances, counts)
 
     def parameters(
         self,
-    ) -> tuple[np.ndarray, float, tuple[float, float], dict[str, Any], np.ndarray | None]:
-        """A consistent copy of the weights, intercept, calibration, card and learning
-        variances (taken under the lock, so never half of a concurrent :meth:`learn`)."""
+    ) -> tuple[
+        np.ndarray,
+        float,
+        tuple[float, float],
+        dict[str, Any],
+        np.ndarray | None,
+        dict[str, list[int]] | None,
+    ]:
+        """A consistent copy of the weights, intercept, calibration, card, learning variances
+        and script counts (taken under the lock, so never half of a concurrent :meth:`learn`).
+        """
         with self._lock:
             variances = None if self.variances is None else self.variances.copy()
             card = copy.deepcopy(self.card)
-            return self.weights.copy(), self.intercept, self.calibration, card, variances
+            counts = copy.deepcopy(self.script_counts)
+            return self.weights.copy(), self.intercept, self.calibration, card, variances, counts
 
     def classify(self, message: MessageInput) -> Verdict:
         """Score one message (bytes, text, path or ``email.message.Message``)."""
@@ -269,11 +297,19 @@ class Model:
         return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
 
     def label(self, score: float) -> Label:
+        """The label of a score by the cutoffs alone (see also :meth:`is_familiar`)."""
         if score >= self.settings.spam_cutoff:
             return "spam"
         if score < self.settings.ham_cutoff:
             return "ham"
         return "unsure"
+
+    def is_familiar(self, script: str) -> bool:
+        """Whether the model has learned enough ham and spam in ``script`` to label it."""
+        if script == NO_SCRIPT or self.script_counts is None:
+            return True
+        ham, spam = self.script_counts.get(script, (0, 0))
+        return min(ham, spam) >= self.settings.min_script_examples
 
     def learn(
         self, message: MessageInput, label: object, *, features: Features | None = None
@@ -306,6 +342,8 @@ class Model:
         # same as some serial order of the calls, and no update or count is lost.
         row = self._row(features)
         with self._lock:
+            if self.script_counts is not None:
+                self.script_counts.setdefault(features.script, [0, 0])[1 if target > 0 else 0] += 1
             loss = margin - target * self._value(row)
             if loss <= 0.0:
                 return False
@@ -336,8 +374,10 @@ class Model:
         with self._lock:  # the score and its reasons come from the same weights
             value = self._value(row)
             reasons = self._reasons(features, row)
+            familiar = self.is_familiar(features.script)
         score = self.probability(value)
-        return Verdict(self.label(score), score, reasons, features.origin)
+        label = self.label(score) if familiar else "unsure"
+        return Verdict(label, score, reasons, features.origin, features.script, not familiar)
 
     def _reasons(self, features: Features, row: Row) -> tuple[Reason, ...]:
         slope = self.calibration[0]

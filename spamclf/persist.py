@@ -38,12 +38,15 @@ def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
 def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
     """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
     path = Path(path)
-    weights, intercept, calibration, card, variances = model.parameters()  # one consistent state
+    # One consistent state, even while another thread learns.
+    weights, intercept, calibration, card, variances, script_counts = model.parameters()
     header = {
         "format_version": FORMAT_VERSION,
         "feature_schema": FEATURE_SCHEMA,
         "settings": model.settings.as_dict(),
     }
+    if script_counts is not None:
+        header["script_counts"] = script_counts
     arrays = {
         "weights": weights.astype(np.float32),
         "intercept": np.array([intercept]),
@@ -103,8 +106,9 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
     _check_compatible(header, path)
     try:
         settings = ModelSettings.from_dict(header["settings"])
-        return Model(weights, intercept, calibration, settings, card, variances)
-    except (TypeError, ValueError, KeyError, AttributeError, SpamclfError) as exc:
+        script_counts = header.get("script_counts")
+        return Model(weights, intercept, calibration, settings, card, variances, script_counts)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, SpamclfError) as exc:
         raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
 
 

@@ -25,6 +25,7 @@ from spamclf.features import FeatureSettings
 from spamclf.inputs import MessageInput, to_bytes
 from spamclf.model import DEFAULT_C, Model, ModelSettings, read_features
 from spamclf.parse import Limits
+from spamclf.scripts import count_scripts
 from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row, rows_to_csr
 
 __all__ = [
@@ -118,7 +119,8 @@ def _vectorize_chunk(
     rows = []
     for raw in chunk:
         features = read_features(raw, limits, settings)
-        rows.append(hash_row(features.tokens, features.chars, n_features))
+        row = hash_row(features.tokens, features.chars, n_features)
+        rows.append(row._replace(script=features.script))
     return rows
 
 
@@ -163,8 +165,13 @@ def fit_model(
     settings: ModelSettings,
     card: dict[str, Any],
     groups: Sequence[object] | None = None,
+    scripts: Sequence[str] | None = None,
 ) -> Model:
     """Fit the calibrated SVM on vectorized rows and wrap it as a NumPy-only :class:`Model`.
+
+    ``scripts`` (the writing system of each row, ``Row.script``) are counted by class into
+    the model, which labels only the writing systems it has seen enough of
+    (:mod:`spamclf.scripts`); without them every writing system counts as familiar.
 
     ``groups`` names the source (corpus) of each row; each source then weighs the same in
     training, so that 65,000 Chinese messages do not drown 6,000 English ones. Balanced, the
@@ -173,7 +180,8 @@ def fit_model(
     weights = group_balance(groups) if groups is not None else None
     classifier = make_classifier(C).fit(X, y, sample_weight=weights)
     weights, intercept, calibration = linear_parts(classifier)
-    return Model(weights, intercept, calibration, settings, card)
+    counts = None if scripts is None else count_scripts(scripts, y)
+    return Model(weights, intercept, calibration, settings, card, None, counts)
 
 
 def group_balance(groups: Sequence[object]) -> np.ndarray:

@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from spamclf.scripts import NO_SCRIPT
+
 __all__ = ["CHAR_BLOCK_WEIGHT", "DEFAULT_N_FEATURES", "Row", "feature_index", "hash_row"]
 
 # 2**20 columns: at most a few collisions per message; the weights take 4 MB as float32.
@@ -38,7 +40,8 @@ _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 class Row(NamedTuple):
     """A message as the model sees it: sorted unique ``columns`` with their ``values``; and,
     to explain a verdict, each word token's column and value, and each distinct character
-    4-gram's column and first position in the text (all 4-grams share ``char_value``)."""
+    4-gram's column and first position in the text (all 4-grams share ``char_value``); and
+    the writing system of the text, which training counts (:mod:`spamclf.scripts`)."""
 
     columns: np.ndarray
     values: np.ndarray
@@ -47,6 +50,7 @@ class Row(NamedTuple):
     char_columns: np.ndarray
     char_positions: np.ndarray
     char_value: float
+    script: str = NO_SCRIPT
 
 
 def feature_index(token: str, n_features: int) -> int:

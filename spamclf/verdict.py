@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spamclf.origin import Origin
+from spamclf.scripts import NO_SCRIPT
 
 __all__ = ["Label", "Reason", "Verdict"]
 
@@ -22,12 +23,19 @@ class Reason:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What spamclf says about one message."""
+    """What spamclf says about one message.
+
+    ``script`` is the writing system of its text (:mod:`spamclf.scripts`); ``unfamiliar``
+    means the model has learned too few ham or spam messages in that writing system to trust
+    its score, so the label is ``unsure`` whatever the score.
+    """
 
     label: Label
     score: float
     reasons: tuple[Reason, ...]
     origin: Origin
+    script: str = NO_SCRIPT
+    unfamiliar: bool = False
 
     @property
     def is_spam(self) -> bool:
@@ -43,4 +51,6 @@ class Verdict:
                 for r in self.reasons
             ],
             "origin": self.origin.as_dict(),
+            "script": self.script,
+            "unfamiliar": self.unfamiliar,
         }

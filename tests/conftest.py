@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import spamclf
-from spamclf.model import Model
+from spamclf.model import Model, ModelSettings
 from spamclf.persist import card_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -220,9 +220,14 @@ def corpus() -> tuple[list[bytes], list[str]]:
 
 @pytest.fixture(scope="session")
 def small_model(corpus: tuple[list[bytes], list[str]]) -> Model:
-    """A model trained on the synthetic corpus. Shared: tests must not mutate it (copy first)."""
+    """A model trained on the synthetic corpus. Shared: tests must not mutate it (copy first).
+
+    The corpus has 10 Chinese ham: under the default ``min_script_examples`` (200) every
+    Chinese message would be "unsure", so this model asks for 5 of each class per script.
+    """
     messages, labels = corpus
-    return spamclf.train(messages, labels, description="synthetic test corpus")
+    settings = ModelSettings(min_script_examples=5)
+    return spamclf.train(messages, labels, settings=settings, description="synthetic test corpus")
 
 
 @pytest.fixture

@@ -117,6 +117,9 @@ def test_train_out_of_core_solves_the_in_memory_svm(dask_model: Model, corpus):
     ours = [dask_model.decision(dask_model.features(m))[0] for m in messages]
     theirs = [in_memory.decision(in_memory.features(m))[0] for m in messages]
     assert np.corrcoef(ours, theirs)[0, 1] > 0.999
+    assert (
+        dask_model.script_counts == in_memory.script_counts == {"han": [10, 20], "latin": [30, 20]}
+    )
 
 
 @pytest.mark.parametrize(

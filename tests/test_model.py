@@ -274,7 +274,7 @@ def test_model_repr_names_the_training_size(small_model: Model) -> None:
 
 def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
     data = small_model.classify(fixture_bytes("received_cn_kr")).as_dict()
-    assert set(data) == {"label", "score", "reasons", "origin"}
+    assert set(data) == {"label", "score", "reasons", "origin", "script", "unfamiliar"}
     assert data["origin"]["relay_country"] == "KR"  # type: ignore[index]
 
 
