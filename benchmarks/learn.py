@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora
+import common
+from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora, split_scripts
 
 from spamclf.corpora import split_benchmark
-from spamclf.metrics import Metrics, evaluate
+from spamclf.metrics import Metrics
 from spamclf.model import Model
 
 
@@ -36,9 +37,10 @@ def main() -> None:
     root, settings, data = load_corpora(args.corpora)
     others = [(n, p) for n in EMAIL_CORPORA if n != "trec06p" for p in ("train", "test")]
     Xt, yt = data["trec06p"]["test"]
+    scripts = split_scripts("trec06p", "test", settings)
 
     def measure(model: Model) -> Metrics:
-        return evaluate(yt, model.score_rows(Xt), threshold=settings.spam_cutoff)
+        return common.measure(model, Xt, yt, scripts)
 
     model = fit_parts(data, others, settings)
     before = measure(model)

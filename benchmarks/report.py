@@ -319,7 +319,7 @@ def write(results: dict[str, Any], out: Path) -> None:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if k not in ("scores", "y")}
+        return {k: _jsonable(v) for k, v in value.items() if k not in ("scores", "y", "known")}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, (np.floating, np.integer)):

@@ -34,14 +34,22 @@ import costs
 import numpy as np
 import peers
 import report
-from common import ROOT, cache_paths, corpora_dir, feature_code_digest, split_matrices
+from common import (
+    ROOT,
+    cache_paths,
+    corpora_dir,
+    feature_code_digest,
+    split_matrices,
+    split_scripts,
+)
 from tqdm import tqdm
 
 from spamclf.api import training_card
 from spamclf.corpora import LabelledMessage, split_benchmark
 from spamclf.metrics import evaluate
 from spamclf.model import DEFAULT_C, Model, ModelSettings
-from spamclf.pipeline import fit_model, vectorizer_for
+from spamclf.pipeline import fit_model, vectorize_messages
+from spamclf.vectorize import rows_to_csr
 
 BATCH_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
 ONLINE_CORPORA = ("trec06p", "trec06c")
@@ -178,18 +186,24 @@ class Trained:
     lr: peers.Bytes4LR
 
 
-def spamclf_rows(run: Run, name: str, train_idx: list[int], test_idx: list[int]):  # type: ignore[no-untyped-def]
-    """Feature rows of the sampled messages: from the feature cache in a full run (which
-    fills it if needed) or when it is filled already, else vectorized now."""
-    if run.plan.train is None or all(p.exists() for p in cache_paths(name, run.settings).values()):
-        data = split_matrices(name, run.root, run.settings)
-        (X, y), (Xt, yt) = data["train"], data["test"]
-        return X[train_idx], y[train_idx], Xt[test_idx], yt[test_idx]
-    train, test = run.split(name)
-    vectorizer = vectorizer_for(run.settings, n_jobs=2)
-    X = vectorizer.fit_transform([train[i].raw for i in train_idx])
-    Xt = vectorizer.transform([test[i].raw for i in test_idx])
-    return X, labels_of([train[i] for i in train_idx]), Xt, labels_of([test[i] for i in test_idx])
+def spamclf_rows(run: Run, name: str, part: str, idx: list[int]):  # type: ignore[no-untyped-def]
+    """Feature rows, labels and writing systems of the sampled messages of a split: from the
+    feature cache in a full run (which fills it if needed) or when it is filled already, else
+    vectorized now."""
+    paths = cache_paths(name, run.settings).values()
+    if run.plan.train is None or all(p.with_suffix(".scripts.npy").exists() for p in paths):
+        X, y = split_matrices(name, run.root, run.settings)[part]
+        return X[idx], y[idx], split_scripts(name, part, run.settings)[idx]
+    messages = run.split(name)[0 if part == "train" else 1]
+    rows = vectorize_messages(
+        [messages[i].raw for i in idx],
+        n_features=run.settings.n_features,
+        settings=run.settings.feature_settings(),
+        limits=run.settings.limits,
+        n_jobs=2,
+    )
+    X = rows_to_csr(rows, run.settings.n_features)
+    return X, labels_of([messages[i] for i in idx]), np.array([r.script for r in rows])
 
 
 def run_batch(
@@ -207,14 +221,18 @@ def run_batch(
         data += " (seed-0 samples of the 70/30 split)"
 
     run.bar.set_postfix_str(f"{name}: spamclf")
-    X, ytrain, Xt, yt = spamclf_rows(run, name, train_idx, test_idx)
+    X, ytrain, train_scripts = spamclf_rows(run, name, "train", train_idx)
+    Xt, yt, test_scripts = spamclf_rows(run, name, "test", test_idx)
     assert (yt == y).all(), "feature cache and corpus disagree on labels"
+    card = training_card(name, ytrain, DEFAULT_C)
     model = fit_model(
-        X, ytrain, C=DEFAULT_C, settings=run.settings, card=training_card(name, ytrain, DEFAULT_C)
+        X, ytrain, C=DEFAULT_C, settings=run.settings, card=card, scripts=list(train_scripts)
     )
     scores[SPAMCLF] = model.score_rows(Xt)
-    test_rows[name] = Xt
+    test_rows[name] = (Xt, test_scripts)
     thresholds = {SPAMCLF: run.settings.spam_cutoff}
+    # spamclf labels only the writing systems its model has seen enough ham and spam of.
+    labelled = {SPAMCLF: familiar(model, test_scripts)}
 
     bogo = None
     if BOGOFILTER not in run.missing:
@@ -242,11 +260,13 @@ def run_batch(
     for filter_name, values in scores.items():
         rows[filter_name] = {
             "data": data,
-            "metrics": evaluate(y, values, thresholds[filter_name]).as_dict(),
+            "metrics": evaluate(
+                y, values, thresholds[filter_name], labelled=labelled.get(filter_name)
+            ).as_dict(),
         }
     run.curves[name] = {f: (y, s) for f, s in scores.items()}
 
-    sa_rows = run_spamassassin(run, name, train, test, y, scores, thresholds)
+    sa_rows = run_spamassassin(run, name, train, test, y, scores, thresholds, labelled)
     rows.update(sa_rows)
     run.results["batch"][name] = rows
     run.step(f"{name} batch done")
@@ -260,6 +280,7 @@ def run_spamassassin(
     y: np.ndarray,
     scores: dict[str, np.ndarray],
     thresholds: dict[str, float],
+    labelled: dict[str, np.ndarray],
 ) -> dict[str, Any]:
     """SpamAssassin on fixed-seed samples, and every other filter on the same test sample."""
     if SPAMASSASSIN in run.missing:
@@ -291,7 +312,10 @@ def run_spamassassin(
     # The others on exactly SpamAssassin's test messages (trained on the full training part).
     same = {}
     for filter_name, values in scores.items():
-        same[filter_name] = evaluate(y_sample, values[test_idx], thresholds[filter_name]).as_dict()
+        mask = labelled[filter_name][test_idx] if filter_name in labelled else None
+        same[filter_name] = evaluate(
+            y_sample, values[test_idx], thresholds[filter_name], labelled=mask
+        ).as_dict()
     same[SPAMASSASSIN] = rows[SPAMASSASSIN]["metrics"]
     run.results.setdefault("sa_sample", {})[name] = {"data": data, "rows": same}
     run.curves[name][SPAMASSASSIN] = (y_sample, sa_scores)
@@ -309,15 +333,18 @@ def run_cross(run: Run, trained: dict[str, Trained], test_rows: dict, texts: dic
         rows: dict[str, Any] = {}
         part = "sample" if run.plan.train else "training split"
         data = f"train {source} ({part}) → test {target} ({len(test):,})"
+        Xt, scripts = test_rows[target]
+        labelled = {SPAMCLF: familiar(models.spamclf, scripts)}
         candidates = {
-            SPAMCLF: (models.spamclf.score_rows(test_rows[target]), run.settings.spam_cutoff),
+            SPAMCLF: (models.spamclf.score_rows(Xt), run.settings.spam_cutoff),
             NB: (models.nb.scores_texts(texts[target]), models.nb.threshold),
             LR: (models.lr.scores(test), models.lr.threshold),
         }
         if models.bogofilter is not None:
             candidates[BOGOFILTER] = (models.bogofilter.scores(test), models.bogofilter.threshold)
         for filter_name, (values, threshold) in candidates.items():
-            rows[filter_name] = {"data": data, "metrics": evaluate(y, values, threshold).as_dict()}
+            metrics = evaluate(y, values, threshold, labelled=labelled.get(filter_name))
+            rows[filter_name] = {"data": data, "metrics": metrics.as_dict()}
         rows[SPAMASSASSIN] = {
             "not_run": run.missing.get(
                 SPAMASSASSIN, "spamd is too slow for another sample per pair"
@@ -325,6 +352,11 @@ def run_cross(run: Run, trained: dict[str, Trained], test_rows: dict, texts: dic
         }
         run.results["cross"][f"{source} → {target}"] = rows
     run.step("cross-corpus done")
+
+
+def familiar(model: Model, scripts: np.ndarray) -> np.ndarray:
+    """Which messages ``model`` labels at all (the others it calls unsure: spamclf.scripts)."""
+    return np.array([model.is_familiar(str(s)) for s in scripts], dtype=bool)
 
 
 # --- online protocol -----------------------------------------------------------------------------
@@ -380,10 +412,12 @@ def run_online(run: Run) -> None:
         bar = tqdm(stream, desc=f"online {name} spamclf", unit="msg", leave=False, mininterval=2)
         start = time.perf_counter()
         values = np.empty(len(stream))
+        known = np.empty(len(stream), dtype=bool)
         for i, message in enumerate(bar):
             # classify() and learn() in one reading of the message (the score is classify's).
             features = model.features(message.raw)
             values[i] = model.probability(model.decision(features)[0])
+            known[i] = model.is_familiar(features.script)
             model.learn(message.raw, message.label, features=features)
         seconds[SPAMCLF] = time.perf_counter() - start
         scores[SPAMCLF] = values
@@ -391,14 +425,17 @@ def run_online(run: Run) -> None:
         scores[LR] = peers.Bytes4LR().online(stream)
         seconds[LR] = time.perf_counter() - start
         thresholds = {SPAMCLF: run.settings.spam_cutoff, LR: 0.0}
+        labelled = {SPAMCLF: known}
         rows: dict[str, Any] = {}
         for filter_name, values in scores.items():
+            mask = labelled.get(filter_name)
+            metrics = evaluate(y, values, thresholds[filter_name], labelled=mask)
             rows[filter_name] = {
                 "data": f"{name}: first {len(stream):,} messages in arrival order",
-                "metrics": evaluate(y, values, thresholds[filter_name]).as_dict(),
+                "metrics": metrics.as_dict(),
                 "messages_per_s": len(stream) / seconds[filter_name],
             }
-        run.results["online"][name] = {"rows": rows, "scores": scores, "y": y}
+        run.results["online"][name] = {"rows": rows, "scores": scores, "y": y, "known": known}
         run.step(f"online {name} done")
 
 
@@ -444,8 +481,9 @@ def finish_bogofilter_online(run: Run, thread: BogofilterOnline | None, deadline
             prefix = {}
             for filter_name in (SPAMCLF, LR):
                 threshold = run.settings.spam_cutoff if filter_name == SPAMCLF else 0.0
+                known = entry["known"][:done] if filter_name == SPAMCLF else None
                 prefix[filter_name] = evaluate(
-                    y, entry["scores"][filter_name][:done], threshold
+                    y, entry["scores"][filter_name][:done], threshold, labelled=known
                 ).as_dict()
             entry["bogofilter_prefix"] = {"messages": done, "rows": prefix}
     run.step("bogofilter online done")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C
+from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 
 EXIT_OK = 0
 EXIT_INPUT = 3
@@ -90,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read the words of every header: better for a model of one mailbox, "
         "worse for mail from elsewhere (benchmarks/header_words.md)",
+    )
+    train.add_argument(
+        "--min-script-examples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="label a message spam or ham only if training had N ham and N spam in its "
+        f"writing system, else unsure: {SHARED_MODEL_MIN_EXAMPLES} for a model that will judge "
+        "other mailboxes' mail, as the bundled model does (default: 0, off)",
     )
     train.set_defaults(run=_train)
 
@@ -171,7 +181,9 @@ def _train(args: argparse.Namespace) -> int:
         messages,
         labels,
         C=args.C,
-        settings=ModelSettings(header_words=args.header_words),
+        settings=ModelSettings(
+            header_words=args.header_words, min_script_examples=args.min_script_examples
+        ),
         n_jobs=args.jobs,
         progress=True,
         description=" + ".join(args.corpora),
@@ -192,8 +204,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = _load(args.model)
     messages, labels, _ = _read_corpora(args.corpora)
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
-    scores = [v.score for v in tqdm(verdicts, total=len(messages), unit="msg", mininterval=1.0)]
-    metrics = evaluate(labels, scores, threshold=model.settings.spam_cutoff)
+    verdicts = list(tqdm(verdicts, total=len(messages), unit="msg", mininterval=1.0))
+    metrics = evaluate(
+        labels,
+        [v.score for v in verdicts],
+        threshold=model.settings.spam_cutoff,
+        labelled=[not v.unfamiliar for v in verdicts],
+    )
     if args.json:
         print(json.dumps(metrics.as_dict(), indent=2))
     else:

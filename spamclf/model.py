@@ -53,7 +53,9 @@ class ModelSettings:
 
     ``min_script_examples``: a message is labelled spam or ham only if the model has learned at
     least this many ham and this many spam messages in its writing system; below that it is
-    ``unsure`` (:mod:`spamclf.scripts` says why; 0 turns the check off).
+    ``unsure``. Off (0) by default: in a model of one's own mail, a writing system that never
+    came as ham is a fair sign of spam. The bundled model, which judges other people's mail,
+    uses 200 (:data:`spamclf.scripts.SHARED_MODEL_MIN_EXAMPLES`, where the why is measured).
     """
 
     n_features: int = DEFAULT_N_FEATURES
@@ -63,7 +65,7 @@ class ModelSettings:
     n_reasons: int = 8
     learning_regularization: float = 0.1
     header_words: bool = False
-    min_script_examples: int = 200
+    min_script_examples: int = 0
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:

@@ -41,6 +41,9 @@ _STDLIB_FAILURES = (
 )
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# An encoded word cut off at the end of a header, with no closing "?=": archives and mailing
+# lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
+_UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
 
 
@@ -210,6 +213,7 @@ def decode_header(value: str, hint: str | None = None) -> str:
     ``hint`` is the body's charset: unlabelled 8-bit headers usually share it.
     """
     if "=?" in value:
+        value = _close_encoded_word(value)
         try:
             chunks = email.header.decode_header(value)
         except _STDLIB_FAILURES:
@@ -224,6 +228,23 @@ def decode_header(value: str, hint: str | None = None) -> str:
     else:
         value = _decode_8bit(value, hint)
     return _WS.sub(" ", value).strip()
+
+
+def _close_encoded_word(value: str) -> str:
+    """Close an encoded word the header was cut off in, dropping a partial base64 group.
+
+    >>> _close_encoded_word("Re: =?gb2312?B?w+K30bei?= =?gb2312?B?xrHX")
+    'Re: =?gb2312?B?w+K30bei?= =?gb2312?B?xrHX?='
+    >>> _close_encoded_word("=?utf-8?B?w6l2w6k?=")
+    '=?utf-8?B?w6l2w6k?='
+    """
+    match = _UNCLOSED_WORD.search(value)
+    if match is None:
+        return value
+    payload = match.group(2)
+    if match.group(1) in "bB":
+        payload = payload[: len(payload) // 4 * 4]
+    return value[: match.start(2)] + payload + "?="
 
 
 def _decode_8bit(value: str, hint: str | None) -> str:

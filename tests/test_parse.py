@@ -402,6 +402,11 @@ def test_parse_many_parts_is_capped_by_default() -> None:
         ("plain   folded\n   header", None, "plain folded header"),
         ("=?ISO-8859-1?Q?Andr=E9?= Pirard", None, "André Pirard"),
         ("\udcc3\udce2\udcb7\udcd1", "gb18030", "免费"),  # raw 8-bit bytes, surrogate-escaped
+        # Cut off inside an encoded word (no "?="), as archives truncate long subjects; the
+        # partial base64 group at the end is dropped.
+        ("=?gb2312?B?w+K30beix", None, "免费发"),
+        ("Re: =?gb2312?B?w+K30Q==?= =?gb2312?B?w+K30beixr", None, "Re: 免费免费发"),
+        ("=?utf-8?q?caf=C3=A9", None, "café"),
     ],
 )
 def test_decode_header_handles_encoded_words_and_raw_bytes(
