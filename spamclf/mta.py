@@ -101,6 +101,8 @@ def symbols(verdict: Verdict, n_reasons: int = 8) -> list[str]:
     """spamd's "tests hit": ``SPAMCLF_SPAM``/``_HAM``/``_UNSURE``, then the reasons' features
     (escaped; commas and spaces become ``_``, since clients split the list on commas)."""
     names = [f"SPAMCLF_{verdict.label.upper()}"]
+    if verdict.unfamiliar:
+        names.append(f"SPAMCLF_UNFAMILIAR_SCRIPT_{verdict.script.upper()}")
     for reason in verdict.reasons[:n_reasons]:
         names.append(_NOT_SYMBOL.sub("_", header_text(reason.feature)))
     return names
@@ -127,11 +129,14 @@ def spam_headers(verdict: Verdict, spam_cutoff: float, version: str) -> list[tup
         f"{'Yes' if verdict.is_spam else 'No'}, score={shown} required={REQUIRED_SCORE:.1f} "
         f"label={verdict.label} probability={verdict.score:.4f} version=spamclf-{version}"
     )
+    if verdict.unfamiliar:  # why a high probability is not spam (spamclf/scripts.py)
+        status += f" unfamiliar_script={verdict.script}"
     return [
         ("X-Spam-Flag", "YES" if verdict.is_spam else "NO"),
         ("X-Spam-Score", shown),
-        # SpamAssassin's bar: one star per whole point, so Sieve and procmail can match "*****".
-        ("X-Spam-Level", "*" * int(max(score, 0.0))),
+        # SpamAssassin's bar: one star per whole point, so Sieve and procmail can match "*****";
+        # from the shown score, so mail that is not spam never gets five.
+        ("X-Spam-Level", "*" * int(max(float(shown), 0.0))),
         ("X-Spam-Status", status),
         ("X-Spamclf-Reasons", reasons_summary(verdict)),
     ]

@@ -240,6 +240,11 @@ def report(verdict: Verdict, spam_cutoff: float) -> str:
     lines = [
         f"spamclf labels this message {verdict.label} "
         f"(spam probability {verdict.score:.4f}, spam from {spam_cutoff:g}).",
+        *(
+            [f"It has learned too few ham and spam in this writing system ({verdict.script})."]
+            if verdict.unfamiliar
+            else []
+        ),
         "",
         f"Content analysis details:   ({score} points, {REQUIRED_SCORE:.1f} required)",
         "",

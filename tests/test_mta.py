@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -126,6 +127,16 @@ def test_spam_headers_follow_spamassassin_convention(
     assert fields["X-Spam-Score"] == status.split("score=")[1].split()[0]
     assert fields["X-Spam-Level"] == "*" * int(float(fields["X-Spam-Score"]))
     assert fields["X-Spamclf-Reasons"] == "body:free (+1.50)"
+
+
+def test_unfamiliar_mail_is_never_flagged_and_says_why() -> None:
+    # A high probability in a writing system the model declines to label (spamclf/scripts.py).
+    unfamiliar = dataclasses.replace(_verdict("unsure", 0.999), script="han", unfamiliar=True)
+    fields = dict(spam_headers(unfamiliar, 0.98, "0.1.0"))
+    assert fields["X-Spam-Flag"] == "NO"
+    assert fields["X-Spam-Score"] == "4.9" and fields["X-Spam-Level"] == "****"
+    assert fields["X-Spam-Status"].endswith(" unfamiliar_script=han")
+    assert symbols(unfamiliar)[:2] == ["SPAMCLF_UNSURE", "SPAMCLF_UNFAMILIAR_SCRIPT_HAN"]
 
 
 def test_symbols_are_comma_free() -> None:
