@@ -43,7 +43,9 @@ _RANGES = {
     "thai": ((0xE00, 0xE80),),
     "han": ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)),
     "hangul": ((0xAC00, 0xD7A4), (0x1100, 0x1200), (0x3130, 0x3190)),
-    "kana": ((0x3040, 0x3100), (0xFF66, 0xFFA0)),
+    # Not half-width katakana (U+FF66-FF9F): mail hardly uses it (ISO-2022-JP cannot even
+    # carry it), and it is what binary junk read as Shift_JIS turns into.
+    "kana": ((0x3040, 0x3100),),
 }
 _NAMES = (NO_SCRIPT, *_RANGES)
 SCRIPTS = (*_RANGES, NO_SCRIPT)

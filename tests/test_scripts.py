@@ -36,6 +36,8 @@ def test_features_name_the_writing_system(
 def test_short_or_letterless_text_has_no_script() -> None:
     assert main_script("12345 !!! $$$ 67890 ??? ... 1234567890") == "none"
     assert main_script("Привет, как дела? Давно не виделись, напиши мне") == "cyrillic"
+    # Half-width katakana is what junk read as Shift_JIS becomes, not Japanese mail.
+    assert main_script("ｱｲｳｴｵｶｷｸｹｺ" * 5) == "none"
 
 
 def _chinese_only_as_spam(corpus: tuple[list[bytes], list[str]]) -> tuple[list, list, list]:
