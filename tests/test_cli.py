@@ -258,6 +258,25 @@ def test_train_header_words_flag_is_saved_with_the_model(
     assert any(t.startswith("hdr:") for t in tokens) is bool(flag)
 
 
+def test_train_min_script_examples_holds_back_what_training_had_too_little_of(
+    folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The corpus has 10 Chinese ham and 20 English spam: under 50 of each in both systems.
+    output = tmp_path / "m.spamclf"
+    args = ["train", str(folder_corpus), "-o", str(output), "--min-script-examples", "50"]
+    assert main(args) == EXIT_OK
+    assert load_model(output).settings.min_script_examples == 50
+    spam = sorted((folder_corpus / "spam").iterdir())[0]
+    capsys.readouterr()
+    assert main(["classify", "--model", str(output), str(spam)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "\tunsure\t" in out and "unfamiliar script latin" in out
+    assert main(["evaluate", "--json", str(folder_corpus), "--model", str(output)]) == EXIT_OK
+    metrics = json.loads(capsys.readouterr().out)
+    # The ranking is the model's; no message is called spam, so none is a false positive.
+    assert metrics["roc_auc"] == 1.0 and metrics["fpr"] == 0.0 and metrics["fnr"] == 1.0
+
+
 def test_train_on_missing_corpus_exits_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
