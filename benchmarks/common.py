@@ -149,5 +149,12 @@ def stack(parts: list[tuple[sp.csr_matrix, np.ndarray]]) -> tuple[sp.csr_matrix,
     return sp.vstack([X for X, _ in parts]).tocsr(), np.concatenate([y for _, y in parts])
 
 
+def write_report(name: str, lines: list[str]) -> None:
+    """Write ``benchmarks/NAME`` from report ``lines`` and print it."""
+    text = "\n".join(lines) + "\n"
+    (ROOT / "benchmarks" / name).write_text(text, encoding="utf-8")
+    print(text)
+
+
 def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -16,7 +16,7 @@ import argparse
 import time
 
 import common
-from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora, split_scripts
+from common import EMAIL_CORPORA, fit_parts, load_corpora, split_scripts, write_report
 
 from spamclf.corpora import split_benchmark
 from spamclf.metrics import Metrics
@@ -67,9 +67,7 @@ def main() -> None:
         ),
         line("retrained from scratch with trec06p's training split", retrained),
     ]
-    text = "\n".join(lines) + "\n"
-    (ROOT / "benchmarks" / "learn.md").write_text(text, encoding="utf-8")
-    print(text)
+    write_report("learn.md", lines)
 
 
 if __name__ == "__main__":

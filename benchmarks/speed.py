@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, corpora_dir
+from common import ROOT, corpora_dir, write_report
 
 import spamclf
 from spamclf.api import default_model_path
@@ -97,9 +97,7 @@ def main() -> None:
             f"| {p50:.2f} | {p99:.2f} |"
         )
         print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    (ROOT / "benchmarks" / "speed.md").write_text(text, encoding="utf-8")
-    print(text)
+    write_report("speed.md", lines)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from cjk_tokenization import KOREAN_CSV, load_korean
-from common import ROOT, corpora_dir
+from common import corpora_dir, write_report
 
 import spamclf
 from spamclf.persist import load_model
@@ -96,9 +96,7 @@ def main() -> None:
                     f"| {counts['unsure'] / n:.1%} | {counts['ham'] / n:.1%} |"
                 )
                 print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    (ROOT / "benchmarks" / "unfamiliar_scripts.md").write_text(text, encoding="utf-8")
-    print(text)
+    write_report("unfamiliar_scripts.md", lines)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,13 @@
 
 A model that learned Chinese only from spam has learned that Chinese is spam. That is true of
 the mailboxes it came from (trec06p holds 1,478 Chinese, 4,549 Japanese and 530 Korean spam
-messages, 6 Chinese ham and no Japanese or Korean ham) and false of the mailbox it is shipped to: trained on the three
-English corpora, the default recipe marked 13% of trec06c's Chinese ham as spam
-(benchmarks/accuracy.md, leave one corpus out). So a model counts the ham and spam it learned
-in each writing system, and can label a message spam or ham only when it has seen at least
-``ModelSettings.min_script_examples`` of both in the message's writing system; otherwise it
-says ``unsure`` and ``Verdict.unfamiliar`` says why. SpamAssassin's Bayes waits the same way
-(``bayes_min_ham_num``, ``bayes_min_spam_num``: 200 each) before it votes at all.
+messages, 6 Chinese ham and no Japanese or Korean ham) and false of the mailbox it is shipped
+to: trained on the three English corpora, the default recipe marked 13% of trec06c's Chinese
+ham as spam (benchmarks/accuracy.md, leave one corpus out). So a model counts the ham and
+spam it learned in each writing system, and can label a message spam or ham only when it has
+seen at least ``ModelSettings.min_script_examples`` of both in the message's writing system;
+otherwise it says ``unsure`` and ``Verdict.unfamiliar`` says why. SpamAssassin's Bayes waits
+the same way (``bayes_min_ham_num``, ``bayes_min_spam_num``: 200 each) before it votes at all.
 
 The check is for a model that judges mail from mailboxes it was not trained on, such as the
 bundled one (``SHARED_MODEL_MIN_EXAMPLES``). It is off by default: in a model of one's own
