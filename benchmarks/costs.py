@@ -5,7 +5,9 @@ and timed classifying the same test messages (the first of the trec06p and trec0
 raw bytes already in memory or, for the command-line peers, files in the page cache).
 
 * throughput, one core: one process scoring one message after another;
-* throughput, all cores: spamclf's ``classify_many(n_jobs=-1)``; bogofilter as one bulk process
+* throughput, all cores: spamclf's ``classify_many(n_jobs=-1)`` after a warm-up call, as for
+  one core (a model keeps its workers between calls; speed.md also times a first call, worker
+  start included); bogofilter as one bulk process
   per core on an equal share of the files; spamd with one child per core fed by as many spamc
   clients; the Python peers through joblib, one process per core (worker start included);
 * latency p50/p99: one message at a time, as a mail server would call the filter (bogofilter:
@@ -119,6 +121,7 @@ def measure_spamclf(
     for _ in model.classify_many(raws, n_jobs=1):
         pass
     one = _rate(len(raws), time.perf_counter() - start)
+    list(model.classify_many(raws[:200], n_jobs=-1))  # start the workers, warm their caches
     start = time.perf_counter()
     for _ in model.classify_many(raws, n_jobs=-1):
         pass

@@ -18,6 +18,7 @@ import ipaddress
 import math
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
@@ -156,6 +157,13 @@ class Model:
         # learn() changes weights in place; the lock keeps a verdict (its score and its reasons)
         # from reading half an update. Re-entrant: a verdict holds it across decision().
         self._lock = threading.RLock()
+        self._start_pool_state()
+
+    def _start_pool_state(self) -> None:
+        # classify_many's worker processes, kept between calls for as long as what they hold
+        # is what the model is: every learn() counts a new generation, which retires them.
+        self._generation = 0
+        self._pool: tuple[tuple[int, int], Any, weakref.finalize] | None = None
 
     @classmethod
     def empty(cls, settings: ModelSettings | None = None) -> Model:
@@ -188,12 +196,14 @@ class Model:
             state["variances"] = None if self.variances is None else self.variances.copy()
             state["card"] = copy.deepcopy(self.card)
             state["script_counts"] = copy.deepcopy(self.script_counts)
-        del state["_lock"]
+        for unpicklable in ("_lock", "_pool", "_generation"):
+            del state[unpicklable]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        self._start_pool_state()
 
     def __repr__(self) -> str:
         trained = self.card.get("training", {}).get("messages", "?")
@@ -239,23 +249,52 @@ class Model:
             return
         if n_jobs == 0 or batch_size < 1:
             raise SpamclfError(f"n_jobs must be non-zero and batch_size positive, got {n_jobs}")
-        # joblib's loky executor: its workers start cleanly from scripts without a main guard.
-        from joblib.externals.loky import ProcessPoolExecutor
-
         workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+        pool = self._worker_pool(workers)
         batches = _batched((to_bytes(m) for m in messages), batch_size)
         # Each worker receives the model once (initializer), then only message batches; at most
         # two batches per worker are in flight, so a huge iterable is read as it is scored.
         # Measured on 12,000 trec06c messages with 2 workers, worker start included: 1.81x one
         # core (joblib.Parallel, shipping the model with every batch, reached 1.5x).
-        with ProcessPoolExecutor(workers, initializer=_set_worker_model, initargs=(self,)) as pool:
-            pending: deque[Future[list[Verdict]]] = deque()
+        pending: deque[Future[list[Verdict]]] = deque()
+        try:
             for batch in batches:
                 pending.append(pool.submit(_classify_in_worker, batch))
                 if len(pending) >= 2 * workers:
                     yield from pending.popleft().result()
             while pending:
                 yield from pending.popleft().result()
+        finally:
+            for future in pending:  # the caller stopped early: drop what it will not read
+                future.cancel()
+
+    def _worker_pool(self, workers: int) -> Any:
+        """classify_many's pool of ``workers`` processes, each holding this model as it is now.
+
+        Started at the first call and kept for the next ones (starting two workers, each
+        importing spamclf and loading the model and jieba's dictionary, takes about half a
+        second); retired when learn() has changed the model since, or another number of
+        workers is asked for. Idle workers exit after ``_IDLE_WORKER_SECONDS`` and start again
+        when needed; the pool shuts down when the model is garbage-collected or at exit.
+        """
+        # joblib's loky executor: its workers start cleanly from scripts without a main guard.
+        from joblib.externals.loky import ProcessPoolExecutor
+
+        with self._lock:
+            key = (workers, self._generation)
+            if self._pool is not None and self._pool[0] == key:
+                return self._pool[1]
+            retired = self._pool
+            pool = ProcessPoolExecutor(
+                workers,
+                initializer=_set_worker_model,
+                initargs=(self,),
+                timeout=_IDLE_WORKER_SECONDS,
+            )
+            self._pool = (key, pool, weakref.finalize(self, pool.shutdown, wait=False))
+        if retired is not None:
+            retired[2]()  # shut the old pool down; its running batches finish first
+        return pool
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""
@@ -344,8 +383,10 @@ class Model:
         # same as some serial order of the calls, and no update or count is lost.
         row = self._row(features)
         with self._lock:
+            # Every change here retires classify_many's workers, which hold the model as it was.
             if self.script_counts is not None:
                 self.script_counts.setdefault(features.script, [0, 0])[1 if target > 0 else 0] += 1
+                self._generation += 1
             loss = margin - target * self._value(row)
             if loss <= 0.0:
                 return False
@@ -361,6 +402,7 @@ class Model:
             self.intercept += step * intercept_variance
             self.variances[row.columns] -= beta * spread * spread
             self.variances[-1] -= beta * intercept_variance * intercept_variance
+            self._generation += 1
             learned = self.card.setdefault("learned", {"spam": 0, "ham": 0})
             learned["spam" if target > 0 else "ham"] += 1
         return True
@@ -419,6 +461,8 @@ def read_features(
     return extract_features(message, settings, limits=limits, deadline=deadline)
 
 
+# classify_many's idle workers exit after this long (and start again when needed).
+_IDLE_WORKER_SECONDS = 300
 # Set once in each worker process of classify_many (never in the caller's process).
 _worker_model: Model | None = None
 

@@ -148,6 +148,24 @@ def test_classify_many_equals_classify_one_by_one(
     assert got == expected
 
 
+def test_classify_many_keeps_its_workers_until_learn_changes_the_model(
+    small_model: Model, fixture_bytes: Loader
+) -> None:
+    model = small_model.with_settings()  # a copy: this test teaches it
+    messages = [fixture_bytes(name) for name in MESSAGES]
+    list(model.classify_many(messages, n_jobs=2))
+    first = model._worker_pool(2)
+    assert list(model.classify_many(messages, n_jobs=2)) and model._worker_pool(2) is first
+    before = model.classify(messages[1]).score
+    for _ in range(3):
+        model.learn(messages[1], "spam")
+    # The workers held the weights before learn(): new ones score as the model does now.
+    after = list(model.classify_many(messages, n_jobs=2))
+    assert model._worker_pool(2) is not first
+    assert after == [model.classify(m) for m in messages] and after[1].score > before
+    assert pickle.loads(pickle.dumps(model))._pool is None  # workers do not travel
+
+
 @pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0)])
 def test_classify_many_rejects_bad_parallel_settings(
     small_model: Model, n_jobs: int, batch_size: int
