@@ -18,7 +18,6 @@ import ipaddress
 import math
 import os
 import threading
-import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
@@ -163,7 +162,7 @@ class Model:
         # classify_many's worker processes, kept between calls for as long as what they hold
         # is what the model is: every learn() counts a new generation, which retires them.
         self._generation = 0
-        self._pool: tuple[tuple[int, int], Any, weakref.finalize] | None = None
+        self._pool: tuple[tuple[int, int], Any] | None = None
 
     @classmethod
     def empty(cls, settings: ModelSettings | None = None) -> Model:
@@ -254,8 +253,9 @@ class Model:
         batches = _batched((to_bytes(m) for m in messages), batch_size)
         # Each worker receives the model once (initializer), then only message batches; at most
         # two batches per worker are in flight, so a huge iterable is read as it is scored.
-        # Measured on 12,000 trec06c messages with 2 workers, worker start included: 1.81x one
-        # core (joblib.Parallel, shipping the model with every batch, reached 1.5x).
+        # benchmarks/speed.md, 10,000 messages, 2 workers: 1.82-1.85x one core after a warm-up
+        # call, 1.68-1.80x on a first call (joblib.Parallel, shipping the model with every
+        # batch, reached 1.5x).
         pending: deque[Future[list[Verdict]]] = deque()
         try:
             for batch in batches:
@@ -273,9 +273,11 @@ class Model:
 
         Started at the first call and kept for the next ones (starting two workers, each
         importing spamclf and loading the model and jieba's dictionary, takes about half a
-        second); retired when learn() has changed the model since, or another number of
-        workers is asked for. Idle workers exit after ``_IDLE_WORKER_SECONDS`` and start again
-        when needed; the pool shuts down when the model is garbage-collected or at exit.
+        second); replaced when learn() has changed the model since, or another number of
+        workers is asked for. A replaced pool serves the calls still reading from it, and its
+        workers exit once nothing refers to it (loky stops the workers of a collected pool), as
+        when the model itself goes; idle workers exit after ``_IDLE_WORKER_SECONDS`` and start
+        again when needed.
         """
         # joblib's loky executor: its workers start cleanly from scripts without a main guard.
         from joblib.externals.loky import ProcessPoolExecutor
@@ -284,17 +286,14 @@ class Model:
             key = (workers, self._generation)
             if self._pool is not None and self._pool[0] == key:
                 return self._pool[1]
-            retired = self._pool
             pool = ProcessPoolExecutor(
                 workers,
                 initializer=_set_worker_model,
                 initargs=(self,),
                 timeout=_IDLE_WORKER_SECONDS,
             )
-            self._pool = (key, pool, weakref.finalize(self, pool.shutdown, wait=False))
-        if retired is not None:
-            retired[2]()  # shut the old pool down; its running batches finish first
-        return pool
+            self._pool = (key, pool)
+            return pool
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""

@@ -166,6 +166,18 @@ def test_classify_many_keeps_its_workers_until_learn_changes_the_model(
     assert pickle.loads(pickle.dumps(model))._pool is None  # workers do not travel
 
 
+def test_a_call_in_flight_keeps_its_workers_when_learn_replaces_them(
+    small_model: Model, fixture_bytes: Loader
+) -> None:
+    model = small_model.with_settings()
+    messages = [fixture_bytes(name) for name in MESSAGES]
+    running = model.classify_many(messages * 3, n_jobs=2, batch_size=1)
+    first = next(running)
+    model.learn(messages[0], "ham")
+    assert len(list(model.classify_many(messages, n_jobs=2))) == len(messages)  # new workers
+    assert len([first, *running]) == 3 * len(messages)  # the old ones finish their call
+
+
 @pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0)])
 def test_classify_many_rejects_bad_parallel_settings(
     small_model: Model, n_jobs: int, batch_size: int
