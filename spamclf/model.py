@@ -18,12 +18,11 @@ import ipaddress
 import math
 import os
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -37,8 +36,6 @@ from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
 
 __all__ = ["DEFAULT_C", "Model", "ModelSettings"]
-
-_T = TypeVar("_T")
 
 # The SVM's inverse regularization. C=1 kept leave-one-corpus-out AUC at 0.98 or more on both
 # held-out corpora; C=2 won a little in-corpus and lost it across corpora.
@@ -117,9 +114,8 @@ class Model:
     :meth:`classify`, :meth:`classify_many`, :meth:`learn` and :meth:`save`.
 
     One model may be shared by many threads: :meth:`classify` and :meth:`learn` may run at
-    the same time (a lock keeps every saved or copied state, and every other learn(), from
-    seeing half an update; a verdict reads again if a learn() ran while it read, so verdicts
-    never wait for one another). A process
+    the same time (a lock keeps every verdict and every saved or copied state from seeing half
+    an update; parsing and feature extraction, the costly part, run outside it). A process
     pool gets its own copy of the model, so what a worker learns stays in that worker.
     """
 
@@ -157,10 +153,9 @@ class Model:
             else {str(k): [int(v[0]), int(v[1])] for k, v in script_counts.items()}
         )
         self._feature_settings = settings.feature_settings()
-        # learn() changes weights in place under this lock, as copies and saves read them;
-        # verdicts do not take it (see _consistent). Re-entrant: parameters() inside save().
+        # learn() changes weights in place; the lock keeps a verdict (its score and its reasons)
+        # from reading half an update. Re-entrant: a verdict holds it across decision().
         self._lock = threading.RLock()
-        self._version = 0  # odd while learn() is changing the model
         self._start_pool_state()
 
     def _start_pool_state(self) -> None:
@@ -309,27 +304,16 @@ class Model:
     def decision(self, features: Features) -> tuple[float, Row]:
         """The SVM decision value of a message's features, and their row."""
         row = self._row(features)
-        return self._consistent(lambda: self._value(row)), row
+        with self._lock:
+            return self._value(row), row
 
     def _row(self, features: Features) -> Row:
+        # Hashing needs no weights, so it runs outside the lock: under 16 server threads,
+        # hashing inside it made a quarter of the samples threads waiting for the lock.
         return hash_row(features.tokens, features.chars, self.settings.n_features)
 
-    def _consistent(self, read: Callable[[], _T]) -> _T:
-        """``read()`` of the model as no learn() was changing it, without waiting for other
-        readers: a sequence lock. ``_version`` is odd while learn() writes; a read that began
-        during a write, or saw one begin, runs again. With a plain lock around each verdict,
-        16 server threads spent 44% of their samples waiting for it (py-spy).
-        """
-        while True:
-            before = self._version
-            if before % 2 == 0:
-                result = read()
-                if self._version == before:
-                    return result
-            time.sleep(0)  # let the learn() in progress finish
-
     def _value(self, row: Row) -> float:
-        """The decision value of ``row`` (read through :meth:`_consistent`, or under the lock)."""
+        """The decision value of ``row`` (the caller holds the lock)."""
         return float(self.weights[row.columns] @ row.values) + self.intercept
 
     def probability(self, decision: float) -> float:
@@ -398,36 +382,28 @@ class Model:
         # same as some serial order of the calls, and no update or count is lost.
         row = self._row(features)
         with self._lock:
-            self._version += 1  # odd: verdicts reading now will read again
-            try:
-                return self._learn_row(features.script, row, target, margin)
-            finally:
-                self._version += 1
-
-    def _learn_row(self, script: str, row: Row, target: float, margin: float) -> bool:
-        """The AROW step of :meth:`learn` (the caller holds the lock)."""
-        # Every change here retires classify_many's workers, which hold the model as it was.
-        if self.script_counts is not None:
-            self.script_counts.setdefault(script, [0, 0])[1 if target > 0 else 0] += 1
+            # Every change here retires classify_many's workers, which hold the model as it was.
+            if self.script_counts is not None:
+                self.script_counts.setdefault(features.script, [0, 0])[1 if target > 0 else 0] += 1
+                self._generation += 1
+            loss = margin - target * self._value(row)
+            if loss <= 0.0:
+                return False
+            if self.variances is None:
+                self.variances = np.ones(self.settings.n_features + 1)
+            # The intercept is one more weight, whose feature is always 1.
+            spread = self.variances[row.columns] * row.values
+            intercept_variance = float(self.variances[-1])
+            confidence = float(spread @ row.values) + intercept_variance
+            beta = 1.0 / (confidence + self.settings.learning_regularization)
+            step = loss * beta * target
+            self.weights[row.columns] += step * spread
+            self.intercept += step * intercept_variance
+            self.variances[row.columns] -= beta * spread * spread
+            self.variances[-1] -= beta * intercept_variance * intercept_variance
             self._generation += 1
-        loss = margin - target * self._value(row)
-        if loss <= 0.0:
-            return False
-        if self.variances is None:
-            self.variances = np.ones(self.settings.n_features + 1)
-        # The intercept is one more weight, whose feature is always 1.
-        spread = self.variances[row.columns] * row.values
-        intercept_variance = float(self.variances[-1])
-        confidence = float(spread @ row.values) + intercept_variance
-        beta = 1.0 / (confidence + self.settings.learning_regularization)
-        step = loss * beta * target
-        self.weights[row.columns] += step * spread
-        self.intercept += step * intercept_variance
-        self.variances[row.columns] -= beta * spread * spread
-        self.variances[-1] -= beta * intercept_variance * intercept_variance
-        self._generation += 1
-        learned = self.card.setdefault("learned", {"spam": 0, "ham": 0})
-        learned["spam" if target > 0 else "ham"] += 1
+            learned = self.card.setdefault("learned", {"spam": 0, "ham": 0})
+            learned["spam" if target > 0 else "ham"] += 1
         return True
 
     def save(self, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
@@ -438,14 +414,10 @@ class Model:
 
     def _verdict(self, features: Features) -> Verdict:
         row = self._row(features)
-        # The score, its reasons and the script check all from one state of the model.
-        value, reasons, familiar = self._consistent(
-            lambda: (
-                self._value(row),
-                self._reasons(features, row),
-                self.is_familiar(features.script),
-            )
-        )
+        with self._lock:  # the score and its reasons come from the same weights
+            value = self._value(row)
+            reasons = self._reasons(features, row)
+            familiar = self.is_familiar(features.script)
         score = self.probability(value)
         label = self.label(score) if familiar else "unsure"
         return Verdict(label, score, reasons, features.origin, features.script, not familiar)

@@ -99,24 +99,3 @@ def test_concurrent_learning_loses_no_update(small_model: Model, fixture_bytes: 
         list(pool.map(lambda _: threaded.learn(spam, "ham"), range(steps)))
     assert threaded.card["learned"] == serial.card["learned"] == {"spam": 0, "ham": steps}
     assert math.isclose(threaded.intercept, serial.intercept, rel_tol=0, abs_tol=1e-12)
-
-
-def test_a_verdict_that_saw_a_learn_begin_reads_the_model_again(
-    small_model: Model, fixture_bytes: Loader
-) -> None:
-    """Verdicts take no lock (a sequence lock instead): one whose reading overlapped a learn()
-    reads again, so its score, reasons and label all come from one state of the model."""
-    model = copy.deepcopy(small_model)
-    spam = fixture_bytes("gb2312_spam")
-    versions: list[int] = []
-
-    def read() -> int:
-        versions.append(model._version)
-        if len(versions) == 1:
-            model.learn(spam, "ham")  # lands while the first reading is under way
-        return len(versions)
-
-    assert model._consistent(read) == 2
-    assert versions[1] == versions[0] + 2  # one learn(), begun and finished, in between
-    # A verdict now is the verdict of the model after that learn().
-    assert model.classify(spam) == copy.deepcopy(model).classify(spam)
