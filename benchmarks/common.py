@@ -103,16 +103,21 @@ def split_scripts(corpus: str, part: str, settings: ModelSettings) -> np.ndarray
 def measure(model: Model, X: sp.csr_matrix, y: np.ndarray, scripts: np.ndarray) -> Metrics:
     """Every metric of ``model`` on rows ``X``; at the operating point (FPR, FNR, lam) the
     messages in writing systems the model declines to label count as labelled neither."""
-    familiar = np.array([model.is_familiar(str(s)) for s in scripts], dtype=bool)
-    return evaluate(y, model.score_rows(X), model.settings.spam_cutoff, labelled=familiar)
+    labelled = familiar(model, scripts)
+    return evaluate(y, model.score_rows(X), model.settings.spam_cutoff, labelled=labelled)
 
 
 def unsure_rate(model: Model, X: sp.csr_matrix, scripts: np.ndarray) -> float:
     """The share of messages labelled ``unsure``: between the cutoffs, or held back."""
     scores = model.score_rows(X)
     s = model.settings
-    familiar = np.array([model.is_familiar(str(x)) for x in scripts], dtype=bool)
-    return float((((scores >= s.ham_cutoff) & (scores < s.spam_cutoff)) | ~familiar).mean())
+    between = (scores >= s.ham_cutoff) & (scores < s.spam_cutoff)
+    return float((between | ~familiar(model, scripts)).mean())
+
+
+def familiar(model: Model, scripts: np.ndarray) -> np.ndarray:
+    """Which messages ``model`` labels at all (the others it calls unsure: spamclf.scripts)."""
+    return np.array([model.is_familiar(str(s)) for s in scripts], dtype=bool)
 
 
 def cache_paths(corpus: str, settings: ModelSettings) -> dict[str, Path]:

@@ -38,6 +38,7 @@ from common import (
     ROOT,
     cache_paths,
     corpora_dir,
+    familiar,
     feature_code_digest,
     split_matrices,
     split_scripts,
@@ -352,11 +353,6 @@ def run_cross(run: Run, trained: dict[str, Trained], test_rows: dict, texts: dic
         }
         run.results["cross"][f"{source} → {target}"] = rows
     run.step("cross-corpus done")
-
-
-def familiar(model: Model, scripts: np.ndarray) -> np.ndarray:
-    """Which messages ``model`` labels at all (the others it calls unsure: spamclf.scripts)."""
-    return np.array([model.is_familiar(str(s)) for s in scripts], dtype=bool)
 
 
 # --- online protocol -----------------------------------------------------------------------------

@@ -310,7 +310,7 @@ class Model:
     def _row(self, features: Features) -> Row:
         # Hashing needs no weights, so it runs outside the lock: under 16 server threads,
         # hashing inside it made a quarter of the samples threads waiting for the lock.
-        return hash_row(features.tokens, features.chars, self.settings.n_features)
+        return features_row(features, self.settings.n_features)
 
     def _value(self, row: Row) -> float:
         """The decision value of ``row`` (the caller holds the lock)."""
@@ -444,6 +444,13 @@ class Model:
                 name = "chars:" + features.chars[start : start + CHAR_NGRAM]
             reasons.append(Reason(name, float(contributions[i])))
         return tuple(reasons)
+
+
+def features_row(features: Features, n_features: int) -> Row:
+    """The hashed row of a message's features, with their writing system: the one way both
+    scoring and training (:func:`spamclf.pipeline.vectorize_messages`) turn features into rows."""
+    row = hash_row(features.tokens, features.chars, n_features)
+    return row._replace(script=features.script)
 
 
 def read_features(

@@ -23,10 +23,10 @@ from sklearn.svm import LinearSVC
 
 from spamclf.features import FeatureSettings
 from spamclf.inputs import MessageInput, to_bytes
-from spamclf.model import DEFAULT_C, Model, ModelSettings, read_features
+from spamclf.model import DEFAULT_C, Model, ModelSettings, features_row, read_features
 from spamclf.parse import Limits
 from spamclf.scripts import count_scripts
-from spamclf.vectorize import DEFAULT_N_FEATURES, Row, hash_row, rows_to_csr
+from spamclf.vectorize import DEFAULT_N_FEATURES, Row, rows_to_csr
 
 __all__ = [
     "MessageVectorizer",
@@ -118,9 +118,7 @@ def _vectorize_chunk(
 ) -> list[Row]:
     rows = []
     for raw in chunk:
-        features = read_features(raw, limits, settings)
-        row = hash_row(features.tokens, features.chars, n_features)
-        rows.append(row._replace(script=features.script))
+        rows.append(features_row(read_features(raw, limits, settings), n_features))
     return rows
 
 
