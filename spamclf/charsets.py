@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import cache
+
+import numpy as np
 
 from spamclf._chartables import COMMON_HAN, COMMON_HANGUL
 
@@ -75,7 +78,7 @@ _NOT_CHARSETS = frozenset(
 _CANDIDATES = ("gb18030", "cp949", "big5hkscs", "cp932", "euc_jp")
 _SAMPLE_BYTES = 4096
 _SAMPLE_CHARS = 1500
-_WIDE_CHAR = re.compile("[\u3000-\U0010ffff]")
+_FIRST_WIDE = 0x3000  # CJK punctuation, kana, Han, Hangul and everything above count as CJK
 # Characters that are ordinary in each language's text: frequent Han, CJK punctuation and
 # full-width ASCII everywhere; kana in Japanese; frequent Hangul in Korean. Anything else
 # (half-width katakana, rare Han, Hanja, rare Hangul) is what a wrong decoding produces.
@@ -96,8 +99,7 @@ _MIN_CJK_SAMPLE = 8
 _PLAUSIBLE = 0.8
 _LABEL_BONUS = 0.05
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\(J")
-_HIGH_PAIR = re.compile(rb"[\x80-\xff]{2}")
-_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -175,8 +177,10 @@ def _decode_or_replace(data: bytes, codec: str) -> str:
 def _looks_multibyte(data: bytes) -> bool:
     """True when most high bytes come in pairs, as in GB, Big5, EUC-KR and Shift_JIS text."""
     sample = data[:_SAMPLE_BYTES]
-    high = len(_HIGH_BYTE.findall(sample))
-    paired = 2 * len(_HIGH_PAIR.findall(sample))
+    # Runs, not single bytes: a list of 4,000 one-byte matches cost 50 us a message.
+    runs = _HIGH_RUN.findall(sample)
+    high = sum(map(len, runs))
+    paired = 2 * sum(len(run) // 2 for run in runs)  # a run of n high bytes holds n // 2 pairs
     # Big5 and Shift_JIS trail bytes may be ASCII, so dense high bytes count too; Latin text
     # has a few accented letters between plain ones (under 15% even in French or German).
     return high >= 4 and (paired >= 0.6 * high or high >= 0.3 * len(sample))
@@ -204,9 +208,22 @@ def _plausibility(text: str, codec: str) -> float:
     A replacement character counts against the codec. Text with too few CJK characters to
     judge scores 1.0 (plausible).
     """
-    sample = _WIDE_CHAR.findall(text, 0, _SAMPLE_CHARS)
-    if len(sample) < _MIN_CJK_SAMPLE:
+    # In NumPy: a Chinese message without a charset label is scored for five codecs, and
+    # counting 1,500 characters in Python each time cost a tenth of classify() on trec06c.
+    codes = np.frombuffer(
+        text[:_SAMPLE_CHARS].encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+    )
+    wide = codes[codes >= _FIRST_WIDE]
+    if len(wide) < _MIN_CJK_SAMPLE:
         return 1.0
-    common = _COMMON_FOR.get(codec, _COMMON_CHINESE)
-    good = sum(map(common.__contains__, sample)) - 2 * sample.count("\ufffd")
-    return good / len(sample)
+    common = int(np.count_nonzero(_common_table(codec)[wide[wide < 0x10000]]))
+    good = common - 2 * int(np.count_nonzero(wide == 0xFFFD))
+    return good / len(wide)
+
+
+@cache
+def _common_table(codec: str) -> np.ndarray:
+    """The codec's common characters as a lookup table over the Basic Multilingual Plane."""
+    table = np.zeros(0x10000, dtype=bool)
+    table[[ord(char) for char in _COMMON_FOR.get(codec, _COMMON_CHINESE)]] = True
+    return table

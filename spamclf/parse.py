@@ -40,7 +40,7 @@ _STDLIB_FAILURES = (
     email.errors.MessageError,
 )
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
-_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_ASCII_BYTES = bytes(range(128))
 # An encoded word cut off at the end of a header, with no closing "?=": archives and mailing
 # lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
 _UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
@@ -364,7 +364,7 @@ def _not_base64(sample: bytes) -> bool:
     Text has 8-bit bytes (raw GB or EUC-KR) or spaces between words; base64 lines have neither.
     """
     size = max(len(sample), 1)
-    if len(_HIGH_BYTE.findall(sample)) > 0.01 * size:
+    if len(sample.translate(None, _ASCII_BYTES)) > 0.01 * size:  # the 8-bit bytes
         return True
     foreign = len(_NOT_BASE64.findall(sample)) + len(_INNER_SPACE.findall(sample))
     return foreign > 0.15 * size
