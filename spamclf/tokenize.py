@@ -75,7 +75,7 @@ def words(text: str) -> list[str]:
     if text.isascii():
         # Most mail is plain ASCII: one simpler pattern, three times faster than the full one.
         return [_word(token) for token in _ASCII_WORD.findall(text.lower()) if len(token) > 1]
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = nfkc(text).lower()
     pattern = _TOKEN_JAPANESE if _HAS_KANA.search(text) else _TOKEN
     matches = [(match.lastgroup, match.group()) for match in pattern.finditer(text)]
     # jieba is called once for all the Han runs of the text: one call per run cost more than
@@ -93,6 +93,37 @@ def words(text: str) -> list[str]:
         else:
             tokens.extend(_bigrams(token))
     return tokens
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, three times faster on Chinese text.
+
+    Chinese mail is full of full-width punctuation, which makes NFKC rewrite the whole string
+    (60 us for a typical trec06c body). Characters whose NFKC form is their compatibility
+    decomposition are swapped for it first, which leaves the NFKC of the text unchanged; what
+    remains is usually normalized already, and checking that is cheap.
+
+    >>> nfkc("免费！ＦＲＥＥ\u3000ﬁne") == unicodedata.normalize("NFKC", "免费！ＦＲＥＥ\u3000ﬁne")
+    True
+    """
+    pattern, forms = _compatibility_forms()
+    text = pattern.sub(lambda match: forms[match.group()], text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+@cache
+def _compatibility_forms() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Basic Multilingual Plane characters that NFKC replaces without composing anything,
+    and what it replaces each with (full-width forms, compatibility ideographs, ligatures)."""
+    forms = {}
+    for code in range(0x10000):
+        char = chr(code)
+        if 0xD800 <= code < 0xE000:  # surrogates: not characters
+            continue
+        decomposed = unicodedata.normalize("NFKD", char)
+        if decomposed != char and unicodedata.normalize("NFKC", char) == decomposed:
+            forms[char] = decomposed
+    return re.compile("[" + "".join(map(re.escape, forms)) + "]"), forms
 
 
 def _word(token: str) -> str:

@@ -21,6 +21,7 @@ import base64
 import ipaddress
 import quopri
 import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,7 +47,7 @@ from spamclf.normalize import normalize_host, normalize_text
 from spamclf.origin import Origin, parse_date, parse_received, trace_origin
 from spamclf.parse import Limits, ParsedMessage, Part, decode_header, parse_bytes
 from spamclf.scripts import SCRIPTS, main_script
-from spamclf.tokenize import segment_chinese, words
+from spamclf.tokenize import nfkc, segment_chinese, words
 from spamclf.vectorize import hash_row
 
 _NAMESPACED = re.compile(r"^[a-z][a-z0-9-]*:", re.S)
@@ -439,6 +440,19 @@ def test_fuzz_words(text: str) -> None:
     # The ASCII fast path and jieba's one call per text give what the slow path gives
     # piece by piece: the text with a non-ASCII space appended takes the full pattern.
     assert words(text + "\u3000") == tokens
+
+
+# Characters NFKC rewrites, composes or reorders, to mix into random text.
+_NFKC_PIECES = st.sampled_from(
+    ["！", "ＡＢ", "\u3000", "ﬁ", "\uf900", "가", "\u1100\u1161", "e\u0301"]
+)
+
+
+@given(text=st.lists(st.one_of(TEXTS, _NFKC_PIECES, st.just("\u0323")), max_size=12).map("".join))
+def test_fuzz_nfkc_is_unicodedata_nfkc(text: str) -> None:
+    # The shortcut must give exactly what the standard library gives, combining marks,
+    # Hangul jamo, astral characters and lone surrogates included.
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
 
 
 HAN_RUNS = st.lists(
