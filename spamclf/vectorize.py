@@ -91,7 +91,8 @@ def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
         )
         % n_features
     )
-    hashes, positions = np.unique(char_ngram_hashes(chars), return_index=True)
+    order, hashes, starts = _sorted_runs(char_ngram_hashes(chars))
+    positions = np.minimum.reduceat(order, starts)  # each distinct 4-gram's first position
     char_columns = (hashes % np.uint64(n_features)).astype(np.int64)
     word_value = 1.0 / np.sqrt(len(token_columns)) if len(token_columns) else 0.0
     char_value = CHAR_BLOCK_WEIGHT / np.sqrt(len(char_columns)) if len(char_columns) else 0.0
@@ -99,8 +100,8 @@ def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
     all_values = np.concatenate(
         [np.full(len(token_columns), word_value), np.full(len(char_columns), char_value)]
     )
-    columns, inverse = np.unique(all_columns, return_inverse=True)
-    values = np.bincount(inverse, weights=all_values, minlength=len(columns))
+    order, columns, starts = _sorted_runs(all_columns)
+    values = np.add.reduceat(all_values[order], starts)  # colliding features add up
     norm = float(np.linalg.norm(values)) or 1.0
     return Row(
         columns.astype(np.int32),
@@ -111,6 +112,20 @@ def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
         positions,
         float(char_value / norm),
     )
+
+
+def _sorted_runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``keys`` sorted: the sorting order, the distinct keys, and where each one's run starts.
+
+    What ``np.unique`` computes, but with NumPy's default sort instead of a stable one: on a
+    message's few hundred keys that took hash_row from 142 to 126 us (trec06c and trec06p).
+    """
+    order = np.argsort(keys)
+    ordered = keys[order]
+    starts_run = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_run[1:])
+    starts = np.flatnonzero(starts_run)
+    return order, ordered[starts], starts
 
 
 def rows_to_csr(rows: Sequence[Row], n_features: int):  # type: ignore[no-untyped-def]
