@@ -498,6 +498,8 @@ def test_fuzz_hash_row(tokens: list[str], chars: str) -> None:
     assert (row.columns >= 0).all() and (row.columns < 2**10).all()
 
 
-@given(text=st.one_of(TEXTS, st.text(max_size=200)))
+@given(text=st.one_of(TEXTS, st.text(max_size=200), st.text(st.characters(max_codepoint=0x7F))))
 def test_fuzz_main_script(text: str) -> None:
     assert main_script(text) in SCRIPTS
+    # ASCII text takes a shortcut; with an ideographic space (no letter) it takes the table.
+    assert main_script(text + "\u3000") == main_script(text)
