@@ -19,9 +19,15 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _DECLARATION = re.compile(r"<[!?][^>]*>")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>", re.S)
 _BLOCK_TAGS = frozenset({"p", "div", "br", "tr", "td", "li", "table", "h1", "h2", "h3", "title"})
-_HREF = re.compile(r"""(?:href|src|action)\s*=\s*["']?([^"'\s>]+)""", re.I)
+# The patterns run over whole pages start with a character class and turn case-blind only
+# after it, "(?i:...)": the regex engine skips ahead to a possible first character only when
+# that character is not case-blind. Each matches what it would with re.IGNORECASE (hence
+# "\u017f", the long s, which IGNORECASE matches with "s"); on the trec06p and SpamAssassin
+# HTML, _HREF went from 115 to 37 us a page, _HIDDEN from 99 to 31.
+_HREF = re.compile(r"""[hHsS\u017faA](?i:(?<=h)ref|(?<=s)rc|(?<=a)ction)\s*=\s*["']?([^"'\s>]+)""")
 _HIDDEN = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](?:px|pt)?\b", re.I
+    r"[dDvVfF](?i:(?<=d)isplay\s*:\s*none|(?<=v)isibility\s*:\s*hidden"
+    r"|(?<=f)ont-size\s*:\s*[01](?:px|pt)?\b)"
 )
 # What hides an element's text from the reader, in its style attribute (inline CSS is what mail
 # clients honour; class rules in <style> blocks are often stripped, and are not read here).
@@ -37,7 +43,7 @@ _COLOR = re.compile(r"(?<![\w-])color\s*:\s*([#\w]+)", re.I)
 _BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([#\w]+)", re.I)
 _COLOR_ATTR = re.compile(r"""\bcolor\s*=\s*["']?([#\w]+)""", re.I)
 _BGCOLOR_ATTR = re.compile(r"""\bbgcolor\s*=\s*["']?([#\w]+)""", re.I)
-_ANY_BACKGROUND = re.compile(r"bgcolor\s*=|background(?:-color)?\s*:", re.I)
+_ANY_BACKGROUND = re.compile(r"[bB](?i:gcolor\s*=|ackground(?:-color)?\s*:)")
 _BODY_TAG = re.compile(r"<body\b([^>]*)>", re.I)
 # [^<>] rather than [^>]: a run of unclosed "<a" must not make every match scan to the end.
 _OPEN_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b([^<>]*)>", re.S)

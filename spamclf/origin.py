@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = [
     "Hop",
@@ -171,6 +171,9 @@ def is_dynamic_host(name: str | None) -> bool:
     return bool(name) and bool(_DYNAMIC.search(name or ""))
 
 
+# Relays recur from message to message (one's own servers in every chain): parsing and
+# classifying an address with ipaddress cost half of trace_origin before these were cached.
+@lru_cache(maxsize=4096)
 def _valid_ip(text: str) -> str | None:
     try:
         return str(ipaddress.ip_address(text))
@@ -185,6 +188,7 @@ def _networks(
     return tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
 
 
+@lru_cache(maxsize=4096)
 def _is_internal(
     ip: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 ) -> bool:

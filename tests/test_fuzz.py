@@ -26,6 +26,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spamclf import htmltext
 from spamclf.charsets import decode, normalize_charset
 from spamclf.errors import SpamclfError
 from spamclf.features import (
@@ -422,6 +423,51 @@ _HTML_PIECES = st.sampled_from(
         "<",
     ]
 )
+
+
+# The page-wide patterns of spamclf.htmltext, written with re.IGNORECASE as they were before
+# they were rewritten to let the regex engine skip ahead; both must find the same.
+_CASE_BLIND_PATTERNS = {
+    "_HREF": r"""(?:href|src|action)\s*=\s*["']?([^"'\s>]+)""",
+    "_HIDDEN": r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](?:px|pt)?\b",
+    "_ANY_BACKGROUND": r"bgcolor\s*=|background(?:-color)?\s*:",
+}
+_ATTRIBUTE_PIECES = st.sampled_from(
+    [
+        "HREF",
+        "Src",
+        "\u017frc",
+        "aCtIoN",
+        "=",
+        " = ",
+        "'x'",
+        "DISPLAY",
+        ":",
+        "None",
+        "visib",
+        "ility",
+        "hiDDen",
+        "font-size",
+        "FONT-SIZE",
+        "0",
+        "1px",
+        "pT",
+        "BgColor",
+        "background",
+        "-color",
+        "\u0130",
+        "\u212a",
+        " ",
+        "\n",
+    ]
+)
+
+
+@given(source=st.lists(st.one_of(_ATTRIBUTE_PIECES, TEXTS), max_size=30).map("".join))
+def test_fuzz_html_patterns_match_as_with_ignorecase(source: str) -> None:
+    for name, pattern in _CASE_BLIND_PATTERNS.items():
+        expected = re.compile(pattern, re.I).findall(source)
+        assert getattr(htmltext, name).findall(source) == expected, name
 
 
 @given(source=st.lists(st.one_of(_HTML_PIECES, TEXTS), max_size=30).map("".join))
