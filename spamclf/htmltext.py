@@ -152,6 +152,11 @@ def _hides(attributes: str, page_background: str | None) -> bool:
     """Whether a tag's attributes make its content invisible."""
     if "=" not in attributes:
         return False
+    # What follows needs a style or colour attribute; casefold() spells both as IGNORECASE
+    # matches them (the long s included), and most tags have neither.
+    folded = attributes.casefold()
+    if "style" not in folded and "color" not in folded:
+        return False
     style = _style(attributes)
     if style and _HIDING_STYLE.search(style):
         return True
