@@ -19,6 +19,7 @@ import itertools
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from spamclf.charsets import decode
 from spamclf.htmltext import HtmlSummary, summarize_html
@@ -114,8 +115,15 @@ class ParsedMessage:
 
     def header(self, name: str) -> str | None:
         """The first decoded value of header ``name`` (case-insensitive), or ``None``."""
-        name = name.lower()
-        return next((value for key, value in self.headers if key == name), None)
+        return self._first_values.get(name.lower())
+
+    @cached_property
+    def _first_values(self) -> dict[str, str]:
+        # The extractors ask for a dozen headers; a scan of all of them per question cost more.
+        first: dict[str, str] = {}
+        for key, value in self.headers:
+            first.setdefault(key, value)
+        return first
 
     def headers_named(self, name: str, *, raw: bool = False) -> tuple[str, ...]:
         """Every value of header ``name``, top first; ``raw`` skips RFC 2047 decoding."""
@@ -381,6 +389,11 @@ def _param(part: email.message.Message, name: str) -> str | None:
 
 
 def _filename(part: email.message.Message) -> str | None:
+    # get_filename() parses the parameters of two headers to find a "filename" or "name"; most
+    # parts have neither, which a look for "name" in those headers tells first, cheaply.
+    headers = (part.get("content-disposition", ""), part.get("content-type", ""))
+    if not any("name" in str(value).lower() for value in headers):
+        return None
     try:
         name = part.get_filename()
     except _STDLIB_FAILURES:
