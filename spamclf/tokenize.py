@@ -142,10 +142,8 @@ def _segment_runs(runs: list[str]) -> list[list[str]]:
     """Each Han run segmented, from one jieba call over them all."""
     if not runs:
         return []
-    segmented: list[list[str]] = [[]]
-    for word in segment_chinese(" ".join(runs)):
-        if word == " ":
-            segmented.append([])
-        else:
-            segmented[-1].append(word)
-    return segmented
+    # The runs come back with a " " word between each two; split there with str methods, in
+    # C (a loop over the words was a tenth of tokenizing a trec06c message). Han runs hold no
+    # NUL, so it can mark where words meet.
+    words = "\0".join(segment_chinese(" ".join(runs)))
+    return [run.split("\0") for run in words.split("\0 \0")]
