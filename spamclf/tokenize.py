@@ -145,5 +145,5 @@ def _segment_runs(runs: list[str]) -> list[list[str]]:
     # The runs come back with a " " word between each two; split there with str methods, in
     # C (a loop over the words was a tenth of tokenizing a trec06c message). Han runs hold no
     # NUL, so it can mark where words meet.
-    words = "\0".join(segment_chinese(" ".join(runs)))
-    return [run.split("\0") for run in words.split("\0 \0")]
+    joined = "\0".join(segment_chinese(" ".join(runs)))
+    return [run.split("\0") for run in joined.split("\0 \0")]
