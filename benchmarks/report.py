@@ -299,7 +299,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         "Measured first, at normal priority, holding `/tmp/spamclf-timing.lock`; load before: "
         f"`{speed.get('uptime_before', '?')}`; after: `{speed.get('uptime_after', '?')}`. "
         "Training: the first messages of trec06p's training split; timing: the first messages "
-        "of the trec06p and trec06c test splits (see each row). How each figure is taken: "
+        "of the trec06p and trec06c test splits (see each row). Throughput: the best of "
+        f"{speed.get('throughput_runs', 1)} runs, for every filter. How each figure is taken: "
         "`benchmarks/costs.py`.",
         "",
         *speed_table(speed),

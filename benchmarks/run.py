@@ -166,7 +166,12 @@ def run_speed(run: Run) -> None:
             train, test, sa_train, sa_test, run.missing, run.bar.set_postfix_str
         )
         after = _uptime()
-    run.results["speed"] = {"rows": rows, "uptime_before": before, "uptime_after": after}
+    run.results["speed"] = {
+        "rows": rows,
+        "uptime_before": before,
+        "uptime_after": after,
+        "throughput_runs": costs.RUNS,
+    }
     run.step("speed measured")
 
 
