@@ -26,7 +26,7 @@ from spamclf.corpora import split_benchmark  # noqa: E402
 from spamclf.metrics import Metrics, evaluate  # noqa: E402
 from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
-from spamclf.pipeline import fit_model, vectorize_messages  # noqa: E402
+from spamclf.pipeline import fit_model, model_rows  # noqa: E402
 from spamclf.vectorize import rows_to_csr  # noqa: E402
 
 FEATURE_MODULES = (
@@ -76,13 +76,8 @@ def split_matrices(
         train, test = split_benchmark(corpus, root)
         for part, messages in (("train", train), ("test", test)):
             bar = tqdm(total=len(messages), unit="msg", desc=f"{corpus} {part}", mininterval=2)
-            rows = vectorize_messages(
-                [m.raw for m in messages],
-                n_features=settings.n_features,
-                settings=settings.feature_settings(),
-                limits=settings.limits,
-                n_jobs=n_jobs,
-                progress=bar.update,
+            rows = model_rows(
+                [m.raw for m in messages], settings, n_jobs=n_jobs, progress=bar.update
             )
             bar.close()
             y = np.array([m.label == "spam" for m in messages], dtype=np.int8)

@@ -58,7 +58,7 @@ def train(
     ``groups`` (one per message, e.g. the corpus it came from) makes every group weigh the
     same; ``n_jobs`` parses in that many processes; ``progress`` shows a progress bar.
     """
-    from spamclf.pipeline import fit_model, vectorize_messages
+    from spamclf.pipeline import fit_model, model_rows
     from spamclf.vectorize import rows_to_csr
 
     settings = settings or ModelSettings()
@@ -75,14 +75,7 @@ def train(
         )
     bar = _progress_bar(len(messages)) if progress else None
     start = time.perf_counter()
-    rows = vectorize_messages(
-        messages,
-        n_features=settings.n_features,
-        settings=settings.feature_settings(),
-        limits=settings.limits,
-        n_jobs=n_jobs,
-        progress=bar.update if bar else None,
-    )
+    rows = model_rows(messages, settings, n_jobs=n_jobs, progress=bar.update if bar else None)
     if bar:
         bar.close()
     X, scripts = rows_to_csr(rows, settings.n_features), [row.script for row in rows]

@@ -296,7 +296,7 @@ def train(
 
 def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: int) -> _Block:
     """Parse and hash one partition's labelled messages (runs on a worker)."""
-    from spamclf.pipeline import vectorize_messages
+    from spamclf.pipeline import model_rows
     from spamclf.vectorize import rows_to_csr
 
     messages: list[MessageInput] = []
@@ -311,12 +311,7 @@ def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: i
         messages.append(item[0])
         targets.append(1.0 if normalize_label(item[1]) == "spam" else -1.0)
         groups.append(str(item[2]) if len(item) == 3 else "")
-    rows = vectorize_messages(
-        messages,
-        n_features=settings.n_features,
-        settings=settings.feature_settings(),
-        limits=settings.limits,
-    )
+    rows = model_rows(messages, settings)
     y = np.array(targets, dtype=np.float64)
     return _Block(
         X=rows_to_csr(rows, settings.n_features),

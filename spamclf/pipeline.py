@@ -35,6 +35,7 @@ __all__ = [
     "linear_parts",
     "make_classifier",
     "make_pipeline",
+    "model_rows",
     "vectorize_messages",
     "vectorizer_for",
 ]
@@ -111,6 +112,25 @@ def vectorize_messages(
         if progress:
             progress(len(chunk_rows))
     return rows
+
+
+def model_rows(
+    messages: Sequence[MessageInput],
+    settings: ModelSettings,
+    *,
+    n_jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[Row]:
+    """The rows of ``messages`` as a model with ``settings`` reads them (training, the Dask
+    partitions and the benchmarks' feature cache all go through here)."""
+    return vectorize_messages(
+        messages,
+        n_features=settings.n_features,
+        settings=settings.feature_settings(),
+        limits=settings.limits,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
 
 
 def _vectorize_chunk(
