@@ -1,14 +1,18 @@
-"""``spamclf serve``: the spamd protocol on TCP and Unix sockets, one process, one thread per
-connection.
+"""``spamclf serve``: the spamd protocol on TCP and Unix sockets, one process, one event loop.
 
-Why threads in one process: scoring a message takes 1-2.5 ms of CPU and holds the GIL, so
-threads do not score in parallel, but they keep slow clients (a spamc still sending a large
-message) from holding up the others, and every thread shares one model, so ``TELL`` learns into
-the model that scores the next message. A pool of scoring processes would need each learned
-update shipped to every worker, and it would not pay here: under 16 saturating spamc clients on
-this project's 2-core machine the server used about 0.4 of a core, while each spamc process
-cost as much CPU as the scoring itself (benchmarks/spamd_load.md); the protocol and threads add
-no measurable CPU over ``Model.classify``.
+Why one thread with non-blocking sockets: scoring a message takes 1-2.5 ms of CPU and holds the
+GIL, so threads never scored in parallel; they only kept slow clients (a spamc still sending a
+large message) from holding up the others, which non-blocking reads do as well. What threads
+cost was the GIL handed back and forth at every socket call. Interleaved runs on 2,000 messages
+from the load benchmark, 16 clients speaking the protocol on raw sockets: the threaded server
+spent 2.1-2.2 ms of CPU a request (for 1.1 ms of scoring) and answered 510-530 messages a
+second with p99 59-60 ms; this loop spends 1.2 ms and answers 853-855 with p99 31-33 ms. Under
+16 spamc clients, 484-504 -> 567-580 msg/s and p99 76-79 -> 42-44 ms. One model scores every
+request, so ``TELL`` learns into the model that scores the next message.
+
+The trade-off: while one message is scored, nothing else is read or written, so a message that
+takes long to score (a large one, within ``--max-size``) delays the requests behind it by that
+long. With threads it delayed them too, since scoring holds the GIL, only in 5 ms slices.
 
 Lifecycle: the model is loaded once; SIGHUP loads it again from the same file and swaps it in
 (requests in flight finish with the model they started with; a file that fails to load leaves
@@ -19,19 +23,18 @@ the old model serving); SIGTERM or SIGINT stops accepting, lets requests in flig
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import select
+import selectors
 import signal
 import socket
-import socketserver
 import stat
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from spamclf.errors import SpamclfError
 from spamclf.model import Model
@@ -56,6 +59,9 @@ __all__ = ["ServerSettings", "SpamdServer", "add_arguments", "serve_from_args"]
 log = logging.getLogger("spamclf.server")
 
 DEFAULT_LISTEN = "127.0.0.1:783"  # spamd's port
+LISTEN_BACKLOG = 128
+RECV_SIZE = 1 << 16
+SEND_GRACE = 1.0  # seconds a reply may take to send, even when the request used up the timeout
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,8 @@ class ServerSettings:
 
     ``max_size`` bounds the message a client may send (spamc itself skips messages over its
     ``-s``, 500 KB by default); ``timeout`` bounds reading a whole request and writing the
-    reply, so a client that stalls cannot hold a thread; ``max_connections`` bounds threads
-    (more clients wait in the listen backlog).
+    reply, so a client that stalls cannot hold a connection; ``max_connections`` bounds the
+    connections open at once (more clients wait in the listen backlog).
     """
 
     listen: tuple[str, ...] = (DEFAULT_LISTEN,)
@@ -80,7 +86,7 @@ class ServerSettings:
 class SpamdServer:
     """Serves one model over the spamd protocol on every address in ``settings.listen``.
 
-    ``start()`` binds and serves in background threads; ``reload()`` swaps in a freshly loaded
+    ``start()`` binds and serves in a background thread; ``reload()`` swaps in a freshly loaded
     model; ``stop()`` stops accepting and waits for requests in flight.
     """
 
@@ -92,26 +98,28 @@ class SpamdServer:
         self.version = __version__
         self.model: Model = _load(self.model_path)
         self._learn_lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(settings.max_connections)
-        self._pool = ThreadPoolExecutor(settings.max_connections, "spamclf-request")
-        self._servers: list[socketserver.BaseServer] = []
-        self._threads: list[threading.Thread] = []
+        self._listeners: list[socket.socket] = []
+        self._connections: dict[socket.socket, _Connection] = {}
         self._stopping = threading.Event()
+        self._loop: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> list[str]:
         """Bind every address and serve; return the bound addresses (``host:port`` or path)."""
-        bound = []
         for address in self.settings.listen:
-            server = self._bind(address)
-            self._servers.append(server)
-            thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-            bound.append(_describe(server))
+            listener = self._bind(address)
+            listener.setblocking(False)
+            self._listeners.append(listener)
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = socket.socketpair()  # stop() wakes the loop
+        self._wake_read.setblocking(False)
+        self._wake_write.setblocking(False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._accepting(True)
+        self._loop = threading.Thread(target=self._serve, name="spamclf-serve", daemon=True)
+        self._loop.start()
+        bound = [_describe(listener) for listener in self._listeners]
         log.info("spamclf %s serving %s on %s", self.version, self.model_path, ", ".join(bound))
         return bound
 
@@ -130,44 +138,164 @@ class SpamdServer:
     def stop(self) -> None:
         """Stop accepting, wait for requests in flight, close and remove the sockets."""
         self._stopping.set()
-        for server in self._servers:
-            server.shutdown()
-        self._pool.shutdown(wait=True)  # requests in flight finish
-        for server in self._servers:
-            server.server_close()
-            if isinstance(server, _UnixServer):
-                Path(server.server_address).unlink(missing_ok=True)  # type: ignore[arg-type]
+        if self._loop is None:  # start() failed part way: close whatever did bind
+            self._close_listeners()
+        else:
+            self._wake()
+            self._loop.join()  # it closes the listeners, then serves what is in flight
+            self._selector.close()
+            self._wake_read.close()
+            self._wake_write.close()
         log.info("stopped")
 
-    # --- one connection ----------------------------------------------------------------------
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):  # full: already woken
+            self._wake_write.send(b"\0")
 
-    def handle(self, conn: socket.socket) -> None:
-        """Answer the one request a spamd connection carries; never raises."""
-        deadline = time.monotonic() + self.settings.timeout
-        with _DeadlineReader(conn, deadline) as stream:
-            self._respond(conn, stream, deadline)
+    # --- the loop ----------------------------------------------------------------------------
 
-    def _respond(self, conn: socket.socket, stream: _DeadlineReader, deadline: float) -> None:
+    def _serve(self) -> None:
+        while not (self._stopping.is_set() and not self._connections):
+            for key, events in self._selector.select(self._next_timeout()):
+                sock = key.fileobj
+                if sock is self._wake_read:
+                    self._woken()
+                elif sock in self._connections:
+                    self._step(self._connections[sock], events)
+                elif sock in self._listeners:
+                    self._accept(sock)  # type: ignore[arg-type]
+            self._expire(time.monotonic())
+
+    def _next_timeout(self) -> float | None:
+        if not self._connections:
+            return None
+        nearest = min(connection.deadline for connection in self._connections.values())
+        return max(nearest - time.monotonic(), 0.0)
+
+    def _woken(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            self._wake_read.recv(4096)
+        if self._stopping.is_set() and self._listeners:
+            self._accepting(False)
+            self._close_listeners()
+
+    def _accepting(self, on: bool) -> None:
+        for listener in self._listeners:
+            if on:
+                self._selector.register(listener, selectors.EVENT_READ)
+            else:
+                self._selector.unregister(listener)
+
+    def _close_listeners(self) -> None:
+        for listener in self._listeners:
+            address = listener.getsockname() if listener.family == socket.AF_UNIX else None
+            listener.close()
+            if address:
+                Path(address).unlink(missing_ok=True)
+        self._listeners = []
+
+    def _accept(self, listener: socket.socket) -> None:
+        while len(self._connections) < self.settings.max_connections:
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of file descriptors, a connection reset in the backlog
+                log.warning("accept failed: %s", exc)
+                return
+            sock.setblocking(False)
+            deadline = time.monotonic() + self.settings.timeout
+            self._connections[sock] = _Connection(sock, deadline)
+            self._selector.register(sock, selectors.EVENT_READ)
+            if len(self._connections) == self.settings.max_connections:
+                self._accepting(False)  # the rest wait in the listen backlog
+
+    def _close(self, connection: _Connection) -> None:
+        self._selector.unregister(connection.sock)
+        del self._connections[connection.sock]
+        connection.sock.close()
+        if len(self._connections) == self.settings.max_connections - 1 and self._listeners:
+            self._accepting(True)
+
+    def _step(self, connection: _Connection, events: int) -> None:
+        """Move one connection on after its socket became ready; never raises."""
         try:
-            request = read_request(stream, self.settings.max_size)
+            if connection.outbox is None:
+                self._read(connection)
+            elif events & selectors.EVENT_WRITE:
+                self._write(connection)
+            else:
+                self._drain(connection)
+        except OSError:
+            self._close(connection)  # the client went away; nobody to answer
+
+    def _read(self, connection: _Connection) -> None:
+        data = connection.sock.recv(RECV_SIZE)
+        if data:
+            connection.inbox += data
+        else:
+            connection.at_eof = True
+        try:
+            request = read_request(_Received(connection), self.settings.max_size)
+        except _Incomplete:
+            return
+        except ProtocolError as exc:
+            # An oversized message is refused before it is read: drain the rest after replying.
+            self._reply(connection, exc.reply, drain=exc.code == EX_DATAERR)
+            return
+        try:
             reply = self._answer(request)
         except ProtocolError as exc:
             reply = exc.reply
-            if exc.code == EX_DATAERR:
-                _send_then_drain(conn, reply, deadline)
-                return
-        except TimeoutError:
-            reply = error_reply(EX_TIMEOUT, f"({self.settings.timeout:g} second socket timeout)")
-        except OSError:
-            return  # the client went away; nobody to answer
         except Exception:  # a bug must cost one request, not the server
             log.exception("internal error")
             reply = error_reply(EX_SOFTWARE, "internal error")
-        try:
-            conn.settimeout(max(deadline - time.monotonic(), 1.0))
-            conn.sendall(reply)
-        except OSError:
-            pass
+        self._reply(connection, reply)
+
+    def _reply(self, connection: _Connection, reply: bytes, drain: bool = False) -> None:
+        connection.inbox = bytearray()
+        connection.outbox = memoryview(reply)
+        connection.drain = drain
+        connection.deadline = max(connection.deadline, time.monotonic() + SEND_GRACE)
+        self._selector.modify(connection.sock, selectors.EVENT_WRITE)
+        self._write(connection)  # most replies fit the socket buffer at once
+
+    def _write(self, connection: _Connection) -> None:
+        assert connection.outbox is not None
+        if connection.outbox:
+            try:
+                sent = connection.sock.send(connection.outbox)
+            except BlockingIOError:
+                return
+            connection.outbox = connection.outbox[sent:]
+        if connection.outbox:
+            return
+        if not connection.drain:
+            self._close(connection)
+            return
+        # Closing a socket with unread input resets the connection, and the client would see
+        # the reset instead of the refusal: read and drop what it still sends, until the
+        # deadline or its end.
+        connection.sock.shutdown(socket.SHUT_WR)
+        self._selector.modify(connection.sock, selectors.EVENT_READ)
+
+    def _drain(self, connection: _Connection) -> None:
+        if not connection.sock.recv(RECV_SIZE):
+            self._close(connection)
+
+    def _expire(self, now: float) -> None:
+        timeout = self.settings.timeout
+        for connection in [c for c in self._connections.values() if c.deadline <= now]:
+            try:
+                if connection.outbox is None:  # still reading its request: say so
+                    reply = error_reply(EX_TIMEOUT, f"({timeout:g} second socket timeout)")
+                    self._reply(connection, reply)
+                else:
+                    self._close(connection)
+            except OSError:
+                self._close(connection)
+
+    # --- one request -------------------------------------------------------------------------
 
     def _answer(self, request: Request) -> bytes:
         if request.method == "PING":
@@ -207,15 +335,21 @@ class SpamdServer:
 
     # --- sockets -----------------------------------------------------------------------------
 
-    def _bind(self, address: str) -> socketserver.BaseServer:
+    def _bind(self, address: str) -> socket.socket:
         if "/" in address:
             path = Path(address)
             if path.exists() and stat.S_ISSOCK(path.stat().st_mode):
                 path.unlink()  # a stale socket from a server that did not stop cleanly
-            server: socketserver.BaseServer = _UnixServer(address, self)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                listener.bind(address)
+                listener.listen(LISTEN_BACKLOG)
+            except OSError:
+                listener.close()
+                raise
             if self.settings.socket_mode is not None:
                 path.chmod(self.settings.socket_mode)
-            return server
+            return listener
         host, _, port = address.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
         try:
@@ -225,112 +359,62 @@ class SpamdServer:
                 f"--listen {address!r}: expected HOST:PORT or a socket path"
             ) from None
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        return _tcp_server_class(family)((host, port_number), self)  # type: ignore[arg-type]
+        return socket.create_server((host, port_number), family=family, backlog=LISTEN_BACKLOG)
 
 
-class _Handler(socketserver.BaseRequestHandler):
-    server: Any
-
-    def handle(self) -> None:
-        self.server.app.handle(self.request)
+class _Incomplete(Exception):
+    """More of the request is still to come."""
 
 
-class _ServerMixin:
-    """Each connection goes to the app's pool of threads, bounded by its slots.
+@dataclass(eq=False)
+class _Connection:
+    """One client: its request as received so far, then the reply still to send.
 
-    A pool rather than a thread per connection: starting a thread made the accepting thread
-    wait for it each time, 15% of the server's samples under 16 clients (py-spy).
+    ``outbox`` is None while the request is read; ``drain`` says to read and drop what the
+    client still sends once the reply is out (after refusing an oversized message unread).
     """
 
-    request_queue_size = 128
-
-    def __init__(self, address: Any, app: SpamdServer) -> None:
-        self.app = app
-        super().__init__(address, _Handler)  # type: ignore[call-arg]
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # Wait for a free slot before taking on another connection; stop waiting on shutdown.
-        while not self.app._slots.acquire(timeout=0.2):
-            if self.app._stopping.is_set():
-                self.shutdown_request(request)  # type: ignore[attr-defined]
-                return
-        self.app._pool.submit(self._serve_one, request, client_address)
-
-    def _serve_one(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)  # type: ignore[attr-defined]
-        except Exception:
-            self.handle_error(request, client_address)  # type: ignore[attr-defined]
-        finally:
-            self.shutdown_request(request)  # type: ignore[attr-defined]
-            self.app._slots.release()
+    sock: socket.socket
+    deadline: float
+    inbox: bytearray = field(default_factory=bytearray)
+    at_eof: bool = False
+    outbox: memoryview | None = None
+    drain: bool = False
 
 
-class _UnixServer(_ServerMixin, socketserver.UnixStreamServer):
-    pass
+class _Received:
+    """The bytes a connection has received, read as a stream by :func:`read_request`, which is
+    run again from the start whenever more arrive: a read that needs bytes not yet received
+    raises :class:`_Incomplete`; after the client's end of stream, reads return what there is.
+    Parsing again costs a few header lines per chunk, and keeps one parser for both."""
 
-
-def _tcp_server_class(family: int) -> type[socketserver.TCPServer]:
-    class _TCPServer(_ServerMixin, socketserver.TCPServer):
-        address_family = family
-        allow_reuse_address = True
-
-    return _TCPServer
-
-
-class _DeadlineReader:
-    """A buffered reader over a socket whose reads all end by one deadline."""
-
-    def __init__(self, conn: socket.socket, deadline: float) -> None:
-        self._conn = conn
-        self._file = conn.makefile("rb")
-        self._deadline = deadline
-
-    def __enter__(self) -> _DeadlineReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._file.close()
-
-    def _arm(self) -> None:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        self._conn.settimeout(remaining)
+    def __init__(self, connection: _Connection) -> None:
+        self._data = connection.inbox
+        self._at_eof = connection.at_eof
+        self._pos = 0
 
     def readline(self, size: int = -1, /) -> bytes:
-        self._arm()
-        return self._file.readline(size)
+        end = self._data.find(b"\n", self._pos, self._pos + size)
+        if end >= 0:
+            return self._take(end + 1 - self._pos)
+        if len(self._data) - self._pos >= size or self._at_eof:
+            return self._take(size)
+        raise _Incomplete
 
     def read(self, size: int = -1, /) -> bytes:
         """Up to ``size`` bytes (fewer at end of stream); ``size`` must be positive."""
-        chunks = []
-        while size > 0:
-            self._arm()
-            chunk = self._file.read1(min(size, 1 << 16))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+        if len(self._data) - self._pos >= size or self._at_eof:
+            return self._take(size)
+        raise _Incomplete
+
+    def _take(self, size: int) -> bytes:
+        chunk = bytes(self._data[self._pos : self._pos + size])
+        self._pos += len(chunk)
+        return chunk
 
 
-def _send_then_drain(conn: socket.socket, reply: bytes, deadline: float) -> None:
-    """Refuse an oversized message so that the client reads the refusal: reply, then read and
-    drop what it still sends (until the deadline), since closing a socket with unread input
-    resets the connection and the client would see a reset instead of the reply."""
-    try:
-        conn.settimeout(max(deadline - time.monotonic(), 0.1))
-        conn.sendall(reply)
-        conn.shutdown(socket.SHUT_WR)
-        while time.monotonic() < deadline and conn.recv(1 << 16):
-            conn.settimeout(max(deadline - time.monotonic(), 0.1))
-    except OSError:
-        pass
-
-
-def _describe(server: socketserver.BaseServer) -> str:
-    address = server.server_address
+def _describe(listener: socket.socket) -> str:
+    address = listener.getsockname()
     if isinstance(address, tuple):
         host, port = address[0], address[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"

@@ -345,6 +345,53 @@ def test_server_times_out_a_stalled_client(running: Running) -> None:
     assert time.monotonic() - start < 5
 
 
+def test_a_stalled_client_does_not_hold_up_the_others(running: Running) -> None:
+    message = fixture_path("examples/ham").read_bytes()
+    expected = request(running.path, spamc_request("CHECK", message))
+    with socket.socket(socket.AF_UNIX) as stalled:
+        stalled.connect(running.path)
+        stalled.sendall(spamc_request("CHECK", message)[:20])
+        start = time.monotonic()
+        assert request(running.path, spamc_request("CHECK", message)) == expected
+        assert time.monotonic() - start < 0.5  # well inside the stalled client's 1 s timeout
+
+
+def test_requests_and_replies_larger_than_a_socket_read_arrive_whole(
+    running: Running, served_model: Model
+) -> None:
+    # 150 KB in and out: read in many pieces, written back in several (PROCESS echoes it).
+    message = fixture_path("english_ham").read_bytes() + b"lorem ipsum dolor\n" * 8000
+    verdict = served_model.classify(message)
+    headers = spam_headers(verdict, served_model.settings.spam_cutoff, __version__)
+    reply = request(running.path, spamc_request("PROCESS", message))
+    assert reply.endswith(b"\r\n\r\n" + add_headers(message, headers))
+
+
+def test_a_request_without_content_length_ends_with_the_client_stream(running: Running) -> None:
+    message = fixture_path("examples/spam").read_bytes()
+    with_length = request(running.path, spamc_request("CHECK", message))
+    without = request(running.path, b"CHECK SPAMC/1.2\r\nUser: test\r\n\r\n" + message)
+    assert without == with_length
+
+
+def test_connections_over_the_limit_wait_for_a_free_one(model_file: Path, tmp_path: Path) -> None:
+    live = _start(model_file, tmp_path, max_connections=2, timeout=1.0)
+    try:
+        stalled = [socket.socket(socket.AF_UNIX) for _ in range(2)]
+        for conn in stalled:
+            conn.connect(live.path)
+            conn.sendall(b"CHECK SPAMC/1.5\r\n")
+        time.sleep(0.2)  # both accepted: the server is at its limit
+        start = time.monotonic()
+        assert request(live.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+        assert time.monotonic() - start > 0.5  # it waited for a stalled client to time out
+        for conn in stalled:
+            assert conn.recv(200).startswith(b"SPAMD/1.0 79 Timeout")
+            conn.close()
+    finally:
+        live.server.stop()
+
+
 def test_tell_is_refused_unless_allowed(running: Running) -> None:
     result = spamc(*running.tcp, "-L", "spam", message=fixture_path("english_ham").read_bytes())
     assert result.returncode != 0
