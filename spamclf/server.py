@@ -11,8 +11,10 @@ second with p99 59-60 ms; this loop spends 1.2 ms and answers 853-855 with p99 3
 request, so ``TELL`` learns into the model that scores the next message.
 
 The trade-off: while one message is scored, nothing else is read or written, so a message that
-takes long to score (a large one, within ``--max-size``) delays the requests behind it by that
-long. With threads it delayed them too, since scoring holds the GIL, only in 5 ms slices.
+takes long to score delays the requests behind it by that long. The slowest measured were
+messages of 10 MB (the default ``--max-size``): 0.18 s for Chinese text, under 0.1 s for HTML,
+text, attachments or random bytes. With threads they delayed the others too, since scoring
+holds the GIL, only in 5 ms slices.
 
 Lifecycle: the model is loaded once; SIGHUP loads it again from the same file and swaps it in
 (requests in flight finish with the model they started with; a file that fails to load leaves
