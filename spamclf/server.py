@@ -238,7 +238,9 @@ class SpamdServer:
         else:
             connection.at_eof = True
         try:
-            request = read_request(_Received(connection), self.settings.max_size)
+            request = read_request(
+                _Received(connection.inbox, connection.at_eof), self.settings.max_size
+            )
         except _Incomplete:
             return
         except ProtocolError as exc:
@@ -390,9 +392,9 @@ class _Received:
     raises :class:`_Incomplete`; after the client's end of stream, reads return what there is.
     Parsing again costs a few header lines per chunk, and keeps one parser for both."""
 
-    def __init__(self, connection: _Connection) -> None:
-        self._data = connection.inbox
-        self._at_eof = connection.at_eof
+    def __init__(self, data: bytearray | bytes, at_eof: bool) -> None:
+        self._data = data
+        self._at_eof = at_eof
         self._pos = 0
 
     def readline(self, size: int = -1, /) -> bytes:
