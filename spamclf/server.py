@@ -483,7 +483,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=ServerSettings.max_connections,
         metavar="N",
-        help="connections served at once (default %(default)s)",
+        help="connections open at once; more wait in the listen backlog (default %(default)s)",
     )
     parser.add_argument(
         "--allow-tell",
