@@ -103,6 +103,7 @@ class SpamdServer:
         self._listeners: list[socket.socket] = []
         self._connections: dict[socket.socket, _Connection] = {}
         self._stopping = threading.Event()
+        self._listening = False
         self._loop: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -182,6 +183,10 @@ class SpamdServer:
             self._close_listeners()
 
     def _accepting(self, on: bool) -> None:
+        """Watch the listening sockets for new connections, or stop watching them."""
+        if on == self._listening:
+            return
+        self._listening = on
         for listener in self._listeners:
             if on:
                 self._selector.register(listener, selectors.EVENT_READ)
@@ -213,10 +218,11 @@ class SpamdServer:
                 self._accepting(False)  # the rest wait in the listen backlog
 
     def _close(self, connection: _Connection) -> None:
+        if self._connections.pop(connection.sock, None) is None:
+            return  # closed already
         self._selector.unregister(connection.sock)
-        del self._connections[connection.sock]
         connection.sock.close()
-        if len(self._connections) == self.settings.max_connections - 1 and self._listeners:
+        if self._listeners:  # not stopping: a free slot takes the next connection waiting
             self._accepting(True)
 
     def _step(self, connection: _Connection, events: int) -> None:
@@ -230,6 +236,9 @@ class SpamdServer:
                 self._drain(connection)
         except OSError:
             self._close(connection)  # the client went away; nobody to answer
+        except Exception:  # a bug must cost one connection, not the server
+            log.exception("internal error")
+            self._close(connection)
 
     def _read(self, connection: _Connection) -> None:
         data = connection.sock.recv(RECV_SIZE)

@@ -392,6 +392,37 @@ def test_connections_over_the_limit_wait_for_a_free_one(model_file: Path, tmp_pa
         live.server.stop()
 
 
+def test_stop_at_the_connection_limit_finishes_what_is_in_flight(
+    model_file: Path, tmp_path: Path
+) -> None:
+    live = _start(model_file, tmp_path, max_connections=1, timeout=1.0)
+    with socket.socket(socket.AF_UNIX) as stalled:
+        stalled.settimeout(5)
+        stalled.connect(live.path)
+        stalled.sendall(b"CHECK SPAMC/1.5\r\n")
+        time.sleep(0.2)  # accepted: the server is at its limit and no longer listens
+        start = time.monotonic()
+        live.server.stop()
+        assert time.monotonic() - start < 3
+        assert stalled.recv(200).startswith(b"SPAMD/1.0 79 Timeout")
+    assert not Path(live.path).exists()
+
+
+def test_a_bug_costs_one_connection_not_the_server(
+    running: Running, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import spamclf.server
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(spamclf.server, "read_request", broken)
+    assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b""
+    assert "internal error" in caplog.text
+    monkeypatch.undo()
+    assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+
+
 def test_tell_is_refused_unless_allowed(running: Running) -> None:
     result = spamc(*running.tcp, "-L", "spam", message=fixture_path("english_ham").read_bytes())
     assert result.returncode != 0
