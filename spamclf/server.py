@@ -168,6 +168,7 @@ class SpamdServer:
                 elif sock in self._listeners:
                     self._accept(sock)  # type: ignore[arg-type]
             self._expire(time.monotonic())
+        self._stop_listening()  # when stop() came before its wake-up was read
 
     def _next_timeout(self) -> float | None:
         if not self._connections:
@@ -178,9 +179,12 @@ class SpamdServer:
     def _woken(self) -> None:
         with contextlib.suppress(BlockingIOError):
             self._wake_read.recv(4096)
-        if self._stopping.is_set() and self._listeners:
-            self._accepting(False)
-            self._close_listeners()
+        if self._stopping.is_set():
+            self._stop_listening()
+
+    def _stop_listening(self) -> None:
+        self._accepting(False)
+        self._close_listeners()
 
     def _accepting(self, on: bool) -> None:
         """Watch the listening sockets for new connections, or stop watching them."""
