@@ -82,7 +82,7 @@ class AdaGradLogistic(PassiveAggressive):
         self.squares, self.intercept_squares = np.full(DEFAULT_N_FEATURES, 0.01), 0.01
 
     def learn(self, row: Row, target: float, loss: float) -> None:
-        value = 1.0 - loss * target  # replay passes the margin loss; the value is what counts
+        value = target * (1.0 - loss)  # replay passes the margin loss 1 - target * value
         error = (1.0 if target > 0 else 0.0) - 1.0 / (1.0 + np.exp(-np.clip(value, -50, 50)))
         gradient = error * row.values
         self.squares[row.columns] += gradient * gradient
