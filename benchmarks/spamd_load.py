@@ -257,7 +257,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_spamclf(port: int) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_spamclf(port: int, *options: str) -> subprocess.Popen:  # type: ignore[type-arg]
     process = subprocess.Popen(
         [
             sys.executable,
@@ -268,6 +268,7 @@ def start_spamclf(port: int) -> subprocess.Popen:  # type: ignore[type-arg]
             f"127.0.0.1:{port}",
             "--log-level",
             "WARNING",
+            *options,
         ],
         cwd=ROOT,
     )
@@ -405,6 +406,21 @@ def load_part(
     return result
 
 
+def servers_part(messages: list[Path], args: argparse.Namespace) -> dict[str, object]:
+    """One server, then two sharing the port (``--reuse-port``): raw sockets and spamc."""
+    result: dict[str, object] = {}
+    with timing_lock(result):
+        for count in (1, 2):
+            port = free_port()
+            servers = [start_spamclf(port, "--reuse-port") for _ in range(count)]
+            drive_raw(port, messages[:400], args.clients)  # warm up every server
+            result[f"{count}_raw_socket"] = drive_raw(port, messages, args.clients).summary()
+            result[f"{count}_spamc"] = drive(port, messages, args.clients).summary()
+            for server in servers:
+                stop(server)
+    return result
+
+
 def soak_part(messages: list[Path], args: argparse.Namespace) -> dict[str, object]:
     result: dict[str, object] = {"minutes": args.soak_minutes}
     with timing_lock(result):
@@ -463,8 +479,8 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
         "# spamclf serve against SpamAssassin's spamd, under load from spamc",
         "",
         "Reproduce: `python benchmarks/spamd_load.py --messages 2000 --spamd-messages 500` (the "
-        "comparison and the probe of how busy the machine was; `--only load` or `--only probe` "
-        "for one), then `python benchmarks/spamd_load.py --only soak --soak-minutes 10`. The "
+        "comparison, two servers on one port, and the probe of how busy the machine was; "
+        "`--only load`, `--only servers` or `--only probe` for one), then `python benchmarks/spamd_load.py --only soak --soak-minutes 10`. The "
         "script holds `/tmp/spamclf-timing.lock` while it measures (not while it samples "
         "messages or trains SpamAssassin's Bayes). Machine: 2 cores, shared with other jobs "
         "(load averages below); spamc clients, the driver and the server share those 2 cores.",
@@ -555,6 +571,28 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
             "(`--only probe`). On an idle core wall and CPU time would be equal.",
             "",
         ]
+    servers = data.get("servers")
+    if servers:
+        lines += [
+            f"## More cores: servers sharing one port ({servers['clients']} clients)",
+            "",
+            f"Commit measured: {servers['commit']}.",
+            "",
+            "One `spamclf serve` scores on one core. `--reuse-port` lets several listen on the "
+            "same TCP port, and the kernel shares the connections among them. Each server here "
+            "is a process started with `--reuse-port`; the clients are as above.",
+            "",
+            "| servers | clients | requests | failed | msg/s | p50 ms | p90 ms | p99 ms | max ms |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for count in (1, 2):
+            lines.append(_row(str(count), "16 raw sockets", servers[f"{count}_raw_socket"]))
+            lines.append(_row(str(count), "16 spamc, saturated", servers[f"{count}_spamc"]))
+        lines += [
+            "",
+            f"Load: before `{servers['uptime_before']}`, after `{servers['uptime_after']}`.",
+            "",
+        ]
     soak = data.get("soak")
     if soak:
         row = soak["spamclf"]
@@ -605,7 +643,7 @@ def main() -> None:
     )
     parser.add_argument("--no-spamd", action="store_true", help="measure spamclf alone")
     parser.add_argument("--soak-minutes", type=float, default=0.0)
-    parser.add_argument("--only", choices=("load", "soak", "probe"))
+    parser.add_argument("--only", choices=("load", "soak", "probe", "servers"))
     args = parser.parse_args()
     for tool in ("spamc", "spamd", "sa-learn"):
         if not shutil.which(tool):
@@ -636,6 +674,9 @@ def main() -> None:
         }
     if args.only in (None, "probe"):
         data["probe"] = {"messages": len(messages), "commit": commit(), **probe_part(messages)}
+    if args.only in (None, "servers"):
+        print("servers: one, then two on one port", file=sys.stderr)
+        data["servers"] = {**common, **servers_part(messages, args)}
     if args.soak_minutes and args.only in (None, "soak"):
         print(f"soak: {args.soak_minutes} minutes", file=sys.stderr)
         data["soak"] = {**common, **soak_part(messages, args)}

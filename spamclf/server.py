@@ -73,7 +73,9 @@ class ServerSettings:
     ``max_size`` bounds the message a client may send (spamc itself skips messages over its
     ``-s``, 500 KB by default); ``timeout`` bounds reading a whole request and writing the
     reply, so a client that stalls cannot hold a connection; ``max_connections`` bounds the
-    connections open at once (more clients wait in the listen backlog).
+    connections open at once (more clients wait in the listen backlog). ``reuse_port`` lets
+    several servers listen on one TCP port, the kernel sharing connections among them: one
+    server scores on one core, so that is how to use more.
     """
 
     listen: tuple[str, ...] = (DEFAULT_LISTEN,)
@@ -83,6 +85,7 @@ class ServerSettings:
     allow_tell: bool = False
     save_learned: str | None = None
     socket_mode: int | None = None
+    reuse_port: bool = False
 
 
 class SpamdServer:
@@ -376,7 +379,12 @@ class SpamdServer:
                 f"--listen {address!r}: expected HOST:PORT or a socket path"
             ) from None
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        return socket.create_server((host, port_number), family=family, backlog=LISTEN_BACKLOG)
+        return socket.create_server(
+            (host, port_number),
+            family=family,
+            backlog=LISTEN_BACKLOG,
+            reuse_port=self.settings.reuse_port,
+        )
 
 
 class _Incomplete(Exception):
@@ -514,6 +522,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OCTAL",
         help="permissions of Unix sockets, e.g. 660",
     )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="let several servers listen on the same TCP port (SO_REUSEPORT), the kernel "
+        "sharing connections among them: one server per core",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
 
 
@@ -528,6 +542,7 @@ def serve_from_args(args: argparse.Namespace) -> int:
         allow_tell=args.allow_tell,
         save_learned=args.save_learned,
         socket_mode=args.socket_mode,
+        reuse_port=args.reuse_port,
     )
     server = SpamdServer(model_path(args.model), settings)
     return run_until_signalled(server)

@@ -423,6 +423,21 @@ def test_a_bug_costs_one_connection_not_the_server(
     assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
 
 
+def test_servers_with_reuse_port_share_one_port(model_file: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    settings = ServerSettings(listen=(f"127.0.0.1:{port}",), reuse_port=True)
+    servers = [SpamdServer(model_file, settings) for _ in range(2)]
+    for server in servers:
+        server.start()  # the second would fail with "address in use" without reuse_port
+    try:
+        for _ in range(8):
+            reply = request(("127.0.0.1", port), b"PING SPAMC/1.5\r\n\r\n")
+            assert reply == b"SPAMD/1.5 0 PONG\r\n"
+    finally:
+        for server in servers:
+            server.stop()
+
+
 def test_tell_is_refused_unless_allowed(running: Running) -> None:
     result = spamc(*running.tcp, "-L", "spam", message=fixture_path("english_ham").read_bytes())
     assert result.returncode != 0
