@@ -480,7 +480,8 @@ def write_markdown(data: dict[str, dict]) -> None:  # type: ignore[type-arg]
         "",
         "Reproduce: `python benchmarks/spamd_load.py --messages 2000 --spamd-messages 500` (the "
         "comparison, two servers on one port, and the probe of how busy the machine was; "
-        "`--only load`, `--only servers` or `--only probe` for one), then `python benchmarks/spamd_load.py --only soak --soak-minutes 10`. The "
+        "`--only load`, `--only servers` or `--only probe` for one), then "
+        "`python benchmarks/spamd_load.py --only soak --soak-minutes 10`. The "
         "script holds `/tmp/spamclf-timing.lock` while it measures (not while it samples "
         "messages or trains SpamAssassin's Bayes). Machine: 2 cores, shared with other jobs "
         "(load averages below); spamc clients, the driver and the server share those 2 cores.",
