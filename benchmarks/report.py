@@ -17,10 +17,13 @@ COLORS = dict(
 # TREC 2006 Spam Track, immediate feedback, on the full public corpora (the runs' (1-ROCA)%).
 # Source: G. V. Cormack, "TREC 2006 Spam Track Overview", Proceedings of TREC 2006 (NIST SP
 # 500-272), https://trec.nist.gov/pubs/trec15/papers/SPAM06.OVERVIEW.pdf, tables of the
-# filtering task (immediate feedback). The per-run figures could not be retrieved in the
-# session that wrote this harness (no copy of the tables was reachable): they are left empty
-# rather than guessed. Fill in {"run id": (one_minus_roca_pct, lam_pct)} from the paper's
-# tables to have RESULTS.md rank spamclf against them.
+# filtering task (immediate feedback), and the track's appendix of per-run results,
+# https://trec.nist.gov/pubs/trec15/appendices/spam.results.html. Neither could be retrieved
+# from this project's machines: the stored copies of the overview hold only its opening page,
+# and NIST's TREC browser (github.com/usnistgov/trec-browser, docs/trec15/spam) lists the runs
+# (oflS1F, ijsS1F, tufS1F, hubS1F, hitS1F, CRMS1F, ...) but links to the appendix for their
+# figures. They are left empty rather than guessed. Fill in {"run id": (one_minus_roca_pct,
+# lam_pct)} from the appendix to have RESULTS.md rank spamclf against them.
 TREC2006_PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {"trec06p": {}, "trec06c": {}}
 TREC2006_SOURCE = (
     "G. V. Cormack, *TREC 2006 Spam Track Overview*, Proceedings of TREC 2006, NIST SP 500-272, "
