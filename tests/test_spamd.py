@@ -438,6 +438,33 @@ def test_servers_with_reuse_port_share_one_port(model_file: Path, tmp_path: Path
             server.stop()
 
 
+def test_a_client_that_never_reads_its_reply_holds_up_nobody(
+    model_file: Path, tmp_path: Path
+) -> None:
+    # A 3 MB reply overfills the socket buffers: the rest waits for a reader that never comes.
+    live = _start(model_file, tmp_path, max_size=5_000_000, timeout=5.0)
+    message = b"Subject: big\n\n" + b"lorem ipsum dolor sit amet\n" * 110_000
+    try:
+        with socket.socket(socket.AF_UNIX) as idle:
+            idle.connect(live.path)
+            idle.sendall(spamc_request("PROCESS", message))
+            idle.shutdown(socket.SHUT_WR)
+            time.sleep(0.5)  # scored; its reply is stuck
+            start = time.monotonic()
+            assert request(live.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+            assert time.monotonic() - start < 0.5
+    finally:
+        live.server.stop()
+
+
+def test_a_client_that_leaves_mid_request_costs_nothing(running: Running) -> None:
+    for _ in range(10):
+        with socket.socket(socket.AF_UNIX) as gone:
+            gone.connect(running.path)
+            gone.sendall(spamc_request("CHECK", b"Subject: x\n\n" + b"y" * 5000)[:2000])
+    assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+
+
 def test_tell_is_refused_unless_allowed(running: Running) -> None:
     result = spamc(*running.tcp, "-L", "spam", message=fixture_path("english_ham").read_bytes())
     assert result.returncode != 0
