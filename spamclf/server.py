@@ -14,7 +14,8 @@ The trade-off: while one message is scored, nothing else is read or written, so 
 takes long to score delays the requests behind it by that long. The slowest measured were
 messages of 10 MB (the default ``--max-size``): 0.18 s for Chinese text, under 0.1 s for HTML,
 text, attachments or random bytes. With threads they delayed the others too, since scoring
-holds the GIL, only in 5 ms slices.
+holds the GIL, only in 5 ms slices. One server scores on one core; to use more, several share a
+TCP port (``--reuse-port``), each with its own model.
 
 Lifecycle: the model is loaded once; SIGHUP loads it again from the same file and swaps it in
 (requests in flight finish with the model they started with; a file that fails to load leaves
