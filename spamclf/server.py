@@ -327,7 +327,17 @@ class SpamdServer:
             return self._tell(request)
         assert request.method in CHECK_METHODS
         model = self.model  # one model for the whole request, even if SIGHUP swaps it now
+        started = time.perf_counter()
         verdict = model.classify(request.body)
+        if log.isEnabledFor(logging.DEBUG):  # one line a request, as spamd logs its results
+            log.debug(
+                "%s: %s %.4f, %d bytes, %.1f ms",
+                request.method,
+                verdict.label,
+                verdict.score,
+                len(request.body),
+                (time.perf_counter() - started) * 1000,
+            )
         return check_reply(request, verdict, model.settings.spam_cutoff, self.version)
 
     def _tell(self, request: Request) -> bytes:

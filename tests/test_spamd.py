@@ -4,6 +4,7 @@ the real ``spamc`` client from Debian's ``spamc`` package (CI installs it: .ci/r
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
@@ -463,6 +464,16 @@ def test_a_client_that_leaves_mid_request_costs_nothing(running: Running) -> Non
             gone.connect(running.path)
             gone.sendall(spamc_request("CHECK", b"Subject: x\n\n" + b"y" * 5000)[:2000])
     assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+
+
+def test_debug_logging_writes_one_line_a_request(
+    running: Running, served_model: Model, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = fixture_path("examples/spam").read_bytes()
+    verdict = served_model.classify(message)
+    with caplog.at_level(logging.DEBUG, logger="spamclf.server"):
+        request(running.path, spamc_request("SYMBOLS", message))
+    assert f"SYMBOLS: {verdict.label} {verdict.score:.4f}, {len(message)} bytes" in caplog.text
 
 
 def test_tell_is_refused_unless_allowed(running: Running) -> None:
