@@ -26,7 +26,7 @@ from spamclf.corpora import split_benchmark  # noqa: E402
 from spamclf.metrics import Metrics, evaluate  # noqa: E402
 from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
-from spamclf.pipeline import fit_model, model_rows  # noqa: E402
+from spamclf.pipeline import fit_model  # noqa: E402
 from spamclf.vectorize import rows_to_csr  # noqa: E402
 
 FEATURE_MODULES = (
@@ -73,6 +73,10 @@ def split_matrices(
     paths = cache_paths(corpus, settings)
     paths["train"].parent.mkdir(parents=True, exist_ok=True)
     if not all(p.with_suffix(".scripts.npy").exists() for p in paths.values()):
+        # Imported here: benchmarks/evasion_rows.py imports this module with an older spamclf
+        # (without model_rows) first on the path.
+        from spamclf.pipeline import model_rows
+
         train, test = split_benchmark(corpus, root)
         for part, messages in (("train", train), ("test", test)):
             bar = tqdm(total=len(messages), unit="msg", desc=f"{corpus} {part}", mininterval=2)

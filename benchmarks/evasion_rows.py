@@ -2,7 +2,7 @@
 with the spamclf package of ``--tree`` (this checkout, or an extracted older commit).
 
 Writes, in the cache folder of that tree's feature code: the clean train and test matrices
-(common.split_matrices) and, per obfuscation, ``evasion-<corpus>-<name>-...npz`` with the rows of
+(:func:`clean_matrices`) and, per obfuscation, ``evasion-<corpus>-<name>-...npz`` with the rows of
 the sampled test spam after the obfuscation, plus a JSON file with the sample and counts.
 """
 
@@ -30,6 +30,34 @@ def spam_sample(labels: list[str], sample: int, seed: int) -> list[int]:
     """Indices of up to ``sample`` test spam, drawn with ``random.Random(seed)``, in order."""
     spam = [i for i, label in enumerate(labels) if label == "spam"]
     return sorted(random.Random(seed).sample(spam, min(sample, len(spam))))
+
+
+def clean_matrices(corpus: str, root: Path, settings: object, jobs: int) -> None:
+    """The clean train and test matrices and labels that benchmarks/evasion.py trains and scores
+    on, in the cache folder of the imported spamclf's feature code. Vectorized with the
+    package's own ``vectorizer_for``, whose API every compared version shares: the cache of
+    ``common.split_matrices`` also stores each row's writing system, which older versions' rows
+    do not have."""
+    import common
+    import numpy as np
+    import scipy.sparse as sp
+    from tqdm import tqdm
+
+    from spamclf.corpora import split_benchmark
+    from spamclf.pipeline import vectorizer_for
+
+    paths = common.cache_paths(corpus, settings)
+    if all(p.exists() and p.with_suffix(".labels.npy").exists() for p in paths.values()):
+        return
+    paths["train"].parent.mkdir(parents=True, exist_ok=True)
+    train, test = split_benchmark(corpus, root)
+    for part, messages in (("train", train), ("test", test)):
+        bar = tqdm(total=len(messages), unit="msg", desc=f"{corpus} {part}", mininterval=5)
+        vectorizer = vectorizer_for(settings, n_jobs=jobs, progress=bar.update)
+        sp.save_npz(paths[part], vectorizer.fit_transform([m.raw for m in messages]))
+        bar.close()
+        labels = np.array([m.label == "spam" for m in messages], dtype=np.int8)
+        np.save(paths[part].with_suffix(".labels.npy"), labels)
 
 
 def package_folder() -> str:
@@ -81,7 +109,7 @@ def main() -> None:
     print(f"spamclf from {Path(spamclf.__file__).parent}", flush=True)
     root = Path(args.corpora)
     settings = ModelSettings()
-    common.split_matrices(args.corpus, root, settings, n_jobs=args.jobs)
+    clean_matrices(args.corpus, root, settings, args.jobs)
     folder = common.CACHE / f"{FEATURE_SCHEMA}-{settings.n_features}-{common.feature_code_digest()}"
     names = args.obfuscations.split(",")
     todo = [
