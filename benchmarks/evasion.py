@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -160,12 +161,19 @@ def vectorize(tree: Path, root: Path, corpus: str, sample: int, seed: int, jobs:
     )
 
 
+def cache_folder(tree: Path, n_features: int) -> Path:
+    """Where evasion_rows.py cached the rows of ``tree``'s package: named by that package's own
+    feature schema (read from its source: two versions cannot be imported in one process)."""
+    source = (tree / "spamclf" / "persist.py").read_text(encoding="utf-8")
+    match = re.search(r'^FEATURE_SCHEMA = "([^"]+)"', source, re.M)
+    schema = match.group(1) if match else FEATURE_SCHEMA
+    return CACHE / f"{schema}-{n_features}-{feature_code_digest(tree / 'spamclf')}"
+
+
 def measure(tree: Path, root: Path, corpus: str, sample: int, seed: int) -> dict[str, dict]:
     """Recall at 0.1% FP and AUC of one version on one corpus: clean, then each obfuscation."""
     settings = ModelSettings()
-    folder = CACHE / (
-        f"{FEATURE_SCHEMA}-{settings.n_features}-{feature_code_digest(tree / 'spamclf')}"
-    )
+    folder = cache_folder(tree, settings.n_features)
     X, y = (
         sp.load_npz(folder / f"{corpus}_train.npz").tocsr(),
         np.load(folder / f"{corpus}_train.labels.npy"),
