@@ -6,12 +6,13 @@ spam, first clean, then with each obfuscation of benchmarks/obfuscate.py applied
 spam. Recall at 0.1% false positives is read off the clean test ham, so a row's drop is due to
 the spam's obfuscation alone.
 
-"Before" is the spamclf package at ``--baseline-ref`` (default ``main``, extracted with
+"Before" is the spamclf package at ``--baseline-ref`` (default 6b97916, the last commit
+without normalization, where the evasion branch left main; extracted with
 ``git archive`` into benchmarks/cache/), "after" is this checkout; each version trains its own
 model from its own features. Vectorizing runs in benchmarks/evasion_rows.py, one process per
 (version, corpus), and is cached under benchmarks/cache/.
 
-Usage: python benchmarks/evasion.py [--corpora DIR] [--baseline-ref main] [--spam-sample 3000]
+Usage: python benchmarks/evasion.py [--corpora DIR] [--baseline-ref REF] [--spam-sample 3000]
 Writes benchmarks/evasion.md and benchmarks/evasion.json.
 """
 
@@ -123,6 +124,10 @@ they are.
 | obfuscation | what it does to each sampled spam |
 |---|---|
 """ + "\n".join(f"| {name} | {text} |" for name, text in DESCRIPTIONS.items())
+
+
+# Where the evasion branch left main: the last commit whose features were not normalized.
+BASELINE_REF = "6b97916"
 
 
 def git(*args: str) -> str:
@@ -308,15 +313,16 @@ def main() -> None:
     parser.add_argument("--corpora")
     parser.add_argument(
         "--baseline-ref",
-        help="git ref of the code before (default: where this branch left main, so that the "
-        "two versions differ by this branch's changes alone)",
+        default=BASELINE_REF,
+        help="git ref of the code before (default %(default)s, the last commit without "
+        "normalization)",
     )
     parser.add_argument("--spam-sample", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     root = corpora_dir(args.corpora)
-    ref = args.baseline_ref or git("merge-base", "HEAD", "main")
+    ref = args.baseline_ref
     baseline, commit = extract_tree(ref)
     versions = {"before": baseline, "after": ROOT}
     results: dict[str, dict] = {}
@@ -333,9 +339,9 @@ def main() -> None:
         "# Evasion: spam recall under obfuscation, before and after normalization",
         "",
         f"Reproduce: `python benchmarks/evasion.py --spam-sample {args.spam_sample} "
-        f"--seed {args.seed}` (corpora from `SPAMCLF_CORPORA` or `--corpora`). "
-        f"Before: spamclf at {commit[:12]} (`{args.baseline_ref or 'git merge-base HEAD main'}`"
-        ", the code without this branch's normalization); after: this checkout "
+        f"--seed {args.seed} --baseline-ref {ref}` (corpora from `SPAMCLF_CORPORA` or "
+        f"`--corpora`). Before: spamclf at {commit[:12]}, the code without normalization; "
+        "after: this checkout "
         f"({head}, plus uncommitted changes if any). Each version trains the default recipe "
         f"(LinearSVC C={DEFAULT_C}, Platt) on its own features of the clean train split. "
         "Recall is spam recall at 0.1% false positives on the clean test ham; drops are in "
