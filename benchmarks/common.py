@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +29,26 @@ from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
 from spamclf.pipeline import fit_model  # noqa: E402
 from spamclf.vectorize import rows_to_csr  # noqa: E402
+
+
+def uptime() -> str:
+    """``uptime``'s line: how busy the machine was, for reports that time anything."""
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def commit() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"{head} (modified)" if dirty else head or "unknown"
+
 
 FEATURE_MODULES = (
     "_chartables",

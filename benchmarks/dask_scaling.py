@@ -26,13 +26,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
 import dask.bag as db
 import numpy as np
-from common import ROOT, corpora_dir, split_matrices, write_json
+from common import ROOT, corpora_dir, split_matrices, uptime, write_json
 from distributed import Client, LocalCluster
 from sklearn.metrics import roc_auc_score
 
@@ -48,10 +47,6 @@ RESULTS = HERE / "dask_scaling.json"
 REPORT = HERE / "dask_scaling.md"
 SCORE_PARTITION = 250
 TRAIN_PARTITION = 2000
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def _autogroup() -> str:

@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import uptime
+
 ROOT = Path(__file__).resolve().parent.parent
 
 BIG_BASE64_LINES = 37_000_000  # 76 characters and a newline each: 2.85 GB, decoding to 2.1 GB
@@ -106,7 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tmp", default=None, help="folder for the big files")
     args = parser.parse_args()
-    uptime_before = _uptime()
+    uptime_before = uptime()
     rows = []
     with tempfile.TemporaryDirectory(dir=args.tmp) as folder:
         path100 = Path(folder) / "big.eml"
@@ -134,7 +136,7 @@ def main() -> None:
             )
             rows.append(row)
             print(row, flush=True)
-    uptime_after = _uptime()
+    uptime_after = uptime()
     lines = [
         "# Hostile messages",
         "",
@@ -168,10 +170,6 @@ def _as_dict(limits: str) -> str:
     """``"a=1, b=2"`` -> ``"'a': 1, 'b': 2"`` (a dict literal's body)."""
     pairs = (item.split("=") for item in limits.split(", "))
     return ", ".join(f"{key.strip()!r}: {value.strip()}" for key, value in pairs)
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 if __name__ == "__main__":

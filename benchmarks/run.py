@@ -37,11 +37,13 @@ import report
 from common import (
     ROOT,
     cache_paths,
+    commit,
     corpora_dir,
     familiar,
     feature_code_digest,
     split_matrices,
     split_scripts,
+    uptime,
 )
 from tqdm import tqdm
 
@@ -161,11 +163,11 @@ def run_speed(run: Run) -> None:
     with open(TIMING_LOCK, "w") as lock:
         run.bar.set_postfix_str("waiting for the timing lock")
         fcntl.flock(lock, fcntl.LOCK_EX)
-        before = _uptime()
+        before = uptime()
         rows = costs.measure_all(
             train, test, sa_train, sa_test, run.missing, run.bar.set_postfix_str
         )
-        after = _uptime()
+        after = uptime()
     run.results["speed"] = {
         "rows": rows,
         "uptime_before": before,
@@ -173,10 +175,6 @@ def run_speed(run: Run) -> None:
         "throughput_runs": costs.RUNS,
     }
     run.step("speed measured")
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 # --- batch accuracy ----------------------------------------------------------------------------
@@ -522,7 +520,7 @@ def main() -> None:
             "command": "python benchmarks/run.py" + (" --quick" if args.quick else ""),
             "seconds": time.time() - started,
             "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "commit": _git("rev-parse", "--short", "HEAD"),
+            "commit": commit(),
             "feature_digest": feature_code_digest(),
             "cpus": os.cpu_count(),
             "missing": run.missing,
@@ -535,11 +533,6 @@ def main() -> None:
         bar.close()
         shutil.rmtree(run.scratch, ignore_errors=True)
     print(f"wrote {Path(args.out) / 'RESULTS.md'} in {time.time() - started:.0f} s")
-
-
-def _git(*args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-    return out.stdout.strip() or "unknown"
 
 
 def _versions() -> dict[str, str]:

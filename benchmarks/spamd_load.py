@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, corpora_dir
+from common import ROOT, commit, corpora_dir, uptime
 
 from spamclf.corpora import split_benchmark
 
@@ -346,24 +346,6 @@ def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def commit() -> str:
-    """The commit measured, marked when the working tree differs from it."""
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return f"{head} (modified)" if dirty else head or "?"
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def load_part(
