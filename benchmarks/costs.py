@@ -4,9 +4,7 @@ Every filter is trained on the same training messages (the first of trec06p's tr
 and timed classifying the same test messages (the first of the trec06p and trec06c test splits,
 raw bytes already in memory or, for the command-line peers, files in the page cache).
 
-Throughput is the best of ``RUNS`` runs for every filter alike: other work on this shared
-machine only ever slows a run down, and it slows the all-cores runs most (a full run with load
-average 1.7 at its start gave spamclf 1.65x one core; the same code on a quiet machine 1.8-1.9x).
+Throughput is the best of ``common.THROUGHPUT_RUNS`` runs for every filter alike (why: there).
 
 * throughput, one core: one process scoring one message after another;
 * throughput, all cores: spamclf's ``classify_many(n_jobs=-1)`` after a warm-up call, as for
@@ -27,7 +25,6 @@ The caller holds the timing lock and runs this at normal priority.
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -42,6 +39,7 @@ import joblib
 import numpy as np
 import peers
 from bytes4_lr import Bytes4LogisticRegression
+from common import THROUGHPUT_RUNS, best_rate
 
 import spamclf
 from spamclf.corpora import LabelledMessage
@@ -68,19 +66,6 @@ def _latencies(score: Callable[[bytes], object], raws: Sequence[bytes]) -> tuple
 
 def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("nan")
-
-
-RUNS = 3
-
-
-def _best_rate(count: int, run: Callable[[], object]) -> float:
-    """Messages per second of the fastest of ``RUNS`` calls of ``run`` (each scores ``count``)."""
-    fastest = math.inf
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        run()
-        fastest = min(fastest, time.perf_counter() - start)
-    return _rate(count, fastest)
 
 
 def _probe(kind: str, model: Path, listing: Path) -> tuple[float, float]:
@@ -119,7 +104,7 @@ def _lr_chunk(model: Bytes4LogisticRegression, raws: list[bytes]) -> np.ndarray:
 
 def _parallel_rate(function: Callable[..., object], model: object, raws: Sequence[bytes]) -> float:
     workers = os.cpu_count() or 1
-    return _best_rate(
+    return best_rate(
         len(raws),
         lambda: joblib.Parallel(n_jobs=workers)(
             joblib.delayed(function)(model, chunk) for chunk in _chunks(raws, workers)
@@ -137,10 +122,10 @@ def measure_spamclf(
     path = folder / "speed.spamclf"
     model.save(path)
     list(model.classify_many(raws[:200], n_jobs=1))  # warm caches (jieba dictionary)
-    one = _best_rate(len(raws), lambda: deque(model.classify_many(raws, n_jobs=1), maxlen=0))
+    one = best_rate(len(raws), lambda: deque(model.classify_many(raws, n_jobs=1), maxlen=0))
     # Start the workers and warm their caches: 1,000 messages give every worker batches (256).
     list(model.classify_many(raws[:1000], n_jobs=-1))
-    many = _best_rate(len(raws), lambda: deque(model.classify_many(raws, n_jobs=-1), maxlen=0))
+    many = best_rate(len(raws), lambda: deque(model.classify_many(raws, n_jobs=-1), maxlen=0))
     p50, p99 = _latencies(model.classify, raws[:1000])
     cold, rss = _probe("spamclf", path, _listing(folder, test))
     size = path.stat().st_size + Path(f"{path}.card.json").stat().st_size
@@ -187,7 +172,7 @@ def measure_bogofilter(
             raise RuntimeError(f"bogofilter failed: {out.stderr.strip()}")
         outputs.append(out)
 
-    one = _best_rate(len(test), bulk)
+    one = best_rate(len(test), bulk)
     rss_mb = max(int(out.stderr.rsplit("MAXRSS", 1)[1].split()[0]) for out in outputs) / 1024
     shares = _chunks([m.source for m in test], os.cpu_count() or 1)
 
@@ -203,7 +188,7 @@ def measure_bogofilter(
         for process in running:
             process.wait()
 
-    many = _best_rate(len(test), bulk_per_core)
+    many = best_rate(len(test), bulk_per_core)
     times = []
     for message in test[:300]:
         start = time.perf_counter()
@@ -234,7 +219,7 @@ def measure_spamassassin(
     try:
         sa.scores(test[:20])  # children warm
         runs = []  # one spamc at a time: per-message times of each run
-        for _ in range(RUNS):
+        for _ in range(THROUGHPUT_RUNS):
             times = []
             for message in test:
                 begin = time.perf_counter()
@@ -243,7 +228,7 @@ def measure_spamassassin(
             runs.append(times)
         p50, p99 = _percentiles(runs[0])
         one = _rate(len(test), min(sum(times) for times in runs))
-        many = _best_rate(len(test), lambda: sa.scores(test))
+        many = best_rate(len(test), lambda: sa.scores(test))
         rss_mb = sa.spamd_peak_rss_bytes() / 2**20
     finally:
         sa.stop()
@@ -299,7 +284,7 @@ def _in_process_row(
     """Throughput, latency, memory, size and cold start of a peer that scores in Python, from
     its saved model at ``path``."""
     raws = [m.raw for m in test]
-    one = _best_rate(len(raws), lambda: score(raws))
+    one = best_rate(len(raws), lambda: score(raws))
     many = _parallel_rate(chunk, model, raws)
     p50, p99 = _latencies(lambda raw: score([raw]), raws[:1000])
     cold, rss = _probe(kind, path, _listing(path.parent, test))

@@ -15,7 +15,6 @@ Writes benchmarks/speed.md.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import subprocess
@@ -23,16 +22,13 @@ import sys
 import time
 from collections import deque
 
-from common import ROOT, corpora_dir, write_report
+from common import ROOT, THROUGHPUT_RUNS, best_rate, corpora_dir, write_report
 
 import spamclf
 from spamclf.api import default_model_path
 from spamclf.corpora import split_benchmark
 from spamclf.persist import load_model
 
-# Throughput is the best of this many runs: other work on the shared machine only ever slows
-# a run down, and the all-cores runs most.
-RUNS = 3
 COLD_START = (
     "import time; t = time.perf_counter(); import spamclf; "
     "spamclf.classify('examples/spam.eml'); print(time.perf_counter() - t)"
@@ -54,16 +50,20 @@ def cold_start() -> float:
 
 
 def throughput(messages: list[bytes], n_jobs: int, warm: bool = True) -> float:
-    """Messages per second, the best of ``RUNS`` runs, each on a fresh copy of the model."""
-    fastest = math.inf
-    for _ in range(RUNS):
+    """Messages per second, the best of ``THROUGHPUT_RUNS`` runs, each on a fresh copy of the
+    model."""
+    models = []
+
+    def fresh_model() -> None:
         model = spamclf.default_model().with_settings()  # a copy: no workers from earlier calls
         if warm:  # caches, and workers: 1,000 messages give every worker batches (256)
             list(model.classify_many(messages[:1000], n_jobs=n_jobs))
-        start = time.perf_counter()
-        deque(model.classify_many(messages, n_jobs=n_jobs), maxlen=0)
-        fastest = min(fastest, time.perf_counter() - start)
-    return len(messages) / fastest
+        models.append(model)
+
+    def score() -> None:
+        deque(models[-1].classify_many(messages, n_jobs=n_jobs), maxlen=0)
+
+    return best_rate(len(messages), score, prepare=fresh_model)
 
 
 def latency(messages: list[bytes]) -> tuple[float, float]:
@@ -93,8 +93,8 @@ def main() -> None:
         f"Reproduce: `python benchmarks/speed.py --messages {args.messages}`. Machine: "
         f"{os.cpu_count()} cores. Model: {path.name}, {path.stat().st_size / 1e6:.1f} MB on "
         f"disk, loads in {load_seconds:.2f} s. Cold start (import + first classify, median "
-        f"of 5): {cold_start():.2f} s. Throughput: the best of {RUNS} runs; load average "
-        f"before the runs: {os.getloadavg()[0]:.2f}.",
+        f"of 5): {cold_start():.2f} s. Throughput: the best of {THROUGHPUT_RUNS} runs; load "
+        f"average before the runs: {os.getloadavg()[0]:.2f}.",
         "",
         "| messages | one core msg/s | all cores msg/s | speed-up | all cores, first call msg/s "
         "| p50 ms | p99 ms |",
