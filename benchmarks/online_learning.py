@@ -44,6 +44,8 @@ ADAGRAD_RATES = (0.5, 1.0, 2.0)
 class PassiveAggressive:
     """PA-I, C = 1, margin 1: the update learn() used before AROW."""
 
+    always = False  # learns only the messages inside its margin
+
     def __init__(self) -> None:
         self.weights, self.intercept = np.zeros(DEFAULT_N_FEATURES), 0.0
 
@@ -94,13 +96,12 @@ class AdaGradLogistic(PassiveAggressive):
 def replay(rule: PassiveAggressive, rows: list[Row], y: np.ndarray) -> np.ndarray:
     """Score each message with what ``rule`` has learned so far, then learn it (when it is
     inside its margin of 1, or always for a rule that says so); the scores, in order."""
-    always = getattr(rule, "always", False)
     scores = np.empty(len(rows))
     for i, (row, target) in enumerate(zip(rows, y, strict=True)):
         value = float(rule.weights[row.columns] @ row.values) + rule.intercept
         scores[i] = value
         loss = 1.0 - target * value
-        if loss > 0 or always:
+        if loss > 0 or rule.always:
             rule.learn(row, target, loss)
     return scores
 
