@@ -8,7 +8,10 @@ the same rows:
 - passive-aggressive, PA-I with C = 1 (what ``learn()`` did before AROW);
 - AROW (Crammer, Kulesza and Dredze, 2009) at several values of its regularization r;
 - logistic regression with AdaGrad's per-weight rates, which learns from every message, as the
-  byte 4-gram filter does, where AROW and PA learn only from those inside the margin.
+  byte 4-gram filter does, where AROW and PA learn only from those inside the margin;
+- the two in one weight vector: a logistic step at AdaGrad's rates on every message, on the
+  probability that ``Model.empty()``'s calibration gives its score, then AROW's step when the
+  message is still inside the margin.
 
 A last row runs the library itself (``Model.empty()`` then ``score``/``learn()`` per message)
 over the same stream, to show that the table's AROW is the code users get.
@@ -39,6 +42,9 @@ from spamclf.vectorize import DEFAULT_N_FEATURES, Row
 CORPORA = ("trec06c", "trec06p")
 AROW_R = (0.03, 0.1, 0.3, 1.0)
 ADAGRAD_RATES = (0.5, 1.0, 2.0)
+HYBRID_RATES = (0.1, 0.3)
+# Model.empty()'s calibration slope: a decision of 1 scores the spam cutoff (0.98).
+EMPTY_MODEL_SLOPE = Model.empty().calibration[0]
 
 
 class PassiveAggressive:
@@ -74,23 +80,46 @@ class Arow(PassiveAggressive):
 
 class AdaGradLogistic(PassiveAggressive):
     """Logistic regression, one gradient step per message with AdaGrad's per-weight rates
-    (``rate`` over the root of the weight's summed squared gradients, which start at 0.01)."""
+    (``rate`` over the root of the weight's summed squared gradients, which start at 0.01), on
+    the log loss of ``sigmoid(slope * value)``."""
 
     always = True  # log loss is never zero: every message is learned
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, slope: float = 1.0) -> None:
         super().__init__()
-        self.rate = rate
+        self.rate, self.slope = rate, slope
         self.squares, self.intercept_squares = np.full(DEFAULT_N_FEATURES, 0.01), 0.01
 
     def learn(self, row: Row, target: float, loss: float) -> None:
         value = target * (1.0 - loss)  # replay passes the margin loss 1 - target * value
-        error = (1.0 if target > 0 else 0.0) - 1.0 / (1.0 + np.exp(-np.clip(value, -50, 50)))
+        log_odds = np.clip(self.slope * value, -50, 50)
+        error = (1.0 if target > 0 else 0.0) - 1.0 / (1.0 + np.exp(-log_odds))
         gradient = error * row.values
         self.squares[row.columns] += gradient * gradient
         self.intercept_squares += error * error
         self.weights[row.columns] += self.rate * gradient / np.sqrt(self.squares[row.columns])
         self.intercept += self.rate * error / np.sqrt(self.intercept_squares)
+
+
+class ArowWithLogistic(Arow):
+    """One weight vector, two steps: every message first takes AdaGradLogistic's step on the
+    probability that ``Model.empty()``'s calibration gives its score; a message still inside
+    the margin then takes AROW's step (r = 0.1)."""
+
+    always = True
+
+    def __init__(self, rate: float) -> None:
+        super().__init__(0.1)
+        self.logistic = AdaGradLogistic(rate, slope=EMPTY_MODEL_SLOPE)
+        self.logistic.weights = self.weights  # the same array: both steps move it
+
+    def learn(self, row: Row, target: float, loss: float) -> None:
+        self.logistic.intercept = self.intercept
+        self.logistic.learn(row, target, loss)
+        self.intercept = self.logistic.intercept
+        loss = 1.0 - target * (float(self.weights[row.columns] @ row.values) + self.intercept)
+        if loss > 0:
+            super().learn(row, target, loss)
 
 
 def replay(rule: PassiveAggressive, rows: list[Row], y: np.ndarray) -> np.ndarray:
@@ -151,6 +180,14 @@ def main() -> None:
                 {
                     f"AdaGrad logistic, rate {rate:g}": functools.partial(AdaGradLogistic, rate)
                     for rate in ADAGRAD_RATES
+                }
+            )
+            rules.update(
+                {
+                    f"AROW plus logistic steps, rate {rate:g}": functools.partial(
+                        ArowWithLogistic, rate
+                    )
+                    for rate in HYBRID_RATES
                 }
             )
             for name, make_rule in rules.items():
