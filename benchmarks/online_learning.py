@@ -11,7 +11,9 @@ the same rows:
   byte 4-gram filter does, where AROW and PA learn only from those inside the margin;
 - the two in one weight vector: a logistic step at AdaGrad's rates on every message, on the
   probability that ``Model.empty()``'s calibration gives its score, then AROW's step when the
-  message is still inside the margin.
+  message is still inside the margin;
+- the two as separate models, each learning as it does alone, scored by AROW's value plus 0.2
+  times the logistic model's log-odds.
 
 A last row runs the library itself (``Model.empty()`` then ``score``/``learn()`` per message)
 over the same stream, to show that the table's AROW is the code users get.
@@ -43,6 +45,8 @@ CORPORA = ("trec06c", "trec06p")
 AROW_R = (0.03, 0.1, 0.3, 1.0)
 ADAGRAD_RATES = (0.5, 1.0, 2.0)
 HYBRID_RATES = (0.1, 0.3)
+SUMMED_RATES = (1.0, 2.0)
+LOGISTIC_SHARE = 0.2
 # Model.empty()'s calibration slope: a decision of 1 scores the spam cutoff (0.98).
 EMPTY_MODEL_SLOPE = Model.empty().calibration[0]
 
@@ -54,6 +58,9 @@ class PassiveAggressive:
 
     def __init__(self) -> None:
         self.weights, self.intercept = np.zeros(DEFAULT_N_FEATURES), 0.0
+
+    def value(self, row: Row) -> float:
+        return float(self.weights[row.columns] @ row.values) + self.intercept
 
     def learn(self, row: Row, target: float, loss: float) -> None:
         step = min(1.0, loss / 2.0) * target  # unit-length row plus the intercept: norm² 2
@@ -122,12 +129,31 @@ class ArowWithLogistic(Arow):
             super().learn(row, target, loss)
 
 
+class ArowAndLogistic(PassiveAggressive):
+    """AROW (r = 0.1) and AdaGradLogistic as two models, each learning every message as it
+    would alone; the score is AROW's value plus ``LOGISTIC_SHARE`` times the logistic log-odds."""
+
+    always = True
+
+    def __init__(self, rate: float) -> None:
+        self.arow, self.logistic = Arow(0.1), AdaGradLogistic(rate)
+
+    def value(self, row: Row) -> float:
+        return self.arow.value(row) + LOGISTIC_SHARE * self.logistic.value(row)
+
+    def learn(self, row: Row, target: float, loss: float) -> None:
+        for rule in (self.arow, self.logistic):
+            own_loss = 1.0 - target * rule.value(row)
+            if own_loss > 0 or rule.always:
+                rule.learn(row, target, own_loss)
+
+
 def replay(rule: PassiveAggressive, rows: list[Row], y: np.ndarray) -> np.ndarray:
     """Score each message with what ``rule`` has learned so far, then learn it (when it is
     inside its margin of 1, or always for a rule that says so); the scores, in order."""
     scores = np.empty(len(rows))
     for i, (row, target) in enumerate(zip(rows, y, strict=True)):
-        value = float(rule.weights[row.columns] @ row.values) + rule.intercept
+        value = rule.value(row)
         scores[i] = value
         loss = 1.0 - target * value
         if loss > 0 or rule.always:
@@ -188,6 +214,14 @@ def main() -> None:
                         ArowWithLogistic, rate
                     )
                     for rate in HYBRID_RATES
+                }
+            )
+            rules.update(
+                {
+                    f"AROW and logistic rate {rate:g} as two models, scores summed": (
+                        functools.partial(ArowAndLogistic, rate)
+                    )
+                    for rate in SUMMED_RATES
                 }
             )
             for name, make_rule in rules.items():
