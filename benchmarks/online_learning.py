@@ -121,10 +121,10 @@ class ArowWithLogistic(Arow):
         self.logistic.weights = self.weights  # the same array: both steps move it
 
     def learn(self, row: Row, target: float, loss: float) -> None:
-        self.logistic.intercept = self.intercept
+        self.logistic.intercept = self.intercept  # a float, so shared by copying it across
         self.logistic.learn(row, target, loss)
         self.intercept = self.logistic.intercept
-        loss = 1.0 - target * (float(self.weights[row.columns] @ row.values) + self.intercept)
+        loss = 1.0 - target * self.value(row)
         if loss > 0:
             super().learn(row, target, loss)
 
@@ -135,7 +135,7 @@ class ArowAndLogistic(PassiveAggressive):
 
     always = True
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float) -> None:  # no weights of its own: value() is the sum
         self.arow, self.logistic = Arow(0.1), AdaGradLogistic(rate)
 
     def value(self, row: Row) -> float:
