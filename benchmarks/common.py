@@ -164,9 +164,17 @@ def familiar(model: Model, scripts: np.ndarray) -> np.ndarray:
     return np.array([model.is_familiar(str(s)) for s in scripts], dtype=bool)
 
 
+def cache_folder(
+    n_features: int, schema: str = FEATURE_SCHEMA, package: Path | None = None
+) -> Path:
+    """Where rows of ``n_features`` columns are cached: named by the feature schema and the
+    feature code of ``package`` (by default the spamclf imported, see feature_code_digest)."""
+    return CACHE / f"{schema}-{n_features}-{feature_code_digest(package)}"
+
+
 def cache_paths(corpus: str, settings: ModelSettings) -> dict[str, Path]:
     """Where the feature matrices of a corpus's train and test splits are cached."""
-    folder = CACHE / f"{FEATURE_SCHEMA}-{settings.n_features}-{feature_code_digest()}"
+    folder = cache_folder(settings.n_features)
     return {part: folder / f"{corpus}_{part}.npz" for part in ("train", "test")}
 
 

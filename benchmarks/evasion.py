@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from common import CACHE, ROOT, corpora_dir, feature_code_digest, write_json
+from common import CACHE, ROOT, cache_folder, corpora_dir, write_json
 from evasion_rows import evasion_stem
 from obfuscate import HTML_OBFUSCATIONS, OBFUSCATIONS
 from sklearn.metrics import roc_auc_score
@@ -166,19 +166,19 @@ def vectorize(tree: Path, root: Path, corpus: str, sample: int, seed: int, jobs:
     )
 
 
-def cache_folder(tree: Path, n_features: int) -> Path:
+def tree_cache_folder(tree: Path, n_features: int) -> Path:
     """Where evasion_rows.py cached the rows of ``tree``'s package: named by that package's own
     feature schema (read from its source: two versions cannot be imported in one process)."""
     source = (tree / "spamclf" / "persist.py").read_text(encoding="utf-8")
     match = re.search(r'^FEATURE_SCHEMA = "([^"]+)"', source, re.M)
     schema = match.group(1) if match else FEATURE_SCHEMA
-    return CACHE / f"{schema}-{n_features}-{feature_code_digest(tree / 'spamclf')}"
+    return cache_folder(n_features, schema, tree / "spamclf")
 
 
 def measure(tree: Path, root: Path, corpus: str, sample: int, seed: int) -> dict[str, dict]:
     """Recall at 0.1% FP and AUC of one version on one corpus: clean, then each obfuscation."""
     settings = ModelSettings()
-    folder = cache_folder(tree, settings.n_features)
+    folder = tree_cache_folder(tree, settings.n_features)
     X, y = (
         sp.load_npz(folder / f"{corpus}_train.npz").tocsr(),
         np.load(folder / f"{corpus}_train.labels.npy"),

@@ -94,7 +94,6 @@ def main() -> None:
 
     from spamclf.corpora import split_benchmark
     from spamclf.model import ModelSettings
-    from spamclf.persist import FEATURE_SCHEMA
     from spamclf.pipeline import vectorizer_for
 
     # common put this checkout first on the path, and the worker processes copy the path.
@@ -110,7 +109,7 @@ def main() -> None:
     root = Path(args.corpora)
     settings = ModelSettings()
     clean_matrices(args.corpus, root, settings, args.jobs)
-    folder = common.CACHE / f"{FEATURE_SCHEMA}-{settings.n_features}-{common.feature_code_digest()}"
+    folder = common.cache_folder(settings.n_features)
     names = args.obfuscations.split(",")
     todo = [
         n
