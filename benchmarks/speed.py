@@ -55,6 +55,7 @@ def throughput(messages: list[bytes], n_jobs: int, warm: bool = True) -> float:
     models = []
 
     def fresh_model() -> None:
+        models.clear()  # the last run's model goes, and its workers with it
         model = spamclf.default_model().with_settings()  # a copy: no workers from earlier calls
         if warm:  # caches, and workers: 1,000 messages give every worker batches (256)
             list(model.classify_many(messages[:1000], n_jobs=n_jobs))

@@ -430,6 +430,7 @@ class _Received:
         self._pos = 0
 
     def readline(self, size: int = -1, /) -> bytes:
+        """A line of at most ``size`` bytes; ``size`` must be positive (read_request's are)."""
         end = self._data.find(b"\n", self._pos, self._pos + size)
         if end >= 0:
             return self._take(end + 1 - self._pos)
