@@ -129,18 +129,19 @@ def _load(path: str | None):  # type: ignore[no-untyped-def]
 
 
 def _classify(args: argparse.Namespace) -> int:
-    from spamclf.inputs import to_bytes
+    from spamclf.inputs import read_head
 
     model = _load(args.model)
+    max_bytes = model.settings.limits.max_message_bytes
     status = EXIT_OK
     for name in args.files:
         try:
-            raw = sys.stdin.buffer.read() if name == "-" else to_bytes(Path(name))
-        except InputError as exc:
+            head, size = _read_stdin(max_bytes) if name == "-" else read_head(Path(name), max_bytes)
+        except (InputError, OSError) as exc:
             print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
             status = EXIT_INPUT
             continue
-        verdict = model.classify(raw)
+        verdict = model.classify_head(head, size)
         reasons = verdict.reasons[: args.reasons]
         if args.json:
             record = {"file": name, **verdict.as_dict()}
@@ -152,6 +153,17 @@ def _classify(args: argparse.Namespace) -> int:
                 why = f"unfamiliar script {verdict.script}; {why}"
             print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
     return status
+
+
+def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
+    """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
+    writer never meets a closed pipe, but not kept, so a message of any size costs at most
+    what a model reads of it."""
+    head = sys.stdin.buffer.read(max_bytes)
+    size = len(head)
+    while chunk := sys.stdin.buffer.read(1 << 20):
+        size += len(chunk)
+    return head, size
 
 
 def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes], list[str], list[int]]:

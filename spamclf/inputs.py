@@ -7,21 +7,31 @@ import email.message
 import email.policy
 import io
 import os
+import re
 import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from spamclf.errors import InputError
 
-__all__ = ["MessageInput", "read_head", "to_bytes"]
+__all__ = ["MessageInput", "read_head", "read_heads", "to_bytes"]
 
 MessageInput = bytes | bytearray | memoryview | str | os.PathLike | email.message.Message  # type: ignore[type-arg]
+
+# A header field's start ("Subject:", "X-Mailer:"), but not a Windows drive (C:\mail).
+_HEADER_START = re.compile(r"[!-9;-~]+:(?![\\/])")
+_SEPARATORS = {"/", os.sep, os.altsep or "/"}
 
 
 def to_bytes(message: MessageInput) -> bytes:
     """Return the raw bytes of ``message``.
 
     A ``str`` is a path when it is one line naming an existing file, and message text otherwise:
-    a message always has a line break between its headers and body, a path never does.
+    a message always has a line break between its headers and body, a path never does. A
+    one-line ``str`` that has the form of a path (a folder separator and no white space, or a
+    name ending in ``.eml``, and no header field or URL) but names no file raises
+    :class:`InputError`: it is a mistyped or vanished path far more often than a message, and
+    scoring its name would give a verdict on the wrong text. Pass such text as ``bytes``.
 
     >>> to_bytes("Subject: hi\\n\\nbody")
     b'Subject: hi\\n\\nbody'
@@ -75,18 +85,38 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     return head, max(more, len(head))
 
 
+def read_heads(messages: Iterable[MessageInput], max_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Each message's first ``max_bytes`` (all that a model reads, so no more is held or sent
+    to a worker) and its full size, lazily; one that cannot be read raises
+    :class:`InputError` with its position in ``messages``."""
+    for index, message in enumerate(messages):
+        try:
+            head, size = read_head(message, max_bytes)
+        except InputError as exc:
+            raise InputError(f"message {index}: {exc}") from exc
+        yield head[:max_bytes], size
+
+
 def _as_path(message: MessageInput) -> Path | None:
     """``message`` as a path to read, when it names one (see :func:`to_bytes`)."""
     if isinstance(message, os.PathLike):
         return Path(message)
-    if (
-        isinstance(message, str)
-        and "\n" not in message
-        and 0 < len(message) < 4096
-        and os.path.isfile(message)
-    ):
+    if not isinstance(message, str) or "\n" in message or not 0 < len(message) < 4096:
+        return None
+    if os.path.isfile(message):
+        return Path(message)
+    if _looks_like_path(message):
+        # Read it anyway: the read fails and says why (no such file, a folder, no permission).
         return Path(message)
     return None
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether one line of text has the form of a file path rather than of a message."""
+    if "://" in text or _HEADER_START.match(text):
+        return False
+    has_folder = any(sep in text for sep in _SEPARATORS) and not any(c.isspace() for c in text)
+    return has_folder or text.lower().endswith(".eml")
 
 
 def _read(path: Path) -> bytes:

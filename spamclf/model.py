@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from spamclf.corpora import normalize_label
-from spamclf.errors import SpamclfError
+from spamclf.errors import InputError, SpamclfError
 from spamclf.features import Features, FeatureSettings, extract_features
-from spamclf.inputs import MessageInput, read_head, to_bytes
+from spamclf.inputs import MessageInput, read_head, read_heads
 from spamclf.parse import Limits, parse_bytes
 from spamclf.scripts import NO_SCRIPT
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
@@ -236,26 +236,41 @@ class Model:
 
     def classify(self, message: MessageInput) -> Verdict:
         """Score one message (bytes, text, path or ``email.message.Message``)."""
-        return self._verdict(self.features(message))
+        return self.classify_head(*read_head(message, self.settings.limits.max_message_bytes))
+
+    def classify_head(self, head: bytes, size: int) -> Verdict:
+        """Score a message of ``size`` bytes from its first bytes, ``head``: what a caller
+        reading a stream (a pipe, a socket) needs to keep of a message of any size. A model
+        reads ``settings.limits.max_message_bytes`` of it; ``size`` counts toward its clues.
+        """
+        return self._verdict(self._read_features(head, size))
 
     def classify_many(
         self, messages: Iterable[MessageInput], *, n_jobs: int = 1, batch_size: int = 256
     ) -> Iterator[Verdict]:
-        """Score messages lazily, in order; ``n_jobs > 1`` (or -1: all cores) uses processes."""
+        """Score messages lazily, in order; ``n_jobs > 1`` (or -1: all cores) uses processes.
+
+        A message that cannot be read (a missing file, a type that is not a message) raises
+        :class:`InputError` naming its position, once the verdicts of every message before it
+        have been yielded, whatever ``n_jobs``; a caller that catches it can go on after it.
+        """
+        heads = read_heads(messages, self.settings.limits.max_message_bytes)
         if n_jobs == 1:
-            for message in messages:
-                yield self.classify(message)
+            for head, size in heads:
+                yield self.classify_head(head, size)
             return
         if n_jobs == 0 or batch_size < 1:
             raise SpamclfError(f"n_jobs must be non-zero and batch_size positive, got {n_jobs}")
         workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
         pool = self._worker_pool(workers)
-        batches = _batched((to_bytes(m) for m in messages), batch_size)
+        failure: list[InputError] = []
+        batches = _batched(_until_failure(heads, failure), batch_size)
         # Each worker receives the model once (initializer), then only message batches; at most
         # two batches per worker are in flight, so a huge iterable is read as it is scored.
-        # benchmarks/speed.md, 10,000 messages, 2 workers: 1.82-1.85x one core after a warm-up
-        # call, 1.68-1.80x on a first call (joblib.Parallel, shipping the model with every
-        # batch, reached 1.5x).
+        # Only each message's head travels (see read_heads): a file of gigabytes costs its first
+        # megabyte. benchmarks/speed.md, 10,000 messages, 2 workers: 1.82-1.85x one core after
+        # a warm-up call, 1.68-1.80x on a first call (joblib.Parallel, shipping the model with
+        # every batch, reached 1.5x).
         pending: deque[Future[list[Verdict]]] = deque()
         try:
             for batch in batches:
@@ -267,6 +282,8 @@ class Model:
         finally:
             for future in pending:  # the caller stopped early: drop what it will not read
                 future.cancel()
+        if failure:
+            raise failure[0]
 
     def _worker_pool(self, workers: int) -> Any:
         """classify_many's pool of ``workers`` processes, each holding this model as it is now.
@@ -297,9 +314,11 @@ class Model:
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""
-        limits = self.settings.limits
-        head, size = read_head(message, limits.max_message_bytes)
-        return read_features(head, limits, self._feature_settings, size=size)
+        return self._read_features(*read_head(message, self.settings.limits.max_message_bytes))
+
+    def _read_features(self, head: bytes, size: int) -> Features:
+        """The features of a message read as far as ``head``, of ``size`` bytes in all."""
+        return read_features(head, self.settings.limits, self._feature_settings, size=size)
 
     def decision(self, features: Features) -> tuple[float, Row]:
         """The SVM decision value of a message's features, and their row."""
@@ -483,13 +502,24 @@ def _set_worker_model(model: Model) -> None:
     _worker_model = model
 
 
-def _classify_in_worker(batch: list[bytes]) -> list[Verdict]:
+def _classify_in_worker(batch: list[tuple[bytes, int]]) -> list[Verdict]:
     assert _worker_model is not None, "worker started without a model"
-    return [_worker_model.classify(message) for message in batch]
+    return [_worker_model.classify_head(head, size) for head, size in batch]
 
 
-def _batched(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
-    batch: list[bytes] = []
+def _until_failure(
+    heads: Iterator[tuple[bytes, int]], failure: list[InputError]
+) -> Iterator[tuple[bytes, int]]:
+    """``heads`` up to the first unreadable message, whose error goes into ``failure`` (so the
+    verdicts already under way are yielded before it is raised)."""
+    try:
+        yield from heads
+    except InputError as exc:
+        failure.append(exc)
+
+
+def _batched(items: Iterable[tuple[bytes, int]], size: int) -> Iterator[list[tuple[bytes, int]]]:
+    batch: list[tuple[bytes, int]] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:

@@ -12,6 +12,7 @@ cross-validated decisions turns the margin into a probability that means what it
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from spamclf.features import FeatureSettings
-from spamclf.inputs import MessageInput, to_bytes
+from spamclf.inputs import MessageInput, read_heads
 from spamclf.model import DEFAULT_C, Model, ModelSettings, features_row, read_features
 from spamclf.parse import Limits
 from spamclf.scripts import count_scripts
@@ -95,9 +96,8 @@ def vectorize_messages(
 ) -> list[Row]:
     """Hashed rows of every message, in order, parsing in ``n_jobs`` processes."""
     # A generator: each chunk is read only when it is handed out, not all corpora at once.
-    chunks = (
-        [to_bytes(m) for m in messages[i : i + _CHUNK]] for i in range(0, len(messages), _CHUNK)
-    )
+    heads = read_heads(messages, limits.max_message_bytes)
+    chunks = iter(lambda: list(itertools.islice(heads, _CHUNK)), [])
     args = (n_features, settings, limits)
     rows: list[Row] = []
     if n_jobs == 1:
@@ -134,11 +134,11 @@ def model_rows(
 
 
 def _vectorize_chunk(
-    chunk: list[bytes], n_features: int, settings: FeatureSettings, limits: Limits
+    chunk: list[tuple[bytes, int]], n_features: int, settings: FeatureSettings, limits: Limits
 ) -> list[Row]:
     rows = []
-    for raw in chunk:
-        rows.append(features_row(read_features(raw, limits, settings), n_features))
+    for head, size in chunk:
+        rows.append(features_row(read_features(head, limits, settings, size=size), n_features))
     return rows
 
 

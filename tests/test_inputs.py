@@ -10,7 +10,7 @@ import pytest
 from conftest import fixture_path
 
 from spamclf.errors import InputError
-from spamclf.inputs import read_head, to_bytes
+from spamclf.inputs import read_head, read_heads, to_bytes
 
 RAW = b"Subject: hi\n\nbody\n"
 
@@ -51,13 +51,25 @@ def test_to_bytes_reads_a_relative_str_path(
 @pytest.mark.parametrize(
     "text",
     [
-        "/no/such/file.eml",  # one line, but no such file: message text
         "Subject: hi",  # one line, not a file
+        "Subject: see /no/such/file.eml",  # a header field that mentions a path
+        "buy now at cheap/meds today",  # a separator, but words: a line of text
+        "http://example.com/offer.eml",  # a URL
+        "hello",  # one word
         "",  # empty
     ],
 )
 def test_to_bytes_str_that_is_not_an_existing_file_is_text(text: str) -> None:
     assert to_bytes(text) == text.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "name", ["/no/such/file.eml", "no/such/file", "missing.eml", "C:\\mail\\1.eml"]
+)
+def test_to_bytes_str_in_the_form_of_a_missing_path_raises_input_error(name: str) -> None:
+    # A mistyped path would otherwise be scored as a one-line message.
+    with pytest.raises(InputError, match="cannot read message file"):
+        to_bytes(name)
 
 
 def test_to_bytes_str_with_newline_is_text_even_if_a_file_has_that_name(tmp_path: Path) -> None:
@@ -66,8 +78,9 @@ def test_to_bytes_str_with_newline_is_text_even_if_a_file_has_that_name(tmp_path
     assert to_bytes(str(name)) == str(name).encode()
 
 
-def test_to_bytes_str_naming_a_directory_is_text(tmp_path: Path) -> None:
-    assert to_bytes(str(tmp_path)) == str(tmp_path).encode()
+def test_to_bytes_str_naming_a_directory_raises_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read message file"):
+        to_bytes(str(tmp_path))
 
 
 def test_to_bytes_str_keeps_surrogate_escaped_bytes() -> None:
@@ -146,3 +159,18 @@ def test_read_head_of_values_in_memory(value: object) -> None:
     assert size == len(RAW)
     assert RAW.startswith(head)
     assert len(head) >= 5
+
+
+def test_read_heads_keeps_only_the_head_and_the_full_size(tmp_path: Path) -> None:
+    data = RAW + b"x" * 10_000
+    path = tmp_path / "big.eml"
+    path.write_bytes(data)
+    heads = list(read_heads([path, data, str(path), RAW], 100))
+    assert heads == [(data[:100], len(data))] * 3 + [(RAW, len(RAW))]
+
+
+def test_read_heads_names_the_position_of_an_unreadable_message(tmp_path: Path) -> None:
+    heads = read_heads([RAW, RAW, tmp_path / "gone.eml"], 100)
+    assert next(heads) == next(heads) == (RAW, len(RAW))
+    with pytest.raises(InputError, match=r"^message 2: cannot read message file .*gone\.eml"):
+        next(heads)

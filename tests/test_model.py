@@ -16,7 +16,7 @@ from conftest import ALL_FIXTURES, fixture_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamclf.errors import CorpusError, SpamclfError
+from spamclf.errors import CorpusError, InputError, SpamclfError
 from spamclf.model import Model, ModelSettings
 from spamclf.origin import Origin
 from spamclf.parse import Limits
@@ -176,6 +176,32 @@ def test_a_call_in_flight_keeps_its_workers_when_learn_replaces_them(
     model.learn(messages[0], "ham")
     assert len(list(model.classify_many(messages, n_jobs=2))) == len(messages)  # new workers
     assert len([first, *running]) == 3 * len(messages)  # the old ones finish their call
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_classify_many_yields_every_verdict_before_an_unreadable_message(
+    small_model: Model, fixture_bytes: Loader, tmp_path: Path, n_jobs: int
+) -> None:
+    messages = [fixture_bytes(name) for name in MESSAGES]
+    missing = tmp_path / "gone.eml"  # e.g. expunged between listing and scoring
+    got: list[Verdict] = []
+    with pytest.raises(InputError, match=rf"^message {len(messages)}: cannot read .*gone\.eml"):
+        for verdict in small_model.classify_many(
+            [*messages, missing, *messages], n_jobs=n_jobs, batch_size=2
+        ):
+            got.append(verdict)
+    assert got == [small_model.classify(m) for m in messages]
+
+
+def test_classify_many_sends_workers_only_what_a_model_reads_of_a_big_file(
+    small_model: Model, fixture_bytes: Loader, tmp_path: Path
+) -> None:
+    model = small_model.with_settings(limits=Limits(max_message_bytes=2_000))
+    big = tmp_path / "big.eml"
+    big.write_bytes(fixture_bytes("english_ham") + b"filler line\n" * 10_000)
+    verdicts = list(model.classify_many([big, big], n_jobs=2))
+    assert verdicts == [model.classify(big)] * 2
+    assert "limit:message_bytes" in model.features(big).tokens
 
 
 @pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0)])
