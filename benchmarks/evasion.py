@@ -37,13 +37,15 @@ from sklearn.metrics import roc_auc_score
 
 from spamclf.api import training_card
 from spamclf.metrics import REPORT_FPR, recall_at_fpr
-from spamclf.model import DEFAULT_C, ModelSettings
+from spamclf.model import ModelSettings
 from spamclf.persist import FEATURE_SCHEMA
 from spamclf.pipeline import fit_model
 
 CORPORA = ("trec06c", "trec06p")
 CONTROLS = ("reencoded", "as-html")  # carriers of the obfuscations, with nothing obfuscated
 MAX_DROP = 0.01  # the issue's target: at most 1 point of recall at 0.1% FP lost
+# Both trees train with the baseline's default C, so before and after differ in normalization only.
+EVASION_C = 1.0
 LIMITS_TEXT = """## Reading the tables
 
 - A negative drop is recall gained: the carriers themselves (HTML instead of plain text, UTF-8
@@ -184,7 +186,7 @@ def measure(tree: Path, root: Path, corpus: str, sample: int, seed: int) -> dict
         np.load(folder / f"{corpus}_train.labels.npy"),
     )
     model = fit_model(
-        X, y, C=DEFAULT_C, settings=settings, card=training_card(corpus, y, DEFAULT_C)
+        X, y, C=EVASION_C, settings=settings, card=training_card(corpus, y, EVASION_C)
     )
     Xt = sp.load_npz(folder / f"{corpus}_test.npz").tocsr()
     yt = np.load(folder / f"{corpus}_test.labels.npy")
@@ -342,8 +344,8 @@ def main() -> None:
         f"--seed {args.seed} --baseline-ref {ref}` (corpora from `SPAMCLF_CORPORA` or "
         f"`--corpora`). Before: spamclf at {commit[:12]}, the code without normalization; "
         "after: this checkout "
-        f"({head}, plus uncommitted changes if any). Each version trains the default recipe "
-        f"(LinearSVC C={DEFAULT_C}, Platt) on its own features of the clean train split. "
+        f"({head}, plus uncommitted changes if any). Each version trains the same recipe "
+        f"(LinearSVC C={EVASION_C}, Platt) on its own features of the clean train split. "
         "Recall is spam recall at 0.1% false positives on the clean test ham; drops are in "
         "points against the same version's clean row (positive: recall lost). Score shift: the "
         "mean change of the spam's SVM decision value (log-odds before calibration) from the "

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from common import write_json
 
+from spamclf.model import DEFAULT_C
+
 FILTER_ORDER = ("spamclf", "bogofilter", "SpamAssassin", "TF-IDF + naive Bayes", "byte 4-gram LR")
 COLORS = dict(
     zip(FILTER_ORDER, ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"), strict=True)
@@ -239,7 +241,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         "",
         "Filters, each configured as its users would run it:",
         "",
-        "- **spamclf**: the default recipe (`spamclf.train`: calibrated linear SVM, C=1), its "
+        "- **spamclf**: the default recipe (`spamclf.train`: calibrated linear SVM, "
+        f"C={DEFAULT_C}), its "
         "shipped spam cutoff 0.98 as the threshold.",
         "- **bogofilter**: Debian's package with its default configuration; word list built with "
         "`bogofilter -s -b` / `-n -b` on the training messages; score: spamicity (`-TT`), "
