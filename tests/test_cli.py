@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import fixture_path, rewrite_model_header
 
-from spamclf.cli import EXIT_INPUT, EXIT_MODEL, EXIT_OK, main, safe_text
+from spamclf.cli import EXIT_INPUT, EXIT_MODEL, EXIT_OK, _read_stdin, main, safe_text
 from spamclf.model import Model
 from spamclf.persist import card_path, load_model
 
@@ -110,6 +110,16 @@ def test_classify_dash_reads_stdin(
     record = json.loads(capsys.readouterr().out)
     assert record["file"] == "-"
     assert record["score"] == pytest.approx(small_model.classify(data).score, abs=1e-6)
+
+
+def test_stdin_keeps_only_what_a_model_reads_and_counts_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = fixture_path("english_ham").read_bytes() + b"x" * 3_000_000
+    stdin = io.BytesIO(data)
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    assert _read_stdin(1_000) == (data[:1_000], len(data))
+    assert stdin.read() == b""  # read to the end: the writer never meets a closed pipe
 
 
 def test_classify_unreadable_file_exits_3_and_prints_the_others(
