@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
-from spamclf.model import DEFAULT_C
+from spamclf.model import DEFAULT_C, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 
 EXIT_OK = 0
@@ -84,7 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on labelled corpora")
     train.add_argument("corpora", nargs="+", metavar="CORPUS", help=_CORPUS_HELP)
     train.add_argument("-o", "--output", required=True, help="model file to write")
-    train.add_argument("--C", type=float, default=DEFAULT_C, help="SVM inverse regularization")
+    train.add_argument(
+        "--C",
+        type=float,
+        default=DEFAULT_C,
+        help=f"SVM inverse regularization (default {DEFAULT_C}, for a model of your own mail; "
+        f"{SHARED_MODEL_C} for a model of mail from elsewhere, as the bundled one)",
+    )
     train.add_argument("--jobs", type=int, default=1, help="processes for parsing (-1: all)")
     train.add_argument(
         "--header-words",
