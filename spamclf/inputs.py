@@ -26,8 +26,9 @@ _SEPARATORS = {"/", os.sep, os.altsep or "/"}
 def to_bytes(message: MessageInput) -> bytes:
     """Return the raw bytes of ``message``.
 
-    A ``str`` is a path when it is one line naming an existing file, and message text otherwise:
-    a message always has a line break between its headers and body, a path never does. A
+    A ``str`` is a path when it is one line (a line break at its end aside) naming an existing
+    file, and message text otherwise: a message always has a line break between its headers and
+    body, a path never does. A
     one-line ``str`` that has the form of a path (a folder separator and no white space, or a
     name ending in ``.eml``, and no header field or URL) but names no file raises
     :class:`InputError`: it is a mistyped or vanished path far more often than a message, and
@@ -101,13 +102,17 @@ def _as_path(message: MessageInput) -> Path | None:
     """``message`` as a path to read, when it names one (see :func:`to_bytes`)."""
     if isinstance(message, os.PathLike):
         return Path(message)
-    if not isinstance(message, str) or "\n" in message or not 0 < len(message) < 4096:
+    if not isinstance(message, str):
         return None
-    if os.path.isfile(message):
-        return Path(message)
-    if _looks_like_path(message):
+    # A line read from a list of paths keeps its line break: it is still that one path.
+    line = message.removesuffix("\n").removesuffix("\r")
+    if "\n" in line or not 0 < len(line) < 4096:
+        return None
+    if os.path.isfile(line):
+        return Path(line)
+    if _looks_like_path(line):
         # Read it anyway: the read fails and says why (no such file, a folder, no permission).
-        return Path(message)
+        return Path(line)
     return None
 
 

@@ -72,6 +72,18 @@ def test_to_bytes_str_in_the_form_of_a_missing_path_raises_input_error(name: str
         to_bytes(name)
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_to_bytes_reads_a_path_with_the_line_break_of_a_list_of_paths(
+    tmp_path: Path, end: str
+) -> None:
+    path = tmp_path / "m.eml"
+    path.write_bytes(RAW)
+    assert to_bytes(f"{path}{end}") == RAW
+    with pytest.raises(InputError, match="cannot read message file"):
+        to_bytes(f"{tmp_path / 'gone.eml'}{end}")
+    assert to_bytes(f"buy now{end}") == f"buy now{end}".encode()  # a line of text stays text
+
+
 def test_to_bytes_str_with_newline_is_text_even_if_a_file_has_that_name(tmp_path: Path) -> None:
     name = tmp_path / "odd\nname.eml"
     name.write_bytes(b"file content")
