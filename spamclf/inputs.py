@@ -101,7 +101,10 @@ def read_heads(messages: Iterable[MessageInput], max_bytes: int) -> Iterator[tup
 def _as_path(message: MessageInput) -> Path | None:
     """``message`` as a path to read, when it names one (see :func:`to_bytes`)."""
     if isinstance(message, os.PathLike):
-        return Path(message)
+        try:
+            return Path(os.fsdecode(message))  # a PathLike may give bytes
+        except TypeError as exc:  # its __fspath__ gave neither str nor bytes
+            raise InputError(f"cannot read message file: {exc}") from exc
     if not isinstance(message, str):
         return None
     # A line read from a list of paths keeps its line break: it is still that one path.

@@ -40,6 +40,27 @@ def test_to_bytes_reads_a_path(wrap: type) -> None:
     assert to_bytes(wrap(path)) == path.read_bytes()
 
 
+class _BytesPathLike:
+    """An os.PathLike whose path is bytes, as os.fspath allows."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
+
+    def __fspath__(self) -> object:
+        return self.path
+
+
+def test_to_bytes_reads_a_pathlike_that_gives_bytes() -> None:
+    path = fixture_path("english_ham")
+    assert to_bytes(_BytesPathLike(bytes(path))) == path.read_bytes()  # type: ignore[arg-type]
+    assert read_head(_BytesPathLike(bytes(path)), 10)[0] == path.read_bytes()[:10]  # type: ignore[arg-type]
+
+
+def test_a_pathlike_that_gives_no_path_raises_input_error() -> None:
+    with pytest.raises(InputError, match="cannot read message file"):
+        to_bytes(_BytesPathLike(5))  # type: ignore[arg-type]
+
+
 def test_to_bytes_reads_a_relative_str_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
