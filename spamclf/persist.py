@@ -55,22 +55,30 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
     }
     if variances is not None:  # a model that has learned online goes on where it stopped
         arrays["variances"] = variances.astype(np.float32)
+    card.update(header)
+    card["versions"] = _versions()
     # Both files are written in full beside their targets first, then swapped in by two
     # renames back to back: a crash or kill before that leaves the old model and card as they
-    # were (and at worst a stray ".NAME.*" temporary file).
-    model_tmp = _write_temp(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
+    # were (and at worst a stray ".NAME.*" temporary file). A write that fails (no such folder,
+    # no permission, a full disk, a folder where the file should go) removes its temporary
+    # files and raises ModelError.
+    temporary: list[Path] = []
     try:
-        card.update(header)
-        card["versions"] = _versions()
+        model_tmp = _write_temp(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
+        temporary.append(model_tmp)
         card["sha256"] = _sha256(model_tmp)
         card["size_bytes"] = model_tmp.stat().st_size
         text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         card_tmp = _write_temp(card_path(path), lambda f: f.write(text.encode("utf-8")))
-    except BaseException:
-        model_tmp.unlink(missing_ok=True)
-        raise
-    os.replace(model_tmp, path)
-    os.replace(card_tmp, card_path(path))
+        temporary.append(card_tmp)
+        os.replace(model_tmp, path)
+        os.replace(card_tmp, card_path(path))
+        temporary.clear()
+    except OSError as exc:
+        raise ModelError(f"cannot save a model at {str(path)!r}: {exc.strerror or exc}") from exc
+    finally:
+        for tmp in temporary:
+            tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
 
 

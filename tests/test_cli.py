@@ -268,6 +268,15 @@ def test_train_header_words_flag_is_saved_with_the_model(
     assert any(t.startswith("hdr:") for t in tokens) is bool(flag)
 
 
+def test_train_that_cannot_write_its_model_exits_4(
+    folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_bytes(b"x")
+    output = tmp_path / "a-file" / "m.spamclf"  # under a file: no folder can be made
+    assert main(["train", str(folder_corpus), "-o", str(output)]) == EXIT_MODEL
+    assert "cannot save a model at" in capsys.readouterr().err
+
+
 def test_train_min_script_examples_holds_back_what_training_had_too_little_of(
     folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -264,13 +264,25 @@ def test_save_is_atomic_when_the_write_fails(
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez_compressed", broken_savez)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ModelError, match=r"cannot save a model at .*: disk full"):
         small_model.save(tmp_model_path)
     assert tmp_model_path.read_bytes() == model_before
     assert card_path(tmp_model_path).read_bytes() == card_before
     assert sorted(p.name for p in tmp_model_path.parent.iterdir()) == files_before
     monkeypatch.undo()
     assert load_model(tmp_model_path).settings == small_model.settings
+
+
+def test_save_where_no_file_can_go_raises_model_error_and_leaves_nothing(
+    small_model: Model, tmp_path: Path
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_bytes(b"x")
+    for target in (tmp_path / "a-folder", tmp_path / "a-file" / "m.spamclf"):
+        with pytest.raises(ModelError, match="cannot save a model at"):
+            small_model.save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder"]
+    assert list((tmp_path / "a-folder").iterdir()) == []
 
 
 def test_save_overwrites_an_existing_model(
