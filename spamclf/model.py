@@ -85,6 +85,13 @@ class ModelSettings:
             raise SpamclfError(
                 f"learning_regularization must be positive, got {self.learning_regularization}"
             )
+        for name, least in (("n_features", 1), ("n_reasons", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < least:
+                raise SpamclfError(
+                    f"{name} must be a whole number of {least} or more, got {value!r}"
+                )
+        _check_limits(self.limits)
         if self.min_script_examples < 0:
             raise SpamclfError(
                 f"min_script_examples must be 0 or more, got {self.min_script_examples}"
@@ -473,6 +480,17 @@ class Model:
                 name = "chars:" + features.chars[start : start + CHAR_NGRAM]
             reasons.append(Reason(name, float(contributions[i])))
         return tuple(reasons)
+
+
+def _check_limits(limits: Limits) -> None:
+    """Refuse caps that would read nothing (0) or slice from the end (negative) when a model
+    takes them, not at its first message."""
+    for name, value in dataclasses.asdict(limits).items():
+        if name == "max_seconds":
+            if value is not None and not value > 0:  # also refuses NaN
+                raise SpamclfError(f"Limits.max_seconds must be positive or None, got {value!r}")
+        elif not isinstance(value, int) or value < 1:
+            raise SpamclfError(f"Limits.{name} must be a whole number of 1 or more, got {value!r}")
 
 
 def features_row(features: Features, n_features: int) -> Row:

@@ -307,6 +307,30 @@ def test_settings_reject_bad_cutoffs(spam_cutoff: float, ham_cutoff: float) -> N
 
 
 @pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"n_reasons": -1}, "n_reasons must be a whole number of 0 or more"),
+        ({"n_reasons": 2.5}, "n_reasons"),
+        ({"n_features": 0}, "n_features must be a whole number of 1 or more"),
+        ({"limits": Limits(max_message_bytes=-5)}, "Limits.max_message_bytes"),
+        ({"limits": Limits(max_parts=0)}, "Limits.max_parts"),
+        ({"limits": Limits(max_seconds=0.0)}, "Limits.max_seconds must be positive or None"),
+        ({"limits": Limits(max_seconds=float("nan"))}, "Limits.max_seconds"),
+    ],
+)
+def test_settings_reject_sizes_and_caps_that_read_nothing(
+    changes: dict[str, object], message: str
+) -> None:
+    # A negative cap sliced from the end of a message; a fractional n_reasons crashed.
+    with pytest.raises(SpamclfError, match=message):
+        ModelSettings(**changes)  # type: ignore[arg-type]
+
+
+def test_settings_accept_no_time_budget() -> None:
+    assert ModelSettings(limits=Limits(max_seconds=None)).limits.max_seconds is None
+
+
+@pytest.mark.parametrize(
     ("score", "label"),
     [(0.0, "ham"), (0.19, "ham"), (0.2, "unsure"), (0.9, "unsure"), (0.98, "spam"), (1.0, "spam")],
 )
