@@ -15,7 +15,7 @@ import numpy as np
 
 from spamclf.corpora import normalize_label
 from spamclf.errors import InputError, ModelError
-from spamclf.inputs import MessageInput
+from spamclf.inputs import MessageInput, each_message
 from spamclf.model import DEFAULT_C, Model, ModelSettings
 from spamclf.persist import load_model
 from spamclf.verdict import Verdict
@@ -62,7 +62,7 @@ def train(
     from spamclf.vectorize import rows_to_csr
 
     settings = settings or ModelSettings()
-    messages = list(messages)
+    messages = list(each_message(messages))
     y = np.array([normalize_label(label) == "spam" for label in labels], dtype=np.int8)
     if len(y) != len(messages):
         raise InputError(f"{len(messages)} messages but {len(y)} labels")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from spamclf.errors import InputError
 
-__all__ = ["MessageInput", "read_head", "read_heads", "to_bytes"]
+__all__ = ["MessageInput", "each_message", "read_head", "read_heads", "to_bytes"]
 
 MessageInput = bytes | bytearray | memoryview | str | os.PathLike | email.message.Message  # type: ignore[type-arg]
 
@@ -86,11 +86,25 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     return head, max(more, len(head))
 
 
+def each_message(messages: Iterable[MessageInput]) -> Iterator[MessageInput]:
+    """An iterator over ``messages``; :class:`InputError` if it is one message or no iterable.
+
+    A str, bytes or ``email.message.Message`` is iterable too, and would be read as one message
+    per character, byte or header name.
+    """
+    if isinstance(messages, (str, bytes, bytearray, memoryview, email.message.Message)):
+        raise InputError("pass an iterable of messages; for one message, use classify()")
+    try:
+        return iter(messages)
+    except TypeError as exc:
+        raise InputError(f"pass an iterable of messages, not a {type(messages).__name__}") from exc
+
+
 def read_heads(messages: Iterable[MessageInput], max_bytes: int) -> Iterator[tuple[bytes, int]]:
     """Each message's first ``max_bytes`` (all that a model reads, so no more is held or sent
     to a worker) and its full size, lazily; one that cannot be read raises
     :class:`InputError` with its position in ``messages``."""
-    for index, message in enumerate(messages):
+    for index, message in enumerate(each_message(messages)):
         try:
             head, size = read_head(message, max_bytes)
         except InputError as exc:

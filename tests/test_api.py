@@ -150,3 +150,9 @@ def test_default_model_never_marks_ham_fixture_as_spam(name: str) -> None:
 def test_default_model_classify_many_matches_classify() -> None:
     paths = [str(fixture_path(n)) for n in ("gb2312_spam", "english_ham")]
     assert list(spamclf.classify_many(paths)) == [spamclf.classify(p) for p in paths]
+
+
+def test_train_refuses_one_message_for_many() -> None:
+    # list("abcdef") would be six one-letter messages.
+    with pytest.raises(InputError, match="pass an iterable of messages"):
+        spamclf.train("abcdef", ["spam", "ham"] * 3)

@@ -207,3 +207,14 @@ def test_read_heads_names_the_position_of_an_unreadable_message(tmp_path: Path) 
     assert next(heads) == next(heads) == (RAW, len(RAW))
     with pytest.raises(InputError, match=r"^message 2: cannot read message file .*gone\.eml"):
         next(heads)
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [RAW.decode(), RAW, bytearray(RAW), email.message_from_bytes(RAW), 5, None],
+    ids=["str", "bytes", "bytearray", "message", "int", "none"],
+)
+def test_read_heads_refuses_one_message_or_no_iterable(messages: object) -> None:
+    # A str would otherwise be scored one character at a time.
+    with pytest.raises(InputError, match="pass an iterable of messages"):
+        next(read_heads(messages, 100))  # type: ignore[arg-type]
