@@ -494,6 +494,8 @@ def main() -> None:
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     root = corpora_dir(args.corpora)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)  # now, not after an hour of measuring
     started = time.time()
     steps = 1 + len(BATCH_CORPORA) + 1 + len(ONLINE_CORPORA) + 1 + 1
     bar = tqdm(total=steps, desc=f"benchmark ({plan.name})", unit="stage")
@@ -514,7 +516,6 @@ def main() -> None:
         run_cross(run, trained, test_rows, texts)
         run_online(run)
         finish_bogofilter_online(run, bogofilter, started + plan.bogofilter_online_budget_s)
-        out = Path(args.out)
         run.results["meta"] = {
             "mode": plan.name,
             "plan": plan.__dict__,
@@ -533,7 +534,7 @@ def main() -> None:
     finally:
         bar.close()
         shutil.rmtree(run.scratch, ignore_errors=True)
-    print(f"wrote {Path(args.out) / 'RESULTS.md'} in {time.time() - started:.0f} s")
+    print(f"wrote {out / 'RESULTS.md'} in {time.time() - started:.0f} s")
 
 
 def _versions() -> dict[str, str]:
