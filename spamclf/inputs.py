@@ -28,11 +28,11 @@ def to_bytes(message: MessageInput) -> bytes:
 
     A ``str`` is a path when it is one line (a line break at its end aside) naming an existing
     file, and message text otherwise: a message always has a line break between its headers and
-    body, a path never does. A
-    one-line ``str`` that has the form of a path (a folder separator and no white space, or a
-    name ending in ``.eml``, and no header field or URL) but names no file raises
-    :class:`InputError`: it is a mistyped or vanished path far more often than a message, and
-    scoring its name would give a verdict on the wrong text. Pass such text as ``bytes``.
+    body, a path never does. A one-line ``str`` that has the form of a path (a folder separator
+    and no white space, or a name ending in ``.eml``, and no header field or URL) but names no
+    file raises :class:`InputError`: it is a mistyped or vanished path far more often than a
+    message, and scoring its name would give a verdict on the wrong text. Pass such text as
+    ``bytes``.
 
     >>> to_bytes("Subject: hi\\n\\nbody")
     b'Subject: hi\\n\\nbody'
