@@ -255,7 +255,12 @@ class Model:
         reading a stream (a pipe, a socket) needs to keep of a message of any size. A model
         reads ``settings.limits.max_message_bytes`` of it; ``size`` counts toward its clues.
         """
-        return self._verdict(self._read_features(head, size))
+        if not isinstance(head, (bytes, bytearray, memoryview)) or not isinstance(size, int):
+            raise InputError(
+                f"classify_head takes bytes and an int, got {type(head).__name__} and "
+                f"{type(size).__name__}"
+            )
+        return self._verdict(self._read_features(bytes(head), size))
 
     def classify_many(
         self, messages: Iterable[MessageInput], *, n_jobs: int = 1, batch_size: int = 256

@@ -204,6 +204,17 @@ def test_classify_many_sends_workers_only_what_a_model_reads_of_a_big_file(
     assert "limit:message_bytes" in model.features(big).tokens
 
 
+def test_classify_head_scores_as_classify_and_refuses_what_is_not_bytes(
+    small_model: Model, fixture_bytes: Loader
+) -> None:
+    data = fixture_bytes("english_ham")
+    assert small_model.classify_head(data, len(data)) == small_model.classify(data)
+    assert small_model.classify_head(bytearray(data), len(data)) == small_model.classify(data)
+    for head, size in ((data.decode(), len(data)), (data, "big"), (None, 1)):
+        with pytest.raises(InputError, match="classify_head takes bytes and an int"):
+            small_model.classify_head(head, size)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0)])
 def test_classify_many_rejects_bad_parallel_settings(
     small_model: Model, n_jobs: int, batch_size: int
