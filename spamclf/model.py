@@ -223,6 +223,9 @@ class Model:
     def with_settings(self, **changes: Any) -> Model:
         """A copy of this model with some settings changed, e.g. the cutoffs or the relays
         that count as ours: ``model.with_settings(trusted_networks=("203.0.113.0/24",))``."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(ModelSettings)})
+        if unknown:
+            raise SpamclfError(f"unknown setting {', '.join(unknown)}: see spamclf.ModelSettings")
         settings = dataclasses.replace(self.settings, **changes)
         weights, intercept, calibration, card, variances, counts = self.parameters()
         return Model(weights, intercept, calibration, settings, card, variances, counts)

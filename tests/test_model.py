@@ -337,6 +337,11 @@ def test_settings_reject_sizes_and_caps_that_read_nothing(
         ModelSettings(**changes)  # type: ignore[arg-type]
 
 
+def test_with_settings_names_an_unknown_setting(small_model: Model) -> None:
+    with pytest.raises(SpamclfError, match="unknown setting spam_cutof: see"):
+        small_model.with_settings(spam_cutof=0.9)
+
+
 def test_settings_accept_no_time_budget() -> None:
     assert ModelSettings(limits=Limits(max_seconds=None)).limits.max_seconds is None
 
