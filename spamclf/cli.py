@@ -19,12 +19,14 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
+from spamclf.verdict import Verdict
 
 EXIT_OK = 0
 EXIT_INPUT = 3
@@ -79,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--model", help="model file (default: the bundled model)")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.add_argument("--reasons", type=int, default=3, metavar="N", help="reasons to show")
+    classify.add_argument(
+        "--jobs", type=int, default=1, help="processes for scoring (-1: all cores)"
+    )
     classify.set_defaults(run=_classify)
 
     train = commands.add_parser("train", help="train a model on labelled corpora")
@@ -139,26 +144,39 @@ def _classify(args: argparse.Namespace) -> int:
 
     model = _load(args.model)
     max_bytes = model.settings.limits.max_message_bytes
-    status = EXIT_OK
-    for name in args.files:
-        try:
-            head, size = _read_stdin(max_bytes) if name == "-" else read_head(Path(name), max_bytes)
-        except (InputError, OSError) as exc:
-            print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
-            status = EXIT_INPUT
-            continue
-        verdict = model.classify_head(head, size)
-        reasons = verdict.reasons[: args.reasons]
-        if args.json:
-            record = {"file": name, **verdict.as_dict()}
-            record["reasons"] = record["reasons"][: args.reasons]  # type: ignore[index]
-            print(safe_json(record))
-        else:
-            why = ", ".join(f"{safe_text(r.feature)} {r.contribution:+.2f}" for r in reasons)
-            if verdict.unfamiliar:  # say why a high or low score is still "unsure"
-                why = f"unfamiliar script {verdict.script}; {why}"
-            print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
-    return status
+    names: deque[str] = deque()  # of the files read and not yet printed, in order
+    unreadable = False
+
+    def heads() -> Iterator[tuple[bytes, int]]:
+        nonlocal unreadable
+        for name in args.files:
+            try:
+                message = (
+                    _read_stdin(max_bytes) if name == "-" else read_head(Path(name), max_bytes)
+                )
+            except (InputError, OSError) as exc:  # the others still get their lines
+                print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+                unreadable = True
+                continue
+            names.append(name)
+            yield message
+
+    for verdict in model.classify_heads(heads(), n_jobs=args.jobs):
+        _print_verdict(names.popleft(), verdict, args)
+    return EXIT_INPUT if unreadable else EXIT_OK
+
+
+def _print_verdict(name: str, verdict: Verdict, args: argparse.Namespace) -> None:
+    reasons = verdict.reasons[: args.reasons]
+    if args.json:
+        record = {"file": name, **verdict.as_dict()}
+        record["reasons"] = record["reasons"][: args.reasons]  # type: ignore[index]
+        print(safe_json(record))
+    else:
+        why = ", ".join(f"{safe_text(r.feature)} {r.contribution:+.2f}" for r in reasons)
+        if verdict.unfamiliar:  # say why a high or low score is still "unsure"
+            why = f"unfamiliar script {verdict.script}; {why}"
+        print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
 
 
 def _read_stdin(max_bytes: int) -> tuple[bytes, int]:

@@ -275,6 +275,13 @@ class Model:
         have been yielded, whatever ``n_jobs``; a caller that catches it can go on after it.
         """
         heads = read_heads(messages, self.settings.limits.max_message_bytes)
+        return self.classify_heads(heads, n_jobs=n_jobs, batch_size=batch_size)
+
+    def classify_heads(
+        self, heads: Iterable[tuple[bytes, int]], *, n_jobs: int = 1, batch_size: int = 256
+    ) -> Iterator[Verdict]:
+        """:meth:`classify_head` over ``(head, size)`` pairs, as :meth:`classify_many` does
+        over messages: for a caller that reads the messages itself (``spamclf classify``)."""
         if n_jobs == 1:
             for head, size in heads:
                 yield self.classify_head(head, size)
@@ -284,7 +291,7 @@ class Model:
         workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
         pool = self._worker_pool(workers)
         failure: list[InputError] = []
-        batches = _batched(_until_failure(heads, failure), batch_size)
+        batches = _batched(_until_failure(iter(heads), failure), batch_size)
         # Each worker receives the model once (initializer), then only message batches; at most
         # two batches per worker are in flight, so a huge iterable is read as it is scored.
         # Only each message's head travels (see read_heads): a file of gigabytes costs its first

@@ -112,6 +112,22 @@ def test_classify_dash_reads_stdin(
     assert record["score"] == pytest.approx(small_model.classify(data).score, abs=1e-6)
 
 
+def test_classify_jobs_prints_what_one_process_prints(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(fixture_path(name)) for name in ("gb2312_spam", "english_ham", "big5_ham")]
+    files = [*files, str(tmp_path / "missing.eml"), *files]  # the others still get their lines
+    outputs = []
+    for jobs in ("1", "2"):
+        args = ["classify", "--json", "--model", str(tmp_model_path), "--jobs", jobs, *files]
+        assert main(args) == EXIT_INPUT
+        out, err = capsys.readouterr()
+        assert "missing.eml" in err
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    assert [json.loads(line)["file"] for line in outputs[1].splitlines()] == files[:3] + files[4:]
+
+
 def test_stdin_keeps_only_what_a_model_reads_and_counts_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
