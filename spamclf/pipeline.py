@@ -177,7 +177,7 @@ def make_classifier(C: float = DEFAULT_C) -> CalibratedClassifierCV:
     corpus by corpus (the bundled recipe) each held-out fold is mostly one or two corpora,
     scored by an SVM fitted mostly on the others, so the calibration is partly a cross-corpus
     one, and its slope depends on which corpora come first: leave-one-out without trec06p got
-    a slope of 0.46 (every trec06p test message unsure), the bundled model 4.06. Measured on
+    a slope of 0.46 (every trec06p test message unsure), the bundled model 3.70. Measured on
     2026-11-27 (the bundled recipe, C=1): shuffled folds gave lower log loss on every test
     split and leave-one-out corpus, but marked 0.78% of trec06p's ham and 0.53% of
     spamassassin's as spam in leave-one-out (the core issue's bound is 0.5% at the shipped
