@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.generator
 import email.message
 import email.policy
@@ -37,21 +38,8 @@ def to_bytes(message: MessageInput) -> bytes:
     >>> to_bytes("Subject: hi\\n\\nbody")
     b'Subject: hi\\n\\nbody'
     """
-    if isinstance(message, bytes):
-        return message
-    if isinstance(message, (bytearray, memoryview)):
-        return bytes(message)
-    if isinstance(message, email.message.Message):
-        return _flatten(message)
     path = _as_path(message)
-    if path is not None:
-        return _read(path)
-    if isinstance(message, str):
-        return message.encode("utf-8", "surrogateescape")
-    raise InputError(
-        f"cannot classify a {type(message).__name__}: pass bytes, str, a path "
-        "or an email.message.Message"
-    )
+    return _content(message) if path is None else _read(path)
 
 
 def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
@@ -69,20 +57,15 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
         return bytes(view[:max_bytes]), len(view)
     path = _as_path(message)
     if path is None:
-        data = to_bytes(message)
+        data = _content(message)
         return data, len(data)
-    try:
-        with path.open("rb") as f:
-            head = f.read(max_bytes)
-            if len(head) < max_bytes:  # the whole file
-                return head, len(head)
-            info = os.fstat(f.fileno())
-            # A regular file knows its size; for a pipe, one byte more says there is more.
-            more = info.st_size if stat.S_ISREG(info.st_mode) else len(head) + len(f.read(1))
-    except OSError as exc:
-        raise InputError(f"cannot read message file {str(path)!r}: {exc.strerror}") from exc
-    except ValueError as exc:  # a NUL in the name
-        raise InputError(f"cannot read message file {str(path)!r}: {exc}") from exc
+    with _reading(path), path.open("rb") as f:
+        head = f.read(max_bytes)
+        if len(head) < max_bytes:  # the whole file
+            return head, len(head)
+        info = os.fstat(f.fileno())
+        # A regular file knows its size; for a pipe, one byte more says there is more.
+        more = info.st_size if stat.S_ISREG(info.st_mode) else len(head) + len(f.read(1))
     return head, max(more, len(head))
 
 
@@ -119,7 +102,8 @@ def _as_path(message: MessageInput) -> Path | None:
             return Path(os.fsdecode(message))  # a PathLike may give bytes
         except TypeError as exc:  # its __fspath__ gave neither str nor bytes
             raise InputError(f"cannot read message file: {exc}") from exc
-    if not isinstance(message, str):
+    # Length first: a message of megabytes is not copied or scanned to learn it is no path.
+    if not isinstance(message, str) or not 0 < len(message) < 4098:
         return None
     # A line read from a list of paths keeps its line break: it is still that one path.
     line = message.removesuffix("\n").removesuffix("\r")
@@ -133,6 +117,22 @@ def _as_path(message: MessageInput) -> Path | None:
     return None
 
 
+def _content(message: MessageInput) -> bytes:
+    """The bytes of a ``message`` that is not a path (see :func:`_as_path`)."""
+    if isinstance(message, bytes):
+        return message
+    if isinstance(message, (bytearray, memoryview)):
+        return bytes(message)
+    if isinstance(message, email.message.Message):
+        return _flatten(message)
+    if isinstance(message, str):
+        return message.encode("utf-8", "surrogateescape")
+    raise InputError(
+        f"cannot classify a {type(message).__name__}: pass bytes, str, a path "
+        "or an email.message.Message"
+    )
+
+
 def _looks_like_path(text: str) -> bool:
     """Whether one line of text has the form of a file path rather than of a message."""
     if "://" in text or _HEADER_START.match(text):
@@ -142,8 +142,15 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _read(path: Path) -> bytes:
-    try:
+    with _reading(path):
         return path.read_bytes()
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn the errors of reading the message file ``path`` into :class:`InputError`."""
+    try:
+        yield
     except OSError as exc:
         raise InputError(f"cannot read message file {str(path)!r}: {exc.strerror}") from exc
     except ValueError as exc:  # a NUL in the name
