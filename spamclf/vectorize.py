@@ -11,6 +11,13 @@ word block, and the row is scaled to unit length again. Unscaled, a message's 3,
 4-grams would drown its 300 words; at weight 1.0 SpamAssassin's (1-AUC)% rose from 0.016 to
 0.020, at 0.7 it held while trec06c's fell from 0.0019 to 0.0011 (benchmarks/model_selection.md).
 
+A row of fewer than ``SHORT_ROW`` features is then shortened by sqrt(features / SHORT_ROW), so
+that its score leans towards the intercept. At unit length, each of an empty-bodied message's
+few dozen features weighs several times what one of a long message's weighs, and one word
+could make it certain: Enron's test sample was decided by a ham whose only text was its subject.
+This lowered the (1-AUC)% of all four corpora's split models (section 5 of
+benchmarks/model_selection.md).
+
 Word tokens are hashed with CRC-32 (:mod:`zlib`: stable across platforms and Python versions,
 unlike ``hash()``); character 4-grams with a multiplicative hash over their code points, in
 NumPy, which is 30 times faster than hashing 3,000 substrings one by one. Neither needs
@@ -27,12 +34,20 @@ import numpy as np
 
 from spamclf.scripts import NO_SCRIPT
 
-__all__ = ["CHAR_BLOCK_WEIGHT", "DEFAULT_N_FEATURES", "Row", "feature_index", "hash_row"]
+__all__ = [
+    "CHAR_BLOCK_WEIGHT",
+    "DEFAULT_N_FEATURES",
+    "SHORT_ROW",
+    "Row",
+    "feature_index",
+    "hash_row",
+]
 
 # 2**20 columns: at most a few collisions per message; the weights take 4 MB as float32.
 DEFAULT_N_FEATURES = 2**20
 CHAR_BLOCK_WEIGHT = 0.7
 CHAR_NGRAM = 4
+SHORT_ROW = 100
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads nearby code points apart
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 
@@ -79,11 +94,12 @@ def char_ngram_hashes(text: str) -> np.ndarray:
 
 
 def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
-    """Hash unique word ``tokens`` and the 4-grams of ``chars`` into a unit-length row.
+    """Hash unique word ``tokens`` and the 4-grams of ``chars`` into a unit-length row (shorter
+    when it has fewer than ``SHORT_ROW`` columns).
 
     >>> row = hash_row(["subject:free", "body:offer"], "", 2**20)
-    >>> row.values.round(4).tolist()
-    [0.7071, 0.7071]
+    >>> row.values.round(4).tolist()  # unit length would be 0.7071 each; x sqrt(2 / 100)
+    [0.1, 0.1]
     """
     token_columns = (
         np.fromiter(
@@ -103,14 +119,15 @@ def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
     order, columns, starts = _sorted_runs(all_columns)
     values = np.add.reduceat(all_values[order], starts)  # colliding features add up
     norm = float(np.linalg.norm(values)) or 1.0
+    scale = min(1.0, np.sqrt(len(columns) / SHORT_ROW)) / norm
     return Row(
         columns.astype(np.int32),
-        values / norm,
+        values * scale,
         token_columns,
-        np.full(len(token_columns), word_value / norm),
+        np.full(len(token_columns), word_value * scale),
         char_columns,
         positions,
-        float(char_value / norm),
+        float(char_value * scale),
     )
 
 
