@@ -190,16 +190,16 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     return head, size
 
 
-def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes], list[str], list[int]]:
+def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes | Path], list[str], list[int]]:
     """Messages, labels, and for each message the index of the corpus it came from."""
     from spamclf.corpora import read_corpus
 
-    messages: list[bytes] = []
+    messages: list[bytes | Path] = []
     labels: list[str] = []
     groups: list[int] = []
     for index, spec in enumerate(specs):
         for item in read_corpus(spec):
-            messages.append(item.raw)
+            messages.append(item.training_input())
             labels.append(item.label)
             groups.append(index)
     if not messages:

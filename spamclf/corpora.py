@@ -65,12 +65,20 @@ class LabelledMessage:
     """One message as it arrived, with its gold label and where it came from.
 
     ``source`` is a path, or ``path#key`` for messages inside a container (mbox, Maildir, CSV),
-    so an error in a benchmark can be traced back to the file that caused it.
+    so an error in a benchmark can be traced back to the file that caused it. ``path`` is the
+    file that holds this message and nothing else (TREC index and folder corpora), else None.
     """
 
     raw: bytes
     label: str
     source: str
+    path: Path | None = None
+
+    def training_input(self) -> bytes | Path:
+        """What to keep for training: the file when there is one, which training reads again
+        only as far as a model reads (``Limits.max_message_bytes``), so that a corpus with
+        messages of hundreds of megabytes is never held in memory; the bytes otherwise."""
+        return self.raw if self.path is None else self.path
 
     def __post_init__(self) -> None:
         # Checked here once so every consumer can rely on exactly two label values.
@@ -158,7 +166,7 @@ def read_trec(index_path: str | os.PathLike[str]) -> Iterator[LabelledMessage]:
                 stacklevel=2,
             )
             continue
-        yield LabelledMessage(_read_bytes(path), label, str(path))
+        yield LabelledMessage(_read_bytes(path), label, str(path), path)
 
 
 # --- folders ---------------------------------------------------------------------------------
@@ -230,7 +238,7 @@ def read_folders(
         raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
     spam_set, ham_set = _folder_sets(spam, ham)
     for path, label in _labelled_files(top, spam_set, ham_set):
-        yield LabelledMessage(_read_bytes(path), label, str(path))
+        yield LabelledMessage(_read_bytes(path), label, str(path), path)
 
 
 # --- mbox and Maildir ------------------------------------------------------------------------

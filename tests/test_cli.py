@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 from conftest import fixture_path, rewrite_model_header
 
-from spamclf.cli import EXIT_INPUT, EXIT_MODEL, EXIT_OK, _read_stdin, main, safe_text
+from spamclf.cli import (
+    EXIT_INPUT,
+    EXIT_MODEL,
+    EXIT_OK,
+    _read_corpora,
+    _read_stdin,
+    main,
+    safe_text,
+)
 from spamclf.model import Model
 from spamclf.persist import card_path, load_model
 
@@ -270,6 +278,12 @@ def test_train_writes_model_and_card(
     err = capsys.readouterr().err
     assert "training on 80 messages (40 spam)" in err
     assert "trained.spamclf.card.json" in err
+
+
+def test_train_keeps_the_paths_of_a_folder_corpus_not_its_bytes(folder_corpus: Path) -> None:
+    messages, labels, groups = _read_corpora([str(folder_corpus)])
+    assert len(messages) == len(labels) == len(groups) == 80
+    assert all(isinstance(m, Path) and m.is_relative_to(folder_corpus) for m in messages)
 
 
 @pytest.mark.parametrize("flag", [[], ["--header-words"]])

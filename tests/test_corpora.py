@@ -120,6 +120,21 @@ def test_read_trec_is_lazy(tmp_path: Path) -> None:
     assert _subjects([next(stream)]) == ["changed"]
 
 
+def test_file_corpora_hand_training_the_file_and_containers_the_bytes(tmp_path: Path) -> None:
+    # Training keeps a file's path and reads it again only as far as a model reads, so a corpus
+    # holding messages of hundreds of megabytes is never held in memory.
+    trec = next(read_trec(_make_trec(tmp_path / "trec", [("spam", "000")])))
+    _write(tmp_path / "folders" / "ham" / "1", _msg("folder"))
+    folder = next(read_folders(tmp_path / "folders"))
+    box_path = tmp_path / "box.mbox"
+    _fill(mailbox.mbox(str(box_path)), ["boxed"])
+    boxed = next(read_mbox(box_path, "ham"))
+    assert trec.training_input() == trec.path == tmp_path / "trec" / "data" / "000" / "000"
+    assert folder.training_input() == tmp_path / "folders" / "ham" / "1"
+    assert isinstance(trec.training_input(), Path) and trec.path.read_bytes() == trec.raw
+    assert boxed.path is None and boxed.training_input() == boxed.raw == _msg("boxed")
+
+
 # --- folders ---------------------------------------------------------------------------------
 
 
