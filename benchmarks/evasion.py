@@ -226,10 +226,18 @@ def measure(tree: Path, root: Path, corpus: str, sample: int, seed: int) -> dict
             "rewritten": rewritten,
             # The same messages in the same order: how far the obfuscation moved their scores.
             "shift": float(np.mean(spam - clean)),
-            # Rows are unit length: their dot product is the cosine of obfuscated and clean.
-            "cosine": float(np.mean(np.asarray(rows.multiply(clean_rows).sum(axis=1)))),
+            "cosine": float(np.mean(_cosines(rows, clean_rows))),
         }
     return results
+
+
+def _cosines(rows: sp.csr_matrix, clean_rows: sp.csr_matrix) -> np.ndarray:
+    """Each obfuscated row's cosine with its clean row (rows of few features are shorter than
+    unit length, so the dot product alone is not the cosine)."""
+    dots = np.asarray(rows.multiply(clean_rows).sum(axis=1)).ravel()
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    clean_norms = np.sqrt(np.asarray(clean_rows.multiply(clean_rows).sum(axis=1)).ravel())
+    return dots / np.maximum(norms * clean_norms, 1e-12)
 
 
 def table(corpus: str, before: dict[str, dict], after: dict[str, dict]) -> list[str]:

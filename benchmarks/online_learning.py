@@ -63,7 +63,8 @@ class PassiveAggressive:
         return float(self.weights[row.columns] @ row.values) + self.intercept
 
     def learn(self, row: Row, target: float, loss: float) -> None:
-        step = min(1.0, loss / 2.0) * target  # unit-length row plus the intercept: norm² 2
+        # The row's squared norm plus the intercept's 1 (a unit-length row: 2; less when short).
+        step = min(1.0, loss / (float(row.values @ row.values) + 1.0)) * target
         self.weights[row.columns] += step * row.values
         self.intercept += step
 

@@ -156,7 +156,7 @@ _LBFGS_MEMORY = 10
 
 @dataclass
 class _Block:
-    """One partition of the training mail as the learner reads it: unit-length hashed rows,
+    """One partition of the training mail as the learner reads it: hashed rows (``hash_row``),
     targets (+1 spam, -1 ham), sample weights, groups, calibration folds, writing systems."""
 
     X: Any  # scipy.sparse.csr_matrix, float32, as the in-memory vectorizer makes it

@@ -1,10 +1,11 @@
 """A trained spamclf model: scores messages, explains them, learns from corrections.
 
-The model is linear: a message's feature tokens are hashed into a unit-length row ``x``
-(``vectorize``), and the spam log-odds are ``a * (w . x + b) + c`` where ``w, b`` come from a
-linear SVM and ``a, c`` from Platt scaling on held-out decisions (so ``score`` is a calibrated
-probability). Scoring needs only NumPy, which keeps ``import spamclf`` plus the first verdict
-under a second; scikit-learn is imported only to train.
+The model is linear: a message's feature tokens are hashed into a row ``x`` of unit length
+(shorter for a message of few features; ``vectorize``), and the spam log-odds are
+``a * (w . x + b) + c`` where ``w, b`` come from a linear SVM and ``a, c`` from Platt scaling
+on held-out decisions (so ``score`` is a calibrated probability). Scoring needs only NumPy,
+which keeps ``import spamclf`` plus the first verdict under a second; scikit-learn is imported
+only to train.
 
 Because every token adds ``a * w[column] * x[token]`` to the log-odds, the reasons of a verdict
 are exact contributions, not a post-hoc approximation.

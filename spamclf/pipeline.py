@@ -1,6 +1,6 @@
 """Training: a scikit-learn pipeline from raw messages to a calibrated linear SVM.
 
-``MessageVectorizer`` (parse, extract features, hash, scale rows to unit length) followed by
+``MessageVectorizer`` (parse, extract features, hash, scale rows; see ``hash_row``) followed by
 ``CalibratedClassifierCV(LinearSVC, method="sigmoid")``. Both follow the estimator conventions,
 so ``clone``, grid search and cross-validation work on the whole pipeline.
 
@@ -45,7 +45,7 @@ _CHUNK = 256
 
 
 class MessageVectorizer(TransformerMixin, BaseEstimator):
-    """Raw messages to unit-length rows of hashed feature tokens (``hash_row``). Stateless.
+    """Raw messages to rows of hashed feature tokens (``hash_row``). Stateless.
 
     Parameters mirror :class:`spamclf.ModelSettings`; ``n_jobs`` spreads parsing over processes.
     """
