@@ -199,7 +199,7 @@ def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes | Path], list[str], 
     groups: list[int] = []
     for index, spec in enumerate(specs):
         for item in read_corpus(spec):
-            messages.append(item.training_input())
+            messages.append(item.content)
             labels.append(item.label)
             groups.append(index)
     if not messages:

@@ -65,20 +65,23 @@ class LabelledMessage:
     """One message as it arrived, with its gold label and where it came from.
 
     ``source`` is a path, or ``path#key`` for messages inside a container (mbox, Maildir, CSV),
-    so an error in a benchmark can be traced back to the file that caused it. ``path`` is the
-    file that holds this message and nothing else (TREC index and folder corpora), else None.
+    so an error in a benchmark can be traced back to the file that caused it.
+
+    ``content`` is the message's bytes, or, in corpora of one message per file (TREC index,
+    folders), the path of its file, which is not read until asked for. Training and scoring
+    take either, and read a file only as far as a model reads (``Limits.max_message_bytes``),
+    so that ``spamclf train`` on such a corpus never holds its messages in memory, however
+    large they are.
     """
 
-    raw: bytes
+    content: bytes | Path
     label: str
     source: str
-    path: Path | None = None
 
-    def training_input(self) -> bytes | Path:
-        """What to keep for training: the file when there is one, which training reads again
-        only as far as a model reads (``Limits.max_message_bytes``), so that a corpus with
-        messages of hundreds of megabytes is never held in memory; the bytes otherwise."""
-        return self.raw if self.path is None else self.path
+    @property
+    def raw(self) -> bytes:
+        """The whole message (its file is read again at each use)."""
+        return self.content if isinstance(self.content, bytes) else _read_bytes(self.content)
 
     def __post_init__(self) -> None:
         # Checked here once so every consumer can rely on exactly two label values.
@@ -166,7 +169,7 @@ def read_trec(index_path: str | os.PathLike[str]) -> Iterator[LabelledMessage]:
                 stacklevel=2,
             )
             continue
-        yield LabelledMessage(_read_bytes(path), label, str(path), path)
+        yield LabelledMessage(path, label, str(path))
 
 
 # --- folders ---------------------------------------------------------------------------------
@@ -238,7 +241,7 @@ def read_folders(
         raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
     spam_set, ham_set = _folder_sets(spam, ham)
     for path, label in _labelled_files(top, spam_set, ham_set):
-        yield LabelledMessage(_read_bytes(path), label, str(path), path)
+        yield LabelledMessage(path, label, str(path))
 
 
 # --- mbox and Maildir ------------------------------------------------------------------------
@@ -426,6 +429,11 @@ def _cut(messages: list[LabelledMessage]) -> tuple[list[LabelledMessage], list[L
     return messages[:n_train], messages[n_train:]
 
 
+def _loaded(messages: Iterable[LabelledMessage]) -> list[LabelledMessage]:
+    """``messages`` with their bytes in memory."""
+    return [LabelledMessage(m.raw, m.label, m.source) for m in messages]
+
+
 def _shuffled(messages: list[LabelledMessage]) -> list[LabelledMessage]:
     """Shuffle a path-sorted list with a fixed seed: a reproducible random split.
 
@@ -450,7 +458,7 @@ def split_benchmark(
       with ``random.Random(0)``, first 70 % train.
 
     Messages are loaded into memory (trec06c, the largest, is about 300 MB), since benchmarks
-    iterate over the test set more than once.
+    iterate over the test set more than once and time what they do with the bytes.
     """
     base = Path(root) / corpus_name
     if corpus_name not in BENCHMARK_CORPORA:
@@ -460,11 +468,11 @@ def split_benchmark(
     if not base.is_dir():
         raise CorpusError(f"benchmark corpus {corpus_name} not found at {base}")
     if corpus_name.startswith("trec"):
-        return _cut(list(read_trec(base / "full" / "index")))
+        return _cut(_loaded(read_trec(base / "full" / "index")))
     if corpus_name == "spamassassin":
         folders = read_folders(
             base, spam=("spam", "spam_2"), ham=("easy_ham", "easy_ham_2", "hard_ham")
         )
     else:
         folders = read_folders(base, spam=("spam",), ham=("ham",))
-    return _cut(_shuffled(list(folders)))
+    return _cut(_shuffled(_loaded(folders)))

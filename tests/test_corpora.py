@@ -120,19 +120,36 @@ def test_read_trec_is_lazy(tmp_path: Path) -> None:
     assert _subjects([next(stream)]) == ["changed"]
 
 
-def test_file_corpora_hand_training_the_file_and_containers_the_bytes(tmp_path: Path) -> None:
-    # Training keeps a file's path and reads it again only as far as a model reads, so a corpus
-    # holding messages of hundreds of megabytes is never held in memory.
+def test_file_corpora_read_a_file_only_when_asked_and_containers_hold_bytes(
+    tmp_path: Path,
+) -> None:
+    # Training gets the path and reads only as far as a model reads, so a corpus holding
+    # messages of hundreds of megabytes is never held in memory.
     trec = next(read_trec(_make_trec(tmp_path / "trec", [("spam", "000")])))
-    _write(tmp_path / "folders" / "ham" / "1", _msg("folder"))
+    folder_file = _write(tmp_path / "folders" / "ham" / "1", _msg("folder"))
     folder = next(read_folders(tmp_path / "folders"))
     box_path = tmp_path / "box.mbox"
     _fill(mailbox.mbox(str(box_path)), ["boxed"])
     boxed = next(read_mbox(box_path, "ham"))
-    assert trec.training_input() == trec.path == tmp_path / "trec" / "data" / "000" / "000"
-    assert folder.training_input() == tmp_path / "folders" / "ham" / "1"
-    assert isinstance(trec.training_input(), Path) and trec.path.read_bytes() == trec.raw
-    assert boxed.path is None and boxed.training_input() == boxed.raw == _msg("boxed")
+    assert trec.content == tmp_path / "trec" / "data" / "000" / "000"
+    assert trec.raw == _msg("000")
+    assert folder.content == folder_file
+    folder_file.write_bytes(_msg("changed"))  # read when asked for, not when listed
+    assert folder.raw == _msg("changed")
+    assert boxed.content == boxed.raw == _msg("boxed")
+
+
+def test_a_file_that_vanished_raises_corpus_error_when_read(tmp_path: Path) -> None:
+    message = next(read_trec(_make_trec(tmp_path, [("spam", "000")])))
+    message.content.unlink()  # type: ignore[union-attr]
+    with pytest.raises(CorpusError, match="cannot read message"):
+        _ = message.raw
+
+
+def test_split_benchmark_holds_bytes(tmp_path: Path) -> None:
+    _make_trec(tmp_path / "trec06c", [("spam", f"{i:03d}") for i in range(10)])
+    train, test = split_benchmark("trec06c", tmp_path)
+    assert all(isinstance(m.content, bytes) for m in train + test)
 
 
 # --- folders ---------------------------------------------------------------------------------
