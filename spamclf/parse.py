@@ -297,12 +297,11 @@ class _BodyWalker:
         if self.deadline is not None and time.monotonic() > self.deadline:
             _note(self.hit, "time")
             return
-        try:
-            payload = part.get_payload()
-        except _STDLIB_FAILURES:
-            # get_payload() decodes 8-bit text with the part's charset label, and some labels
-            # (idna, punycode) raise; the stored payload is what it would have returned.
-            payload = part._payload  # type: ignore[attr-defined]
+        # The stored payload: the child parts, or the text as it arrived (8-bit bytes kept
+        # surrogate-escaped). get_payload() would decode those bytes with the part's charset
+        # label, or as ASCII when there is none, replacing every byte of an unlabelled GB2312
+        # body with U+FFFD; and some labels (idna, punycode) make it raise.
+        payload = part._payload  # type: ignore[attr-defined]
         if isinstance(payload, list):
             self.defects.extend(type(d).__name__ for d in part.defects)
             for child in payload:
@@ -340,20 +339,20 @@ class _BodyWalker:
 def _payload_bytes(
     part: email.message.Message, payload: str, encoding: str | None, max_bytes: int
 ) -> bytes:
-    """The decoded bytes of a leaf part: at least ``max_bytes`` of them when it has that many,
-    not necessarily all. A part far larger than that is decoded only from its head, so that a
-    base64 part worth gigabytes never becomes gigabytes in memory."""
+    """The decoded bytes of a leaf part whose stored ``payload`` is given: at least
+    ``max_bytes`` of them when it has that many, not necessarily all. A part far larger than
+    that is decoded only from its head, so that a base64 part worth gigabytes never becomes
+    gigabytes in memory."""
     # No transfer encoding expands data more than 3 times (quoted-printable's "=XX").
     span = 3 * max_bytes + 4096
-    stored = part._payload  # type: ignore[attr-defined]
     raw = _original_bytes(payload[:span])
     if encoding == "base64" and _not_base64(raw[:2000]):
         # Declared base64 but holding raw text (already decoded by an earlier gateway).
         return raw
     source = part
-    if isinstance(stored, str) and len(stored) > span:
+    if len(payload) > span:
         # Decode a copy holding the head only, cut at a line end (whole base64 quanta).
-        head = stored[:span]
+        head = payload[:span]
         source = email.message.Message()
         source["Content-Transfer-Encoding"] = encoding or "7bit"
         source.set_payload(head[: head.rfind("\n") + 1] or head)
@@ -432,7 +431,7 @@ def _unparsed(
     try:
         message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
         raw_headers = _raw_headers(message, limits, hit)
-        payload = message.get_payload()
+        payload = message._payload  # type: ignore[attr-defined]  # as it arrived: see visit()
         body = _original_bytes(payload) if raw_headers and isinstance(payload, str) else data
     except (RecursionError, *_STDLIB_FAILURES):
         pass

@@ -1,4 +1,4 @@
-"""Features to a unit-length sparse row of a fixed width (the hashing trick).
+"""Features to a sparse row of a fixed width (the hashing trick), unit length unless short.
 
 Hashing keeps the model a fixed size whatever the vocabulary (trec06c alone has millions of
 distinct tokens) and needs no fitted vocabulary, so ``learn()`` can add new words. The usual

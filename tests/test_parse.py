@@ -129,15 +129,19 @@ def test_parse_malformed_mime_yields_text_and_defects(fixture_bytes: Loader) -> 
     assert [p.content_type for p in message.parts] == ["multipart/mixed"]
 
 
-def test_parse_reads_base64_that_holds_raw_text_raw() -> None:
-    body = "免费代开发票，欢迎来电咨询！\n"
+# The bytes as they arrived, not get_payload()'s text: that is decoded with the label (then read
+# back as UTF-8, a codec the message never used) or, with no label, as ASCII: all U+FFFD.
+@pytest.mark.parametrize("content_type", [b"text/plain; charset=gb2312", b"text/plain"])
+def test_parse_reads_base64_that_holds_raw_text_raw(content_type: bytes) -> None:
+    body = "免费代开发票，欢迎来电咨询！我们的价格最低，服务最好。\n"
     raw = (
-        b"Subject: hi\nContent-Type: text/plain; charset=gb2312\n"
+        b"Subject: hi\nContent-Type: " + content_type + b"\n"
         b"Content-Transfer-Encoding: base64\n\n" + body.encode("gb2312")
     )
     message = parse_bytes(raw)
     assert message.text == body
     assert message.parts[0].transfer_encoding == "base64"
+    assert message.parts[0].codec == "gb18030"
 
 
 def test_parse_reads_base64_that_holds_ascii_sentence_raw() -> None:
@@ -435,11 +439,13 @@ def test_parse_answers_mime_nested_a_thousand_levels_deep() -> None:
     nest = b"".join(
         b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(1000)
     )
+    leaf = "免费代开发票，欢迎来电咨询！我们的价格最低，服务最好。"
     data = b"Subject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n"
-    data += nest + b"--b1000\n\nleaf\n"
+    data += leaf.encode("gb2312") + b"\n" + nest + b"--b1000\n\nleaf\n"  # a raw GB preamble
     message = parse_bytes(data)
     assert "depth" in message.limits_hit
     assert message.subject == "deep"  # the headers are still read
+    assert leaf in message.text  # the body is read as text from its bytes, not as U+FFFD
 
 
 _HEADER_LINES = st.sampled_from(
