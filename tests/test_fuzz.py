@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import math
 import quopri
 import re
 import unicodedata
 import zlib
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,7 +54,7 @@ from spamclf.scripts import SCRIPTS, main_script
 from spamclf.server import _Incomplete, _Received
 from spamclf.spamd import ProtocolError, read_request
 from spamclf.tokenize import nfkc, segment_chinese, words
-from spamclf.vectorize import hash_row
+from spamclf.vectorize import SHORT_ROW, hash_row
 
 _NAMESPACED = re.compile(r"^[a-z][a-z0-9-]*:", re.S)
 
@@ -604,6 +606,9 @@ def test_fuzz_hash_row(tokens: list[str], chars: str) -> None:
     row = hash_row(tokens, chars, 2**10)
     assert len(row.columns) == len(row.values)
     assert (row.columns >= 0).all() and (row.columns < 2**10).all()
+    # Unit length, shortened by sqrt(columns / SHORT_ROW) below SHORT_ROW columns.
+    expected = min(1.0, math.sqrt(len(row.columns) / SHORT_ROW)) if len(row.columns) else 0.0
+    assert math.isclose(float(np.linalg.norm(row.values)), expected, rel_tol=1e-9, abs_tol=1e-12)
 
 
 @given(text=st.one_of(TEXTS, st.text(max_size=200), st.text(st.characters(max_codepoint=0x7F))))
