@@ -97,6 +97,9 @@ _MIN_CJK_SAMPLE = 8
 # Real Chinese or Korean text scores about 0.9 against the tables; a wrong CJK decoding of it
 # scores well under 0.5. Between the two, the label is checked against the other codecs.
 _PLAUSIBLE = 0.8
+# No CJK decoding reaching this means the text is not CJK: Russian in windows-1251 comes in
+# runs of high bytes as GB2312 does, and scores below 0 under every CJK codec.
+_IMPLAUSIBLE = 0.5
 _LABEL_BONUS = 0.05
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\(J")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
@@ -199,6 +202,9 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
         score += _LABEL_BONUS if codec == declared else 0.0
         if score > best_score:
             best, best_score = codec, score
+    if best_score < _IMPLAUSIBLE and declared and declared not in _CJK_CODECS | {"utf-8"}:
+        # A single-byte label over text that no CJK codec reads: the label was right.
+        return _decode_or_replace(data, declared), declared
     return data.decode(best, "replace"), best
 
 
