@@ -190,9 +190,12 @@ def _looks_multibyte(data: bytes) -> bool:
 
 
 def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
+    # The label of the text when it names a single-byte charset (windows-1251, ISO-8859-7, ...).
+    single_byte = (
+        declared if declared not in _CJK_CODECS and declared not in (None, "utf-8") else None
+    )
     if not _looks_multibyte(data):
-        single_byte = declared not in _CJK_CODECS and declared not in (None, "utf-8")
-        codec = declared if declared and single_byte else "cp1252"
+        codec = single_byte or "cp1252"
         return _decode_or_replace(data, codec), codec
     sample = data[:_SAMPLE_BYTES]
     best, best_score = "gb18030", -1.0
@@ -202,9 +205,9 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
         score += _LABEL_BONUS if codec == declared else 0.0
         if score > best_score:
             best, best_score = codec, score
-    if best_score < _IMPLAUSIBLE and declared and declared not in _CJK_CODECS | {"utf-8"}:
+    if best_score < _IMPLAUSIBLE and single_byte:
         # A single-byte label over text that no CJK codec reads: the label was right.
-        return _decode_or_replace(data, declared), declared
+        return _decode_or_replace(data, single_byte), single_byte
     return data.decode(best, "replace"), best
 
 

@@ -26,6 +26,7 @@ scikit-learn, so scoring never imports it.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -119,7 +120,7 @@ def hash_row(tokens: Sequence[str], chars: str, n_features: int) -> Row:
     order, columns, starts = _sorted_runs(all_columns)
     values = np.add.reduceat(all_values[order], starts)  # colliding features add up
     norm = float(np.linalg.norm(values)) or 1.0
-    scale = min(1.0, np.sqrt(len(columns) / SHORT_ROW)) / norm
+    scale = min(1.0, math.sqrt(len(columns) / SHORT_ROW)) / norm
     return Row(
         columns.astype(np.int32),
         values * scale,
