@@ -1,7 +1,7 @@
 """What the bundled model does with mail in a writing system it has seen only as spam.
 
-The four email corpora hold 565 Korean spam messages and not one Korean ham (trec06p: Japanese
-4,606 spam, 11 ham). There is no Korean email corpus to measure on, so this puts the real
+The four email corpora hold about 560 Korean spam messages and not one Korean ham (trec06p:
+Japanese 4,606 spam, 11 ham). There is no Korean email corpus to measure on, so this puts the real
 Korean text of ../shared/corpora's Korean SMS set (class 1: news and portal comments, real
 ham-like text; class 2: real smishing and spam SMS) into one plain, neutral envelope each
 (the same headers for every message, no Received chain, UTF-8) and classifies it with two
@@ -71,18 +71,20 @@ def main() -> None:
         "ham-like (comments)": [t for t, label in zip(texts, y, strict=True) if label == 0],
         "spam (smishing, SMS spam)": [t for t, label in zip(texts, y, strict=True) if label == 1],
     }
-    models = {"now (models/default.spamclf)": spamclf.default_model()}
+    models = {}
     if args.before:
-        models = {f"before ({Path(args.before).name})": load_model(args.before, verify=False)}
-        models["now (models/default.spamclf)"] = spamclf.default_model()
+        models[f"before ({Path(args.before).name})"] = load_model(args.before, verify=False)
+    models["now (models/default.spamclf)"] = spamclf.default_model()
+    korean_ham, korean_spam = spamclf.default_model().card["script_counts"].get("hangul", (0, 0))
     lines = [
         "# Korean text and the bundled model",
         "",
         "Reproduce: `python benchmarks/unfamiliar_scripts.py` (the script's docstring has the "
         f"set-up). {args.sample:,} texts of each class, sampled with seed 0, each in the same "
-        "plain UTF-8 envelope. The bundled model learned 565 Korean spam messages and no Korean "
-        "ham. The same texts before models counted writing systems (the bundled model of "
-        "353e404, feature schema 3, which no longer loads): `git show "
+        f"plain UTF-8 envelope. The bundled model learned {korean_spam:,} Korean spam messages "
+        f"and {korean_ham:,} Korean ham (its card's script counts). The same texts before "
+        "models counted writing systems (the bundled model of 353e404, feature schema 3, which "
+        "no longer loads): `git show "
         "96a6997:benchmarks/unfamiliar_scripts.md`.",
         "",
         "| model | envelope | Korean text | spam | unsure | ham |",
