@@ -31,7 +31,6 @@ from spamclf.metrics import Metrics, evaluate  # noqa: E402
 from spamclf.model import DEFAULT_C, Model, ModelSettings  # noqa: E402
 from spamclf.persist import FEATURE_SCHEMA  # noqa: E402
 from spamclf.pipeline import fit_model  # noqa: E402
-from spamclf.vectorize import rows_to_csr  # noqa: E402
 
 # Throughput is the best of this many runs, for every filter alike: other work on this shared
 # machine only ever slows a run down, and it slows the all-cores runs most (a full run with
@@ -119,20 +118,20 @@ def split_matrices(
     paths["train"].parent.mkdir(parents=True, exist_ok=True)
     if not all(p.with_suffix(".scripts.npy").exists() for p in paths.values()):
         # Imported here: benchmarks/evasion_rows.py imports this module with an older spamclf
-        # (without model_rows) first on the path.
-        from spamclf.pipeline import model_rows
+        # (without model_matrix) first on the path.
+        from spamclf.pipeline import model_matrix
 
         train, test = split_benchmark(corpus, root)
         for part, messages in (("train", train), ("test", test)):
             bar = tqdm(total=len(messages), unit="msg", desc=f"{corpus} {part}", mininterval=2)
-            rows = model_rows(
+            X, scripts = model_matrix(
                 [m.raw for m in messages], settings, n_jobs=n_jobs, progress=bar.update
             )
             bar.close()
             y = np.array([m.label == "spam" for m in messages], dtype=np.int8)
-            sp.save_npz(paths[part], rows_to_csr(rows, settings.n_features))
+            sp.save_npz(paths[part], X)
             np.save(paths[part].with_suffix(".labels.npy"), y)
-            np.save(paths[part].with_suffix(".scripts.npy"), np.array([r.script for r in rows]))
+            np.save(paths[part].with_suffix(".scripts.npy"), np.array(scripts))
     return {
         part: (sp.load_npz(path).tocsr(), np.load(path.with_suffix(".labels.npy")))
         for part, path in paths.items()

@@ -38,7 +38,7 @@ from spamclf.corpora import split_benchmark
 from spamclf.features import FeatureSettings
 from spamclf.metrics import Metrics, evaluate
 from spamclf.model import Model, ModelSettings
-from spamclf.pipeline import vectorize_messages
+from spamclf.pipeline import row_chunks
 from spamclf.vectorize import DEFAULT_N_FEATURES, Row
 
 CORPORA = ("trec06c", "trec06p")
@@ -192,13 +192,14 @@ def main() -> None:
         labels = (y > 0).astype(int)
         data = f"{corpus}: first {len(stream):,} messages in arrival order"
         for header_words in (False, True):
-            rows = vectorize_messages(
+            chunks = row_chunks(
                 [m.raw for m in stream],
                 n_features=DEFAULT_N_FEATURES,
                 settings=FeatureSettings(header_words=header_words),
                 limits=ModelSettings().limits,
                 n_jobs=2,
             )
+            rows = [row for chunk in chunks for row in chunk]
             rules: dict[str, Callable[[], PassiveAggressive]] = {
                 "passive-aggressive (C=1)": PassiveAggressive
             }

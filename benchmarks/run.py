@@ -52,8 +52,7 @@ from spamclf.api import training_card
 from spamclf.corpora import LabelledMessage, split_benchmark
 from spamclf.metrics import evaluate
 from spamclf.model import DEFAULT_C, Model, ModelSettings
-from spamclf.pipeline import fit_model, model_rows
-from spamclf.vectorize import rows_to_csr
+from spamclf.pipeline import fit_model, model_matrix
 
 BATCH_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
 ONLINE_CORPORA = ("trec06p", "trec06c")
@@ -200,9 +199,8 @@ def spamclf_rows(run: Run, name: str, part: str, idx: list[int]):  # type: ignor
         X, y = split_matrices(name, run.root, run.settings)[part]
         return X[idx], y[idx], split_scripts(name, part, run.settings)[idx]
     messages = run.split(name)[0 if part == "train" else 1]
-    rows = model_rows([messages[i].raw for i in idx], run.settings, n_jobs=2)
-    X = rows_to_csr(rows, run.settings.n_features)
-    return X, labels_of([messages[i] for i in idx]), np.array([r.script for r in rows])
+    X, scripts = model_matrix([messages[i].raw for i in idx], run.settings, n_jobs=2)
+    return X, labels_of([messages[i] for i in idx]), np.array(scripts)
 
 
 def run_batch(

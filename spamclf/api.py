@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
@@ -54,31 +54,36 @@ def train(
 ) -> Model:
     """Train a new model on labelled messages (labels ``"spam"``/``"ham"`` or 1/0).
 
+    ``messages`` may be any iterable, such as a generator that reads files: it is read once,
+    in order, and no message is kept once its features are taken.
     ``C`` is the SVM's inverse regularization (see :data:`spamclf.model.DEFAULT_C`).
     ``groups`` (one per message, e.g. the corpus it came from) makes every group weigh the
     same; ``n_jobs`` parses in that many processes; ``progress`` shows a progress bar.
     """
-    from spamclf.pipeline import fit_model, model_rows
-    from spamclf.vectorize import rows_to_csr
+    from spamclf.pipeline import fit_model, model_matrix
 
     settings = settings or ModelSettings()
-    messages = list(each_message(messages))
+    # The labels are held; the messages are read once, in order, each turned into its row as
+    # it comes, so a stream of large messages (an mbox, files read on demand) is never held
+    # in memory whole.
+    stream = each_message(messages)
     y = np.array([normalize_label(label) == "spam" for label in labels], dtype=np.int8)
-    if len(y) != len(messages):
+    if isinstance(messages, Sized) and len(messages) != len(y):
         raise InputError(f"{len(messages)} messages but {len(y)} labels")
-    if groups is not None and len(groups) != len(messages):
-        raise InputError(f"{len(messages)} messages but {len(groups)} groups")
+    if groups is not None and len(groups) != len(y):
+        raise InputError(f"{len(y)} labels but {len(groups)} groups")
     n_spam = int(y.sum())
     if min(n_spam, len(y) - n_spam) < 3:
         raise InputError(
             f"need at least 3 spam and 3 ham to train, got {n_spam} and {len(y) - n_spam}"
         )
-    bar = _progress_bar(len(messages)) if progress else None
+    bar = _progress_bar(len(y)) if progress else None
     start = time.perf_counter()
-    rows = model_rows(messages, settings, n_jobs=n_jobs, progress=bar.update if bar else None)
+    X, scripts = model_matrix(stream, settings, n_jobs=n_jobs, progress=bar.update if bar else None)
     if bar:
         bar.close()
-    X, scripts = rows_to_csr(rows, settings.n_features), [row.script for row in rows]
+    if X.shape[0] != len(y):
+        raise InputError(f"{X.shape[0]} messages but {len(y)} labels")
     card = training_card(description, y, C)
     model = fit_model(X, y, C=C, settings=settings, card=card, groups=groups, scripts=scripts)
     if groups is not None:

@@ -190,21 +190,41 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     return head, size
 
 
-def _read_corpora(specs: Sequence[str]) -> tuple[list[bytes | Path], list[str], list[int]]:
-    """Messages, labels, and for each message the index of the corpus it came from."""
+def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[str], list[int]]:
+    """The messages of the corpora ``specs``, their labels, and for each message the index of
+    the corpus it came from.
+
+    The labels are read in a first pass; the messages come from a second pass, one at a time,
+    as training or scoring asks for them. mbox and CSV corpora hold their messages' bytes, and
+    keeping those from the first pass would hold a whole mailbox in memory.
+    """
     from spamclf.corpora import read_corpus
 
-    messages: list[bytes | Path] = []
     labels: list[str] = []
     groups: list[int] = []
     for index, spec in enumerate(specs):
         for item in read_corpus(spec):
-            messages.append(item.content)
             labels.append(item.label)
             groups.append(index)
-    if not messages:
+    if not labels:
         raise CorpusError(f"no labelled messages found in {', '.join(specs)}")
-    return messages, labels, groups
+    return _read_again(specs, labels), labels, groups
+
+
+def _read_again(specs: Sequence[str], labels: Sequence[str]) -> Iterator[bytes | Path]:
+    """The messages of ``specs`` in order; a corpus that changed since its labels were read
+    (mail delivered to the mbox meanwhile) stops the run rather than mislabel a message."""
+    from spamclf.corpora import read_corpus
+
+    position = 0
+    for spec in specs:
+        for item in read_corpus(spec):
+            if position == len(labels) or item.label != labels[position]:
+                raise CorpusError(f"{spec} changed while it was being read; run again")
+            position += 1
+            yield item.content
+    if position != len(labels):
+        raise CorpusError(f"{', '.join(specs)} changed while being read; run again")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -212,7 +232,7 @@ def _train(args: argparse.Namespace) -> int:
     from spamclf.model import ModelSettings
 
     messages, labels, groups = _read_corpora(args.corpora)
-    print(f"training on {len(messages)} messages ({labels.count('spam')} spam)", file=sys.stderr)
+    print(f"training on {len(labels)} messages ({labels.count('spam')} spam)", file=sys.stderr)
     model = train(
         messages,
         labels,
@@ -240,7 +260,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = _load(args.model)
     messages, labels, _ = _read_corpora(args.corpora)
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
-    verdicts = list(tqdm(verdicts, total=len(messages), unit="msg", mininterval=1.0))
+    verdicts = list(tqdm(verdicts, total=len(labels), unit="msg", mininterval=1.0))
     metrics = evaluate(
         labels,
         [v.score for v in verdicts],

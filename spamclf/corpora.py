@@ -68,7 +68,7 @@ class LabelledMessage:
     so an error in a benchmark can be traced back to the file that caused it.
 
     ``content`` is the message's bytes, or, in corpora of one message per file (TREC index,
-    folders), the path of its file, which is not read until asked for. Training and scoring
+    folders, Maildir), the path of its file, which is not read until asked for. Training and scoring
     take either, and read a file only as far as a model reads (``Limits.max_message_bytes``),
     so that ``spamclf train`` on such a corpus never holds its messages in memory, however
     large they are.
@@ -267,23 +267,32 @@ def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledM
 
 
 def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:
-    """Yield every message in a Maildir's ``new`` and ``cur``, all with ``label``.
+    """Yield every message in a Maildir's ``new`` and ``cur``, all with ``label``, by key.
 
-    Maildir keys come from a directory listing whose order the file system chooses, so they are
-    sorted; delivery keys start with the delivery time, which makes the order roughly
-    chronological too.
+    Each Maildir message is a file, so, as in folder corpora, ``content`` is its path, read
+    only as far as a model reads. The files are listed here rather than through
+    :class:`mailbox.Maildir`, which gives no public path to a message's file, only its whole
+    bytes; the key is the file name up to the ``:`` that starts its flags, as in
+    :mod:`mailbox`. Keys are sorted (a directory lists in the order the file system chooses);
+    delivery keys start with the delivery time, which makes the order roughly chronological.
+    Hidden files are not messages.
     """
     norm = normalize_label(label)
     source = os.fspath(path)
-    try:
-        box = mailbox.Maildir(source, factory=None, create=False)
-    except mailbox.NoSuchMailboxError as exc:
-        raise CorpusError(f"Maildir {source} does not exist") from exc
-    try:
-        for key in sorted(box.iterkeys()):
-            yield LabelledMessage(box.get_bytes(key), norm, f"{source}#{key}")
-    finally:
-        box.close()
+    folders = [Path(source, sub) for sub in ("new", "cur")]
+    if not all(folder.is_dir() for folder in folders):
+        raise CorpusError(f"Maildir {source} does not exist or lacks new/ and cur/")
+    found = []
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError as exc:
+            raise CorpusError(f"cannot list Maildir folder {folder}: {exc}") from exc
+        for name in names:
+            if not name.startswith(".") and (folder / name).is_file():
+                found.append((name.split(":")[0], folder / name))
+    for key, file in sorted(found):
+        yield LabelledMessage(file, norm, f"{source}#{key}")
 
 
 # --- CSV -------------------------------------------------------------------------------------

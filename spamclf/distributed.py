@@ -296,8 +296,7 @@ def train(
 
 def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: int) -> _Block:
     """Parse and hash one partition's labelled messages (runs on a worker)."""
-    from spamclf.pipeline import model_rows
-    from spamclf.vectorize import rows_to_csr
+    from spamclf.pipeline import model_matrix
 
     messages: list[MessageInput] = []
     targets: list[float] = []
@@ -311,16 +310,16 @@ def _vectorize_partition(items: Iterable[Any], settings: ModelSettings, index: i
         messages.append(item[0])
         targets.append(1.0 if normalize_label(item[1]) == "spam" else -1.0)
         groups.append(str(item[2]) if len(item) == 3 else "")
-    rows = model_rows(messages, settings)
+    X, scripts = model_matrix(messages, settings)
     y = np.array(targets, dtype=np.float64)
     return _Block(
-        X=rows_to_csr(rows, settings.n_features),
+        X=X,
         y=y,
         weights=np.ones(len(y)),
         groups=np.array(groups, dtype=object),
         # Interleaved folds, offset by partition so short partitions still fill every fold.
         folds=((np.arange(len(y)) + index) % CALIBRATION_FOLDS).astype(np.int8),
-        scripts=np.array([row.script for row in rows], dtype=object),
+        scripts=np.array(scripts, dtype=object),
     )
 
 

@@ -512,7 +512,7 @@ def _check_limits(limits: Limits) -> None:
 
 def features_row(features: Features, n_features: int) -> Row:
     """The hashed row of a message's features, with their writing system: the one way both
-    scoring and training (:func:`spamclf.pipeline.vectorize_messages`) turn features into rows."""
+    scoring and training (:func:`spamclf.pipeline.row_chunks`) turn features into rows."""
     row = hash_row(features.tokens, features.chars, n_features)
     return row._replace(script=features.script)
 

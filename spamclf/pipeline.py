@@ -13,7 +13,7 @@ cross-validated decisions turns the margin into a probability that means what it
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,8 +36,8 @@ __all__ = [
     "linear_parts",
     "make_classifier",
     "make_pipeline",
-    "model_rows",
-    "vectorize_messages",
+    "model_matrix",
+    "row_chunks",
     "vectorizer_for",
 ]
 
@@ -74,63 +74,74 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, messages: Sequence[MessageInput]):  # type: ignore[no-untyped-def]
-        rows = vectorize_messages(
-            messages,
+        settings = ModelSettings(
             n_features=self.n_features,
-            settings=FeatureSettings(tuple(self.trusted_networks), self.header_words),
+            trusted_networks=tuple(self.trusted_networks),
+            header_words=self.header_words,
             limits=self.limits or Limits(),
-            n_jobs=self.n_jobs,
-            progress=self.progress,
         )
-        return rows_to_csr(rows, self.n_features)
+        return model_matrix(messages, settings, n_jobs=self.n_jobs, progress=self.progress)[0]
 
 
-def vectorize_messages(
-    messages: Sequence[MessageInput],
+def row_chunks(
+    messages: Iterable[MessageInput],
     *,
     n_features: int,
     settings: FeatureSettings,
     limits: Limits,
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
-) -> list[Row]:
-    """Hashed rows of every message, in order, parsing in ``n_jobs`` processes."""
-    # A generator: each chunk is read only when it is handed out, not all corpora at once.
+) -> Iterator[list[Row]]:
+    """Hashed rows of every message, in order, a chunk at a time, parsing in ``n_jobs``
+    processes. Each chunk of messages is read only when it is handed out."""
     heads = read_heads(messages, limits.max_message_bytes)
     chunks = iter(lambda: list(itertools.islice(heads, _CHUNK)), [])
     args = (n_features, settings, limits)
-    rows: list[Row] = []
     if n_jobs == 1:
-        results = (_vectorize_chunk(chunk, *args) for chunk in chunks)
+        results: Iterable[list[Row]] = (_vectorize_chunk(chunk, *args) for chunk in chunks)
     else:
         import joblib
 
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
         results = parallel(joblib.delayed(_vectorize_chunk)(chunk, *args) for chunk in chunks)
     for chunk_rows in results:
-        rows.extend(chunk_rows)
         if progress:
             progress(len(chunk_rows))
-    return rows
+        yield chunk_rows
 
 
-def model_rows(
-    messages: Sequence[MessageInput],
+def model_matrix(
+    messages: Iterable[MessageInput],
     settings: ModelSettings,
     *,
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
-) -> list[Row]:
-    """The rows of ``messages`` as a model with ``settings`` reads them (training, the Dask
-    partitions and the benchmarks' feature cache all go through here)."""
-    return vectorize_messages(
+) -> tuple[Any, list[str]]:
+    """The CSR matrix of ``messages`` as a model with ``settings`` reads them, and each row's
+    writing system (training, the Dask partitions and the benchmarks' feature cache all go
+    through here).
+
+    Built a chunk at a time: a :class:`Row` also keeps each token's column and each 4-gram's
+    position, to explain a verdict, and all of trec06p's rows took 3.5 times the memory of its
+    matrix (0.96 GB against 0.27 GB).
+    """
+    import scipy.sparse
+
+    parts: list[Any] = []
+    scripts: list[str] = []
+    for rows in row_chunks(
         messages,
         n_features=settings.n_features,
         settings=settings.feature_settings(),
         limits=settings.limits,
         n_jobs=n_jobs,
         progress=progress,
-    )
+    ):
+        parts.append(rows_to_csr(rows, settings.n_features))
+        scripts.extend(row.script for row in rows)
+    if not parts:
+        return rows_to_csr([], settings.n_features), scripts
+    return scipy.sparse.vstack(parts, format="csr"), scripts
 
 
 def _vectorize_chunk(

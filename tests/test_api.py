@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,6 +43,38 @@ def test_train_accepts_generators_and_settings(corpus: tuple[list[bytes], list[s
     assert model.settings == settings
     assert model.weights.shape == (2**12,)
     assert model.card["classifier"]["C"] == 1.0
+
+
+def test_train_does_not_hold_the_messages_it_is_given(
+    corpus: tuple[list[bytes], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generator of 12 MB of mail is read a few messages at a time (a chunk of 4 here, 256
+    in use): training's peak memory stays far below the size of what it read."""
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12)
+    spamclf.train(messages, labels, settings=settings)  # imports and caches out of the count
+    monkeypatch.setattr("spamclf.pipeline._CHUNK", 4)
+    filler = b"\n" + b"more words of a long newsletter " * 6_000  # about 200 KB each
+
+    def large() -> Iterator[bytes]:
+        for message in messages[:60]:
+            yield message + filler
+
+    tracemalloc.start()
+    try:
+        spamclf.train(large(), labels[:60], settings=settings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 6_000_000, peak
+
+
+def test_train_counts_messages_against_labels(corpus: tuple[list[bytes], list[str]]) -> None:
+    messages, labels = corpus
+    with pytest.raises(InputError, match="20 messages but 21 labels"):
+        spamclf.train(messages[:20], labels[:21])
+    with pytest.raises(InputError, match="20 messages but 21 labels"):  # found after reading
+        spamclf.train(iter(messages[:20]), labels[:21], settings=ModelSettings(n_features=2**12))
 
 
 def test_trained_model_separates_its_training_data(

@@ -6,6 +6,7 @@ import base64
 import copy
 import io
 import json
+import mailbox
 import re
 import types
 from pathlib import Path
@@ -22,6 +23,7 @@ from spamclf.cli import (
     main,
     safe_text,
 )
+from spamclf.errors import CorpusError
 from spamclf.model import Model
 from spamclf.persist import card_path, load_model
 
@@ -281,9 +283,54 @@ def test_train_writes_model_and_card(
 
 
 def test_train_keeps_the_paths_of_a_folder_corpus_not_its_bytes(folder_corpus: Path) -> None:
-    messages, labels, groups = _read_corpora([str(folder_corpus)])
+    stream, labels, groups = _read_corpora([str(folder_corpus)])
+    messages = list(stream)
     assert len(messages) == len(labels) == len(groups) == 80
     assert all(isinstance(m, Path) and m.is_relative_to(folder_corpus) for m in messages)
+
+
+@pytest.fixture
+def mbox_corpus(tmp_path: Path, corpus: tuple[list[bytes], list[str]]) -> tuple[Path, Path]:
+    """The synthetic corpus as two mbox files, spam and ham."""
+    messages, labels = corpus
+    paths = []
+    for label in ("spam", "ham"):
+        box = mailbox.mbox(str(tmp_path / f"{label}.mbox"))
+        for message, each in zip(messages, labels, strict=True):
+            if each == label:
+                box.add(message)
+        box.close()
+        paths.append(tmp_path / f"{label}.mbox")
+    return paths[0], paths[1]
+
+
+def test_train_reads_an_mbox_once_for_labels_and_again_for_messages(
+    mbox_corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    specs = [f"spam:{mbox_corpus[0]}", f"ham:{mbox_corpus[1]}"]
+    stream, labels, groups = _read_corpora(specs)
+    assert not isinstance(stream, list)  # nothing held: the bytes come when asked for
+    assert (labels.count("spam"), labels.count("ham"), set(groups)) == (40, 40, {0, 1})
+    messages = list(stream)
+    assert len(messages) == 80 and all(isinstance(m, bytes) for m in messages)
+    output = tmp_path / "m.spamclf"
+    assert main(["train", *specs, "-o", str(output)]) == EXIT_OK
+    assert load_model(output).card["training"]["messages"] == 80
+
+
+@pytest.mark.parametrize("change", ["appended", "removed"])
+def test_a_corpus_that_changes_between_the_two_reads_stops_training(
+    mbox_corpus: tuple[Path, Path], change: str
+) -> None:
+    stream, _, _ = _read_corpora([f"spam:{mbox_corpus[0]}"])
+    box = mailbox.mbox(str(mbox_corpus[0]))
+    if change == "appended":
+        box.add(b"Subject: delivered meanwhile\n\nnew mail\n")
+    else:
+        box.remove(next(iter(box.keys())))
+    box.close()
+    with pytest.raises(CorpusError, match="changed while"):
+        list(stream)
 
 
 @pytest.mark.parametrize("flag", [[], ["--header-words"]])

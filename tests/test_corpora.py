@@ -237,6 +237,17 @@ def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None
     assert [m.source for m in messages] == sorted(m.source for m in messages)
 
 
+def test_read_maildir_gives_paths_and_skips_hidden_files(tmp_path: Path) -> None:
+    path = tmp_path / "Maildir"
+    _fill(mailbox.Maildir(str(path)), ["one"])
+    _write(path / "cur" / "1700000000.M1P2.host:2,S", _msg("flagged"))
+    _write(path / "cur" / ".hidden", b"not a message")
+    messages = list(read_maildir(path, "spam"))
+    assert sorted(_subjects(messages)) == ["flagged", "one"]
+    assert all(isinstance(m.content, Path) for m in messages)
+    assert f"{path}#1700000000.M1P2.host" in {m.source for m in messages}
+
+
 @pytest.mark.parametrize("reader", [read_mbox, read_maildir])
 def test_mailbox_readers_reject_missing_path(tmp_path: Path, reader) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
