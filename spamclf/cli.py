@@ -10,7 +10,9 @@ Exit codes (also in the README):
 
 ``spamclf filter`` follows bogofilter's convention instead, since delivery agents branch on it:
 0 spam, 1 ham, 2 unsure, 3 error (the message is still written out unchanged); with
-``--exit-zero`` (bogofilter's ``-e``) 0 for every verdict and 3 only for an error.
+``--exit-zero`` (bogofilter's ``-e``) 0 for every verdict and 3 only for an error. 75
+(sysexits' EX_TEMPFAIL, which delivery agents take as "try again later") means the message
+could not be read or written whole, so what was written must not be delivered.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -284,14 +288,17 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 FILTER_EXIT = {"spam": 0, "ham": 1, "unsure": 2}
 FILTER_EXIT_ERROR = 3
+FILTER_EXIT_TEMPFAIL = 75
 
 
 def _add_filter_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     filter_ = commands.add_parser(
         "filter",
         help="read one message on stdin, write it to stdout with X-Spam-* headers added",
-        description="Exit codes (bogofilter's): 0 spam, 1 ham, 2 unsure, 3 error. The message "
-        "is always written out, unchanged but for the added header lines.",
+        description="Exit codes (bogofilter's): 0 spam, 1 ham, 2 unsure, 3 error (the message "
+        "is written out unchanged); 75 (EX_TEMPFAIL): the message could not be read or written "
+        "whole, try again later. Otherwise the message is always written out, unchanged but "
+        "for the added header lines.",
     )
     filter_.add_argument("--model", help="model file (default: the bundled model)")
     filter_.add_argument(
@@ -304,31 +311,49 @@ def _add_filter_command(commands: argparse._SubParsersAction) -> None:  # type: 
     filter_.set_defaults(run=_filter)
 
 
+# The part of a message past what a model reads waits here for its turn to be written out:
+# in memory up to this size, then in a temporary file, so a message of gigabytes costs what
+# its head costs.
+FILTER_SPOOL_BYTES = 8 << 20
+
+
 def _filter(args: argparse.Namespace) -> int:
     from spamclf import __version__
     from spamclf.mta import add_headers, spam_headers
+    from spamclf.parse import Limits
 
+    # Mail must never be lost: whatever goes wrong after the message is read (a missing
+    # model, a bug), it still goes out unchanged and the exit code says it was not filtered.
     try:
-        raw = sys.stdin.buffer.read()
-    except OSError as exc:
-        print(f"spamclf: cannot read the message: {safe_text(str(exc))}", file=sys.stderr)
-        return FILTER_EXIT_ERROR
-    try:
-        model = _load(args.model)
-        verdict = model.classify(raw)
-        output = add_headers(raw, spam_headers(verdict, model.settings.spam_cutoff, __version__))
-        status = 0 if args.exit_zero else FILTER_EXIT[verdict.label]
-    # Mail must never be lost: whatever goes wrong (a missing model, a bug), the message still
-    # goes out unchanged and the exit code says it was not filtered.
+        model, failure = _load(args.model), None
     except Exception as exc:
-        print(f"spamclf: message not filtered: {safe_text(str(exc))}", file=sys.stderr)
-        output, status = raw, FILTER_EXIT_ERROR
-    try:
-        sys.stdout.buffer.write(output)
-        sys.stdout.buffer.flush()
-    except OSError as exc:
-        print(f"spamclf: cannot write the message: {safe_text(str(exc))}", file=sys.stderr)
-        return FILTER_EXIT_ERROR
+        model, failure = None, exc
+    limits = model.settings.limits if model else Limits()
+    with tempfile.SpooledTemporaryFile(max_size=FILTER_SPOOL_BYTES) as rest:
+        try:
+            head = sys.stdin.buffer.read(limits.max_message_bytes)  # what a model reads
+            shutil.copyfileobj(sys.stdin.buffer, rest, 1 << 20)
+        except OSError as exc:  # also no room left for the spool
+            print(f"spamclf: cannot read the message: {safe_text(str(exc))}", file=sys.stderr)
+            return FILTER_EXIT_TEMPFAIL
+        try:
+            if model is None:
+                raise failure or ModelError("no model")
+            verdict = model.classify_head(head, len(head) + rest.tell())
+            fields = spam_headers(verdict, model.settings.spam_cutoff, __version__)
+            output = add_headers(head, fields)
+            status = 0 if args.exit_zero else FILTER_EXIT[verdict.label]
+        except Exception as exc:
+            print(f"spamclf: message not filtered: {safe_text(str(exc))}", file=sys.stderr)
+            output, status = head, FILTER_EXIT_ERROR
+        try:
+            sys.stdout.buffer.write(output)
+            rest.seek(0)
+            shutil.copyfileobj(rest, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            print(f"spamclf: cannot write the message: {safe_text(str(exc))}", file=sys.stderr)
+            return FILTER_EXIT_TEMPFAIL
     return status
 
 

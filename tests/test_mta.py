@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import re
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from conftest import ALL_FIXTURES, fixture_path
 
-from spamclf.cli import FILTER_EXIT, FILTER_EXIT_ERROR, main
+from spamclf import __version__
+from spamclf.cli import FILTER_EXIT, FILTER_EXIT_ERROR, FILTER_EXIT_TEMPFAIL, main
 from spamclf.model import Model
 from spamclf.mta import (
     REQUIRED_SCORE,
@@ -23,6 +26,7 @@ from spamclf.mta import (
     symbols,
 )
 from spamclf.origin import Origin
+from spamclf.persist import load_model
 from spamclf.verdict import Reason, Verdict
 
 ADDED = ("X-Spam-Flag", "X-Spam-Score", "X-Spam-Level", "X-Spam-Status", "X-Spamclf-Reasons")
@@ -259,3 +263,111 @@ def test_filter_passes_an_oversized_message_through_with_a_verdict(
     _, rest = split_added(out, b"\n")
     assert rest == raw
     assert code in FILTER_EXIT.values()
+
+
+class _Sink(io.RawIOBase):
+    """Standard output that keeps only the start of what is written and a digest of it all."""
+
+    def __init__(self) -> None:
+        self.start = b""
+        self.digest = hashlib.sha256()
+        self.code = self.peak = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def,override]
+        data = bytes(data)
+        if len(self.start) < 65536:
+            self.start += data[: 65536 - len(self.start)]
+        self.digest.update(data)
+        return len(data)
+
+
+def _filter_peak(raw: bytes, model_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Sink:
+    """Run ``spamclf filter`` on ``raw``; what it wrote, and the peak of memory it allocated."""
+    sink = _Sink()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BufferedWriter(sink)))
+    tracemalloc.start()
+    try:
+        sink.code = main(["filter", "--model", str(model_path)])
+        sink.peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return sink
+
+
+def test_filter_holds_a_head_not_the_message(
+    tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 MB through the filter, the part past the head spooled to a file (at 1 KB here, 8 MB
+    in use): out comes every byte, the headers first, with the verdict of the whole message;
+    the memory allocated meanwhile grows by half the message at most, most of it the parse of
+    the 1 MB head (the old filter held the message twice: 40 MB more). Loading the model costs
+    the same for a small message."""
+    small = fixture_path("examples/spam").read_bytes()
+    raw = small + b"cheap meds " * 2_000_000
+    model = load_model(tmp_model_path)
+    expected = model.classify(raw)
+    fields = spam_headers(expected, model.settings.spam_cutoff, __version__)
+    block = add_headers(raw[:100], fields)[:-100]  # the header lines, in raw's line ending
+    monkeypatch.setattr("spamclf.cli.FILTER_SPOOL_BYTES", 1024)
+    baseline = _filter_peak(small, tmp_model_path, monkeypatch).peak
+    sink = _filter_peak(raw, tmp_model_path, monkeypatch)
+    assert sink.code == FILTER_EXIT[expected.label]
+    assert sink.start.startswith(block)
+    assert sink.digest.hexdigest() == hashlib.sha256(block + raw).hexdigest()
+    assert sink.peak - baseline < 10_000_000, (baseline, sink.peak)
+
+
+class _Failing(io.RawIOBase):
+    """A pipe that breaks: reading gives ``good`` bytes, then an I/O error; writing fails."""
+
+    def __init__(self, good: bytes = b"") -> None:
+        self.good = good
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def,override]
+        if not self.good:
+            raise OSError(5, "Input/output error")
+        n = min(len(buffer), len(self.good))
+        buffer[:n], self.good = self.good[:n], self.good[n:]
+        return n
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def,override]
+        raise OSError(28, "No space left on device")
+
+
+def _no_room(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("failure", ["reading", "spooling", "writing"])
+def test_filter_that_cannot_pass_the_whole_message_on_asks_to_try_again(
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    failure: str,
+) -> None:
+    """Exit 75, which delivery agents take as "try again later", and nothing on stdout when the
+    message could not be read: it must not be delivered cut short."""
+    raw = fixture_path("examples/spam").read_bytes() + b"cheap meds " * 120_000  # 1.3 MB
+    stdin = _Failing(raw[:5000]) if failure == "reading" else io.BytesIO(raw)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(stdin)))
+    if failure == "spooling":
+        monkeypatch.setattr("spamclf.cli.FILTER_SPOOL_BYTES", 1024)
+        monkeypatch.setattr("tempfile.TemporaryFile", _no_room)
+    if failure == "writing":
+        monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BufferedWriter(_Failing())))
+    code = main(["filter", "--model", str(tmp_model_path)])
+    captured = capsysbinary.readouterr()
+    assert code == FILTER_EXIT_TEMPFAIL == 75
+    assert captured.out == b""
+    verb = "write" if failure == "writing" else "read"
+    assert f"spamclf: cannot {verb} the message".encode() in captured.err
