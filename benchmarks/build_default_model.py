@@ -18,6 +18,7 @@ import numpy as np
 from common import EMAIL_CORPORA, ROOT, fit_parts, load_corpora, measure, split_scripts
 
 from spamclf.api import DEFAULT_MODEL_NAME, training_card
+from spamclf.metrics import calibration
 from spamclf.model import SHARED_MODEL_C
 from spamclf.persist import card_path, load_model
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
@@ -38,8 +39,11 @@ def main() -> None:
     for name in EMAIL_CORPORA:
         Xt, yt = data[name]["test"]
         scripts = split_scripts(name, "test", settings)
-        held_out[name] = measure(held_out_model, Xt, yt, scripts).as_dict()
-        print(name, {k: round(v, 5) for k, v in held_out[name].items()}, flush=True)
+        held_out[name] = {
+            **measure(held_out_model, Xt, yt, scripts).as_dict(),
+            "calibration": calibration(yt, held_out_model.score_rows(Xt)).as_dict(),
+        }
+        print(name, held_out[name], flush=True)
 
     parts = [(name, part) for name in EMAIL_CORPORA for part in ("train", "test")]
     y = np.concatenate([data[name][part][1] for name, part in parts])

@@ -103,7 +103,7 @@ def training_card(description: str, y: np.ndarray, C: float) -> dict[str, Any]:
             "spam": n_spam,
             "ham": len(y) - n_spam,
         },
-        "classifier": {"kind": "LinearSVC + Platt sigmoid (3-fold)", "C": C},
+        "classifier": {"kind": "LinearSVC + Platt sigmoid (3 shuffled folds)", "C": C},
     }
 
 

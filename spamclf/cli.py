@@ -259,20 +259,22 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from spamclf.metrics import evaluate
+    from spamclf.metrics import calibration, evaluate
 
     model = _load(args.model)
     messages, labels, _ = _read_corpora(args.corpora)
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
     verdicts = list(tqdm(verdicts, total=len(labels), unit="msg", mininterval=1.0))
+    scores = [v.score for v in verdicts]
     metrics = evaluate(
         labels,
-        [v.score for v in verdicts],
+        scores,
         threshold=model.settings.spam_cutoff,
         labelled=[not v.unfamiliar for v in verdicts],
     )
+    calibrated = calibration(labels, scores)
     if args.json:
-        print(json.dumps(metrics.as_dict(), indent=2))
+        print(json.dumps({**metrics.as_dict(), "calibration": calibrated.as_dict()}, indent=2))
     else:
         print(f"messages          {metrics.n} ({metrics.n_spam} spam, {metrics.n_ham} ham)")
         print(f"ROC AUC           {metrics.roc_auc:.6f}")
@@ -281,6 +283,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"false positives   {metrics.fpr:.4%} (ham marked spam at {metrics.threshold})")
         print(f"false negatives   {metrics.fnr:.4%}")
         print(f"recall @0.1% FP   {metrics.recall_at_0_1pct_fpr:.4f}")
+        print(f"log loss          {calibrated.log_loss:.4f}")
+        print(f"Brier score       {calibrated.brier:.4f}")
+        print(f"calibration error {calibrated.ece:.4f} (mean gap of score and share of spam)")
     return EXIT_OK
 
 

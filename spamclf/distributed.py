@@ -23,7 +23,8 @@ corpora and per-partition SVMs averaged lost 2-3 times the ranking errors
 (benchmarks/dask_scaling.md). The price is passes: about 150 per fit, each moving the weight
 vector to the workers and a gradient back. The Platt
 calibration follows the in-memory recipe: a sigmoid fitted on 3-fold out-of-fold decisions
-(interleaved folds here, contiguous ones in scikit-learn), each group weighing the same.
+(interleaved folds here, shuffled ones in memory: either way every source is spread over all
+three), each group weighing the same.
 
 This module imports Dask; ``import spamclf`` never does.
 """
@@ -143,7 +144,7 @@ def _current_client() -> Client | None:
 
 # --- training ----------------------------------------------------------------------------------
 
-# Out-of-fold decisions for the Platt sigmoid, as in the in-memory CalibratedClassifierCV(cv=3).
+# Out-of-fold decisions for the Platt sigmoid, as in the in-memory CalibratedClassifierCV.
 CALIBRATION_FOLDS = 3
 # L-BFGS stops when a step lowers the objective by less than this fraction. In memory, the test
 # (1-AUC)% on spamassassin stopped moving after 60 iterations; this tolerance took 81 per fit on

@@ -25,7 +25,9 @@ from spamclf.corpora import SPAM, normalize_label
 from spamclf.errors import InputError
 
 __all__ = [
+    "Calibration",
     "Metrics",
+    "calibration",
     "evaluate",
     "format_table",
     "lam_from_counts",
@@ -180,6 +182,53 @@ def evaluate(
         fpr=false_positives / n_ham,
         fnr=false_negatives / n_spam,
         recall_at_0_1pct_fpr=_recall_at(y, s, _threshold(y, s, REPORT_FPR)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How far spam probabilities mean what they say, on one test set.
+
+    ``log_loss`` and ``brier`` (the mean squared error of the probability) are lower for
+    better probabilities; ``ece``, the expected calibration error, is the mean gap between the
+    predicted probability and the share of spam, over ten equal-width bins of the probability,
+    weighted by the messages in each bin: 0.01 means the scores are off by one point on average.
+    """
+
+    log_loss: float
+    brier: float
+    ece: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+CALIBRATION_BINS = 10
+_CLIP = 1e-7  # log loss of a certain and wrong probability: finite, and large
+
+
+def calibration(labels: Sequence[object], probabilities: Sequence[float]) -> Calibration:
+    """Log loss, Brier score and expected calibration error of spam ``probabilities``.
+
+    >>> c = calibration(["spam", "ham", "spam", "ham"], [0.9, 0.1, 0.8, 0.3])
+    >>> round(c.brier, 4), round(c.ece, 4)
+    (0.0375, 0.175)
+    """
+    y, p = _prepare(labels, probabilities)
+    if (p < 0.0).any() or (p > 1.0).any():
+        raise InputError("probabilities must lie within [0, 1]")
+    clipped = np.clip(p, _CLIP, 1.0 - _CLIP)
+    log_loss = -np.mean(y * np.log(clipped) + (1 - y) * np.log(1.0 - clipped))
+    bins = np.minimum((p * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+    counts = np.bincount(bins, minlength=CALIBRATION_BINS)
+    gaps = np.abs(
+        np.bincount(bins, weights=y, minlength=CALIBRATION_BINS)
+        - np.bincount(bins, weights=p, minlength=CALIBRATION_BINS)
+    )
+    return Calibration(
+        log_loss=float(log_loss),
+        brier=float(np.mean((p - y) ** 2)),
+        ece=float(gaps.sum() / counts.sum()),
     )
 
 

@@ -5,14 +5,14 @@ same headers whichever way it reaches spamclf.
 
 **Score scale.** Mail systems configured for SpamAssassin compare a score with a required
 score of 5.0 (Exim's ``$spam_score_int > 50``, Sieve rules on ``X-Spam-Score``, spamc's
-``score/threshold``). spamclf's verdict is a probability ``p`` with a spam cutoff (0.98 by
+``score/threshold``). spamclf's verdict is a probability ``p`` with a spam cutoff (0.99 by
 default), so the probability is mapped piecewise linearly onto 0-10 with the cutoff at 5.0:
 
 - ``p < cutoff``: ``score = 5 * p / cutoff`` (ham and unsure mail, 0.0 to 4.9);
 - ``p >= cutoff``: ``score = 5 + 5 * (p - cutoff) / (1 - cutoff)`` (spam, 5.0 to 10.0).
 
 The score is monotone in ``p``, ``score >= 5.0`` exactly when spamclf labels the message spam,
-and the spam side keeps fine resolution (one tenth of a point is 0.0004 of probability at the
+and the spam side keeps fine resolution (one tenth of a point is 0.0002 of probability at the
 default cutoff) where a log-odds scale would crowd the spam into a few values near the top.
 
 **Placement.** Added header fields go first in the header block (after an mbox ``From `` line if

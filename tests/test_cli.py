@@ -398,6 +398,7 @@ def test_evaluate_prints_roc_auc(
     # The model was trained on this corpus, so it ranks it perfectly.
     assert "ROC AUC           1.000000" in out
     assert "lam%" in out
+    assert "calibration error" in out
 
 
 def test_evaluate_json(
@@ -407,6 +408,8 @@ def test_evaluate_json(
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["n"] == 80
     assert metrics["roc_auc"] == 1.0
+    assert set(metrics["calibration"]) == {"log_loss", "brier", "ece"}
+    assert 0.0 <= metrics["calibration"]["ece"] < 0.5
 
 
 def test_evaluate_with_tampered_model_exits_4(

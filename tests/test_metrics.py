@@ -9,6 +9,7 @@ import pytest
 from spamclf.errors import CorpusError, InputError
 from spamclf.metrics import (
     Metrics,
+    calibration,
     evaluate,
     format_table,
     lam_from_counts,
@@ -144,3 +145,18 @@ def test_as_dict_and_format_table() -> None:
 @pytest.mark.parametrize(("fp", "fn"), [(10, 0), (0, 10), (10, 10)])
 def test_lam_is_100_when_a_whole_class_is_misclassified(fp: int, fn: int) -> None:
     assert lam_from_counts(fp, 10, fn, 10) == 100.0
+
+
+def test_calibration_of_perfect_and_of_overconfident_probabilities() -> None:
+    labels = ["spam"] * 50 + ["ham"] * 50
+    perfect = calibration(labels, [1.0] * 50 + [0.0] * 50)
+    assert (perfect.brier, perfect.ece) == (0.0, 0.0) and perfect.log_loss < 1e-6
+    # Every score says 0.95, but only half the mail is spam: off by 0.45.
+    overconfident = calibration(labels, [0.95] * 100)
+    assert overconfident.ece == pytest.approx(0.45)
+    assert overconfident.brier == pytest.approx((0.05**2 + 0.95**2) / 2)
+
+
+def test_calibration_refuses_scores_that_are_not_probabilities() -> None:
+    with pytest.raises(InputError, match="within"):
+        calibration(["spam", "ham"], [1.5, 0.2])

@@ -348,7 +348,7 @@ def test_settings_accept_no_time_budget() -> None:
 
 @pytest.mark.parametrize(
     ("score", "label"),
-    [(0.0, "ham"), (0.19, "ham"), (0.2, "unsure"), (0.9, "unsure"), (0.98, "spam"), (1.0, "spam")],
+    [(0.0, "ham"), (0.19, "ham"), (0.2, "unsure"), (0.98, "unsure"), (0.99, "spam"), (1.0, "spam")],
 )
 def test_label_uses_the_cutoffs(small_model: Model, score: float, label: str) -> None:
     assert small_model.label(score) == label
@@ -384,10 +384,10 @@ def test_classify_answers_any_bytes_with_a_verdict(small_model: Model, data: byt
 
 def test_with_settings_changes_only_the_copy(small_model: Model, fixture_bytes: Loader) -> None:
     data = fixture_bytes("received_cn_kr")
-    trusting = small_model.with_settings(trusted_networks=("211.234.0.0/16",), spam_cutoff=0.99)
+    trusting = small_model.with_settings(trusted_networks=("211.234.0.0/16",), spam_cutoff=0.995)
     assert trusting.classify(data).origin.relay_ip == "61.152.3.4"
     assert small_model.classify(data).origin.relay_ip == "211.234.10.20"
-    assert (trusting.settings.spam_cutoff, small_model.settings.spam_cutoff) == (0.99, 0.98)
+    assert (trusting.settings.spam_cutoff, small_model.settings.spam_cutoff) == (0.995, 0.99)
 
 
 def test_settings_take_trusted_networks_as_any_iterable_and_check_them() -> None:

@@ -201,7 +201,7 @@ def _start(model_path: Path, folder: Path, **settings: object) -> Running:
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory, small_model: Model) -> Path:
-    # A lower cutoff than the shipped 0.98, so that the small test model calls the spam spam.
+    # A lower cutoff than the shipped 0.99, so that the small test model calls the spam spam.
     path = tmp_path_factory.mktemp("model") / "small.spamclf"
     small_model.with_settings(spam_cutoff=0.7).save(path)
     return path
