@@ -344,7 +344,7 @@ def render(results: dict) -> str:
                 for c in ("trec06p", "spamassassin")
                 if c in acc
             )
-            + ". The folds differ (interleaved out of core, contiguous in scikit-learn), so the "
+            + ". The folds differ (interleaved out of core, shuffled in scikit-learn), so the "
             "sigmoids differ a little; AUC does not depend on them.",
             "",
             f"Load before: `{acc['uptime_before']}`  ",

@@ -414,10 +414,10 @@ class Model:
         errors of the passive-aggressive update it replaced ((1-ROCA)% on trec06p 0.074 to
         0.034, trec06c 0.0063 to 0.0035; benchmarks/online_learning.md). No retraining.
         Logistic regression with AdaGrad's rates, which learns from every message as the byte
-        4-gram filter does, won on one corpus only: at rate 2 trec06c 0.0013 against AROW's 0.0016,
+        4-gram filter does, won on one corpus only: at rate 2 trec06c 0.0013 against AROW's 0.0015,
         but trec06p 0.041 against 0.026; no rate was ahead on both. Nor was a logistic step on
-        every message followed by AROW's on the same weights (rate 0.3: trec06c 0.0014, trec06p
-        0.028), or the two as separate models with their scores summed (rate 2: 0.0013, 0.030).
+        every message followed by AROW's on the same weights (rate 0.3: trec06c 0.0013, trec06p
+        0.029), or the two as separate models with their scores summed (rate 2: 0.0012, 0.030).
 
         The margin is the SVM's usual 1, or more where the calibration needs more for the
         message to clear its cutoff: a message learned as spam should then be labelled spam.
