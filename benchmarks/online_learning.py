@@ -47,7 +47,7 @@ ADAGRAD_RATES = (0.5, 1.0, 2.0)
 HYBRID_RATES = (0.1, 0.3)
 SUMMED_RATES = (1.0, 2.0)
 LOGISTIC_SHARE = 0.2
-# Model.empty()'s calibration slope: a decision of 1 scores the spam cutoff (0.98).
+# Model.empty()'s calibration slope: a decision of 1 scores the spam cutoff (0.99 by default).
 EMPTY_MODEL_SLOPE = Model.empty().calibration[0]
 
 

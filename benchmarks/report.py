@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from common import write_json
 
-from spamclf.model import DEFAULT_C
+from spamclf.model import DEFAULT_C, ModelSettings
 
 FILTER_ORDER = ("spamclf", "bogofilter", "SpamAssassin", "TF-IDF + naive Bayes", "byte 4-gram LR")
 COLORS = dict(
@@ -243,7 +243,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         "",
         "- **spamclf**: the default recipe (`spamclf.train`: calibrated linear SVM, "
         f"C={DEFAULT_C}), its "
-        "shipped spam cutoff 0.98 as the threshold.",
+        f"shipped spam cutoff {ModelSettings().spam_cutoff} as the threshold.",
         "- **bogofilter**: Debian's package with its default configuration; word list built with "
         "`bogofilter -s -b` / `-n -b` on the training messages; score: spamicity (`-TT`), "
         "threshold: its spam_cutoff (0.99).",
