@@ -26,6 +26,7 @@ import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C, SHARED_MODEL_C
@@ -183,13 +184,23 @@ def _print_verdict(name: str, verdict: Verdict, args: argparse.Namespace) -> Non
         print(f"{safe_text(name)}\t{verdict.label}\t{verdict.score:.4f}\t{why}")
 
 
+def _standard(which: str) -> BinaryIO:
+    """The byte stream of standard input or output; ``OSError`` for a process started without
+    it (``<&-``), where Python sets ``sys.stdin`` to None."""
+    stream = sys.stdin if which == "input" else sys.stdout
+    if stream is None:
+        raise OSError(f"no standard {which}")
+    return stream.buffer
+
+
 def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
     writer never meets a closed pipe, but not kept, so a message of any size costs at most
     what a model reads of it."""
-    head = sys.stdin.buffer.read(max_bytes)
+    stdin = _standard("input")
+    head = stdin.read(max_bytes)
     size = len(head)
-    while chunk := sys.stdin.buffer.read(1 << 20):
+    while chunk := stdin.read(1 << 20):
         size += len(chunk)
     return head, size
 
@@ -336,8 +347,9 @@ def _filter(args: argparse.Namespace) -> int:
     limits = model.settings.limits if model else Limits()
     with tempfile.SpooledTemporaryFile(max_size=FILTER_SPOOL_BYTES) as rest:
         try:
-            head = sys.stdin.buffer.read(limits.max_message_bytes)  # what a model reads
-            shutil.copyfileobj(sys.stdin.buffer, rest, 1 << 20)
+            stdin = _standard("input")
+            head = stdin.read(limits.max_message_bytes)  # what a model reads
+            shutil.copyfileobj(stdin, rest, 1 << 20)
         except OSError as exc:  # also no room left for the spool
             print(f"spamclf: cannot read the message: {safe_text(str(exc))}", file=sys.stderr)
             return FILTER_EXIT_TEMPFAIL
@@ -352,10 +364,11 @@ def _filter(args: argparse.Namespace) -> int:
             print(f"spamclf: message not filtered: {safe_text(str(exc))}", file=sys.stderr)
             output, status = head, FILTER_EXIT_ERROR
         try:
-            sys.stdout.buffer.write(output)
+            stdout = _standard("output")
+            stdout.write(output)
             rest.seek(0)
-            shutil.copyfileobj(rest, sys.stdout.buffer, 1 << 20)
-            sys.stdout.buffer.flush()
+            shutil.copyfileobj(rest, stdout, 1 << 20)
+            stdout.flush()
         except OSError as exc:
             print(f"spamclf: cannot write the message: {safe_text(str(exc))}", file=sys.stderr)
             return FILTER_EXIT_TEMPFAIL

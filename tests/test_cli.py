@@ -543,3 +543,14 @@ def test_train_output_name_is_escaped(
 )
 def test_safe_text_escapes_bidi_controls(text: str, safe: str) -> None:
     assert safe_text(text) == safe
+
+
+def test_classify_stdin_when_there_is_none_reports_it_and_goes_on(
+    tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", None)  # `spamclf classify - <&-`
+    ham = str(fixture_path("examples/ham"))
+    assert main(["classify", "--model", str(tmp_model_path), "-", ham]) == EXIT_INPUT
+    captured = capsys.readouterr()
+    assert "spamclf: no standard input" in captured.err
+    assert captured.out.startswith(ham)

@@ -371,3 +371,20 @@ def test_filter_that_cannot_pass_the_whole_message_on_asks_to_try_again(
     assert captured.out == b""
     verb = "write" if failure == "writing" else "read"
     assert f"spamclf: cannot {verb} the message".encode() in captured.err
+
+
+@pytest.mark.parametrize("closed", ["sys.stdin", "sys.stdout"])
+def test_filter_started_without_stdin_or_stdout_asks_to_try_again(
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    closed: str,
+) -> None:
+    """`spamclf filter <&-`: Python sets sys.stdin to None; an error message and 75, not a
+    traceback."""
+    raw = fixture_path("examples/spam").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    monkeypatch.setattr(closed, None)
+    assert main(["filter", "--model", str(tmp_model_path)]) == FILTER_EXIT_TEMPFAIL
+    which = "input" if closed == "sys.stdin" else "output"
+    assert f"no standard {which}".encode() in capsysbinary.readouterr().err
