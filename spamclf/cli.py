@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -43,6 +44,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stderr is None:
+        # Started without stderr (2>&-): its diagnostics and progress bars go nowhere, rather
+        # than crash tqdm or land in stdout, where print(file=None) would put them.
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     parser = _parser()
     args = parser.parse_args(argv)
     try:

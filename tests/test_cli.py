@@ -8,6 +8,7 @@ import io
 import json
 import mailbox
 import re
+import sys
 import types
 from pathlib import Path
 
@@ -554,3 +555,19 @@ def test_classify_stdin_when_there_is_none_reports_it_and_goes_on(
     captured = capsys.readouterr()
     assert "spamclf: no standard input" in captured.err
     assert captured.out.startswith(ham)
+
+
+def test_train_started_without_stderr_discards_its_progress(
+    folder_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`spamclf train ... 2>&-`: no crash in the progress bar, nothing on stdout."""
+    monkeypatch.setattr("sys.stderr", None)
+    try:
+        assert main(["train", str(folder_corpus), "-o", str(tmp_path / "m.spamclf")]) == EXIT_OK
+    finally:
+        sys.stderr.close()  # the null device main() opened in its place
+    assert (tmp_path / "m.spamclf").is_file()
+    assert capsys.readouterr().out == ""
