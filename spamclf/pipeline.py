@@ -184,8 +184,10 @@ def make_pipeline(
 def make_classifier(C: float = DEFAULT_C) -> CalibratedClassifierCV:
     """A linear SVM whose decisions are Platt-scaled on 3-fold out-of-fold predictions.
 
-    The folds are shuffled (with a fixed seed), so the model does not depend on the order of
-    the rows. Unshuffled folds, used until 2026-11-27, follow that order, and for rows stacked
+    The folds are shuffled (with a fixed seed), so the model no longer depends on which corpus
+    comes first: reversing the order of the bundled recipe's four corpora moved its slope from
+    6.48 to 6.41 (and the share of trec06p's test spam scored 0.99 or more from 95.5% to
+    95.2%). Unshuffled folds, used until 2026-11-27, follow the row order, and for rows stacked
     corpus by corpus each held-out fold was mostly one or two corpora scored by an SVM fitted
     mostly on the others: the slope depended on which corpus came first. The model trained
     without trec06p got a slope of 0.43 and called every trec06p message unsure; the bundled
