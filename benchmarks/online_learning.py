@@ -35,7 +35,6 @@ from common import ROOT, corpora_dir
 from tqdm import tqdm
 
 from spamclf.corpora import split_benchmark
-from spamclf.features import FeatureSettings
 from spamclf.metrics import Metrics, evaluate
 from spamclf.model import Model, ModelSettings
 from spamclf.pipeline import row_chunks
@@ -193,11 +192,7 @@ def main() -> None:
         data = f"{corpus}: first {len(stream):,} messages in arrival order"
         for header_words in (False, True):
             chunks = row_chunks(
-                [m.raw for m in stream],
-                n_features=DEFAULT_N_FEATURES,
-                settings=FeatureSettings(header_words=header_words),
-                limits=ModelSettings().limits,
-                n_jobs=2,
+                [m.raw for m in stream], ModelSettings(header_words=header_words), n_jobs=2
             )
             rows = [row for chunk in chunks for row in chunk]
             rules: dict[str, Callable[[], PassiveAggressive]] = {

@@ -86,18 +86,17 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
 
 def row_chunks(
     messages: Iterable[MessageInput],
+    settings: ModelSettings,
     *,
-    n_features: int,
-    settings: FeatureSettings,
-    limits: Limits,
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[Row]]:
-    """Hashed rows of every message, in order, a chunk at a time, parsing in ``n_jobs``
-    processes. Each chunk of messages is read only when it is handed out."""
-    heads = read_heads(messages, limits.max_message_bytes)
+    """Hashed rows of every message as a model with ``settings`` reads them, in order, a chunk
+    at a time, parsing in ``n_jobs`` processes. Each chunk of messages is read only when it is
+    handed out."""
+    heads = read_heads(messages, settings.limits.max_message_bytes)
     chunks = iter(lambda: list(itertools.islice(heads, _CHUNK)), [])
-    args = (n_features, settings, limits)
+    args = (settings.n_features, settings.feature_settings(), settings.limits)
     if n_jobs == 1:
         results: Iterable[list[Row]] = (_vectorize_chunk(chunk, *args) for chunk in chunks)
     else:
@@ -130,14 +129,7 @@ def model_matrix(
 
     parts: list[Any] = []
     scripts: list[str] = []
-    for rows in row_chunks(
-        messages,
-        n_features=settings.n_features,
-        settings=settings.feature_settings(),
-        limits=settings.limits,
-        n_jobs=n_jobs,
-        progress=progress,
-    ):
+    for rows in row_chunks(messages, settings, n_jobs=n_jobs, progress=progress):
         parts.append(rows_to_csr(rows, settings.n_features))
         scripts.extend(row.script for row in rows)
     if not parts:

@@ -16,13 +16,7 @@ SETTINGS = ModelSettings(n_features=2**12)
 
 
 def _rows(messages: list[bytes]):  # type: ignore[no-untyped-def]
-    chunks = row_chunks(
-        messages,
-        n_features=SETTINGS.n_features,
-        settings=SETTINGS.feature_settings(),
-        limits=SETTINGS.limits,
-    )
-    return [row for chunk in chunks for row in chunk]
+    return [row for chunk in row_chunks(messages, SETTINGS) for row in chunk]
 
 
 @pytest.mark.parametrize("chunk", [4, 256])
