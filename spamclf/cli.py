@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from spamclf.corpora import LabelledMessage, read_corpus
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
@@ -218,14 +219,11 @@ def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[st
     as training or scoring asks for them. mbox and CSV corpora hold their messages' bytes, and
     keeping those from the first pass would hold a whole mailbox in memory.
     """
-    from spamclf.corpora import read_corpus
-
     labels: list[str] = []
     groups: list[int] = []
-    for index, spec in enumerate(specs):
-        for item in read_corpus(spec):
-            labels.append(item.label)
-            groups.append(index)
+    for index, item in _corpus_items(specs):
+        labels.append(item.label)
+        groups.append(index)
     if not labels:
         raise CorpusError(f"no labelled messages found in {', '.join(specs)}")
     return _read_again(specs, labels), labels, groups
@@ -234,17 +232,21 @@ def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[st
 def _read_again(specs: Sequence[str], labels: Sequence[str]) -> Iterator[bytes | Path]:
     """The messages of ``specs`` in order; a corpus that changed since its labels were read
     (mail delivered to the mbox meanwhile) stops the run rather than mislabel a message."""
-    from spamclf.corpora import read_corpus
-
     position = 0
-    for spec in specs:
-        for item in read_corpus(spec):
-            if position == len(labels) or item.label != labels[position]:
-                raise CorpusError(f"{spec} changed while it was being read; run again")
-            position += 1
-            yield item.content
+    for index, item in _corpus_items(specs):
+        if position == len(labels) or item.label != labels[position]:
+            raise CorpusError(f"{specs[index]} changed while it was being read; run again")
+        position += 1
+        yield item.content
     if position != len(labels):
         raise CorpusError(f"{', '.join(specs)} changed while being read; run again")
+
+
+def _corpus_items(specs: Sequence[str]) -> Iterator[tuple[int, LabelledMessage]]:
+    """Each labelled message of the corpora ``specs``, with the index of its corpus."""
+    for index, spec in enumerate(specs):
+        for item in read_corpus(spec):
+            yield index, item
 
 
 def _train(args: argparse.Namespace) -> int:
