@@ -147,7 +147,7 @@ def main() -> None:
     )
     (ROOT / "benchmarks" / "accuracy.md").write_text(text, encoding="utf-8")
     for label, c in calibrations.items():
-        results[f"calibration:{label}"] = dict(c.as_dict())
+        results[f"calibration:{label}"] = c.as_dict()
     write_json(ROOT / "benchmarks" / "accuracy.json", results)
     print(text)
 

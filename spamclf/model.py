@@ -47,6 +47,9 @@ __all__ = ["DEFAULT_C", "SHARED_MODEL_C", "Model", "ModelSettings"]
 # trec06p from 0.9806 to 0.9794 and lowered the recall of three of four cross-corpus pairs.
 DEFAULT_C = 2.0
 SHARED_MODEL_C = 1.0
+# learn() aims this far past the cutoff's decision value, so rounding cannot leave a learned
+# message exactly on the cutoff, and so unsure.
+_PAST_CUTOFF = 1e-6
 
 
 @dataclass(frozen=True)
@@ -434,7 +437,6 @@ class Model:
         if features is None:
             features = self.features(message)  # the slow part, outside the lock
         cutoff = self.settings.spam_cutoff if target > 0 else self.settings.ham_cutoff
-        # Just past the cutoff's decision value, so that rounding cannot leave it on the cutoff.
         margin = max(1.0, target * self._decision_at(cutoff) + _PAST_CUTOFF)
         # Read, step and count under one lock: learn() from many threads at once is then the
         # same as some serial order of the calls, and no update or count is lost.
@@ -502,9 +504,6 @@ class Model:
                 name = "chars:" + features.chars[start : start + CHAR_NGRAM]
             reasons.append(Reason(name, float(contributions[i])))
         return tuple(reasons)
-
-
-_PAST_CUTOFF = 1e-6
 
 
 def _check_limits(limits: Limits) -> None:
