@@ -74,8 +74,8 @@ def main() -> None:
     models = {}
     if args.before:
         models[f"before ({Path(args.before).name})"] = load_model(args.before, verify=False)
-    models["now (models/default.spamclf)"] = spamclf.default_model()
-    korean_ham, korean_spam = spamclf.default_model().card["script_counts"].get("hangul", (0, 0))
+    bundled = models["now (models/default.spamclf)"] = spamclf.default_model()
+    korean_ham, korean_spam = bundled.card["script_counts"].get("hangul", (0, 0))
     lines = [
         "# Korean text and the bundled model",
         "",
