@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from spamclf.errors import CorpusError
 
 __all__ = [
@@ -97,8 +99,9 @@ def normalize_label(value: object) -> str:
     :class:`~spamclf.errors.CorpusError`: guessing (``"2"``, ``"yes"``, ``0.7``) would silently
     train on wrong labels, which is worse than stopping.
     """
-    # bool is an Integral, and numpy integers register as Integral too, so one branch serves all.
-    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
+    # bool is an Integral, and numpy integers register as Integral too, so one branch serves all
+    # but numpy's bool, which does not (a mask such as ``df.label == "spam"`` is made of them).
+    if isinstance(value, numbers.Integral | np.bool_) and int(value) in (0, 1):
         return SPAM if int(value) == 1 else HAM
     if isinstance(value, str):
         text = value.strip().lower()

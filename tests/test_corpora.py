@@ -67,6 +67,8 @@ def _subjects(messages: list[LabelledMessage]) -> list[str]:
         ("1", "spam"),
         ("0", "ham"),
         (np.int64(1), "spam"),
+        (np.True_, "spam"),
+        (np.False_, "ham"),
     ],
 )
 def test_normalize_label_accepts(value: object, expected: str) -> None:
