@@ -26,8 +26,11 @@ from spamclf.errors import InputError
 
 __all__ = [
     "Calibration",
+    "Comparison",
+    "Difference",
     "Metrics",
     "calibration",
+    "compare",
     "evaluate",
     "format_table",
     "lam_from_counts",
@@ -230,6 +233,123 @@ def calibration(labels: Sequence[object], probabilities: Sequence[float]) -> Cal
         brier=float(np.mean((p - y) ** 2)),
         ece=float(gaps.sum() / counts.sum()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A metric of one filter minus the same metric of another, on the same messages, and the
+    95 % interval of that difference over bootstrap resamples of the messages."""
+
+    value: float
+    low: float
+    high: float
+
+    @property
+    def clear(self) -> bool:
+        """The interval excludes zero: the two filters differ beyond resampling noise."""
+        return self.low > 0.0 or self.high < 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Filter A minus filter B on (1-AUC)% (negative: A ranks better) and on spam recall at
+    0.1 % false positives (positive: A catches more)."""
+
+    one_minus_auc_pct: Difference
+    recall_at_0_1pct_fpr: Difference
+    n_resamples: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+COMPARE_RESAMPLES = 1000
+_INTERVAL = (2.5, 97.5)  # percentiles of the resampled differences: a 95 % interval
+
+
+def compare(
+    labels: Sequence[object],
+    scores_a: Sequence[float],
+    scores_b: Sequence[float],
+    *,
+    n_resamples: int = COMPARE_RESAMPLES,
+    seed: int = 0,
+) -> Comparison:
+    """How far filter A is ahead of filter B on the same messages, and whether that is more
+    than the luck of which messages were in the test set.
+
+    A paired, stratified bootstrap: each resample draws as many ham and as many spam as the
+    test set has, with replacement, and scores both filters on the same draw, so what the two
+    share (an easy or a hard test set) cancels out of their difference. At (1-AUC)% of 0.001
+    a handful of messages decide the figure, and two filters' figures alone cannot say
+    whether one is better.
+
+    >>> labels = ["ham"] * 50 + ["spam"] * 50
+    >>> a = [i / 100 for i in range(100)]  # every spam above every ham
+    >>> c = compare(labels, a, a, n_resamples=200)
+    >>> c.one_minus_auc_pct.value, c.one_minus_auc_pct.clear
+    (0.0, False)
+    """
+    y, a = _prepare(labels, scores_a)
+    _, b = _prepare(labels, scores_b)
+    if n_resamples < 1:
+        raise InputError(f"n_resamples must be at least 1, not {n_resamples}")
+    is_spam = y == 1
+    filters = [_WeightedMetrics(s, is_spam) for s in (a, b)]
+    unit = np.ones(y.size)
+    point = [f.metrics(unit) for f in filters]
+    rng = np.random.default_rng(seed)
+    ham, spam = np.flatnonzero(~is_spam), np.flatnonzero(is_spam)
+    resampled = np.empty((n_resamples, 2))
+    for i in range(n_resamples):
+        # Resampling with replacement is the same as weighting each message by how often it
+        # was drawn; the weights let each filter sort its scores once, not once per resample.
+        weights = np.zeros(y.size)
+        for members in (ham, spam):
+            weights[members] = np.bincount(
+                rng.integers(0, members.size, members.size), minlength=members.size
+            )
+        resampled[i] = np.subtract(filters[0].metrics(weights), filters[1].metrics(weights))
+    low, high = np.percentile(resampled, _INTERVAL, axis=0)
+    auc, recall = (
+        Difference(float(point[0][k] - point[1][k]), float(low[k]), float(high[k]))
+        for k in range(2)
+    )
+    return Comparison(auc, recall, n_resamples)
+
+
+class _WeightedMetrics:
+    """(1-AUC)% and recall at 0.1 % FP of one filter's scores, for any weights of the messages
+    (a bootstrap resample), equal to :func:`evaluate`'s at unit weights."""
+
+    def __init__(self, scores: np.ndarray, is_spam: np.ndarray) -> None:
+        self.is_spam = is_spam
+        # Tied scores form one group: a spam tied with a ham counts half a correct pair.
+        _, self.groups = np.unique(scores, return_inverse=True)
+        self.n_groups = int(self.groups.max()) + 1
+        ham_scores = scores[~is_spam]
+        self.ham_order = np.argsort(-ham_scores, kind="stable")
+        self.ham_descending = ham_scores[self.ham_order]
+        self.spam_scores = scores[is_spam]
+        self.allowed = math.floor(REPORT_FPR * ham_scores.size + _COUNT_SLACK)
+
+    def metrics(self, weights: np.ndarray) -> tuple[float, float]:
+        ham_w, spam_w = weights[~self.is_spam], weights[self.is_spam]
+        per_group = np.bincount(self.groups[~self.is_spam], ham_w, minlength=self.n_groups)
+        below = np.cumsum(per_group) - per_group
+        spam_groups = self.groups[self.is_spam]
+        pairs = spam_w @ (below[spam_groups] + 0.5 * per_group[spam_groups])
+        auc = pairs / (spam_w.sum() * ham_w.sum())
+        # As _threshold: spam is caught above the score of the (allowed+1)-th highest ham,
+        # counting each ham as often as it was drawn.
+        drawn = np.cumsum(ham_w[self.ham_order])
+        first_disallowed = int(np.searchsorted(drawn, self.allowed, side="right"))
+        if first_disallowed >= drawn.size:
+            recall = 1.0
+        else:
+            caught = self.spam_scores > self.ham_descending[first_disallowed]
+            recall = spam_w[caught].sum() / spam_w.sum()
+        return (1.0 - auc) * 100.0, float(recall)
 
 
 # Column header and cell formatter of format_table, in order.

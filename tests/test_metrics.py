@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from spamclf.errors import CorpusError, InputError
 from spamclf.metrics import (
     Metrics,
+    _WeightedMetrics,
     calibration,
+    compare,
     evaluate,
     format_table,
     lam_from_counts,
@@ -160,3 +163,59 @@ def test_calibration_of_perfect_and_of_overconfident_probabilities() -> None:
 def test_calibration_refuses_scores_that_are_not_probabilities() -> None:
     with pytest.raises(InputError, match="within"):
         calibration(["spam", "ham"], [1.5, 0.2])
+
+
+def _scored(n: int, separation: float, seed: int, decimals: int = 1) -> tuple[np.ndarray, ...]:
+    """Labels and scores that separate spam from ham by ``separation``, rounded into ties."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3 == 0  # a third spam, both classes present
+    return y, np.round(rng.normal(y * separation, 1.0), decimals)
+
+
+def test_weighted_metrics_equal_evaluate_on_the_resample_they_stand_for() -> None:
+    # compare() weights each message by how often a resample drew it; that must give what
+    # evaluate() gives on the resample written out, ties and the 0.1 % FP threshold included.
+    rng = np.random.default_rng(0)
+    for seed in range(20):
+        y, s = _scored(int(rng.integers(20, 2500)), 2.0, seed, decimals=seed % 3)
+        weights = rng.integers(0, 3, y.size).astype(float)
+        weights[np.flatnonzero(y)[0]] = weights[np.flatnonzero(~y)[0]] = 1.0
+        drawn = np.repeat(np.arange(y.size), weights.astype(int))
+        expected = evaluate(y[drawn].astype(int), s[drawn])
+        auc, recall = _WeightedMetrics(s, y).metrics(weights)
+        assert auc == pytest.approx(expected.one_minus_auc_pct)
+        assert recall == pytest.approx(expected.recall_at_0_1pct_fpr)
+
+
+def test_compare_a_filter_with_itself_finds_no_difference() -> None:
+    y, s = _scored(600, 1.5, seed=1)
+    c = compare(y, s, s, n_resamples=100)
+    for d in (c.one_minus_auc_pct, c.recall_at_0_1pct_fpr):
+        assert (d.value, d.low, d.high, d.clear) == (0.0, 0.0, 0.0, False)
+
+
+def test_compare_tells_a_clearly_better_filter_from_noise() -> None:
+    y, good = _scored(3000, 3.0, seed=2)
+    _, poor = _scored(3000, 1.0, seed=3)
+    c = compare(y, good, poor, n_resamples=200)
+    point_good, point_poor = evaluate(y, good), evaluate(y, poor)
+    assert c.one_minus_auc_pct.value == pytest.approx(
+        point_good.one_minus_auc_pct - point_poor.one_minus_auc_pct
+    )
+    assert c.one_minus_auc_pct.high < 0 and c.one_minus_auc_pct.clear
+    assert c.recall_at_0_1pct_fpr.low > 0 and c.recall_at_0_1pct_fpr.clear
+    # Two filters as good as each other: whatever the point difference, the interval spans 0.
+    _, twin = _scored(3000, 3.0, seed=4)
+    close = compare(y, good, twin, n_resamples=200).one_minus_auc_pct
+    assert close.low <= 0.0 <= close.high and not close.clear
+
+
+def test_compare_is_reproducible_and_checks_its_input() -> None:
+    y, a = _scored(300, 1.0, seed=5)
+    _, b = _scored(300, 1.0, seed=6)
+    assert compare(y, a, b, n_resamples=50) == compare(y, a, b, n_resamples=50)
+    assert compare(y, a, b, n_resamples=50, seed=1) != compare(y, a, b, n_resamples=50)
+    with pytest.raises(InputError):
+        compare(y, a, b[:-1])
+    with pytest.raises(InputError):
+        compare(y, a, b, n_resamples=0)
