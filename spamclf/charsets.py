@@ -65,6 +65,9 @@ _ALIASES = {
     "us-ascii": "cp1252",
     "ascii": "cp1252",
     "iso8859-1": "cp1252",
+    # Thai: Python knows windows-874 only as cp874.
+    "windows-874": "cp874",
+    "x-windows-874": "cp874",
     "unicode-1-1-utf-7": "utf-7",
     "utf8": "utf-8",
 }
@@ -197,10 +200,20 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
     if not _looks_multibyte(data):
         codec = single_byte or "cp1252"
         return _decode_or_replace(data, codec), codec
-    sample = data[:_SAMPLE_BYTES]
+    # Judged from the first high byte on (a lead byte: the start of a character), not from the
+    # start: an English letter whose Thai or Hebrew comes after 1,500 characters of ASCII
+    # would otherwise show no CJK character to judge, and every codec would seem plausible.
+    first_high = _HIGH_RUN.search(data)
+    start = first_high.start() if first_high else 0
+    sample = data[start : start + _SAMPLE_BYTES]
+    # Under a single-byte label, even a few CJK characters are judged: a short Russian,
+    # Hebrew or Thai subject ("В аренду офис" in windows-1251) read as GB18030 gives a few
+    # rare Han characters, which would otherwise be too few to judge and win by default.
+    # Genuine Chinese under a wrong label is mostly common characters, however short.
+    minimum = 1 if single_byte else _MIN_CJK_SAMPLE
     best, best_score = "gb18030", -1.0
     for codec in _CANDIDATES:
-        score = _plausibility(sample.decode(codec, "replace"), codec)
+        score = _plausibility(sample.decode(codec, "replace"), codec, minimum)
         # The sender's label breaks near-ties: it is right more often than not.
         score += _LABEL_BONUS if codec == declared else 0.0
         if score > best_score:
@@ -211,11 +224,11 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
     return data.decode(best, "replace"), best
 
 
-def _plausibility(text: str, codec: str) -> float:
+def _plausibility(text: str, codec: str, minimum: int = _MIN_CJK_SAMPLE) -> float:
     """Share of the CJK characters in ``text`` that are common for the codec's language.
 
-    A replacement character counts against the codec. Text with too few CJK characters to
-    judge scores 1.0 (plausible).
+    A replacement character counts against the codec. Text with fewer than ``minimum`` CJK
+    characters, too few to judge, scores 1.0 (plausible).
     """
     # In NumPy: a Chinese message without a charset label is scored for five codecs, and
     # counting 1,500 characters in Python each time cost a tenth of classify() on trec06c.
@@ -226,7 +239,7 @@ def _plausibility(text: str, codec: str) -> float:
     # fuzz target puts on every comparison in spamclf, leaked about 6 KB per message on
     # array operators (benchmarks/fuzzing.md).
     wide = codes[np.greater_equal(codes, _FIRST_WIDE)]
-    if len(wide) < _MIN_CJK_SAMPLE:
+    if len(wide) < minimum:
         return 1.0
     common = int(np.count_nonzero(_common_table(codec)[wide[np.less(wide, 0x10000)]]))
     good = common - 2 * int(np.count_nonzero(np.equal(wide, 0xFFFD)))

@@ -32,15 +32,20 @@ __all__ = [
 
 _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 _IP_IN_BRACKETS = re.compile(rf"\[(?:IPv6:)?({_IPV4}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)\]")
+_IP_LITERAL = re.compile(_IPV4)
 _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
-_FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:\bby\s+(\S+)|$)", re.I | re.S)
+# "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
+_FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
 _HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
-_RDNS_IN_PARENS = re.compile(r"\(\s*([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\s*[\[(]")
+# sendmail writes the ident user before the name when the client answered ident:
+# "(beebe@plot79.math.utah.edu [155.101.20.21])".
+_RDNS_IN_PARENS = re.compile(r"\(\s*(?:[^\s@()]+@)?([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\s*[\[(]")
 # rDNS names that ISPs give to dial-up, DSL and cable customers: the hijacked PCs that send
 # most spam from China and Korea. An IP spelt inside the name is the strongest sign.
 _DYNAMIC = re.compile(
     r"(?:\d{1,3}[-.x]){3}\d{1,3}|\d{6,}|(?:^|[.\-\d])"
-    r"(?:dyn|dynamic|dhcp|dial|dialup|dsl|adsl|xdsl|ppp|pppoe|pool|cable|client|broadband|bb|"
+    r"(?:dyn|dynamic|dynamicip|dynip|dhcp|dial|dialup|dialin|dip|dsl|adsl|xdsl|ppp|pppoe|pool|"
+    r"cable|client|broadband|bb|"
     r"user|cust|customer|res|home|catv|mobile|wireless|hinet|kornet)(?:[.\-\d]|$)",
     re.I,
 )
@@ -167,8 +172,17 @@ def country_of(ip: str) -> str | None:
 
 
 def is_dynamic_host(name: str | None) -> bool:
-    """True for names that look like an ISP's dynamic pool, e.g. ``adsl-218-79-1-2.sh.cn``."""
-    return bool(name) and bool(_DYNAMIC.search(name or ""))
+    """True for names that look like an ISP's dynamic pool, e.g. ``adsl-218-79-1-2.sh.cn``.
+
+    An address alone (a HELO of ``[61.187.214.52]``) is no name at all, pool or not; the
+    features say so apart (``received:helo_not_fqdn``).
+
+    >>> is_dynamic_host("adsl-218-79-1-2.sh.cn"), is_dynamic_host("[61.187.214.52]")
+    (True, False)
+    """
+    if not name or _IP_LITERAL.fullmatch(name.strip("[]")):
+        return False
+    return bool(_DYNAMIC.search(name))
 
 
 # Relays recur from message to message (one's own servers in every chain): parsing and

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from spamclf.charsets import decode
+from spamclf.charsets import decode, normalize_charset
 from spamclf.htmltext import HtmlSummary, summarize_html
 
 __all__ = ["Limits", "ParsedMessage", "Part", "parse_bytes"]
@@ -180,7 +180,7 @@ def parse_bytes(
     except _STDLIB_FAILURES as exc:
         # What was read before the failure stays; the failure itself becomes a clue.
         defects.append(f"unparseable_part:{type(exc).__name__}")
-    hint = next((p.codec for p in walker.parts if p.codec and p.codec != "ascii"), None)
+    hint = _header_hint(walker.parts)
     headers = tuple((name, decode_header(value, hint)) for name, value in raw_headers)
     text = "\n".join(walker.texts)
     if len(text) > limits.max_text_chars:
@@ -190,6 +190,17 @@ def parse_bytes(
     return ParsedMessage(
         headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects), tuple(hit)
     )
+
+
+def _header_hint(parts: list[Part]) -> str | None:
+    """The charset to read unlabelled 8-bit headers in: the body's, as decoded; or, when the
+    body is all ASCII, as labelled (a Hebrew subject over an ASCII body in windows-1255)."""
+    decoded = next((p.codec for p in parts if p.codec and p.codec != "ascii"), None)
+    if decoded:
+        return decoded
+    # A us-ascii or iso-8859-1 label says nothing about the subject: both are mailer defaults.
+    labels = (p.charset for p in parts if normalize_charset(p.charset) not in (None, "cp1252"))
+    return next(labels, None)
 
 
 def _raw_headers(

@@ -27,7 +27,7 @@ __all__ = ["FEATURE_SCHEMA", "FORMAT_VERSION", "card_path", "load_model", "save_
 # Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
 # change meaning: a model trained on other features would silently score nonsense.
 FORMAT_VERSION = 1
-FEATURE_SCHEMA = "spamclf-features-6"
+FEATURE_SCHEMA = "spamclf-features-7"
 
 
 def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]

@@ -103,6 +103,40 @@ def test_decode_keeps_a_single_byte_label_that_no_cjk_codec_reads(text: str, lab
     assert decode(text.encode(label), label) == (text, normalize_charset(label))
 
 
+# A subject is a few words: too few CJK characters for the frequency tables to judge as text,
+# yet a single-byte label must not lose to GB18030 by default. Read as GB18030, these give a
+# few rare Han characters; genuine Chinese under a wrong label gives common ones.
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("В аренду офис", "windows-1251"),
+        ("Бессалов В.Ж.", "koi8-r"),
+        ("85% инбокс!!!", "windows-1251"),
+        ("מחנות קיץ", "windows-1255"),
+        ("สวัสดีครับ", "windows-874"),
+        ("………", "iso-8859-1"),
+    ],
+)
+def test_decode_keeps_a_single_byte_label_over_a_few_words(text: str, label: str) -> None:
+    assert decode(text.encode(normalize_charset(label) or label), label)[0] == text
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii"])
+@pytest.mark.parametrize("text", ["免费发票", "广州", "代开各类发票"])
+def test_decode_reads_a_few_chinese_words_under_a_wrong_single_byte_label(
+    text: str, label: str
+) -> None:
+    assert decode(text.encode("gb2312"), label) == (text, "gb18030")
+
+
+def test_decode_judges_the_text_where_its_high_bytes_are() -> None:
+    # Thai after 2,000 characters of English: the first 1,500 characters show no CJK
+    # character, and every CJK codec looked plausible.
+    thai = "ดาวน์โหลดเวอร์ชั่นได้แล้วที่นี่ สวัสดีครับ กราบขออภัย"
+    data = ("Head Office: Monsanto UK Ltd. " * 70 + thai).encode("tis-620")
+    assert decode(data, "tis-620") == (data.decode("tis-620"), "tis-620")
+
+
 def test_decode_utf7_label_over_ascii_bytes() -> None:
     assert decode(b"+ZeVnLA-", "utf-7") == ("日本", "utf-7")
 
@@ -179,6 +213,8 @@ def test_decode_never_raises_on_non_text_codec_labels(label: str) -> None:
         ("UTF-8", "utf-8"),
         (" 'gb2312' ", "gb18030"),
         ("koi8-r", "koi8-r"),
+        ("windows-874", "cp874"),
+        ("TIS-620", "tis-620"),
     ],
 )
 def test_normalize_charset_maps_aliases_to_superset_codecs(label: str, codec: str) -> None:

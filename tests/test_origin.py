@@ -116,6 +116,24 @@ Loader = Callable[[str], bytes]
             "y",
             id="ipv6",
         ),
+        pytest.param(
+            "from plot79.example.edu (beebe@plot79.example.edu [155.101.20.21])"
+            " by mx.example.com (8.12.9/8.12.9) with ESMTP id h3F1",
+            "plot79.example.edu",
+            "plot79.example.edu",
+            "155.101.20.21",
+            "mx.example.com",
+            id="sendmail-ident-user",
+        ),
+        pytest.param(
+            # A relay whose name ends in ".by" (Belarus): no by-clause starts inside it.
+            "from mail.example.by (mail.example.by [86.57.1.1]) by mx.example.com",
+            "mail.example.by",
+            "mail.example.by",
+            "86.57.1.1",
+            "mx.example.com",
+            id="rdns-ending-in-by",
+        ),
     ],
 )
 def test_parse_received_styles(
@@ -232,6 +250,11 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
         ("ppp1234.example.net", True),
         ("218079012034.example.cn", True),
         ("dhcp-42.office.example.com", True),
+        ("48.red-83-38-109.dynamicip.example.net", True),
+        ("p5b0a1234.dip.t-dialin.example.net", True),
+        # An address is no name: a HELO of [61.187.214.52] is helo_not_fqdn, not a pool name.
+        ("61.187.214.52", False),
+        ("[61.187.214.52]", False),
         ("mail.example.com", False),
         ("smtp.partner-corp.example.cn", False),
         ("mailhost.example.com", False),
