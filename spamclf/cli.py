@@ -31,7 +31,7 @@ from typing import BinaryIO
 
 from spamclf.corpora import LabelledMessage, read_corpus
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
-from spamclf.model import DEFAULT_C, SHARED_MODEL_C
+from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 from spamclf.verdict import Verdict
 
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.add_argument("--reasons", type=int, default=3, metavar="N", help="reasons to show")
     classify.add_argument(
-        "--jobs", type=int, default=1, help="processes for scoring (-1: all cores)"
+        "--jobs", type=_jobs, default=1, help="processes for scoring (-1: all cores)"
     )
     classify.set_defaults(run=_classify)
 
@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"SVM inverse regularization (default {DEFAULT_C}, for a model of your own mail; "
         f"{SHARED_MODEL_C} for a model of mail from elsewhere, as the bundled one)",
     )
-    train.add_argument("--jobs", type=int, default=1, help="processes for parsing (-1: all)")
+    train.add_argument("--jobs", type=_jobs, default=1, help="processes for parsing (-1: all)")
     train.add_argument(
         "--header-words",
         action="store_true",
@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="measure a model on labelled corpora")
     evaluate.add_argument("corpora", nargs="+", metavar="CORPUS", help=_CORPUS_HELP)
     evaluate.add_argument("--model", help="model file (default: the bundled model)")
-    evaluate.add_argument("--jobs", type=int, default=1, help="processes (-1: all)")
+    evaluate.add_argument("--jobs", type=_jobs, default=1, help="processes (-1: all)")
     evaluate.add_argument("--json", action="store_true", help="print metrics as JSON")
     evaluate.set_defaults(run=_evaluate)
 
@@ -141,6 +141,17 @@ _CORPUS_HELP = (
     "a TREC index file, a folder of spam/ham folders, a CSV (text,label), "
     "or spam:PATH / ham:PATH for an mbox or Maildir"
 )
+
+
+def _jobs(text: str) -> int:
+    """A ``--jobs`` value: a number of processes, or a negative number for all cores."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if jobs == 0 or jobs > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_WORKERS}, or -1 for all cores")
+    return jobs
 
 
 def _load(path: str | None):  # type: ignore[no-untyped-def]

@@ -145,7 +145,9 @@ def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
     """Yield ``(label, message path)`` for each index line, paths resolved against its folder."""
     folder = index_path.parent
     try:
-        with index_path.open(encoding="utf-8") as lines:
+        # A file name in another encoding than UTF-8 stays the bytes it was (surrogateescape),
+        # which is how Python spells such a name on POSIX: the file opens.
+        with index_path.open(encoding="utf-8", errors="surrogateescape") as lines:
             for line_number, line in enumerate(lines, start=1):
                 entry = _parse_index_line(line, index_path, line_number)
                 if entry is not None:

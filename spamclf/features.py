@@ -30,7 +30,9 @@ __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 _URL = re.compile(r"[hHwW](?i:(?<=h)ttps?://|(?<=w)ww\.)[^\s<>\"'()]+")
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
-_ADDRESS = re.compile(r"[\w.+\-=]+@([\w\-]+(?:\.[\w\-]+)+)")
+# Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
+# start in 16,000 characters of a From with no "@" ran to the end (quadratic).
+_ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
 _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?", re.I)
 _HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
 # Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.

@@ -126,7 +126,7 @@ def _content(message: MessageInput) -> bytes:
     if isinstance(message, email.message.Message):
         return _flatten(message)
     if isinstance(message, str):
-        return message.encode("utf-8", "surrogateescape")
+        return _utf8(message)
     raise InputError(
         f"cannot classify a {type(message).__name__}: pass bytes, str, a path "
         "or an email.message.Message"
@@ -157,10 +157,37 @@ def _reading(path: Path) -> Iterator[None]:
         raise InputError(f"cannot read message file {str(path)!r}: {exc}") from exc
 
 
+def _utf8(text: str) -> bytes:
+    """``text`` as bytes: the bytes a parser turned into surrogates (``surrogateescape``) as they
+    were, any other lone surrogate, which stands for no byte, as "?"."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
+
+
+# What the stdlib generator raises on a Message tree it cannot write: a payload of the wrong
+# type (an int, a str among the parts of a multipart) fails inside it as an AttributeError.
+_UNWRITABLE = (TypeError, ValueError, LookupError, AttributeError)
+
+
 def _flatten(message: email.message.Message) -> bytes:
     buffer = io.BytesIO()
     try:
         email.generator.BytesGenerator(buffer, policy=email.policy.compat32).flatten(message)
-    except (TypeError, ValueError, LookupError, UnicodeError) as exc:
+        return buffer.getvalue()
+    except UnicodeError:
+        pass  # non-ASCII text, as email.message_from_string() leaves it: written below
+    except _UNWRITABLE as exc:
         raise InputError(f"cannot serialize the email.message.Message: {exc}") from exc
-    return buffer.getvalue()
+    # A Message parsed from text holds text that BytesGenerator will not encode; written as
+    # text, it is read as a str message is (UTF-8).
+    text = io.StringIO()
+    try:
+        generator = email.generator.Generator(
+            text, mangle_from_=False, policy=email.policy.compat32
+        )
+        generator.flatten(message)
+    except (*_UNWRITABLE, UnicodeError) as exc:
+        raise InputError(f"cannot serialize the email.message.Message: {exc}") from exc
+    return _utf8(text.getvalue())

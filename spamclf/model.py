@@ -36,7 +36,7 @@ from spamclf.scripts import NO_SCRIPT
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
 from spamclf.verdict import Label, Reason, Verdict
 
-__all__ = ["DEFAULT_C", "SHARED_MODEL_C", "Model", "ModelSettings"]
+__all__ = ["DEFAULT_C", "MAX_WORKERS", "SHARED_MODEL_C", "Model", "ModelSettings"]
 
 # The SVM's inverse regularization, chosen on the benchmark splits (benchmarks/model_selection.md
 # section 4). A model of one's own mail judges mail like its training mail: there C=2 beat C=1
@@ -296,8 +296,10 @@ class Model:
         if n_jobs == 0 or batch_size < 1:
             raise SpamclfError(f"n_jobs must be non-zero and batch_size positive, got {n_jobs}")
         workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+        if workers > MAX_WORKERS:
+            raise SpamclfError(f"n_jobs must be at most {MAX_WORKERS}, got {n_jobs}")
         pool = self._worker_pool(workers)
-        failure: list[InputError] = []
+        failure: list[Exception] = []
         batches = _batched(_until_failure(iter(heads), failure), batch_size)
         # Each worker receives the model once (initializer), then only message batches; at most
         # two batches per worker are in flight, so a huge iterable is read as it is scored.
@@ -540,6 +542,9 @@ def read_features(
 
 # classify_many's idle workers exit after this long (and start again when needed).
 _IDLE_WORKER_SECONDS = 300
+# More worker processes than this is a typo, not a machine: the pool would fail to start them
+# with an OverflowError or exhaust the process table.
+MAX_WORKERS = 1024
 # Set once in each worker process of classify_many (never in the caller's process).
 _worker_model: Model | None = None
 
@@ -555,13 +560,14 @@ def _classify_in_worker(batch: list[tuple[bytes, int]]) -> list[Verdict]:
 
 
 def _until_failure(
-    heads: Iterator[tuple[bytes, int]], failure: list[InputError]
+    heads: Iterator[tuple[bytes, int]], failure: list[Exception]
 ) -> Iterator[tuple[bytes, int]]:
     """``heads`` up to the first unreadable message, whose error goes into ``failure`` (so the
-    verdicts already under way are yielded before it is raised)."""
+    verdicts already under way are yielded before it is raised). Any error: one raised by the
+    caller's own iterable must not cost the verdicts before it either."""
     try:
         yield from heads
-    except InputError as exc:
+    except Exception as exc:
         failure.append(exc)
 
 

@@ -157,7 +157,8 @@ def _read_body(stream: ByteStream, headers: dict[str, str], max_size: int) -> by
     length_text = headers.get("Content-length")
     expected: int | None = None
     if length_text:
-        if not length_text.isdigit() or len(length_text) > 12:
+        # isdigit() alone admits "²", which int() refuses: only ASCII digits are a length.
+        if not (length_text.isascii() and length_text.isdigit()) or len(length_text) > 12:
             raise ProtocolError(EX_PROTOCOL, "(Content-Length contains non-numeric bytes)")
         expected = int(length_text)
     compressed = "Compress" in headers

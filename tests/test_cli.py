@@ -254,6 +254,17 @@ def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize("jobs", ["0", "99999999999", "two"])
+def test_impossible_jobs_are_a_bad_command_line(
+    jobs: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 99999999999 processes once reached the process pool, which died with OverflowError.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify", "--jobs", jobs, str(fixture_path("examples/ham"))])
+    assert exit_info.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
+
+
 @pytest.fixture
 def folder_corpus(tmp_path: Path, corpus: tuple[list[bytes], list[str]]) -> Path:
     """The synthetic corpus as spam/ and ham/ folders of one file per message."""

@@ -97,6 +97,15 @@ def test_read_trec_resolves_relative_paths_in_index_order(tmp_path: Path) -> Non
     assert messages[0].source == str(tmp_path / "data" / "000" / "002")  # `..` folded away
 
 
+def test_read_trec_reads_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    index = _make_trec(tmp_path, [("spam", "000")])
+    _write(tmp_path / "data" / "000" / "caf\udce9", _msg("latin-1 name"))  # b"caf\xe9"
+    index.write_bytes(index.read_bytes() + b"ham ../data/000/caf\xe9\n")
+    messages = list(read_trec(index))
+    assert [m.label for m in messages] == ["spam", "ham"]
+    assert _subjects(messages) == ["000", "latin-1 name"]
+
+
 def test_read_trec_skips_missing_file_with_warning(tmp_path: Path) -> None:
     index = _make_trec(
         tmp_path, [("spam", "000"), ("ham", "001"), ("spam", "002")], frozenset({"001"})

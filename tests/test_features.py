@@ -324,3 +324,13 @@ def test_caps_the_parser_hits_become_limit_tokens() -> None:
     raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + parts + b"--b--\n"
     tokens = extract_features(parse_bytes(raw, Limits(max_parts=2))).tokens
     assert "limit:parts" in tokens
+
+
+def test_address_headers_are_linear_without_an_at_sign() -> None:
+    # An unbounded local-part pattern ran to the end of the header from every start.
+    padding = "a" * 16_000
+    data = f"From: {padding}\nReply-To: {padding}\nTo: {padding}\n\nbody\n".encode()
+    start = time.perf_counter()
+    _tokens(data)
+    assert time.perf_counter() - start < 1.0
+    assert "from:domain:example.com" in _tokens(b"From: " + b"x" * 100 + b"@example.com\n\nhi\n")

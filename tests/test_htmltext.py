@@ -144,3 +144,29 @@ def test_summarize_html_is_linear_on_unclosed_tags() -> None:
     start = time.perf_counter()
     summarize_html("<a " * 35_000)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("<html>" + "<script" * 40_000, id="unclosed-script"),  # was 42 s
+        pytest.param("<html>" + "<!--" * 40_000, id="unclosed-comment"),  # was 54 s
+        pytest.param("<html>" + "<!" * 40_000, id="unclosed-declaration"),
+        pytest.param("<html>=" + "<body" * 40_000, id="unclosed-body"),  # was 25 s
+        pytest.param('<p style="font-size:' + "0" * 20_000 + 'x">hi</p>', id="zeros"),  # 18 s
+    ],
+)
+def test_summarize_html_is_linear_where_lazy_patterns_were_quadratic(source: str) -> None:
+    start = time.perf_counter()
+    summarize_html(source)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_summarize_html_cuts_closed_elements_and_comments_only() -> None:
+    # As the lazy patterns did: an element or comment never closed is left as it is, and one
+    # unclosed <script> does not stop a later <style> from being cut.
+    summary = summarize_html("a <script>x</script> b <!-- c --> d <script> e <style>f</style> g")
+    assert summary.text == "a b d e g"
+    assert summary.comments == 1
+    assert summarize_html('<p style="font-size:0.0px">gone</p>shown').text == "shown"
+    assert summarize_html('<p style="font-size:00">gone</p>shown').text == "shown"

@@ -11,6 +11,7 @@ from conftest import fixture_path
 
 from spamclf.errors import InputError
 from spamclf.inputs import read_head, read_heads, to_bytes
+from spamclf.parse import parse_bytes
 
 RAW = b"Subject: hi\n\nbody\n"
 
@@ -218,3 +219,36 @@ def test_read_heads_refuses_one_message_or_no_iterable(messages: object) -> None
     # A str would otherwise be scored one character at a time.
     with pytest.raises(InputError, match="pass an iterable of messages"):
         next(read_heads(messages, 100))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["Subject: hi\n\nbody \ud800", "\ud800"])
+def test_to_bytes_of_a_str_with_a_lone_surrogate(text: str) -> None:
+    # A surrogate that stands for no byte (not surrogateescape's) becomes "?", not an error.
+    assert to_bytes(text) == text.replace("\ud800", "?").encode()
+
+
+def test_to_bytes_flattens_a_message_parsed_from_text() -> None:
+    # email.message_from_string leaves non-ASCII text that BytesGenerator will not write.
+    message = email.message_from_string("Subject: café 免费\n\nhéllo 免费发票")
+    flat = to_bytes(message)
+    assert "héllo 免费发票".encode() in flat
+    assert parse_bytes(flat).subject == "café 免费"  # written as an RFC 2047 encoded word
+
+
+def _multipart_with_a_str_part() -> email.message.Message:
+    message = email.message.Message()
+    message["Content-Type"] = "multipart/mixed"
+    message.set_payload([email.message.Message(), "text"])
+    return message
+
+
+def _int_payload() -> email.message.Message:
+    message = email.message.Message()
+    message.set_payload(12345)  # type: ignore[arg-type]
+    return message
+
+
+@pytest.mark.parametrize("make", [_multipart_with_a_str_part, _int_payload])
+def test_to_bytes_of_a_malformed_message_tree_raises_input_error(make) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="cannot serialize"):
+        to_bytes(make())

@@ -215,7 +215,7 @@ def test_classify_head_scores_as_classify_and_refuses_what_is_not_bytes(
             small_model.classify_head(head, size)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0)])
+@pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0), (2**40, 10)])
 def test_classify_many_rejects_bad_parallel_settings(
     small_model: Model, n_jobs: int, batch_size: int
 ) -> None:
@@ -469,3 +469,21 @@ def test_learn_with_features_read_once_matches_learn(
     other.learn(data, "spam", features=other.features(data))
     assert (model_copy.weights == other.weights).all()
     assert model_copy.intercept == other.intercept
+
+
+def test_classify_many_yields_every_verdict_before_its_iterable_fails(
+    small_model: Model, fixture_bytes: Loader
+) -> None:
+    # Not only an unreadable message: whatever the caller's own iterable raises comes after
+    # the verdicts of what it gave before, with workers as without.
+    messages = [fixture_bytes(name) for name in MESSAGES]
+
+    def failing() -> Iterator[bytes]:
+        yield from messages
+        raise KeyError("the caller's own failure")
+
+    got: list[Verdict] = []
+    with pytest.raises(KeyError):
+        for verdict in small_model.classify_many(failing(), n_jobs=2, batch_size=2):
+            got.append(verdict)
+    assert got == [small_model.classify(m) for m in messages]

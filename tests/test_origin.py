@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -288,3 +289,12 @@ def test_country_of_public_ip(ip: str, country: str) -> None:
 )
 def test_country_of_private_or_invalid_ip_is_none(ip: str) -> None:
     assert country_of(ip) is None
+
+
+def test_trace_origin_is_linear_on_an_unclosed_bracket_of_colons() -> None:
+    # "[" and a run of colons with no "]": the IPv6 pattern could split the run n ways, and
+    # 60 such headers took 58 s.
+    start = time.perf_counter()
+    origin = trace_origin(["from x [" + ":" * 16_000] * 60)
+    assert time.perf_counter() - start < 1.0
+    assert origin.relay_ip is None

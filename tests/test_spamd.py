@@ -96,6 +96,8 @@ def test_read_request_inflates_zlib() -> None:
         (b"CHECK SPAMC/1.5\r\nContent-length: 5", EX_PROTOCOL, b"(EOF during headers)"),
         (b"CHECK SPAMC/1.5\r\nno colon\r\n\r\n", EX_PROTOCOL, b"'Name: value'"),
         (b"CHECK SPAMC/1.5\r\nContent-length: -1\r\n\r\n", EX_PROTOCOL, b"non-numeric"),
+        # "²" is a digit to str.isdigit() (headers are read as Latin-1), not to int()
+        (b"CHECK SPAMC/1.5\r\nContent-length: \xb2\r\n\r\n", EX_PROTOCOL, b"non-numeric"),
         (b"CHECK SPAMC/1.5\r\nContent-length: 9\r\n\r\nabc", EX_PROTOCOL, b"mismatch"),
         (b"CHECK SPAMC/1.5\r\nContent-length: 99999\r\n\r\n", EX_DATAERR, b"over 1000"),
         (b"CHECK SPAMC/1.5\r\n\r\n" + b"x" * 2000, EX_DATAERR, b"over 1000"),
