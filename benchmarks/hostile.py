@@ -75,6 +75,23 @@ CASES: dict[str, tuple[str, str]] = {
         "max_message_bytes=4_000_000, max_part_bytes=4_000_000, max_text_chars=4_000_000",
     ),
     "1 MB of binary junk": ("__import__('random').Random(0).randbytes(1_000_000)", ""),
+    # Patterns that once backtracked quadratically (42 s, 54 s, 18 s and 58 s before the fix).
+    "HTML: 40,000 unclosed <script": (
+        'b"Content-Type: text/html\\n\\n<html>" + b"<script" * 40_000',
+        "",
+    ),
+    "HTML: 40,000 unclosed comments": (
+        'b"Content-Type: text/html\\n\\n<html>" + b"<!--" * 40_000',
+        "",
+    ),
+    "HTML: font-size of 20,000 zeros": (
+        'b"Content-Type: text/html\\n\\n<p style=\\"font-size:" + b"0" * 20_000 + b"x\\">hi</p>"',
+        "",
+    ),
+    "60 Received headers of 16,000 colons": (
+        '(b"Received: from x [" + b":" * 16_000 + b"\\n") * 60 + b"Subject: x\\n\\nbody\\n"',
+        "",
+    ),
 }
 
 PROGRAM = """
