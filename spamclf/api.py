@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence, Sized
@@ -16,7 +18,7 @@ import numpy as np
 from spamclf.corpora import normalize_label
 from spamclf.errors import InputError, ModelError
 from spamclf.inputs import MessageInput, each_message
-from spamclf.model import DEFAULT_C, Model, ModelSettings
+from spamclf.model import DEFAULT_C, Model, ModelSettings, check_jobs
 from spamclf.persist import load_model
 from spamclf.verdict import Verdict
 
@@ -62,6 +64,10 @@ def train(
     """
     from spamclf.pipeline import fit_model, model_matrix
 
+    # Checked now, not after an hour of reading the corpus.
+    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not 0.0 < C < math.inf:
+        raise InputError(f"C must be a positive number, got {C!r}")
+    check_jobs(n_jobs)
     settings = settings or ModelSettings()
     # The labels are held; the messages are read once, in order, each turned into its row as
     # it comes, so a stream of large messages (an mbox, files read on demand) is never held

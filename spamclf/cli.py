@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("files", nargs="+", metavar="FILE")
     classify.add_argument("--model", help="model file (default: the bundled model)")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
-    classify.add_argument("--reasons", type=int, default=3, metavar="N", help="reasons to show")
+    classify.add_argument("--reasons", type=_count, default=3, metavar="N", help="reasons to show")
     classify.add_argument(
         "--jobs", type=_jobs, default=1, help="processes for scoring (-1: all cores)"
     )
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", required=True, help="model file to write")
     train.add_argument(
         "--C",
-        type=float,
+        type=_positive,
         default=DEFAULT_C,
         help=f"SVM inverse regularization (default {DEFAULT_C}, for a model of your own mail; "
         f"{SHARED_MODEL_C} for a model of mail from elsewhere, as the bundled one)",
@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--min-script-examples",
-        type=int,
+        type=_count,
         default=0,
         metavar="N",
         help="label a message spam or ham only if training had N ham and N spam in its "
@@ -141,6 +141,28 @@ _CORPUS_HELP = (
     "a TREC index file, a folder of spam/ham folders, a CSV (text,label), "
     "or spam:PATH / ham:PATH for an mbox or Maildir"
 )
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more (``--reasons``, ``--min-script-examples``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """A positive, finite number (``--C``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def _jobs(text: str) -> int:

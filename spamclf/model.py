@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import ipaddress
 import math
+import numbers
 import os
 import threading
 from collections import deque
@@ -80,7 +81,22 @@ class ModelSettings:
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
+        # Types first, each named: a wrong one would otherwise fail far from here (a cutoff of
+        # "0.9" at the first message) or pass unnoticed (header_words="no" is true).
+        for name, kinds, what in _SETTING_TYPES:
+            value = getattr(self, name)
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise SpamclfError(f"{name} must be {what}, got {value!r}")
+            # NumPy's numbers as Python's: the settings are saved as JSON.
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, numbers.Integral):
+                object.__setattr__(self, name, int(value))
+            elif isinstance(value, numbers.Real):
+                object.__setattr__(self, name, float(value))
         # Accept any iterable of CIDR strings; check them now, not at the first message.
+        if isinstance(self.trusted_networks, str):  # one network, not its characters
+            object.__setattr__(self, "trusted_networks", (self.trusted_networks,))
         object.__setattr__(self, "trusted_networks", tuple(self.trusted_networks))
         for network in self.trusted_networks:
             try:
@@ -93,7 +109,7 @@ class ModelSettings:
             )
         for name, least in (("n_features", 1), ("n_reasons", 0)):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < least:
+            if value < least:
                 raise SpamclfError(
                     f"{name} must be a whole number of {least} or more, got {value!r}"
                 )
@@ -123,6 +139,21 @@ class ModelSettings:
         data["trusted_networks"] = tuple(data.get("trusted_networks", ()))
         data["limits"] = Limits(**data.get("limits", {}))
         return cls(**data)
+
+
+# ModelSettings' fields with the types they must have (bool, an int to Python, is refused
+# where a number is meant).
+_SETTING_TYPES: tuple[tuple[str, tuple[type, ...], str], ...] = (
+    ("n_features", (numbers.Integral,), "a whole number"),
+    ("spam_cutoff", (numbers.Real,), "a number"),
+    ("ham_cutoff", (numbers.Real,), "a number"),
+    ("trusted_networks", (Iterable,), "a list of networks"),
+    ("n_reasons", (numbers.Integral,), "a whole number"),
+    ("learning_regularization", (numbers.Real,), "a number"),
+    ("header_words", (bool,), "True or False"),
+    ("min_script_examples", (numbers.Integral,), "a whole number"),
+    ("limits", (Limits,), "a spamclf.Limits"),
+)
 
 
 class Model:
@@ -265,12 +296,17 @@ class Model:
         reading a stream (a pipe, a socket) needs to keep of a message of any size. A model
         reads ``settings.limits.max_message_bytes`` of it; ``size`` counts toward its clues.
         """
-        if not isinstance(head, (bytes, bytearray, memoryview)) or not isinstance(size, int):
+        if (
+            not isinstance(head, (bytes, bytearray, memoryview))
+            or not isinstance(size, numbers.Integral)
+            or isinstance(size, bool)
+            or size < len(head)
+        ):
             raise InputError(
-                f"classify_head takes bytes and an int, got {type(head).__name__} and "
-                f"{type(size).__name__}"
+                "classify_head takes bytes and their message's size in bytes (an int, at "
+                f"least the bytes' length), got {type(head).__name__} and {size!r}"
             )
-        return self._verdict(self._read_features(bytes(head), size))
+        return self._verdict(self._read_features(bytes(head), int(size)))
 
     def classify_many(
         self, messages: Iterable[MessageInput], *, n_jobs: int = 1, batch_size: int = 256
@@ -289,15 +325,13 @@ class Model:
     ) -> Iterator[Verdict]:
         """:meth:`classify_head` over ``(head, size)`` pairs, as :meth:`classify_many` does
         over messages: for a caller that reads the messages itself (``spamclf classify``)."""
-        if n_jobs == 1:
+        workers = check_jobs(n_jobs)
+        if workers == 1:
             for head, size in heads:
                 yield self.classify_head(head, size)
             return
-        if n_jobs == 0 or batch_size < 1:
-            raise SpamclfError(f"n_jobs must be non-zero and batch_size positive, got {n_jobs}")
-        workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-        if workers > MAX_WORKERS:
-            raise SpamclfError(f"n_jobs must be at most {MAX_WORKERS}, got {n_jobs}")
+        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise SpamclfError(f"batch_size must be a positive whole number, got {batch_size!r}")
         pool = self._worker_pool(workers)
         failure: list[Exception] = []
         batches = _batched(_until_failure(iter(heads), failure), batch_size)
@@ -426,7 +460,10 @@ class Model:
         0.029), or the two as separate models with their scores summed (rate 2: 0.0012, 0.030).
 
         The margin is the SVM's usual 1, or more where the calibration needs more for the
-        message to clear its cutoff: a message learned as spam should then be labelled spam.
+        message to clear its cutoff. An undamped step would reach it; AROW's r damps each step
+        to a share confidence / (confidence + r) of the way, so a message, above all one whose
+        words the model is already sure of, may take a few ``learn()`` calls before it is
+        labelled as taught (``True`` means only that the model changed).
         A model trained without trec06p once had a flat sigmoid (slope 0.43, before the
         calibration folds were shuffled), and margin 1 alone left every message it learned
         from trec06p "unsure" (benchmarks/learn.md); its sigmoid now puts the 0.99 cutoff at
@@ -547,6 +584,17 @@ _IDLE_WORKER_SECONDS = 300
 MAX_WORKERS = 1024
 # Set once in each worker process of classify_many (never in the caller's process).
 _worker_model: Model | None = None
+
+
+def check_jobs(n_jobs: object) -> int:
+    """How many processes ``n_jobs`` asks for: a whole number from 1 to :data:`MAX_WORKERS`,
+    or a negative one for one per core; anything else raises :class:`SpamclfError`."""
+    jobs = int(n_jobs) if isinstance(n_jobs, numbers.Integral) else 0
+    if isinstance(n_jobs, bool) or jobs == 0 or jobs > MAX_WORKERS:
+        raise SpamclfError(
+            f"n_jobs must be 1 to {MAX_WORKERS}, or negative for one per core, got {n_jobs!r}"
+        )
+    return (os.cpu_count() or 1) if jobs < 0 else jobs
 
 
 def _set_worker_model(model: Model) -> None:

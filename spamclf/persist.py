@@ -9,6 +9,7 @@ data, metrics and the SHA-256 of the model file, which :func:`load_model` verifi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -22,7 +23,14 @@ import numpy as np
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
 
-__all__ = ["FEATURE_SCHEMA", "FORMAT_VERSION", "card_path", "load_model", "save_model"]
+__all__ = [
+    "FEATURE_SCHEMA",
+    "FORMAT_VERSION",
+    "card_path",
+    "check_can_save",
+    "load_model",
+    "save_model",
+]
 
 # Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
 # change meaning: a model trained on other features would silently score nonsense.
@@ -64,6 +72,11 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
     # files and raises ModelError.
     temporary: list[Path] = []
     try:
+        # Checked before either rename: a folder where the card goes would fail the second
+        # rename after the first had replaced the model, leaving a model without its card.
+        for target in (path, card_path(path)):
+            if target.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
         model_tmp = _write_temp(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         temporary.append(model_tmp)
         card["sha256"] = _sha256(model_tmp)
@@ -80,6 +93,18 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def check_can_save(path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+    """Raise :class:`ModelError` now if :func:`save_model` could not write at ``path``: for a
+    server that saves after every lesson, finding out at the first lesson is too late."""
+    path = Path(path)
+    try:
+        if path.is_dir() or card_path(path).is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
+        _write_temp(path, lambda f: None).unlink()
+    except OSError as exc:
+        raise ModelError(f"cannot save a model at {str(path)!r}: {exc.strerror or exc}") from exc
 
 
 def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # type: ignore[type-arg]
@@ -107,7 +132,20 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
             variances = (
                 np.array(data["variances"], dtype=np.float64) if "variances" in data else None
             )
-    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, UnicodeError) as exc:
+        if not isinstance(header, dict):
+            raise ValueError("its header is not a JSON object")
+        # NaN or infinite weights score every message 0.0 or NaN without a word of warning.
+        if not (np.isfinite(weights).all() and np.isfinite([intercept, *calibration]).all()):
+            raise ValueError("its weights are not all finite numbers")
+    except (
+        OSError,
+        EOFError,  # an empty file
+        ValueError,
+        KeyError,
+        IndexError,
+        zipfile.BadZipFile,
+        UnicodeError,
+    ) as exc:
         raise ModelError(
             f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
         ) from exc

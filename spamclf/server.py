@@ -39,10 +39,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spamclf.errors import SpamclfError
+from spamclf.errors import ModelError, SpamclfError
 from spamclf.model import Model
+from spamclf.persist import check_can_save
 from spamclf.spamd import (
     CHECK_METHODS,
+    EX_CANTCREAT,
     EX_DATAERR,
     EX_PROTOCOL,
     EX_SOFTWARE,
@@ -114,6 +116,8 @@ class SpamdServer:
 
     def start(self) -> list[str]:
         """Bind every address and serve; return the bound addresses (``host:port`` or path)."""
+        if self.settings.save_learned:
+            check_can_save(self.settings.save_learned)
         for address in self.settings.listen:
             listener = self._bind(address)
             listener.setblocking(False)
@@ -136,6 +140,9 @@ class SpamdServer:
             model = _load(self.model_path)
         except SpamclfError as exc:
             log.error("reload failed, still serving the previous model: %s", exc)
+            return False
+        except Exception:  # a bug in loading must not take the serving model down with it
+            log.exception("reload failed, still serving the previous model")
             return False
         with self._learn_lock:  # a TELL in progress finishes on the model it started with
             self.model = model
@@ -361,7 +368,11 @@ class SpamdServer:
         with self._learn_lock:
             learned = self.model.learn(request.body, label)
             if learned and self.settings.save_learned:
-                self.model.save(self.settings.save_learned)
+                try:
+                    self.model.save(self.settings.save_learned)
+                except ModelError as exc:  # the disk filled up, the folder went: not a bug
+                    log.error("TELL: learned, but the model was not saved: %s", exc)
+                    return error_reply(EX_CANTCREAT, "learned, but the model could not be saved")
         return tell_reply(did_set=learned)
 
     # --- sockets -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from conftest import fixture_path
 
 import spamclf
 from spamclf.api import default_model
-from spamclf.errors import CorpusError, InputError, ModelError
+from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import Model, ModelSettings
 
 Loader = Callable[[str], bytes]
@@ -120,6 +120,28 @@ def test_train_rejects_too_few_of_one_class(n_spam: int, n_ham: int) -> None:
     labels = ["spam"] * n_spam + ["ham"] * n_ham
     with pytest.raises(InputError, match="at least 3 spam and 3 ham"):
         spamclf.train(messages, labels)
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"C": 0}, InputError),
+        ({"C": -1.0}, InputError),
+        ({"C": float("nan")}, InputError),
+        ({"C": "2"}, InputError),
+        ({"n_jobs": 0}, SpamclfError),
+        ({"n_jobs": 1.5}, SpamclfError),
+    ],
+)
+def test_train_refuses_bad_options_before_reading_a_message(
+    options: dict[str, object], error: type[Exception]
+) -> None:
+    def messages() -> Iterator[bytes]:
+        raise AssertionError("read a message before checking the options")
+        yield b""
+
+    with pytest.raises(error, match=r"C must|n_jobs must"):
+        spamclf.train(messages(), ["spam", "ham"] * 3, **options)  # type: ignore[arg-type]
 
 
 def test_train_rejects_a_bad_label() -> None:

@@ -254,6 +254,24 @@ def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["classify", "--reasons", "-1"],
+        ["train", "--C", "0", "-o", "m.spamclf"],
+        ["train", "--C", "nan", "-o", "m.spamclf"],
+        ["train", "--min-script-examples", "-5", "-o", "m.spamclf"],
+    ],
+)
+def test_impossible_numbers_are_a_bad_command_line(
+    arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*arguments, str(fixture_path("examples/ham"))])
+    assert exit_info.value.code == 2
+    assert arguments[1] in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("jobs", ["0", "99999999999", "two"])
 def test_impossible_jobs_are_a_bad_command_line(
     jobs: str, capsys: pytest.CaptureFixture[str]

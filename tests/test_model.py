@@ -210,16 +210,22 @@ def test_classify_head_scores_as_classify_and_refuses_what_is_not_bytes(
     data = fixture_bytes("english_ham")
     assert small_model.classify_head(data, len(data)) == small_model.classify(data)
     assert small_model.classify_head(bytearray(data), len(data)) == small_model.classify(data)
-    for head, size in ((data.decode(), len(data)), (data, "big"), (None, 1)):
-        with pytest.raises(InputError, match="classify_head takes bytes and an int"):
+    assert small_model.classify_head(data, np.int64(len(data))) == small_model.classify(data)
+    # The size counts the whole message, so it is at least the head's length.
+    bad = ((data.decode(), len(data)), (data, "big"), (None, 1), (data, -1), (data, True))
+    for head, size in bad:
+        with pytest.raises(InputError, match="classify_head takes bytes and their message"):
             small_model.classify_head(head, size)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("n_jobs", "batch_size"), [(0, 10), (2, 0), (2**40, 10)])
+@pytest.mark.parametrize(
+    ("n_jobs", "batch_size"),
+    [(0, 10), (2, 0), (2**40, 10), (1.5, 10), ("2", 10), (None, 10), (True, 10)],
+)
 def test_classify_many_rejects_bad_parallel_settings(
     small_model: Model, n_jobs: int, batch_size: int
 ) -> None:
-    with pytest.raises(SpamclfError, match="n_jobs"):
+    with pytest.raises(SpamclfError, match=r"n_jobs|batch_size"):
         list(small_model.classify_many([b"x"], n_jobs=n_jobs, batch_size=batch_size))
 
 
@@ -413,6 +419,35 @@ def test_empty_model_scores_everything_one_half(fixture_bytes: Loader) -> None:
     assert model.classify(fixture_bytes("gb2312_spam")).score == 0.5
     assert model.classify(fixture_bytes("english_ham")).label == "unsure"
     assert model.card["training"]["messages"] == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"spam_cutoff": "0.9"},
+        {"ham_cutoff": None},
+        {"spam_cutoff": True},
+        {"min_script_examples": "5"},
+        {"min_script_examples": 1.5},
+        {"learning_regularization": "x"},
+        {"trusted_networks": None},
+        {"limits": {"max_message_bytes": 5}},
+        {"header_words": "no"},  # a true value that means no
+        {"n_reasons": 2.0},
+    ],
+)
+def test_settings_of_the_wrong_type_are_refused_by_name(changes: dict[str, object]) -> None:
+    (name,) = changes
+    with pytest.raises(SpamclfError, match=f"^{name} must be"):
+        ModelSettings(**changes)  # type: ignore[arg-type]
+
+
+def test_settings_take_numpy_numbers_and_one_network_as_python_values() -> None:
+    settings = ModelSettings(
+        spam_cutoff=np.float32(0.95), n_reasons=np.int64(3), trusted_networks="10.0.0.0/8"
+    )
+    assert type(settings.spam_cutoff) is float and type(settings.n_reasons) is int
+    assert settings.trusted_networks == ("10.0.0.0/8",)  # not its characters
 
 
 @pytest.mark.parametrize("value", [0.0, -1.0, float("nan")])

@@ -395,3 +395,59 @@ def test_models_saved_before_the_newer_caps_load_with_their_defaults(
 def test_bundled_model_loads() -> None:
     model = load_model(spamclf.api.default_model_path())
     assert model.settings.limits.max_depth == Limits().max_depth
+
+
+def _rewrite_arrays(path: Path, **changes: object) -> None:
+    """Rewrite a saved model's arrays (the header as raw JSON text too), then fix the card's
+    sha256: a file crafted to pass the checksum."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    for name, value in changes.items():
+        arrays[name] = (
+            np.frombuffer(value.encode(), dtype=np.uint8) if isinstance(value, str) else value
+        )
+    with path.open("wb") as f:
+        np.savez(f, **arrays)
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    card["sha256"] = _sha256(path)
+    card_path(path).write_text(json.dumps(card), encoding="utf-8")
+
+
+@pytest.mark.parametrize("header", ["[1, 2]", '"abc"', "null"])
+def test_header_that_is_not_an_object_raises_model_error(tmp_model_path: Path, header: str) -> None:
+    _rewrite_arrays(tmp_model_path, header=header)
+    with pytest.raises(ModelError, match="header is not a JSON object"):
+        load_model(tmp_model_path)
+
+
+def test_weights_that_are_not_finite_raise_model_error(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    # NaN weights scored every message 0.0 ("ham") without a word.
+    weights = small_model.weights.astype(np.float32)
+    weights[7] = np.nan
+    _rewrite_arrays(tmp_model_path, weights=weights)
+    with pytest.raises(ModelError, match="not all finite"):
+        load_model(tmp_model_path)
+
+
+def test_empty_model_file_raises_model_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.spamclf"
+    path.write_bytes(b"")
+    card_path(path).write_text(json.dumps({"sha256": _sha256(path)}), encoding="utf-8")
+    for verify in (True, False):
+        with pytest.raises(ModelError, match="not a spamclf model"):
+            load_model(path, verify=verify)
+
+
+def test_save_with_a_folder_where_the_card_goes_leaves_the_old_pair(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    # The model's rename would have gone through and the card's failed: a model whose card
+    # belongs to another. Now nothing is replaced.
+    model_before = tmp_model_path.read_bytes()
+    card_path(tmp_model_path).unlink()
+    card_path(tmp_model_path).mkdir()
+    with pytest.raises(ModelError, match="cannot save a model at"):
+        small_model.with_settings(spam_cutoff=0.95).save(tmp_model_path)
+    assert tmp_model_path.read_bytes() == model_before

@@ -3,7 +3,9 @@ the real ``spamc`` client from Debian's ``spamc`` package (CI installs it: .ci/r
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -18,13 +20,16 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ALL_FIXTURES, fixture_path
 
 from spamclf import __version__
 from spamclf.cli import EXIT_INPUT, EXIT_MODEL, main
+from spamclf.errors import ModelError
 from spamclf.model import Model
 from spamclf.mta import add_headers, format_score, spam_headers, spamd_score
+from spamclf.persist import card_path
 from spamclf.server import ServerSettings, SpamdServer
 from spamclf.spamd import (
     EX_DATAERR,
@@ -510,6 +515,63 @@ def test_spamc_learn_teaches_the_served_model(model_file: Path, tmp_path: Path) 
     finally:
         live.server.stop()
     assert not Path(live.path).exists()
+
+
+def test_save_learned_where_no_file_can_go_stops_the_server_at_start(
+    model_file: Path, tmp_path: Path
+) -> None:
+    # Found out at the first TELL, every lesson would be answered with an error.
+    (tmp_path / "a-file").write_bytes(b"x")
+    settings = ServerSettings(
+        listen=(str(tmp_path / "spamd.sock"),),
+        allow_tell=True,
+        save_learned=str(tmp_path / "a-file" / "learned.spamclf"),
+    )
+    server = SpamdServer(model_file, settings)
+    with pytest.raises(ModelError, match="cannot save a model at"):
+        server.start()
+    server.stop()
+
+
+def test_tell_that_cannot_save_says_so(model_file: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "learned.spamclf"
+    live = _start(model_file, tmp_path, allow_tell=True, save_learned=str(saved))
+    try:
+        card_path(saved).mkdir()  # the folder changed after the start: the save fails
+        message = fixture_path("english_ham").read_bytes()
+        reply = request(
+            live.path, spamc_request("TELL", message, Message_class="spam", Set="local")
+        )
+        assert reply.startswith(b"SPAMD/1.0 73 ") and b"could not be saved" in reply
+        ping = request(live.path, b"PING SPAMC/1.5\r\n\r\n")
+        assert ping.startswith(b"SPAMD/1.5 0 PONG")
+    finally:
+        live.server.stop()
+
+
+def test_reload_of_a_file_that_fails_to_load_keeps_serving(
+    model_file: Path, tmp_path: Path
+) -> None:
+    served = tmp_path / "served.spamclf"
+    shutil.copy(model_file, served)
+    shutil.copy(card_path(model_file), card_path(served))
+    live = _start(served, tmp_path)
+    try:
+        # A file that passes its checksum but whose header is a JSON list: loading it once
+        # raised AttributeError, which the reload did not expect, and the server died.
+        with np.load(served, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        arrays["header"] = np.frombuffer(b"[1, 2]", dtype=np.uint8)
+        with served.open("wb") as f:
+            np.savez(f, **arrays)
+        card = json.loads(card_path(served).read_text(encoding="utf-8"))
+        card["sha256"] = hashlib.sha256(served.read_bytes()).hexdigest()
+        card_path(served).write_text(json.dumps(card), encoding="utf-8")
+        assert live.server.reload() is False
+        reply = request(live.path, spamc_request("CHECK", fixture_path("english_ham").read_bytes()))
+        assert reply.startswith(b"SPAMD/1.1 0 EX_OK")
+    finally:
+        live.server.stop()
 
 
 # --- the server as a process: signals -------------------------------------------------------
