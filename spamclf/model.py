@@ -59,9 +59,9 @@ class ModelSettings:
 
     ``spam_cutoff`` and ``ham_cutoff`` split the score into ``spam`` / ``unsure`` / ``ham``. The
     spam cutoff is high on purpose: losing real mail is the failure users never forgive.
-    Trained on the other corpora (the bundled recipe), a model marked 0.78% of trec06p's
-    held-out ham and 0.63% of spamassassin's as spam at 0.98, and 0.40% and 0.36% at 0.99
-    (benchmarks/model_selection.md, section 6).
+    Trained on the other corpora (the bundled recipe), a model marked 0.70% of trec06p's
+    held-out ham and 0.65% of spamassassin's as spam at 0.98, and 0.43% and 0.39% at 0.99
+    (benchmarks/model_selection.md, section 6, at feature schema 7).
 
     ``min_script_examples``: a message is labelled spam or ham only if the model has learned at
     least this many ham and this many spam messages in its writing system; below that it is
