@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -143,37 +144,26 @@ _CORPUS_HELP = (
 )
 
 
-def _count(text: str) -> int:
-    """A whole number of 0 or more (``--reasons``, ``--min-script-examples``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def _number(convert, accept, wanted: str):  # type: ignore[no-untyped-def]
+    """An argparse type: the text ``convert``-ed, refused with "must be ``wanted``" unless
+    ``accept``-ed, so that an impossible value is a bad command line (exit 2), not a crash."""
+
+    def parse(text: str):  # type: ignore[no-untyped-def]
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse
 
 
-def _positive(text: str) -> float:
-    """A positive, finite number (``--C``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _jobs(text: str) -> int:
-    """A ``--jobs`` value: a number of processes, or a negative number for all cores."""
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if jobs == 0 or jobs > MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_WORKERS}, or -1 for all cores")
-    return jobs
+# --reasons, --min-script-examples; --C (NaN fails the comparison too); --jobs.
+_count = _number(int, lambda n: n >= 0, "0 or more")
+_positive = _number(float, lambda x: 0.0 < x < math.inf, "a positive number")
+_jobs = _number(int, lambda n: n != 0 and n <= MAX_WORKERS, f"1 to {MAX_WORKERS}, or -1 for all")
 
 
 def _load(path: str | None):  # type: ignore[no-untyped-def]
