@@ -497,22 +497,20 @@ def test_parse_never_raises_on_arbitrary_bytes(data: bytes) -> None:
     assert isinstance(parse_bytes(data).text, str)
 
 
-def test_raw_subject_takes_the_label_of_an_ascii_body() -> None:
-    # The body is all ASCII, so it decodes as ASCII; its label still tells how the sender
-    # wrote the unlabelled subject (trec06p has Hebrew subjects over windows-1255 bodies).
+@pytest.mark.parametrize(
+    ("subject", "codec", "body_label"),
+    [
+        # The body is all ASCII, so it decodes as ASCII; its label still tells how the sender
+        # wrote the unlabelled subject (trec06p has Hebrew subjects over windows-1255 bodies).
+        ("Fw: מחנות קיץ", "cp1255", "windows-1255"),
+        # us-ascii and iso-8859-1 are mailer defaults, no hint: the subject's bytes decide.
+        ("免费发票", "gb2312", "us-ascii"),
+    ],
+)
+def test_raw_subject_over_an_ascii_body(subject: str, codec: str, body_label: str) -> None:
     raw = (
-        b"Subject: Fw: " + "מחנות קיץ".encode("cp1255") + b"\n"
-        b'Content-Type: text/plain; charset="windows-1255"\n\n'
-        b"ready to read\n"
-    )
-    assert parse_bytes(raw).subject == "Fw: מחנות קיץ"
-
-
-def test_raw_subject_ignores_a_default_label_of_an_ascii_body() -> None:
-    # us-ascii and iso-8859-1 are mailer defaults, no hint: the subject's bytes decide.
-    raw = (
-        b"Subject: " + "免费发票".encode("gb2312") + b"\n"
-        b'Content-Type: text/plain; charset="us-ascii"\n\n'
+        b"Subject: " + subject.encode(codec) + b"\n"
+        b'Content-Type: text/plain; charset="' + body_label.encode() + b'"\n\n'
         b"plain text\n"
     )
-    assert parse_bytes(raw).subject == "免费发票"
+    assert parse_bytes(raw).subject == subject
