@@ -247,8 +247,16 @@ def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[st
     for index, item in _corpus_items(specs):
         labels.append(item.label)
         groups.append(index)
-    if not labels:
-        raise CorpusError(f"no labelled messages found in {', '.join(specs)}")
+    # Each corpus must give something: one that gives nothing among others was dropped
+    # without a word (an empty Maildir, a folder whose label folders are named otherwise).
+    given = set(groups)
+    empty = [spec for index, spec in enumerate(specs) if index not in given]
+    if empty:
+        raise CorpusError(
+            f"no labelled messages in {', '.join(empty)} (a folder corpus needs sub-folders "
+            "named spam and ham, or spam_2, easy_ham, junk, ...; label a plain folder, an mbox "
+            "or a Maildir as spam:PATH or ham:PATH)"
+        )
     return _read_again(specs, labels), labels, groups
 
 

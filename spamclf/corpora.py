@@ -37,6 +37,7 @@ __all__ = [
     "read_corpus",
     "read_csv",
     "read_folders",
+    "read_labelled_folder",
     "read_maildir",
     "read_mbox",
     "read_trec",
@@ -47,11 +48,16 @@ SPAM = "spam"
 HAM = "ham"
 LABELS = (SPAM, HAM)
 
-DEFAULT_SPAM_FOLDERS = ("spam", "spam_2")
+# Matched case-blind ("Spam", "Junk", as mail clients name the folders).
+DEFAULT_SPAM_FOLDERS = ("spam", "spam_2", "junk")
 DEFAULT_HAM_FOLDERS = ("ham", "easy_ham", "easy_ham_2", "hard_ham")
-# The SpamAssassin public corpus ships a `cmds` file (the mv commands that named the messages)
-# in each folder; it is not a message and must neither be trained on nor counted.
-_NOT_MESSAGES = frozenset({"cmds"})
+# Files in message folders that are no messages, never trained on nor counted: the `cmds` file
+# of the SpamAssassin public corpus (the mv commands that named its messages), and the
+# bookkeeping Dovecot and Courier keep inside a Maildir.
+_NOT_MESSAGES = frozenset(
+    {"cmds", "maildirfolder", "subscriptions", "courierimapuiddb", "courierimapkeywords"}
+)
+_NOT_MESSAGE_PREFIXES = ("dovecot", "courierimap")
 
 BENCHMARK_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
 _TRAIN_FRACTION_TENTHS = 7  # 70 % train / 30 % test, in integer tenths so no float rounding
@@ -188,11 +194,51 @@ def _label_from_parts(
     Deepest, so that ``enron1/ham/...`` is ham even under a root that happens to be named spam.
     """
     for name in reversed(parts):
-        if name in spam:
+        if name.lower() in spam:
             return SPAM
-        if name in ham:
+        if name.lower() in ham:
             return HAM
     return None
+
+
+def _is_message_file(path: Path) -> bool:
+    name = path.name
+    return (
+        not name.startswith(".")
+        and name not in _NOT_MESSAGES
+        and not name.startswith(_NOT_MESSAGE_PREFIXES)
+        and path.is_file()
+    )
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Each folder under ``root`` (``root`` first) with its message-file names, in no order.
+
+    Folder symlinks are followed (a label folder linked in from elsewhere), each real folder
+    once, so a link loop ends. Hidden folders (``.git``, a Maildir's ``.Junk`` sub-folder,
+    which is another mailbox) and a Maildir's ``tmp/`` (deliveries still being written) are
+    not read. A folder that cannot be listed stops the reading: skipping it would train on
+    part of a corpus without a word.
+    """
+    seen: set[str] = set()
+
+    def refuse(error: OSError) -> None:
+        raise CorpusError(f"cannot list corpus folder {error.filename}: {error.strerror}")
+
+    for folder, dirnames, filenames in os.walk(root, onerror=refuse, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        is_maildir = {"cur", "new"} <= set(dirnames)
+        dirnames[:] = [
+            name
+            for name in dirnames
+            if not name.startswith(".") and not (is_maildir and name == "tmp")
+        ]
+        here = Path(folder)
+        yield here, [name for name in filenames if _is_message_file(here / name)]
 
 
 def _labelled_files(
@@ -206,25 +252,20 @@ def _labelled_files(
     READMEs) have no label and are left out.
     """
     found: list[tuple[Path, str]] = []
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        here = Path(folder)
-        # The root's own name counts, so `read_folders("corpus/spam")` labels its files spam.
-        parts = (root.name, *here.relative_to(root).parts)
-        label = _label_from_parts(parts, spam, ham)
-        if label is None:
-            continue
-        for name in filenames:
-            path = here / name
-            if name.startswith(".") or name in _NOT_MESSAGES or not path.is_file():
-                continue
-            found.append((path, label))
+    # The root's own name counts, so `read_folders("corpus/spam")` labels its files spam, and
+    # so does `read_folders(".")` inside it (its absolute path names the folder).
+    root_name = Path(os.path.abspath(root)).name
+    for here, names in _walk(root):
+        label = _label_from_parts((root_name, *here.relative_to(root).parts), spam, ham)
+        if label is not None:
+            found += [(here / name, label) for name in names]
     found.sort()
     return found
 
 
 def _folder_sets(spam: Iterable[str], ham: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-    spam_set, ham_set = frozenset(spam), frozenset(ham)
+    spam_set = frozenset(name.lower() for name in spam)
+    ham_set = frozenset(name.lower() for name in ham)
     if spam_set & ham_set:
         raise CorpusError(f"folder names used for both spam and ham: {sorted(spam_set & ham_set)}")
     return spam_set, ham_set
@@ -247,6 +288,21 @@ def read_folders(
     spam_set, ham_set = _folder_sets(spam, ham)
     for path, label in _labelled_files(top, spam_set, ham_set):
         yield LabelledMessage(path, label, str(path))
+
+
+def read_labelled_folder(root: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:
+    """Yield every message file under ``root``, all with ``label``, in sorted path order: a
+    folder of ``.eml`` files, or a Maildir that lacks ``new/`` (archives drop empty folders).
+    Hidden files, Maildir bookkeeping and a Maildir's ``tmp/`` are skipped, as in
+    :func:`read_folders`.
+    """
+    norm = normalize_label(label)
+    top = Path(root)
+    if not top.is_dir():
+        raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
+    paths = sorted(here / name for here, names in _walk(top) for name in names)
+    for path in paths:
+        yield LabelledMessage(path, norm, str(path))
 
 
 # --- mbox and Maildir ------------------------------------------------------------------------
@@ -374,12 +430,20 @@ def _split_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
+# The first bytes of gzip, bzip2, xz and zstd files.
+_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd")
+
+
 def _starts_like_mbox(path: Path) -> bool:
+    """An mbox: ``From `` first, or nothing at all (an empty Junk mailbox is still one)."""
     try:
         with path.open("rb") as handle:
-            return handle.read(5) == b"From "
+            start = handle.read(5)
     except OSError as exc:
         raise CorpusError(f"cannot read {path}: {exc}") from exc
+    if start.startswith(_COMPRESSED):
+        raise CorpusError(f"{path} is compressed: decompress it first (gunzip, unxz, ...)")
+    return start in (b"From ", b"")
 
 
 def _corpus_kind(path: Path) -> str:
@@ -410,6 +474,8 @@ def read_corpus(spec: str) -> Iterator[LabelledMessage]:
     * ``ham:/path/to/Maildir`` -- a folder holding ``cur`` and ``new``: a Maildir
       (:func:`read_maildir`).
     * ``/path/to/folders`` -- any other folder: label-named folders (:func:`read_folders`).
+    * ``spam:/path/to/folder`` -- a folder with no label-named folder in it: all its files,
+      with that label (:func:`read_labelled_folder`).
 
     mbox and Maildir hold no labels, so they need the ``spam:`` or ``ham:`` prefix; the other
     formats carry their own labels and refuse one, rather than silently ignore it.
@@ -423,6 +489,8 @@ def read_corpus(spec: str) -> Iterator[LabelledMessage]:
                 f"{kind} {path} holds no labels: write the spec as spam:{path} or ham:{path}"
             )
         return read_mbox(path, label) if kind == "mbox" else read_maildir(path, label)
+    if kind == "folders" and label is not None and not _has_label_folders(path):
+        return read_labelled_folder(path, label)  # `spam:DIR`: every message in DIR is spam
     if label is not None:
         raise CorpusError(
             f"{path} is a {kind} corpus with its own labels; drop the {label}: prefix"
@@ -432,6 +500,12 @@ def read_corpus(spec: str) -> Iterator[LabelledMessage]:
     if kind == "csv":
         return read_csv(path)
     return read_folders(path)
+
+
+def _has_label_folders(path: Path) -> bool:
+    """Whether a folder corpus names its labels itself: a sub-folder called spam, ham, ..."""
+    spam, ham = _folder_sets(DEFAULT_SPAM_FOLDERS, DEFAULT_HAM_FOLDERS)
+    return any(_label_from_parts((here.name,), spam, ham) for here, _ in _walk(path))
 
 
 # --- benchmark protocol ----------------------------------------------------------------------

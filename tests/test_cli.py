@@ -312,6 +312,27 @@ def test_train_writes_model_and_card(
     assert "trained.spamclf.card.json" in err
 
 
+@pytest.mark.parametrize("make", ["empty Maildir", "unlabelled folder"])
+def test_train_refuses_a_corpus_that_gives_nothing_among_others(
+    folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], make: str
+) -> None:
+    # Dropped without a word, the run went on without it and exited 0.
+    if make == "empty Maildir":
+        empty = tmp_path / "Maildir"
+        for sub in ("cur", "new", "tmp"):
+            (empty / sub).mkdir(parents=True)
+        spec = f"ham:{empty}"
+    else:
+        empty = tmp_path / "notes"
+        (empty / "Inbox").mkdir(parents=True)
+        (empty / "Inbox" / "1.eml").write_bytes(b"Subject: x\n\nhello\n")
+        spec = str(empty)
+    output = tmp_path / "m.spamclf"
+    assert main(["train", str(folder_corpus), spec, "-o", str(output)]) == EXIT_INPUT
+    assert f"no labelled messages in {spec}" in capsys.readouterr().err
+    assert not output.exists()
+
+
 def test_train_keeps_the_paths_of_a_folder_corpus_not_its_bytes(folder_corpus: Path) -> None:
     stream, labels, groups = _read_corpora([str(folder_corpus)])
     messages = list(stream)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import os
 import random
 from pathlib import Path
 
@@ -369,6 +370,75 @@ def test_read_corpus_unknown(tmp_path: Path, name: str, content: bytes | None) -
     path = tmp_path / name if content is None else _write(tmp_path / name, content)
     with pytest.raises(CorpusError):
         read_corpus(str(path))
+
+
+def test_read_folders_matches_label_folders_case_blind_and_knows_junk(tmp_path: Path) -> None:
+    _write(tmp_path / "Spam" / "1", _msg("s1"))
+    _write(tmp_path / "Junk" / "2", _msg("s2"))
+    _write(tmp_path / "HAM" / "3", _msg("h3"))
+    assert [m.label for m in read_folders(tmp_path)] == ["ham", "spam", "spam"]
+
+
+def test_read_folders_follows_a_linked_label_folder_once(tmp_path: Path) -> None:
+    _write(tmp_path / "elsewhere" / "1", _msg("s1"))
+    corpus = tmp_path / "corpus"
+    _write(corpus / "ham" / "2", _msg("h2"))
+    (corpus / "spam").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (corpus / "ham" / "loop").symlink_to(corpus, target_is_directory=True)  # must end
+    assert _subjects(list(read_folders(corpus))) == ["h2", "s1"]
+
+
+def test_read_folders_of_the_current_folder_knows_its_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "spam" / "1", _msg("s1"))
+    monkeypatch.chdir(tmp_path / "spam")
+    assert [m.label for m in read_folders(".")] == ["spam"]
+
+
+def test_read_folders_skips_maildir_bookkeeping_and_deliveries_in_progress(
+    tmp_path: Path,
+) -> None:
+    box = tmp_path / "spam"  # a label folder that is itself a Maildir
+    _write(box / "cur" / "1:2,S", _msg("s1"))
+    _write(box / "new" / "2", _msg("s2"))
+    _write(box / "tmp" / "3", b"half a delivery")
+    for name in ("dovecot-uidlist", "dovecot.index.log", "subscriptions", "maildirfolder"):
+        _write(box / name, b"bookkeeping")
+    assert _subjects(list(read_folders(tmp_path))) == ["s1", "s2"]
+
+
+def test_read_folders_stops_at_a_folder_it_cannot_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "ham" / "1", _msg("h1"))
+    _write(tmp_path / "spam" / "2", _msg("s2"))
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("spam"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(CorpusError, match=r"cannot list corpus folder .*spam"):
+        list(read_folders(tmp_path))
+
+
+def test_read_corpus_labels_a_plain_folder(tmp_path: Path) -> None:
+    _write(tmp_path / "mail" / "a.eml", _msg("a"))
+    _write(tmp_path / "mail" / "2024" / "b.eml", _msg("b"))
+    _write(tmp_path / "mail" / ".DS_Store", b"\x00\x01")
+    messages = list(read_corpus(f"spam:{tmp_path / 'mail'}"))
+    assert [m.label for m in messages] == ["spam", "spam"]
+    assert _subjects(messages) == ["b", "a"]  # sorted by path: 2024/b.eml before a.eml
+
+
+def test_read_corpus_takes_an_empty_mbox_and_refuses_a_compressed_one(tmp_path: Path) -> None:
+    assert list(read_corpus(f"spam:{_write(tmp_path / 'junk.mbox', b'')}")) == []
+    gz = _write(tmp_path / "junk.mbox.gz", b"\x1f\x8b\x08\x00rest")
+    with pytest.raises(CorpusError, match="compressed"):
+        read_corpus(f"spam:{gz}")
 
 
 # --- split_benchmark -------------------------------------------------------------------------
