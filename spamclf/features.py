@@ -247,7 +247,7 @@ def _sender_tokens(message: ParsedMessage) -> Iterator[str]:
     if not sender:
         yield "from:missing"
         return
-    address = _ADDRESS.search(sender)
+    address = _sender_address(sender)
     domain = address.group(1).lower() if address else None
     if domain:
         yield f"from:domain:{registered_domain(domain)}"
@@ -264,7 +264,7 @@ def _sender_tokens(message: ParsedMessage) -> Iterator[str]:
             yield f"from:name:{word}"
     reply_to = message.header("reply-to")
     if reply_to:
-        reply = _ADDRESS.search(reply_to)
+        reply = _sender_address(reply_to)
         if (
             reply
             and domain
@@ -273,10 +273,20 @@ def _sender_tokens(message: ParsedMessage) -> Iterator[str]:
             yield "reply-to:other_domain"
 
 
+def _sender_address(value: str) -> re.Match[str] | None:
+    """The address a header sends from: the one in angle brackets when there is one, not an
+    address written in the display name ('"service@paypal.com" <x@evil.example>', the usual
+    phishing spoof, is from evil.example)."""
+    angle = value.rfind("<")
+    return (angle >= 0 and _ADDRESS.search(value, angle)) or _ADDRESS.search(value)
+
+
 def _subject_form_tokens(message: ParsedMessage) -> Iterator[str]:
+    # Facts about the subject have an underscore, which no word token has: "subject:missing"
+    # was also the word "missing" in a subject, and explained a verdict with a false fact.
     raw = next(iter(message.headers_named("subject", raw=True)), None)
     if raw is None:
-        yield "subject:missing"
+        yield "subject:is_missing"
         return
     for charset, encoding in _ENCODED_WORD.findall(raw):
         yield f"subject:encoded:{charset.lower()}:{encoding.lower()}"
@@ -287,9 +297,9 @@ def _subject_form_tokens(message: ParsedMessage) -> Iterator[str]:
     if len(letters) >= 5 and sum(ch.isupper() for ch in letters) / len(letters) > 0.6:
         yield "subject:mostly_caps"
     if "!" in subject:
-        yield "subject:exclamation"
+        yield "subject:has_exclamation"
     if re.match(r"\s*(re|fw|fwd|回复|答复|转发)\s*[:：]", subject, re.I):
-        yield "subject:reply"
+        yield "subject:is_reply"
 
 
 def _message_id_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -390,7 +400,7 @@ def structure_tokens(message: ParsedMessage) -> Iterator[str]:
             yield f"html:hidden_chars:{_bucket(message.html.hidden_chars // 10)}"
     yield f"size:{_bucket(message.size // 256)}"
     if not message.text.strip():
-        yield "body:empty"
+        yield "body:is_empty"  # with an underscore, as the subject's facts
     for defect in message.defects:
         yield f"defect:{defect}"
     for cap in message.limits_hit:
@@ -415,6 +425,6 @@ def _bucket(count: int) -> int:
 
 
 def _mailer_family(value: str) -> str:
-    """``Foxmail 6, 2, 100, 11 [cn]`` -> ``foxmail``: versions change, families persist."""
+    """``Foxmail 6, 2, 100, 11 [cn]`` -> ``foxmail_cn``: versions change, families persist."""
     family = re.sub(r"[\d.,;:()\[\]_/\-]+", " ", value.lower()).split()
     return "_".join(family[:2])[:30] or "other"

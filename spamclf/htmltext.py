@@ -23,7 +23,13 @@ _COMMENT_OPEN = re.compile(r"<!--")
 # match scan to the end of the page.
 _DECLARATION = re.compile(r"<[!?][^<>]*>")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>", re.S)
-_BLOCK_TAGS = frozenset({"p", "div", "br", "tr", "td", "li", "table", "h1", "h2", "h3", "title"})
+# Tags a browser breaks the line at: without them, "<th>Name</th><th>Price</th>" read
+# "NamePrice", one word.
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "tr", "td", "th", "li", "ul", "ol", "dl", "dt", "dd", "table", "title"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "hr", "center", "blockquote", "pre", "address"}
+    | {"section", "article", "header", "footer", "nav", "aside", "main", "form", "fieldset"}
+)
 # The patterns run over whole pages start with a character class and turn case-blind only
 # after it, "(?i:...)": the regex engine skips ahead to a possible first character only when
 # that character is not case-blind. Each matches what it would with re.IGNORECASE (hence

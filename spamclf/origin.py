@@ -41,7 +41,8 @@ _FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
 _HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
 # sendmail writes the ident user before the name when the client answered ident:
 # "(beebe@plot79.math.utah.edu [155.101.20.21])".
-_RDNS_IN_PARENS = re.compile(r"\(\s*(?:[^\s@()]+@)?([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\s*[\[(]")
+# A name may end in the root's dot, as Google's MX writes it: "(mail-sor-f41.google.com. [ip])".
+_RDNS_IN_PARENS = re.compile(r"\(\s*(?:[^\s@()]+@)?([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\.?\s*[\[(]")
 # rDNS names that ISPs give to dial-up, DSL and cable customers: the hijacked PCs that send
 # most spam from China and Korea. An IP spelt inside the name is the strongest sign.
 _DYNAMIC = re.compile(

@@ -82,9 +82,9 @@ def _tokens(data: bytes, settings: FeatureSettings | None = None) -> list[str]:
         ("nested_multipart", "mime:attachment_type:application/octet-stream"),
         ("malformed_mime", "defect:StartBoundaryNotFoundDefect"),
         ("malformed_mime", "to:undisclosed"),
-        ("english_ham", "subject:reply"),
+        ("english_ham", "subject:is_reply"),
         ("english_ham", "received:country:US"),
-        ("headers_only", "body:empty"),
+        ("headers_only", "body:is_empty"),
         ("empty", "header:none"),
         ("utf8_crlf", "subject:café"),
         ("shift_jis_spam", "subject:無料"),
@@ -334,3 +334,23 @@ def test_address_headers_are_linear_without_an_at_sign() -> None:
     _tokens(data)
     assert time.perf_counter() - start < 1.0
     assert "from:domain:example.com" in _tokens(b"From: " + b"x" * 100 + b"@example.com\n\nhi\n")
+
+
+def test_facts_about_subject_and_body_are_not_words_of_them() -> None:
+    # "subject:missing" once meant both "no Subject header" and the word "missing".
+    worded = _tokens(b"From: a@example.com\nSubject: Missing reply!\n\nempty tray\n")
+    assert {"subject:missing", "subject:reply", "body:empty"} <= set(worded)
+    assert "subject:is_missing" not in worded and "body:is_empty" not in worded
+    assert "subject:has_exclamation" in worded
+    bare = _tokens(b"From: a@example.com\n\n")
+    assert {"subject:is_missing", "body:is_empty"} <= set(bare)
+
+
+def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> None:
+    raw = (
+        b'From: "service@paypal.com" <x@evil.example>\n'
+        b'Reply-To: "alice@example.com" <collect@evil2.example>\nSubject: verify\n\nhi\n'
+    )
+    tokens = _tokens(raw)
+    assert "from:domain:evil.example" in tokens and "from:domain:paypal.com" not in tokens
+    assert "reply-to:other_domain" in tokens

@@ -170,3 +170,17 @@ def test_summarize_html_cuts_closed_elements_and_comments_only() -> None:
     assert summary.comments == 1
     assert summarize_html('<p style="font-size:0.0px">gone</p>shown').text == "shown"
     assert summarize_html('<p style="font-size:00">gone</p>shown').text == "shown"
+
+
+def test_summarize_html_breaks_words_at_every_block_tag() -> None:
+    page = "<table><tr><th>Name</th><th>Price</th></tr></table><h4>Order</h4><h5>Details</h5>"
+    page += "<center>Win</center><blockquote>Quoted</blockquote><ul><li>a</li></ul>"
+    assert summarize_html(page).text.split() == [
+        "Name",
+        "Price",
+        "Order",
+        "Details",
+        "Win",
+        "Quoted",
+        "a",
+    ]

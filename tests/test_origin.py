@@ -135,6 +135,16 @@ Loader = Callable[[str], bytes]
             "mx.example.com",
             id="rdns-ending-in-by",
         ),
+        pytest.param(
+            # Google's MX ends the name with the root's dot.
+            "from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41])"
+            " by mx.google.com with SMTPS id x",
+            "mail-sor-f41.google.com",
+            "mail-sor-f41.google.com",
+            "209.85.220.41",
+            "mx.google.com",
+            id="rdns-with-trailing-dot",
+        ),
     ],
 )
 def test_parse_received_styles(
