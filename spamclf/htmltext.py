@@ -18,7 +18,7 @@ __all__ = ["HtmlSummary", "summarize_html"]
 # regexes such as "<script.*?</script>": on a page of unclosed "<script" those rescan the rest
 # of the page from every opening, and 40,000 of them (280 KB) took 42 s.
 _INVISIBLE_OPEN = re.compile(r"<(script|style|head)\b", re.I)
-_COMMENT_OPEN = re.compile(r"<!--")
+_COMMENT_OPEN = re.compile(r"<!(--)")  # the group names what closes it, as for elements
 # [^<>] rather than [^>], here and below: a run of unclosed "<!" or "<body" must not make every
 # match scan to the end of the page.
 _DECLARATION = re.compile(r"<[!?][^<>]*>")
@@ -125,7 +125,7 @@ def _spans(page: str, opening: re.Pattern[str]) -> list[tuple[int, int]]:
     unclosed: set[str] = set()  # no closing tag after one opening: none after a later one
     position = 0
     while match := opening.search(page, position):
-        name = match.group(1).lower() if match.groups() else "--"
+        name = match.group(1).lower()
         closing = None if name in unclosed else _closing(name).search(page, match.end())
         if closing is None:
             unclosed.add(name)

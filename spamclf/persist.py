@@ -74,9 +74,7 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
     try:
         # Checked before either rename: a folder where the card goes would fail the second
         # rename after the first had replaced the model, leaving a model without its card.
-        for target in (path, card_path(path)):
-            if target.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
+        _refuse_folders(path)
         model_tmp = _write_temp(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         temporary.append(model_tmp)
         card["sha256"] = _sha256(model_tmp)
@@ -100,11 +98,17 @@ def check_can_save(path: str | os.PathLike) -> None:  # type: ignore[type-arg]
     server that saves after every lesson, finding out at the first lesson is too late."""
     path = Path(path)
     try:
-        if path.is_dir() or card_path(path).is_dir():
-            raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
+        _refuse_folders(path)
         _write_temp(path, lambda f: None).unlink()
     except OSError as exc:
         raise ModelError(f"cannot save a model at {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def _refuse_folders(path: Path) -> None:
+    """Raise ``IsADirectoryError`` if a folder stands where the model or its card would go."""
+    for target in (path, card_path(path)):
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
 
 
 def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # type: ignore[type-arg]

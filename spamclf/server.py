@@ -41,7 +41,7 @@ from pathlib import Path
 
 from spamclf.errors import ModelError, SpamclfError
 from spamclf.model import Model
-from spamclf.persist import check_can_save
+from spamclf.persist import check_can_save, load_model
 from spamclf.spamd import (
     CHECK_METHODS,
     EX_CANTCREAT,
@@ -482,8 +482,6 @@ _WARM_UP = (
 
 def _load(path: Path) -> Model:
     """The model at ``path``, with everything scoring loads on first use already loaded."""
-    from spamclf.persist import load_model
-
     model = load_model(path)
     model.classify(_WARM_UP)
     return model
