@@ -10,12 +10,16 @@ and mojibake gives a classifier nothing to learn. The strategy:
 3. Otherwise try the usual codecs and keep the one whose text is most plausible: GBK, Big5 and
    EUC-KR overlap byte for byte, so "decodes without error" is not enough. Real text concentrates
    on a few hundred characters (``_chartables``), a wrong decoding scatters over thousands.
+4. Unlabelled text that no CJK codec reads plausibly is single-byte: Russian, Greek, Hebrew,
+   Arabic and Thai letters are all high bytes and look like GB2312 pairs. The single-byte codec
+   is the one whose words read as words of one alphabet (``_word_plausibility``).
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from functools import cache
 
 import numpy as np
@@ -104,6 +108,38 @@ _PLAUSIBLE = 0.8
 # runs of high bytes as GB2312 does, and scores below 0 under every CJK codec.
 _IMPLAUSIBLE = 0.5
 _LABEL_BONUS = 0.05
+# Valid non-ASCII characters per bad byte for text to be read as UTF-8 with a few errors.
+_MOSTLY_UTF8 = 10
+# Unlabelled single-byte codecs, tried in this order (ties go to the earlier one): Western,
+# Central European, Greek, Turkish, Hebrew, Cyrillic (two), Arabic, Thai. Hebrew goes before
+# Cyrillic: Hebrew read as windows-1251 is lower-case Russian letters, but Russian read as
+# windows-1255 puts Hebrew final letters inside words, which _word_verdict refuses.
+_SINGLE_BYTE_CANDIDATES = (
+    "cp1252",
+    "cp1250",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1251",
+    "koi8_r",
+    "cp1256",
+    "cp874",
+)
+# A single-byte guess must read this well to overrule an implausible CJK decoding: Big5 text
+# scores low against the (simplified) common-Han table, but its bytes read as no alphabet.
+_SINGLE_BYTE_PLAUSIBLE = 0.8
+# Letters that are rare in their language but frequent in a misreading: Western text has these
+# only in Icelandic, but cp1252 makes them of Turkish ı, İ, ş, Ş, ğ, Ğ (so cp1254 wins for
+# Turkish); Greek has ΐ and ΰ in a handful of words, but windows-1253 makes them of Russian а.
+_UNLIKELY_LETTERS = frozenset("ÐÝÞðýþΐΰ")
+# Letters written only at the end of a word: Hebrew final kaf, mem, nun, pe, tsadi, and Greek
+# final sigma (whose other form, σ, never ends a word).
+_FINAL_LETTERS = frozenset("ךםןףץς")
+# Letters no word starts with: Russian ъ, ь, ы (all-capital KOI8-R read as windows-1251 makes
+# lower-case words that do), and a combining mark with no letter to sit on (Thai vowel signs).
+_NOT_INITIAL = frozenset("ъьыЪЬЫ")
+# Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
+_HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\(J")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 
@@ -161,7 +197,7 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
         # A single-byte label over bytes that look single-byte: nothing better to guess.
         return _decode_or_replace(data, codec), codec
     text = _strict(data, "utf-8")
-    if text is not None:
+    if text is not None or (text := _mostly_utf8(data)) is not None:
         return text, "utf-8"
     return _detect(data, codec)
 
@@ -171,6 +207,20 @@ def _strict(data: bytes, codec: str) -> str | None:
         return data.decode(codec)
     except (UnicodeError, LookupError):
         return None
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """``data`` as UTF-8 with its few bad bytes replaced, when nearly all of its non-ASCII
+    characters are valid UTF-8: a body cut inside a character by a size cap, or one stray
+    windows-1252 byte in UTF-8 text. Otherwise ``None``.
+
+    Other charsets' text is not mostly valid UTF-8: about one GB2312 character in eight
+    happens to form a valid sequence.
+    """
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    good = len(text) - bad - len(text.encode("ascii", "ignore"))
+    return text if good >= _MOSTLY_UTF8 * bad else None
 
 
 def _decode_or_replace(data: bytes, codec: str) -> str:
@@ -198,7 +248,7 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
         declared if declared not in _CJK_CODECS and declared not in (None, "utf-8") else None
     )
     if not _looks_multibyte(data):
-        codec = single_byte or "cp1252"
+        codec = single_byte or _single_byte_or_western(data)
         return _decode_or_replace(data, codec), codec
     # Judged from the first high byte on (a lead byte: the start of a character), not from the
     # start: an English letter whose Thai or Hebrew comes after 1,500 characters of ASCII
@@ -206,22 +256,114 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
     first_high = _HIGH_RUN.search(data)
     start = first_high.start() if first_high else 0
     sample = data[start : start + _SAMPLE_BYTES]
-    # Under a single-byte label, even a few CJK characters are judged: a short Russian,
-    # Hebrew or Thai subject ("В аренду офис" in windows-1251) read as GB18030 gives a few
-    # rare Han characters, which would otherwise be too few to judge and win by default.
-    # Genuine Chinese under a wrong label is mostly common characters, however short.
-    minimum = 1 if single_byte else _MIN_CJK_SAMPLE
+    # Even a few CJK characters are judged: a short Russian, Hebrew or Thai subject ("В аренду
+    # офис" in windows-1251) read as GB18030 gives a few rare Han characters, which would
+    # otherwise be too few to judge and win by default. Genuine Chinese, even under a wrong
+    # label, is mostly common characters, however short.
     best, best_score = "gb18030", -1.0
     for codec in _CANDIDATES:
-        score = _plausibility(sample.decode(codec, "replace"), codec, minimum)
+        score = _plausibility(sample.decode(codec, "replace"), codec, minimum=1)
         # The sender's label breaks near-ties: it is right more often than not.
         score += _LABEL_BONUS if codec == declared else 0.0
         if score > best_score:
             best, best_score = codec, score
-    if best_score < _IMPLAUSIBLE and single_byte:
-        # A single-byte label over text that no CJK codec reads: the label was right.
-        return _decode_or_replace(data, single_byte), single_byte
+    if best_score < _IMPLAUSIBLE:
+        if single_byte:
+            # A single-byte label over text that no CJK codec reads: the label was right.
+            return _decode_or_replace(data, single_byte), single_byte
+        guess, guess_score = _guess_single_byte(sample)
+        if guess_score >= _SINGLE_BYTE_PLAUSIBLE:
+            return _decode_or_replace(data, guess), guess
     return data.decode(best, "replace"), best
+
+
+def _single_byte_or_western(data: bytes) -> str:
+    """The single-byte codec that reads ``data`` plausibly, else windows-1252: bytes that no
+    codec reads (binary, or text cut to pieces) stay as they always were read."""
+    guess, score = _guess_single_byte(data)
+    return guess if score >= _SINGLE_BYTE_PLAUSIBLE else "cp1252"
+
+
+def _guess_single_byte(data: bytes) -> tuple[str, float]:
+    """The single-byte codec whose decoding of ``data`` reads most like words, and its score.
+
+    Western text, the common case, is settled by its first reading.
+    """
+    sample = data[:_SAMPLE_BYTES]
+    best, best_score = "cp1252", -1.0
+    for codec in _SINGLE_BYTE_CANDIDATES:
+        score = _word_plausibility(sample.decode(codec, "replace"))
+        if score > best_score:
+            best, best_score = codec, score
+        if best_score >= 1.0:
+            break
+    return best, best_score
+
+
+def _word_plausibility(text: str) -> float:
+    """Share of the non-ASCII characters in ``text`` that sit in plausible words, less those
+    that cannot be text at all (:func:`_is_junk`); 1.0 without any.
+
+    A wrong single-byte decoding gives words that mix alphabets (``restriзхes``), flip case
+    inside a word (KOI8-R read as windows-1251: ``яДЮЕЛ``) or are Latin letters that are
+    nearly all accented (windows-1251 read as windows-1252: ``Ñäàåì``).
+    """
+    good = bad = 0
+    for word in _HIGH_WORD.findall(text):
+        high = sum(1 for char in word if not char.isascii())
+        verdict = _word_verdict(word)
+        if verdict is None:
+            bad += high
+        else:
+            good += verdict * high
+            bad += sum(1 for char in word if _is_junk(char))
+    total = good + bad
+    return 1.0 if total == 0 else (good - bad) / total
+
+
+def _word_verdict(word: str) -> int | None:
+    """1 for a word that reads as one alphabet, 0 for one without letters to judge it by,
+    ``None`` for a misreading: mixed alphabets; case flipping to upper inside the word; a
+    final letter (Hebrew, Greek) before the end; a letter or mark that cannot start a word; a
+    symbol or digit between letters (Polish ``z³oty`` read as windows-1252); or a long Latin
+    word of mostly accented letters."""
+    letters = [char for char in word if char.isalpha()]
+    if not letters:
+        return 0
+    if any(char in _FINAL_LETTERS for char in letters[:-1]) or letters[-1] == "σ":
+        return None
+    if letters[0] in _NOT_INITIAL or unicodedata.category(word[0]) == "Mn":
+        return None
+    scripts: set[str] = set()
+    accented = 0
+    previous_lower = symbol_after_letter = False
+    for char in word:
+        if not char.isalpha():
+            previous_lower = False
+            symbol_after_letter |= bool(scripts) and unicodedata.category(char)[0] in "SN"
+            continue
+        if char in _UNLIKELY_LETTERS or (previous_lower and char.isupper()) or symbol_after_letter:
+            return None
+        previous_lower = char.islower()
+        if char.isascii():
+            scripts.add("LATIN")
+        else:
+            accented += 1
+            scripts.add(unicodedata.name(char, "UNKNOWN").split(" ", 1)[0])
+    mostly_accented = len(letters) >= 4 and 2 * accented > len(letters)
+    if len(scripts) > 1 or ("LATIN" in scripts and mostly_accented):
+        return None
+    return 1
+
+
+def _is_junk(char: str) -> bool:
+    """A character no text is written in: a control or unassigned character, U+FFFD, or the
+    box drawing and block elements that KOI8-R and DOS code pages have where letters go."""
+    return (
+        char == "\ufffd"
+        or "\u2500" <= char <= "\u25ff"
+        or unicodedata.category(char) in ("Cc", "Co", "Cn")
+    )
 
 
 def _plausibility(text: str, codec: str, minimum: int = _MIN_CJK_SAMPLE) -> float:

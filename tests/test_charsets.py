@@ -121,6 +121,47 @@ def test_decode_keeps_a_single_byte_label_over_a_few_words(text: str, label: str
     assert decode(text.encode(normalize_charset(label) or label), label)[0] == text
 
 
+# Without a label, text that no CJK codec reads is read by the single-byte codec whose words
+# read as words of one alphabet: before, each of these came out as CJK mojibake (or, for
+# Turkish and Polish, with windows-1252's letters in place of their own).
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Сдаем в аренду офис в центре Москвы, недорого. Звоните!", "cp1251"),
+        ("сдаем в аренду офис в центре москвы недорого", "cp1251"),
+        ("Сдаем в аренду офис в центре Москвы, недорого. Звоните!", "koi8_r"),
+        ("ЗДЕСЬ РЕАЛЬНЫЕ ДЕНЬГИ!!!", "koi8_r"),
+        ("В аренду офис", "cp1251"),
+        ("שלום לכולם, הסמינר יתקיים ביום שישי בערב", "cp1255"),
+        ("Καλημέρα σε όλους, το σεμινάριο θα γίνει την Παρασκευή", "cp1253"),
+        ("مرحبا عرض خاص اليوم فقط", "cp1256"),
+        ("สวัสดีครับ ข้อเสนอพิเศษวันนี้", "cp874"),
+        ("Güzel bir gün, İstanbul'da özel fırsat şimdi", "cp1254"),
+        ("Cena tylko 100 złotych, zapraszamy już dziś", "cp1250"),
+        ("potencialidades e restrições, tendências", "cp1252"),
+        ("Été à Paris: où est la boîte? Voilà, très bien. Windows® 25°C", "cp1252"),
+    ],
+)
+def test_decode_finds_the_single_byte_codec_of_unlabelled_text(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == (text, codec)
+
+
+@pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
+def test_decode_reads_a_few_unlabelled_chinese_words_as_chinese(text: str) -> None:
+    # Short subjects were too few characters to judge, and cp949 sometimes won by a bonus.
+    assert decode(text.encode("gb18030")) == (text, "gb18030")
+
+
+def test_decode_reads_mostly_valid_utf8_as_utf8() -> None:
+    # A body cut inside a character, or one stray windows-1252 byte: before, the whole text was
+    # re-detected and came out as CJK mojibake.
+    text = "Привет, как дела? 你好，朋友们。Grüß"
+    cut = text.encode("utf-8")[:-1]  # half of the ß
+    assert decode(cut) == (text[:-1] + "\ufffd", "utf-8")
+    stray = text.encode("utf-8") + b" \x93quoted\x94"
+    assert decode(stray)[0] == text + " \ufffdquoted\ufffd"
+
+
 @pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii"])
 @pytest.mark.parametrize("text", ["免费发票", "广州", "代开各类发票"])
 def test_decode_reads_a_few_chinese_words_under_a_wrong_single_byte_label(
