@@ -515,11 +515,22 @@ class Model:
         row = self._row(features)
         with self._lock:  # the score and its reasons come from the same weights
             value = self._value(row)
+            intercept = self.intercept
             reasons = self._reasons(features, row)
             familiar = self.is_familiar(features.script)
+        slope, offset = self.calibration
         score = self.probability(value)
         label = self.label(score) if familiar else "unsure"
-        return Verdict(label, score, reasons, features.origin, features.script, not familiar)
+        return Verdict(
+            label,
+            score,
+            reasons,
+            features.origin,
+            features.script,
+            not familiar,
+            log_odds=slope * value + offset,
+            baseline=slope * intercept + offset,
+        )
 
     def _reasons(self, features: Features, row: Row) -> tuple[Reason, ...]:
         slope = self.calibration[0]

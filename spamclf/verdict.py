@@ -28,6 +28,11 @@ class Verdict:
     ``script`` is the writing system of its text (:mod:`spamclf.scripts`); ``unfamiliar``
     means the model has learned too few ham or spam messages in that writing system to trust
     its score, so the label is ``unsure`` whatever the score.
+
+    The explanation adds up: ``log_odds`` (whose logistic function is ``score``) is
+    ``baseline``, the log-odds of a message without any feature, plus the contribution of every
+    feature of the message. ``reasons`` are the largest of those contributions; the others are
+    small, but a long message has thousands of them.
     """
 
     label: Label
@@ -36,6 +41,8 @@ class Verdict:
     origin: Origin
     script: str = NO_SCRIPT
     unfamiliar: bool = False
+    log_odds: float = 0.0
+    baseline: float = 0.0
 
     @property
     def is_spam(self) -> bool:
@@ -53,4 +60,6 @@ class Verdict:
             "origin": self.origin.as_dict(),
             "script": self.script,
             "unfamiliar": self.unfamiliar,
+            "log_odds": round(self.log_odds, 4),
+            "baseline": round(self.baseline, 4),
         }

@@ -376,8 +376,29 @@ def test_model_repr_names_the_training_size(small_model: Model) -> None:
 
 def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
     data = small_model.classify(fixture_bytes("received_cn_kr")).as_dict()
-    assert set(data) == {"label", "score", "reasons", "origin", "script", "unfamiliar"}
+    assert set(data) == {
+        "label",
+        "score",
+        "reasons",
+        "origin",
+        "script",
+        "unfamiliar",
+        "log_odds",
+        "baseline",
+    }
     assert data["origin"]["relay_country"] == "KR"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("name", ["gb2312_spam", "received_cn_kr", "empty"])
+def test_verdict_explanation_adds_up(small_model: Model, fixture_bytes: Loader, name: str) -> None:
+    # Every contribution, not only the top reasons: the baseline plus all of them is the
+    # log-odds, whose logistic function is the score.
+    model = small_model.with_settings(n_reasons=1_000_000)
+    verdict = model.classify(fixture_bytes(name))
+    contributions = sum(reason.contribution for reason in verdict.reasons)
+    assert verdict.baseline + contributions == pytest.approx(verdict.log_odds, abs=1e-6)
+    assert 1 / (1 + math.exp(-verdict.log_odds)) == pytest.approx(verdict.score)
+    assert small_model.classify(fixture_bytes(name)).log_odds == pytest.approx(verdict.log_odds)
 
 
 @settings(max_examples=200, deadline=None)
