@@ -382,3 +382,13 @@ def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> Non
 def test_recipients_in_to_and_cc_count_together(recipients: bytes, expected: set[str]) -> None:
     tokens = _tokens(b"From: x@example.org\n" + recipients + b"Subject: hi\n\nhello\n")
     assert {token for token in tokens if token.startswith("to:")} == expected
+
+
+def test_inline_text_part_with_a_name_gives_its_words_and_stays_an_attachment() -> None:
+    raw = (
+        b'From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'
+        b'\n--b\nContent-Type: text/plain; name="note.txt"\n\ncheap pills\n--b--\n'
+    )
+    tokens = _tokens(raw)
+    assert {"body:cheap", "mime:attachment:txt", "mime:attachment_type:text/plain"} <= set(tokens)
+    assert "body:is_empty" not in tokens
