@@ -27,6 +27,7 @@ __all__ = [
     "is_dynamic_host",
     "parse_date",
     "parse_received",
+    "registered_domain",
     "trace_origin",
 ]
 
@@ -41,6 +42,8 @@ _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
 # so that each start reads at most 45 characters; ipaddress then says whether it is an address
 # (a time of day such as "10:20:30" is not).
 _BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?![\w:.])")
+# Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr).
+_SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
 _FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
 _HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
@@ -147,7 +150,12 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     """
     path = tuple(parse_received(value) for value in received)
     networks = _networks(tuple(trusted))
-    external = [hop for hop in path if hop.ip and not _is_internal(hop.ip, networks)]
+    receiver = _domain_of(path[0].by) if path else None
+    external = [
+        hop
+        for hop in path
+        if hop.ip and not _is_internal(hop.ip, networks) and not _is_own_ipv6_hop(hop, receiver)
+    ]
     relay = external[0] if external else None
     sender = external[-1] if external else None
     return Origin(
@@ -160,6 +168,39 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
         hops=len(path),
         path=path,
     )
+
+
+def _is_own_ipv6_hop(hop: Hop, receiver: str | None) -> bool:
+    """True for an IPv6 hop from a host of the receiving domain (``receiver``, the top hop's
+    ``by``) or of the domain of the host it handed the message to: Office 365 passes every
+    message through several of its own servers (``*.prod.outlook.com``,
+    ``*.outlook.office365.com``), writing their public IPv6 addresses bare, and those are not
+    where the message came from.
+
+    IPv6 only: an IPv4 hop from a host claiming the receiver's name is a spammer's forged
+    HELO as often as one's own relay (trec06p's spam HELOs as psy1.psych.arizona.edu).
+    Before IPv6 addresses were read at all, such hops were skipped for want of an address.
+    """
+    if receiver is None or hop.ip is None or ":" not in hop.ip:
+        return False
+    claimed = {_domain_of(hop.rdns), _domain_of(hop.helo)} - {None}
+    return bool(claimed & {receiver, _domain_of(hop.by)})
+
+
+def _domain_of(host: str | None) -> str | None:
+    return registered_domain(host.lower().rstrip(".")) if host and "." in host else None
+
+
+def registered_domain(host: str) -> str:
+    """The domain a host belongs to: ``mail.sina.com.cn`` -> ``sina.com.cn``.
+
+    >>> registered_domain("a.b.example.com"), registered_domain("mail.sina.com.cn")
+    ('example.com', 'sina.com.cn')
+    """
+    labels = host.split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
 
 
 @cache

@@ -397,3 +397,29 @@ def test_trace_origin_is_linear_on_an_unclosed_bracket_of_colons() -> None:
     origin = trace_origin(["from x [" + ":" * 16_000] * 60)
     assert time.perf_counter() - start < 1.0
     assert origin.relay_ip is None
+
+
+_OFFICE365_CHAIN = [
+    "from DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1c0::12) by"
+    " BN6PR11MB5678.namprd11.prod.outlook.com with HTTPS; Mon, 2 Nov 2026 10:00:03 +0000",
+    "from BN8PR04CA0001.namprd04.prod.outlook.com (2603:10b6:408:70::14) by"
+    " DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1c0::12) with Microsoft SMTP"
+    " Server; Mon, 2 Nov 2026 10:00:02 +0000",
+    "from BN8NAM11FT001.eop-nam11.prod.protection.outlook.com (2603:10b6:408:70:cafe::1) by"
+    " BN8PR04CA0001.outlook.office365.com (2603:10b6:408:70::14) with Microsoft SMTP Server;"
+    " Mon, 2 Nov 2026 10:00:01 +0000",
+]
+
+
+def test_office365_internal_ipv6_hops_are_not_the_relay() -> None:
+    # Office 365 writes its own servers' public IPv6 addresses bare; the relay is the host
+    # that handed the message to Office 365.
+    outside = (
+        "from mail.sender.example ({ip}) by BN8NAM11FT001.mail.protection.outlook.com"
+        " (10.13.177.77) with Microsoft SMTP Server; Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    origin = trace_origin([*_OFFICE365_CHAIN, outside.format(ip="61.152.3.4")])
+    assert (origin.relay_ip, origin.relay_country) == ("61.152.3.4", "CN")
+    # A sender that connects over IPv6 is the relay, though its address is IPv6 too.
+    origin = trace_origin([*_OFFICE365_CHAIN, outside.format(ip="2001:4860:4860::8888")])
+    assert origin.relay_ip == "2001:4860:4860::8888"
