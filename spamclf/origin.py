@@ -213,12 +213,17 @@ def _country_table():  # type: ignore[no-untyped-def]
 def country_of(ip: str) -> str | None:
     """ISO country code of a public IP from the offline table, or ``None``.
 
-    >>> country_of("218.79.1.1"), country_of("10.0.0.1")
-    ('CN', None)
+    >>> country_of("218.79.1.1"), country_of("10.0.0.1"), country_of("2002:da4f:101::1")
+    ('CN', None, 'CN')
     """
     address = _valid_ip(ip)
     if address is None:
         return None
+    tunnelled = ipaddress.ip_address(address)
+    if isinstance(tunnelled, ipaddress.IPv6Address) and tunnelled.sixtofour:
+        # A 6to4 address (2002::/16) carries the IPv4 address of its tunnel's end, which
+        # the table knows; the 6to4 prefix itself has no country.
+        address = str(tunnelled.sixtofour)
     try:
         code = _country_table()(address)
     except (ValueError, TypeError):
