@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from spamclf.charsets import normalize_charset
 from spamclf.normalize import NormalizedText, normalize_host, normalize_text
-from spamclf.origin import Origin, is_dynamic_host, parse_date, trace_origin
+from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
 from spamclf.tokenize import words
@@ -38,7 +38,6 @@ _HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
 # Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.
 MAX_WORDS_PER_HEADER = 60
 # Two-label public suffixes common in the corpora: "sina.com.cn" is the domain, not "com.cn".
-_SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # Character 4-grams are taken from the first 3,000 characters, as TREC 2007's byte 4-gram filter
 # read the first 2,500 bytes: spam shows its hand early, and the cost stays bounded.
 CHAR_NGRAM_SPAN = 3000
@@ -207,13 +206,7 @@ def header_tokens(message: ParsedMessage) -> Iterator[str]:
         if value:
             yield f"{name}:{_mailer_family(value)}"
     yield from _message_id_tokens(message)
-    to = message.header("to")
-    if to is None:
-        yield "to:missing"
-    else:
-        yield f"to:count:{_bucket(len(_ADDRESS.findall(to)))}"
-        if "undisclosed" in to.lower():
-            yield "to:undisclosed"
+    yield from _recipient_tokens(message)
     date = message.header("date")
     if date is None:
         yield "date:missing"
@@ -279,6 +272,20 @@ def _sender_address(value: str) -> re.Match[str] | None:
     phishing spoof, is from evil.example)."""
     angle = value.rfind("<")
     return (angle >= 0 and _ADDRESS.search(value, angle)) or _ADDRESS.search(value)
+
+
+def _recipient_tokens(message: ParsedMessage) -> Iterator[str]:
+    to = message.header("to")
+    if to is None:
+        yield "to:missing"
+    # Cc names recipients as To does, and mass mail may list its hundreds there: of the 847
+    # sample messages with a Cc (11,814 of four corpora), 82 reach 8 recipients only with it.
+    recipients = (*message.headers_named("to"), *message.headers_named("cc"))
+    if recipients:
+        count = sum(len(_ADDRESS.findall(value)) for value in recipients)
+        yield f"to:count:{_bucket(count)}"
+    if to is not None and "undisclosed" in to.lower():
+        yield "to:undisclosed"
 
 
 def _subject_form_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -405,18 +412,6 @@ def structure_tokens(message: ParsedMessage) -> Iterator[str]:
         yield f"defect:{defect}"
     for cap in message.limits_hit:
         yield f"limit:{cap}"
-
-
-def registered_domain(host: str) -> str:
-    """The domain a host belongs to: ``mail.sina.com.cn`` -> ``sina.com.cn``.
-
-    >>> registered_domain("a.b.example.com"), registered_domain("mail.sina.com.cn")
-    ('example.com', 'sina.com.cn')
-    """
-    labels = host.split(".")
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
 
 
 def _bucket(count: int) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
@@ -27,6 +27,7 @@ __all__ = [
     "is_dynamic_host",
     "parse_date",
     "parse_received",
+    "registered_domain",
     "trace_origin",
 ]
 
@@ -36,6 +37,13 @@ _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 _IP_IN_BRACKETS = re.compile(r"\[(?:IPv6:)?([0-9a-fA-F:.]{2,45})\]")
 _IP_LITERAL = re.compile(_IPV4)
 _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
+# Exchange writes the client's IPv6 address bare, in parentheses: "from host (2603:10b6::12)".
+# A run of hex digits, colons and dots that holds a colon, started and ended where the run is,
+# so that each start reads at most 45 characters; ipaddress then says whether it is an address
+# (a time of day such as "10:20:30" is not).
+_BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?![\w:.])")
+# Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr).
+_SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
 _FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
 _HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
@@ -121,11 +129,12 @@ def parse_received(value: str) -> Hop:
         else:
             in_parens = _RDNS_IN_PARENS.search(from_part)
             rdns = in_parens.group(1) if in_parens else None
-    in_brackets = (_valid_ip(m.group(1)) for m in _IP_IN_BRACKETS.finditer(from_part))
-    ip = next(filter(None, in_brackets), None)
+    ip = _first_ip(_IP_IN_BRACKETS.finditer(from_part))
     if ip is None:
         ip_match = _BARE_IP.search(from_part) or _BARE_IP.search(lead)
         ip = _valid_ip(ip_match.group(1)) if ip_match else None
+    if ip is None:  # IPv6 in the from-part, or as Exim's lead: "from [2001:db8::1] (helo=x)"
+        ip = _first_ip(_BARE_IPV6.finditer(from_part)) or _first_ip(_BARE_IPV6.finditer(lead))
     if helo:
         helo = helo.strip("[]()").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
@@ -141,7 +150,12 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     """
     path = tuple(parse_received(value) for value in received)
     networks = _networks(tuple(trusted))
-    external = [hop for hop in path if hop.ip and not _is_internal(hop.ip, networks)]
+    receiver = _domain_of(path[0].by) if path else None
+    external = [
+        hop
+        for hop in path
+        if hop.ip and not _is_internal(hop.ip, networks) and not _is_own_ipv6_hop(hop, receiver)
+    ]
     relay = external[0] if external else None
     sender = external[-1] if external else None
     return Origin(
@@ -156,6 +170,39 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     )
 
 
+def _is_own_ipv6_hop(hop: Hop, receiver: str | None) -> bool:
+    """True for an IPv6 hop from a host of the receiving domain (``receiver``, the top hop's
+    ``by``) or of the domain of the host it handed the message to: Office 365 passes every
+    message through several of its own servers (``*.prod.outlook.com``,
+    ``*.outlook.office365.com``), writing their public IPv6 addresses bare, and those are not
+    where the message came from.
+
+    IPv6 only: an IPv4 hop from a host claiming the receiver's name is a spammer's forged
+    HELO as often as one's own relay (trec06p's spam HELOs as psy1.psych.arizona.edu).
+    Before IPv6 addresses were read at all, such hops were skipped for want of an address.
+    """
+    if receiver is None or hop.ip is None or ":" not in hop.ip:
+        return False
+    claimed = {_domain_of(hop.rdns), _domain_of(hop.helo)} - {None}
+    return bool(claimed & {receiver, _domain_of(hop.by)})
+
+
+def _domain_of(host: str | None) -> str | None:
+    return registered_domain(host.lower().rstrip(".")) if host and "." in host else None
+
+
+def registered_domain(host: str) -> str:
+    """The domain a host belongs to: ``mail.sina.com.cn`` -> ``sina.com.cn``.
+
+    >>> registered_domain("a.b.example.com"), registered_domain("mail.sina.com.cn")
+    ('example.com', 'sina.com.cn')
+    """
+    labels = host.split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
 @cache
 def _country_table():  # type: ignore[no-untyped-def]
     import iptocc
@@ -166,11 +213,19 @@ def _country_table():  # type: ignore[no-untyped-def]
 def country_of(ip: str) -> str | None:
     """ISO country code of a public IP from the offline table, or ``None``.
 
-    >>> country_of("218.79.1.1"), country_of("10.0.0.1")
-    ('CN', None)
+    >>> country_of("218.79.1.1"), country_of("10.0.0.1"), country_of("2002:da4f:101::1")
+    ('CN', None, 'CN')
     """
+    address = _valid_ip(ip)
+    if address is None:
+        return None
+    tunnelled = ipaddress.ip_address(address)
+    if isinstance(tunnelled, ipaddress.IPv6Address) and tunnelled.sixtofour:
+        # A 6to4 address (2002::/16) carries the IPv4 address of its tunnel's end, which
+        # the table knows; the 6to4 prefix itself has no country.
+        address = str(tunnelled.sixtofour)
     try:
-        code = _country_table()(ip)
+        code = _country_table()(address)
     except (ValueError, TypeError):
         return None
     return code or None
@@ -190,14 +245,23 @@ def is_dynamic_host(name: str | None) -> bool:
     return bool(_DYNAMIC.search(name))
 
 
+def _first_ip(matches: Iterator[re.Match[str]]) -> str | None:
+    return next(filter(None, (_valid_ip(match.group(1)) for match in matches)), None)
+
+
 # Relays recur from message to message (one's own servers in every chain): parsing and
 # classifying an address with ipaddress cost half of trace_origin before these were cached.
 @lru_cache(maxsize=4096)
 def _valid_ip(text: str) -> str | None:
+    """The address in canonical form; an IPv4-mapped IPv6 address (``::ffff:203.0.113.5``,
+    written by dual-stack servers) as its IPv4 address, so that its country, /16 and privacy
+    are the IPv4 address's."""
     try:
-        return str(ipaddress.ip_address(text))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)
 
 
 @cache

@@ -329,7 +329,7 @@ def test_caps_the_parser_hits_become_limit_tokens() -> None:
 def test_address_headers_are_linear_without_an_at_sign() -> None:
     # An unbounded local-part pattern ran to the end of the header from every start.
     padding = "a" * 16_000
-    data = f"From: {padding}\nReply-To: {padding}\nTo: {padding}\n\nbody\n".encode()
+    data = f"From: {padding}\nReply-To: {padding}\nTo: {padding}\nCc: {padding}\n\nbody\n".encode()
     start = time.perf_counter()
     _tokens(data)
     assert time.perf_counter() - start < 1.0
@@ -354,3 +354,41 @@ def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> Non
     tokens = _tokens(raw)
     assert "from:domain:evil.example" in tokens and "from:domain:paypal.com" not in tokens
     assert "reply-to:other_domain" in tokens
+
+
+@pytest.mark.parametrize(
+    ("recipients", "expected"),
+    [
+        pytest.param(b"To: a@example.com\n", {"to:count:1"}, id="to-only"),
+        pytest.param(
+            b"To: a@example.com\nCc: b@example.com, c@example.com, d@example.com\n",
+            {"to:count:4"},
+            id="to-and-cc",
+        ),
+        pytest.param(
+            b"To: a@example.com\nCc: b@example.com\nCc: c@example.com, d@example.com\n",
+            {"to:count:4"},
+            id="two-cc-headers",
+        ),
+        pytest.param(b"Cc: b@example.com\n", {"to:missing", "to:count:1"}, id="cc-only"),
+        pytest.param(b"", {"to:missing"}, id="none"),
+        pytest.param(
+            b"To: undisclosed-recipients:;\nCc: b@example.com\n",
+            {"to:count:1", "to:undisclosed"},
+            id="undisclosed-to",
+        ),
+    ],
+)
+def test_recipients_in_to_and_cc_count_together(recipients: bytes, expected: set[str]) -> None:
+    tokens = _tokens(b"From: x@example.org\n" + recipients + b"Subject: hi\n\nhello\n")
+    assert {token for token in tokens if token.startswith("to:")} == expected
+
+
+def test_inline_text_part_with_a_name_gives_its_words_and_stays_an_attachment() -> None:
+    raw = (
+        b'From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'
+        b'\n--b\nContent-Type: text/plain; name="note.txt"\n\ncheap pills\n--b--\n'
+    )
+    tokens = _tokens(raw)
+    assert {"body:cheap", "mime:attachment:txt", "mime:attachment_type:text/plain"} <= set(tokens)
+    assert "body:is_empty" not in tokens

@@ -118,6 +118,65 @@ Loader = Callable[[str], bytes]
             id="ipv6",
         ),
         pytest.param(
+            "from DM6PR11MB1234.namprd11.prod.example.com (2603:10b6:5:1c0::12) by"
+            " DM6PR11MB5678.namprd11.prod.example.com with HTTPS;"
+            " Mon, 1 Jan 2024 10:00:00 +0000",
+            "dm6pr11mb1234.namprd11.prod.example.com",
+            None,
+            "2603:10b6:5:1c0::12",
+            "DM6PR11MB5678.namprd11.prod.example.com",
+            id="exchange-ipv6",
+        ),
+        pytest.param(
+            "from mail.example.com (2001:db8::1) by mx.example.com",
+            "mail.example.com",
+            None,
+            "2001:db8::1",
+            "mx.example.com",
+            id="bare-ipv6",
+        ),
+        pytest.param(
+            "from mail.example.com (mail.example.com [IPv6:2001:db8::1]) by mx.example.com",
+            "mail.example.com",
+            "mail.example.com",
+            "2001:db8::1",
+            "mx.example.com",
+            id="ipv6-with-rdns",
+        ),
+        pytest.param(
+            "from [2001:db8::7] (helo=mailer.example.net) by mx.example.org with esmtp",
+            "mailer.example.net",
+            None,
+            "2001:db8::7",
+            "mx.example.org",
+            id="exim-ipv6-literal",
+        ),
+        pytest.param(
+            "from x (x.example.com [IPv6:::ffff:203.0.113.5]) by y",
+            "x",
+            "x.example.com",
+            "203.0.113.5",
+            "y",
+            id="ipv4-mapped",
+        ),
+        pytest.param(
+            "from x (::ffff:203.0.113.5) by y",
+            "x",
+            None,
+            "203.0.113.5",
+            "y",
+            id="ipv4-mapped-bare",
+        ),
+        pytest.param(
+            # A time of day is hex digits and colons too, but no address.
+            "from x (queued at 10:20:30) by y",
+            "x",
+            None,
+            None,
+            "y",
+            id="time-is-no-ipv6",
+        ),
+        pytest.param(
             "from plot79.example.edu (beebe@plot79.example.edu [155.101.20.21])"
             " by mx.example.com (8.12.9/8.12.9) with ESMTP id h3F1",
             "plot79.example.edu",
@@ -235,6 +294,34 @@ def test_trace_origin_trusted_networks_skip_a_public_relay(
     assert origin.hops == 4
 
 
+@pytest.mark.parametrize(
+    ("received", "relay_ip", "country", "net16"),
+    [
+        ("from x (x.example.cn [IPv6:::ffff:218.79.12.34]) by y", "218.79.12.34", "CN", "218.79"),
+        ("from x ([::ffff:211.234.10.20]) by y", "211.234.10.20", "KR", "211.234"),
+    ],
+)
+def test_trace_origin_reads_an_ipv4_mapped_relay_as_ipv4(
+    received: str, relay_ip: str, country: str, net16: str
+) -> None:
+    origin = trace_origin([received])
+    assert (origin.relay_ip, origin.relay_country, origin.relay_net16) == (
+        relay_ip,
+        country,
+        net16,
+    )
+
+
+def test_trace_origin_trusts_an_ipv4_mapped_private_address() -> None:
+    origin = trace_origin(
+        [
+            "from lan-pc ([IPv6:::ffff:192.168.0.9]) by mx.example.com",
+            "from pc (adsl.example.cn [218.79.12.34]) by lan-pc",
+        ]
+    )
+    assert origin.relay_ip == "218.79.12.34"
+
+
 def test_trace_origin_all_trusted_leaves_no_relay(fixture_bytes: Loader) -> None:
     received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
     origin = trace_origin(received, ["211.234.10.0/24", "61.152.0.0/16"])
@@ -288,6 +375,7 @@ def test_is_dynamic_host(name: str | None, dynamic: bool) -> None:
         ("202.232.2.10", "JP"),
         ("200.147.33.10", "BR"),
         ("64.233.184.27", "US"),
+        ("::ffff:218.79.12.34", "CN"),
     ],
 )
 def test_country_of_public_ip(ip: str, country: str) -> None:
@@ -295,7 +383,8 @@ def test_country_of_public_ip(ip: str, country: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "ip", ["10.1.2.3", "192.168.1.23", "172.16.0.1", "127.0.0.1", "not an ip", ""]
+    "ip",
+    ["10.1.2.3", "192.168.1.23", "172.16.0.1", "127.0.0.1", "::ffff:10.1.2.3", "not an ip", ""],
 )
 def test_country_of_private_or_invalid_ip_is_none(ip: str) -> None:
     assert country_of(ip) is None
@@ -308,3 +397,29 @@ def test_trace_origin_is_linear_on_an_unclosed_bracket_of_colons() -> None:
     origin = trace_origin(["from x [" + ":" * 16_000] * 60)
     assert time.perf_counter() - start < 1.0
     assert origin.relay_ip is None
+
+
+_OFFICE365_CHAIN = [
+    "from DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1c0::12) by"
+    " BN6PR11MB5678.namprd11.prod.outlook.com with HTTPS; Mon, 2 Nov 2026 10:00:03 +0000",
+    "from BN8PR04CA0001.namprd04.prod.outlook.com (2603:10b6:408:70::14) by"
+    " DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1c0::12) with Microsoft SMTP"
+    " Server; Mon, 2 Nov 2026 10:00:02 +0000",
+    "from BN8NAM11FT001.eop-nam11.prod.protection.outlook.com (2603:10b6:408:70:cafe::1) by"
+    " BN8PR04CA0001.outlook.office365.com (2603:10b6:408:70::14) with Microsoft SMTP Server;"
+    " Mon, 2 Nov 2026 10:00:01 +0000",
+]
+
+
+def test_office365_internal_ipv6_hops_are_not_the_relay() -> None:
+    # Office 365 writes its own servers' public IPv6 addresses bare; the relay is the host
+    # that handed the message to Office 365.
+    outside = (
+        "from mail.sender.example ({ip}) by BN8NAM11FT001.mail.protection.outlook.com"
+        " (10.13.177.77) with Microsoft SMTP Server; Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    origin = trace_origin([*_OFFICE365_CHAIN, outside.format(ip="61.152.3.4")])
+    assert (origin.relay_ip, origin.relay_country) == ("61.152.3.4", "CN")
+    # A sender that connects over IPv6 is the relay, though its address is IPv6 too.
+    origin = trace_origin([*_OFFICE365_CHAIN, outside.format(ip="2001:4860:4860::8888")])
+    assert origin.relay_ip == "2001:4860:4860::8888"

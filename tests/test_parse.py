@@ -271,6 +271,50 @@ def test_parse_attachments_are_not_text(fixture_bytes: Loader) -> None:
     assert "JVBERi0" not in message.text
 
 
+def _with_part(part_headers: bytes, body: bytes) -> bytes:
+    return (
+        b'From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'
+        b"\n--b\nContent-Type: text/plain\n\nhello\n--b\n"
+        + part_headers
+        + b"\n"
+        + body
+        + b"\n--b--\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("part_headers", "read"),
+    [
+        pytest.param(b'Content-Type: text/plain; name="note.txt"\n', True, id="name-only"),
+        pytest.param(
+            b'Content-Type: text/plain; name="note.txt"\n'
+            b'Content-Disposition: inline; filename="note.txt"\n',
+            True,
+            id="inline-filename",
+        ),
+        pytest.param(b'Content-Type: text/html; name="note.htm"\n', True, id="html-name-only"),
+        pytest.param(
+            b'Content-Type: text/plain; name="note.txt"\n'
+            b'Content-Disposition: attachment; filename="note.txt"\n',
+            False,
+            id="attachment",
+        ),
+        pytest.param(
+            b'Content-Type: text/plain\nContent-Disposition: ATTACHMENT; filename="note.txt"\n',
+            False,
+            id="attachment-upper-case",
+        ),
+        pytest.param(b'Content-Type: text/x-vcard; name="card.vcf"\n', False, id="vcard"),
+    ],
+)
+def test_parse_reads_named_text_parts_unless_attached(part_headers: bytes, read: bool) -> None:
+    message = parse_bytes(_with_part(part_headers, b"<p>cheap pills</p>"))
+    assert ("cheap pills" in message.text) is read
+    named = message.parts[-1]
+    assert named.filename is not None  # still an attachment to the structure features
+    assert (named.codec is not None) is read
+
+
 def test_parse_multipart_alternative_summarizes_html_part(fixture_bytes: Loader) -> None:
     message = parse_bytes(fixture_bytes("nested_multipart"))
     assert message.html is not None
