@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -25,9 +26,23 @@ from spamclf.tokenize import words
 
 __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 
+# What ends a link besides spaces, quotes and brackets: Chinese, Japanese or Korean text glued
+# to it (trec06c spam writes "访问http://example.cn。立即"), curly quotes, an ellipsis, and the
+# full-width punctuation that no link is written with. Full-width letters, digits and "．／："
+# stay: spam writes whole links in full width to dodge filters, and they are folded to ASCII.
+_LINK_END = (
+    "\u2018-\u201f\u2026\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef"
+)
 # Case-blind after its first character, so that the regex engine can skip ahead (see
-# spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message.
-_URL = re.compile(r"[hHwW](?i:(?<=h)ttps?://|(?<=w)ww\.)[^\s<>\"'()]+")
+# spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message. Each ASCII
+# character of "http://" and "www." may also be written in full width ("ｈｔｔｐ：／／").
+_URL = re.compile(
+    r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|(?<=[wｗ])[wｗ][wｗ][.．])"
+    rf"[^\s<>\"'(){_LINK_END}]+"
+)
+# Punctuation that ends a sentence rather than a link: "see http://example.com, then".
+_TRAILING_PUNCTUATION = ".,;:!?"
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
@@ -83,11 +98,12 @@ def extract_features(
     budget = _TokenBudget(limits.max_tokens, limits.deadline() if deadline is None else deadline)
     origin = trace_origin(message.headers_named("received", raw=True), settings.trusted_networks)
     # Subject and body as a reader sees them: what spammers hide inside words is taken out
-    # once, here, for the words, the links and the character block alike.
+    # once, here, for the words and the character block alike. Links are read from the text
+    # as written, as from the HTML, so that a host's disguise is still there to be seen.
     subject, body = normalize_text(message.subject), normalize_text(message.text)
     sources: Iterable[Iterable[str]] = (
         budget.take(content_tokens(subject, body)),
-        budget.take(url_tokens(message, body.text)),
+        budget.take(url_tokens(message)),
         header_tokens(message),
         origin_tokens(message, origin),
         structure_tokens(message),
@@ -161,35 +177,47 @@ def char_text(subject: str, body: str) -> str:
     return " ".join(text.split())[:CHAR_NGRAM_SPAN]
 
 
-def url_tokens(message: ParsedMessage, text: str) -> Iterator[str]:
-    """Hosts and domains of the links in ``text`` (the normalized body) and the HTML.
+def url_tokens(message: ParsedMessage) -> Iterator[str]:
+    """Hosts and domains of the links in the text and the HTML.
 
-    Hosts are read as a reader would (:func:`spamclf.normalize.normalize_host`): punycode
-    decoded, look-alike letters of a mixed-script host mapped to Latin, so ``раypal.com``
-    counts as ``paypal.com``; that the host was disguised is a token of its own.
+    Links are read as written, from the text as from the HTML, and each one's host as a reader
+    would read it (:func:`spamclf.normalize.normalize_host`): punycode decoded, look-alike
+    letters of a mixed-script host mapped to Latin, so ``раypal.com`` counts as
+    ``paypal.com``; that the host was disguised is a token of its own. (Read from the
+    normalized body, a link in the text had lost that evidence before its host was read.)
     """
-    links: list[str] = _URL.findall(text)
+    links = [_read_link(link) for link in _URL.findall(message.text)]
     if message.html:
-        links.extend(
-            link for link in message.html.links if "://" in link or link.startswith("www.")
-        )
+        read = (_read_link(link) for link in message.html.links)
+        links.extend(link for link in read if "://" in link or link.startswith("www."))
     yield f"url:count:{_bucket(len(links))}"
     for link in links:
-        match = _HOST.match(link.strip())
-        if not match:
-            continue
-        host = match.group(1).lower().rstrip(".")
-        if _IP_HOST.match(host):
-            yield "url:ip_host"
-            continue
-        host, punycode, mixed_script = normalize_host(host)
-        yield f"url:host:{host}"
-        yield f"url:domain:{registered_domain(host)}"
-        yield f"url:tld:{host.rsplit('.', 1)[-1]}"
-        if punycode:
-            yield "url:punycode"
-        if mixed_script:
-            yield "url:mixed_script"
+        yield from _host_tokens(link)
+
+
+def _read_link(link: str) -> str:
+    """A link in ASCII where it was written in full width, without the punctuation after it."""
+    if not link.isascii():  # rare, so the NFKC of one link costs next to nothing
+        link = unicodedata.normalize("NFKC", link)
+    return link.strip().rstrip(_TRAILING_PUNCTUATION)
+
+
+def _host_tokens(link: str) -> Iterator[str]:
+    match = _HOST.match(link)
+    if not match:
+        return
+    host = match.group(1).lower().rstrip(".")
+    if _IP_HOST.match(host):
+        yield "url:ip_host"
+        return
+    host, punycode, mixed_script = normalize_host(host)
+    yield f"url:host:{host}"
+    yield f"url:domain:{registered_domain(host)}"
+    yield f"url:tld:{host.rsplit('.', 1)[-1]}"
+    if punycode:
+        yield "url:punycode"
+    if mixed_script:
+        yield "url:mixed_script"
 
 
 def header_tokens(message: ParsedMessage) -> Iterator[str]:
