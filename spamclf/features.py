@@ -26,24 +26,27 @@ from spamclf.tokenize import words
 
 __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 
-# What ends a link besides spaces, quotes and brackets: Chinese, Japanese or Korean text glued
-# to it (trec06c spam writes "访问http://example.cn。立即"), curly quotes, an ellipsis, and the
-# full-width punctuation that no link is written with. Full-width letters, digits and "．／："
-# stay: spam writes whole links in full width to dodge filters, and they are folded to ASCII.
+# Kana, ideographs and Hangul. Glued to a link they end it (trec06c spam writes
+# "访问http://example.cn。立即"), unless a dot and a Latin label follow: "www.手机软件.com" is a
+# Chinese domain, which trec06c spam advertises too.
+_CJK_LETTERS = "\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# What else ends a link besides spaces, quotes and brackets: CJK punctuation, curly quotes, an
+# ellipsis, and the full-width punctuation no link is written with. Full-width letters, digits
+# and "．／：" stay: spam writes whole links in full width to dodge filters.
 _LINK_END = (
-    "\u2018-\u201f\u2026\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    f"\u2018-\u201f\u2026\u3000-\u303f{_CJK_LETTERS}"
     "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef"
 )
 # Case-blind after its first character, so that the regex engine can skip ahead (see
 # spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message. Each ASCII
 # character of "http://" and "www." may also be written in full width ("ｈｔｔｐ：／／").
+_LINK_REST = rf"(?:[^\s<>\"'(){_LINK_END}]|[{_CJK_LETTERS}]+(?=[.．][a-zA-Z0-9ａ-ｚＡ-Ｚ０-９]))+"
 _URL = re.compile(
     r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|(?<=[wｗ])[wｗ][wｗ][.．])"
-    rf"[^\s<>\"'(){_LINK_END}]+"
+    + _LINK_REST
 )
-# Punctuation that ends a sentence rather than a link: "see http://example.com, then".
-_TRAILING_PUNCTUATION = ".,;:!?"
-_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#]+)", re.I)
+# The host ends at what no host name holds: "see http://example.com, then" is example.com.
+_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#,;!&\[\]]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
@@ -196,10 +199,10 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
 
 
 def _read_link(link: str) -> str:
-    """A link in ASCII where it was written in full width, without the punctuation after it."""
+    """A link in ASCII where it was written in full width."""
     if not link.isascii():  # rare, so the NFKC of one link costs next to nothing
         link = unicodedata.normalize("NFKC", link)
-    return link.strip().rstrip(_TRAILING_PUNCTUATION)
+    return link.strip()
 
 
 def _host_tokens(link: str) -> Iterator[str]:

@@ -15,8 +15,9 @@ from spamclf.features import (
     FeatureSettings,
     extract_features,
     registered_domain,
+    url_tokens,
 )
-from spamclf.parse import Limits, parse_bytes
+from spamclf.parse import Limits, ParsedMessage, parse_bytes
 
 Loader = Callable[[str], bytes]
 
@@ -291,10 +292,26 @@ def _host_tokens(host: str, domain: str, tld: str) -> set[str]:
         "http://example.cn.",
         "http://example.cn!",
         "http://example.cn…",
+        "[http://example.cn]发送",
+        "http://example.cn;地址",
+        "http://example.cn&nbsp;",
     ],
 )
 def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
     assert _link_tokens(text) == _host_tokens("example.cn", "example.cn", "cn")
+
+
+def test_chinese_label_between_dots_is_part_of_the_host() -> None:
+    tokens = _link_tokens("访问www.手机软件.com，立即")
+    assert {"url:host:www.手机软件.com", "url:domain:手机软件.com"} <= tokens
+
+
+@pytest.mark.parametrize("text", ["http://a" + "中" * 200_000, "http://a中" * 20_000])
+def test_links_are_linear_on_chinese_text_without_a_dot(text: str) -> None:
+    # A Chinese run after a link is tried as a label, given up at its end: once per run.
+    start = time.perf_counter()
+    list(url_tokens(ParsedMessage((), (), text, None, (), len(text))))
+    assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize(

@@ -492,7 +492,7 @@ _CASE_BLIND_PATTERNS = {
     htmltext._ANY_BACKGROUND: r"bgcolor\s*=|background(?:-color)?\s*:",
     features._URL: (
         r"(?:[hｈ][tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|[wｗ][wｗ][wｗ][.．])"
-        rf"[^\s<>\"'(){features._LINK_END}]+"
+        rf"(?-i:{features._LINK_REST})"  # the rest of a link is not case-blind
     ),
 }
 _ATTRIBUTE_PIECES = st.sampled_from(
@@ -531,6 +531,7 @@ _ATTRIBUTE_PIECES = st.sampled_from(
         "：／／",
         "ＷｗＷ．",
         "。立即",
+        "手机.com",
     ]
 )
 
