@@ -301,6 +301,16 @@ def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
     assert _link_tokens(text) == _host_tokens("example.cn", "example.cn", "cn")
 
 
+@pytest.mark.parametrize(
+    "href",
+    ["&#104;ttp://example.cn/", " http://example.cn/", "http://example.cn&nbsp;Example"],
+)
+def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
+    assert _link_tokens(f"<a href='{href}'>x</a>", "text/html") == _host_tokens(
+        "example.cn", "example.cn", "cn"
+    )
+
+
 def test_chinese_label_between_dots_is_part_of_the_host() -> None:
     tokens = _link_tokens("访问www.手机软件.com，立即")
     assert {"url:host:www.手机软件.com", "url:domain:手机软件.com"} <= tokens

@@ -485,7 +485,7 @@ _HTML_PIECES = st.sampled_from(
 # The patterns that run over whole pages and bodies, written with re.IGNORECASE as they were
 # before they were rewritten to let the regex engine skip ahead; both must find the same.
 _CASE_BLIND_PATTERNS = {
-    htmltext._HREF: r"""(?:href|src|action)\s*=\s*["']?([^"'\s>]+)""",
+    htmltext._HREF: r"""(?:href|src|action)\s*=\s*(?:["']\s*)?([^"'\s>]+)""",
     htmltext._HIDDEN: (
         r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](?:px|pt)?\b"
     ),
@@ -504,6 +504,7 @@ _ATTRIBUTE_PIECES = st.sampled_from(
         "=",
         " = ",
         "'x'",
+        '" ',
         "DISPLAY",
         ":",
         "None",
