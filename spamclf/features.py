@@ -37,10 +37,14 @@ _LINK_END = (
     f"\u2018-\u201f\u2026\u3000-\u303f{_CJK_LETTERS}"
     "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef"
 )
+_LINK_CHAR = rf"[^\s<>\"'(){_LINK_END}]"
+_CJK_LABEL = rf"[{_CJK_LETTERS}]+(?=[.．][a-zA-Z0-9ａ-ｚＡ-Ｚ０-９])"
+# Each character can be matched one way only, without nested repeats: written as
+# "(?:char|label)+", a link took 1.1 us over the trec06p links, this way 0.4 (one class: 0.3).
+_LINK_REST = f"(?:{_LINK_CHAR}|{_CJK_LABEL}){_LINK_CHAR}*(?:{_CJK_LABEL}{_LINK_CHAR}*)*"
 # Case-blind after its first character, so that the regex engine can skip ahead (see
 # spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message. Each ASCII
 # character of "http://" and "www." may also be written in full width ("ｈｔｔｐ：／／").
-_LINK_REST = rf"(?:[^\s<>\"'(){_LINK_END}]|[{_CJK_LETTERS}]+(?=[.．][a-zA-Z0-9ａ-ｚＡ-Ｚ０-９]))+"
 _URL = re.compile(
     r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|(?<=[wｗ])[wｗ][wｗ][.．])"
     + _LINK_REST
@@ -189,38 +193,31 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     ``paypal.com``; that the host was disguised is a token of its own. (Read from the
     normalized body, a link in the text had lost that evidence before its host was read.)
     """
-    links = [_read_link(link) for link in _URL.findall(message.text)]
+    links: list[str] = _URL.findall(message.text)
     if message.html:
-        read = (_read_link(link) for link in message.html.links)
-        links.extend(link for link in read if "://" in link or link.startswith("www."))
+        links.extend(
+            link for link in message.html.links if "://" in link or link.startswith("www.")
+        )
     yield f"url:count:{_bucket(len(links))}"
     for link in links:
-        yield from _host_tokens(link)
-
-
-def _read_link(link: str) -> str:
-    """A link in ASCII where it was written in full width."""
-    if not link.isascii():  # rare, so the NFKC of one link costs next to nothing
-        link = unicodedata.normalize("NFKC", link)
-    return link.strip()
-
-
-def _host_tokens(link: str) -> Iterator[str]:
-    match = _HOST.match(link)
-    if not match:
-        return
-    host = match.group(1).lower().rstrip(".")
-    if _IP_HOST.match(host):
-        yield "url:ip_host"
-        return
-    host, punycode, mixed_script = normalize_host(host)
-    yield f"url:host:{host}"
-    yield f"url:domain:{registered_domain(host)}"
-    yield f"url:tld:{host.rsplit('.', 1)[-1]}"
-    if punycode:
-        yield "url:punycode"
-    if mixed_script:
-        yield "url:mixed_script"
+        # Rare, so folding it costs nothing: "ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ" reads http://example.com.
+        if not link.isascii():
+            link = unicodedata.normalize("NFKC", link)
+        match = _HOST.match(link)
+        if not match:
+            continue
+        host = match.group(1).lower().rstrip(".")
+        if _IP_HOST.match(host):
+            yield "url:ip_host"
+            continue
+        host, punycode, mixed_script = normalize_host(host)
+        yield f"url:host:{host}"
+        yield f"url:domain:{registered_domain(host)}"
+        yield f"url:tld:{host.rsplit('.', 1)[-1]}"
+        if punycode:
+            yield "url:punycode"
+        if mixed_script:
+            yield "url:mixed_script"
 
 
 def header_tokens(message: ParsedMessage) -> Iterator[str]:
