@@ -127,7 +127,8 @@ class NormalizedHost(NamedTuple):
 
 
 def normalize_host(host: str) -> NormalizedHost:
-    """Decode ``xn--`` labels and map a host that mixes Latin and look-alike letters to Latin.
+    """Decode ``xn--`` labels, drop invisible characters and soft hyphens, and map a host that
+    mixes Latin and look-alike letters to Latin.
 
     >>> normalize_host("www.xn--pypal-4ve.com")  # "pаypal" with a Cyrillic а
     NormalizedHost(host='www.paypal.com', punycode=True, mixed_script=True)
@@ -142,7 +143,7 @@ def normalize_host(host: str) -> NormalizedHost:
         )
     if host.isascii():
         return NormalizedHost(host, punycode, False)
-    host = _INVISIBLE.sub("", host)
+    host = _INVISIBLE.sub("", host).replace(_SOFT_HYPHEN, "")
     host = _fold_wide(host)
     # Mixed: Latin letters (in any label, the TLD included) beside letters of another script.
     mixed = bool(_HAS_LATIN.search(host)) and bool(_NON_LATIN_LETTER.search(host))

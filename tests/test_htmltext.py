@@ -45,6 +45,30 @@ def test_summarize_html_collects_links_from_href_src_and_action() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        '<a href=" http://x.example/">',
+        "<a href='\n\thttp://x.example/ '>",
+        '<a href="&#104;ttp://x.example/">',  # entities hide the link from a source reader
+        '<a href="http&#58;//x.example/">',
+        "<a href=&#x68;&#x74;tp&#x3a;&#x2f;/x.example/>",
+        '<a href="http://x&#46;example/">',
+    ],
+)
+def test_summarize_html_reads_links_as_a_browser_does(source: str) -> None:
+    assert summarize_html(source).links == ("http://x.example/",)
+
+
+def test_summarize_html_takes_no_links_from_comments() -> None:
+    summary = summarize_html(
+        '<!-- <a href="http://hidden.example/">old</a> --><a href="http://shown.example/">x</a>'
+        '<!--<img src="http://pixel.example/a.gif">-->'
+    )
+    assert summary.links == ("http://shown.example/",)
+    assert summary.comments == 2
+
+
 def test_summarize_html_counts_images_comments_and_hidden_styles() -> None:
     summary = summarize_html(
         '<img src="a.gif"><img src="b.gif"><!-- x --><!-- y -->'
@@ -154,6 +178,7 @@ def test_summarize_html_is_linear_on_unclosed_tags() -> None:
         pytest.param("<html>" + "<!" * 40_000, id="unclosed-declaration"),
         pytest.param("<html>=" + "<body" * 40_000, id="unclosed-body"),  # was 25 s
         pytest.param('<p style="font-size:' + "0" * 20_000 + 'x">hi</p>', id="zeros"),  # 18 s
+        pytest.param('<a href="' + " " * 200_000, id="spaces-in-href"),
     ],
 )
 def test_summarize_html_is_linear_where_lazy_patterns_were_quadratic(source: str) -> None:
