@@ -103,6 +103,53 @@ def test_words_japanese_text_bigrams_kanji_and_kana_together() -> None:
     assert list(words("会議は打ち合わせ")) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # の standing in for 的 (one kana among 20 Han): jieba still segments the Han around it.
+        (
+            "我们公司代开各类发票の优惠，欢迎来电咨询合作",
+            ["我们", "公司", "代开", "各类", "发票", "の", "优惠", "欢迎", "来电", "咨询", "合作"],
+        ),
+        # The middle dot and the prolonged sound mark alone do not make text Japanese.
+        ("欢迎来到迪士尼・乐园", ["欢迎", "来到", "迪士尼", "・", "乐园"]),
+        ("免费咨询ー优惠多多", ["免费", "咨询", "ー", "优惠", "多多"]),
+    ],
+)
+def test_words_segments_chinese_with_a_stray_kana(text: str, tokens: list[str]) -> None:
+    assert words(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # Names and headlines: one kana among eleven or six kanji is still Japanese.
+        (
+            "大人限定出会い事務管理局",
+            [
+                "大人",
+                "人限",
+                "限定",
+                "定出",
+                "出会",
+                "会い",
+                "い事",
+                "事務",
+                "務管",
+                "管理",
+                "理局",
+            ],
+        ),
+        ("堀江、釈放の裏話", ["堀江", "釈放", "放の", "の裏", "裏話"]),
+        ("10000000円の秘密", ["10000000", "円の", "の秘", "秘密"]),
+    ],
+)
+def test_words_reads_kanji_headlines_with_one_kana_as_japanese(
+    text: str, tokens: list[str]
+) -> None:
+    assert words(text) == tokens
+
+
 def test_words_segments_every_han_run_as_jieba_does_alone() -> None:
     # words() hands all the Han runs of a text to jieba in one call; each run must come back
     # as it would from a call of its own, and in its place among the other words.
