@@ -24,13 +24,14 @@ __all__ = ["segment_chinese", "words"]
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HANGUL = "\uac00-\ud7a3"
 _KANA = "\u3040-\u30ff\u31f0-\u31ff"
-_WORD = rf"(?P<word>[^\W_{_HAN}{_HANGUL}{_KANA}]+(?:['.\-@][^\W_{_HAN}{_HANGUL}{_KANA}]+)*)"
+# A letter or digit of a space-separated script: \w without "_" and the scripts above.
+_LETTER = rf"[^\W_{_HAN}{_HANGUL}{_KANA}]"
 # findall() gives one (han, hangul, kana, word) tuple per match, the matched group non-empty:
 # building a match object per token cost a quarter of the tokenizing.
-_TOKEN = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<hangul>[{_HANGUL}]+)|(?P<kana>[{_KANA}]+)|{_WORD}")
+_RUNS = rf"(?P<han>[{_HAN}]+)|(?P<hangul>[{_HANGUL}]+)|(?P<kana>[{_KANA}]+)"
 # In Japanese text kanji and kana alternate within words (打ち合わせ), so they form one run
 # (and findall() gives (hangul, kana, word) tuples).
-_TOKEN_JAPANESE = re.compile(rf"(?P<hangul>[{_HANGUL}]+)|(?P<kana>[{_HAN}{_KANA}]+)|{_WORD}")
+_RUNS_JAPANESE = rf"(?P<hangul>[{_HANGUL}]+)|(?P<kana>[{_HAN}{_KANA}]+)"
 _HAS_KANA = re.compile(rf"[{_KANA}]")
 # The kana that mark a text as Japanese: all but the middle dot U+30FB and the prolonged sound
 # mark U+30FC, which Chinese writes too (迪士尼・乐园).
@@ -98,10 +99,11 @@ def words(text: str) -> list[str]:
             if len(token) > 1
         ]
     text = nfkc(text).lower()
+    token, token_japanese = _token_patterns()
     if _is_japanese(text):
-        matches = [("", *groups) for groups in _TOKEN_JAPANESE.findall(text)]
+        matches = [("", *groups) for groups in token_japanese.findall(text)]
     else:
-        matches = _TOKEN.findall(text)
+        matches = token.findall(text)
     # jieba is called once for all the Han runs of the text: one call per run cost more than
     # the segmenting itself. Runs joined by a space segment exactly as they do one by one,
     # since jieba cuts its input into blocks at spaces first.
@@ -116,6 +118,40 @@ def words(text: str) -> list[str]:
         else:
             tokens.extend(_bigrams(hangul or kana))
     return tokens
+
+
+@cache
+def _token_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The token patterns of Chinese or Korean text and of Japanese text, built on first use:
+    listing the combining marks and compiling take 30 ms, which every cold start (170 ms) would
+    pay."""
+    # A word carries the combining marks that follow its letters: \w has none (they are
+    # categories Mn and Mc), and without them Thai สวัสดี and Hindi नमस्ते broke at each vowel sign.
+    part = rf"{_LETTER}+(?:[{_combining_marks()}]+{_LETTER}*)*"
+    word = rf"(?P<word>{part}(?:['.\-@]{part})*)"
+    return re.compile(rf"{_RUNS}|{word}"), re.compile(rf"{_RUNS_JAPANESE}|{word}")
+
+
+def _combining_marks() -> str:
+    """The combining marks (Mn, Mc) of planes 0 and 1 as ranges for a character class, less the
+    kana voicing marks, which join kana runs, and the variation selectors, which pick how an
+    emoji is drawn and spell nothing. Plane 14 holds only more variation selectors, and scanning
+    it would take ten times as long."""
+    marks = [
+        code
+        for code in range(0x20000)
+        if unicodedata.category(chr(code)) in ("Mn", "Mc")
+        and not _HAS_KANA.match(chr(code))
+        and not 0xFE00 <= code <= 0xFE0F
+    ]
+    ranges = []
+    start = previous = marks[0]
+    for code in [*marks[1:], -1]:  # -1 closes the last range
+        if code != previous + 1:
+            ranges.append(rf"\U{start:08x}-\U{previous:08x}")
+            start = code
+        previous = code
+    return "".join(ranges)
 
 
 def _is_japanese(text: str) -> bool:

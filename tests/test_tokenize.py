@@ -72,6 +72,21 @@ def test_words_splits_space_separated_scripts(text: str, tokens: list[str]) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("สวัสดี ครับ", ["สวัสดี", "ครับ"]),  # Thai vowel and tone marks (Mn)
+        ("नमस्ते दुनिया", ["नमस्ते", "दुनिया"]),  # Devanagari vowel signs and virama (Mc, Mn)
+        ("x\u0301y", ["x\u0301y"]),  # a mark NFKC cannot compose stays in its word
+        ("\u0301abc", ["abc"]),  # a mark that follows no letter is no word
+        ("1\ufe0f\u20e3 ok", ["ok"]),  # nor is a keycap emoji: variation selectors spell nothing
+        ("ok\u3099あ", ["ok", "\u3099あ"]),  # a kana voicing mark stays in its kana run
+    ],
+)
+def test_words_keeps_combining_marks_in_words(text: str, tokens: list[str]) -> None:
+    assert words(text) == tokens
+
+
+@pytest.mark.parametrize(
     ("length", "token"),
     [
         (MAX_WORD, "x" * MAX_WORD),
