@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import cache
 
-__all__ = ["segment_chinese", "words"]
+__all__ = ["fold_case", "segment_chinese", "words"]
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HANGUL = "\uac00-\ud7a3"
@@ -98,7 +98,7 @@ def words(text: str) -> list[str]:
             for token in _ASCII_WORD.findall(text.lower())
             if len(token) > 1
         ]
-    text = nfkc(text).lower()
+    text = fold_case(nfkc(text))
     token, token_japanese = _token_patterns()
     if _is_japanese(text):
         matches = [("", *groups) for groups in token_japanese.findall(text)]
@@ -170,6 +170,18 @@ def _is_japanese(text: str) -> bool:
 
 def _characters(runs: re.Pattern[str], text: str) -> int:
     return sum(map(len, runs.findall(text)))
+
+
+def fold_case(text: str) -> str:
+    """``text.lower()``, with the Turkish capital ``İ`` as ``i``.
+
+    ``İ`` is the one character whose lower case is two: ``i`` and a combining dot above, so
+    ``İSTANBUL`` would read neither ``istanbul`` nor as one word.
+
+    >>> fold_case("İSTANBUL İçin")
+    'istanbul için'
+    """
+    return text.replace("\u0130", "i").lower()
 
 
 def nfkc(text: str) -> str:

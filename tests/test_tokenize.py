@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spamclf.tokenize import MAX_WORD, segment_chinese, words
+from spamclf.tokenize import MAX_WORD, fold_case, segment_chinese, words
 
 
 @pytest.mark.parametrize(
@@ -84,6 +84,22 @@ def test_words_splits_space_separated_scripts(text: str, tokens: list[str]) -> N
 )
 def test_words_keeps_combining_marks_in_words(text: str, tokens: list[str]) -> None:
     assert words(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("upper", "lower"),
+    [
+        ("İSTANBUL", "istanbul"),  # Turkish dotted capital I
+        ("İÇİN", "için"),
+        ("ISTANBUL", "istanbul"),
+    ],
+)
+def test_words_reads_capitals_as_the_lower_case_word(upper: str, lower: str) -> None:
+    assert words(upper) == words(lower) == [lower]
+
+
+def test_fold_case_keeps_one_character_per_character() -> None:
+    assert fold_case("İyi Günler") == "iyi günler"
 
 
 @pytest.mark.parametrize(
