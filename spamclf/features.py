@@ -22,7 +22,7 @@ from spamclf.normalize import NormalizedText, normalize_host, normalize_text
 from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
-from spamclf.tokenize import words
+from spamclf.tokenize import fold_case, words
 
 __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 
@@ -179,7 +179,7 @@ def char_text(subject: str, body: str) -> str:
     >>> char_text("Hi", "Cheap   PILLS\\n")
     'hi cheap pills'
     """
-    text = f"{subject} {body[:CHAR_NGRAM_SPAN]}".lower()
+    text = fold_case(f"{subject} {body[:CHAR_NGRAM_SPAN]}")
     return " ".join(text.split())[:CHAR_NGRAM_SPAN]
 
 

@@ -36,6 +36,18 @@ _INVISIBLE = re.compile(
     "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u180e\u034f"
     "\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\U000e0000-\U000e007f]"
 )
+# Letters and digits of the scripts whose words never hold an invisible character: Latin,
+# Greek, Cyrillic, Armenian, and Han, kana and Hangul. One sitting between two of them hides a
+# word from a tokenizer (vi\u200bagra, 免\u200b费), and only that is named evasion; all are
+# removed. Left out are the scripts that write them in words: joiners shape Arabic, Persian
+# (ZWNJ in می\u200cخواهم) and Indic words, Thai and Khmer mark word breaks with a zero-width
+# space, Hebrew and Arabic text carries direction marks. Emoji are no letters, so the joiner in
+# a family emoji and the variation selector after ❤ do not count either.
+_PLAIN_LETTER = (
+    "0-9a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u052f\u0531-\u058f"
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff"
+)
+_INVISIBLE_IN_WORD = re.compile(f"[{_PLAIN_LETTER}]{_INVISIBLE.pattern}+[{_PLAIN_LETTER}]")
 _SOFT_HYPHEN = "\u00ad"
 # Full-width Latin letters and digits, mathematical alphanumerics, circled and parenthesized
 # letters: NFKC maps each to its ASCII letter or digit. Only these are folded here; full-width
@@ -84,7 +96,8 @@ class NormalizedText(NamedTuple):
 
 def normalize_text(text: str) -> NormalizedText:
     """Remove invisible characters and soft hyphens, fold full-width and styled Latin letters,
-    map look-alike letters inside mixed-script words, and decode punycode labels.
+    map look-alike letters inside mixed-script words, and decode punycode labels. Invisible
+    characters count as evasion only inside words of scripts that never need them.
 
     >>> normalize_text("vi\\u200bagra ｆｒｅｅ vіagra")
     NormalizedText(text='viagra free viagra', evasions=('full-width', 'invisible', 'mixed-script'))
@@ -95,7 +108,7 @@ def normalize_text(text: str) -> NormalizedText:
         return NormalizedText(text, ())
     evasions = []
     stripped = _INVISIBLE.sub("", text)
-    if len(stripped) != len(text):
+    if len(stripped) != len(text) and _INVISIBLE_IN_WORD.search(text):
         evasions.append("invisible")
     if _SOFT_HYPHEN in stripped:
         stripped = stripped.replace(_SOFT_HYPHEN, "")

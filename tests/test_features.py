@@ -13,6 +13,7 @@ from conftest import ALL_FIXTURES
 from spamclf.features import (
     MAX_WORDS_PER_HEADER,
     FeatureSettings,
+    char_text,
     extract_features,
     registered_domain,
     url_tokens,
@@ -204,6 +205,12 @@ def test_features_of_crlf_message_match_lf(fixture_bytes: Loader) -> None:
 )
 def test_registered_domain(host: str, domain: str) -> None:
     assert registered_domain(host) == domain
+
+
+def test_char_text_reads_turkish_capitals_as_lower_case() -> None:
+    assert (
+        char_text("İNDİRİM", "İSTANBUL") == char_text("indirim", "istanbul") == "indirim istanbul"
+    )
 
 
 def _words(tokens: list[str], namespace: str) -> set[str]:

@@ -53,6 +53,34 @@ def test_normalize_text_leaves_real_text_alone(text: str) -> None:
         assert result == (text, ())
 
 
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("ok 👍\ufe0f", "ok 👍"),  # emoji presentation selector (VS16)
+        ("👨\u200d👩\u200d👧 family", "👨👩👧 family"),  # joiners between emoji
+        ("می\u200cخواهم", "میخواهم"),  # Persian non-joiner
+        ("क्\u200dष", "क्ष"),  # Devanagari joiner after a virama
+        ("שלום \u200fabc", "שלום abc"),  # Hebrew right-to-left mark
+        ("مرحبا\u200e 2006", "مرحبا 2006"),  # Arabic left-to-right mark
+        ("สวัสดี\u200bครับ", "สวัสดีครับ"),  # Thai word break
+        ("\ufeffHello \u200bworld\u200b.", "Hello world."),  # beside words, not inside one
+    ],
+)
+def test_normalize_text_names_no_evasion_for_invisibles_of_real_writing(
+    text: str, normalized: str
+) -> None:
+    # Still removed, as everywhere, but no evidence of hiding a word.
+    assert normalize_text(text) == (normalized, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["при\u200bвет", "13800\u200b138000", "vi\ufe0fagra", "vi\u200fagra", "\u304a\u200b\u5f97"],
+)
+def test_normalize_text_names_invisibles_inside_plain_script_words(text: str) -> None:
+    assert normalize_text(text).evasions == ("invisible",)
+
+
 def test_normalize_text_keeps_cjk_punctuation_full_width() -> None:
     assert "，" in normalize_text("免费，ＡＢＣ").text
 

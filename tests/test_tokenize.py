@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spamclf.tokenize import MAX_WORD, segment_chinese, words
+from spamclf.tokenize import MAX_WORD, fold_case, segment_chinese, words
 
 
 @pytest.mark.parametrize(
@@ -72,6 +72,37 @@ def test_words_splits_space_separated_scripts(text: str, tokens: list[str]) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("สวัสดี ครับ", ["สวัสดี", "ครับ"]),  # Thai vowel and tone marks (Mn)
+        ("नमस्ते दुनिया", ["नमस्ते", "दुनिया"]),  # Devanagari vowel signs and virama (Mc, Mn)
+        ("x\u0301y", ["x\u0301y"]),  # a mark NFKC cannot compose stays in its word
+        ("\u0301abc", ["abc"]),  # a mark that follows no letter is no word
+        ("1\ufe0f\u20e3 ok", ["ok"]),  # nor is a keycap emoji: variation selectors spell nothing
+        ("ok\u3099あ", ["ok", "\u3099あ"]),  # a kana voicing mark stays in its kana run
+    ],
+)
+def test_words_keeps_combining_marks_in_words(text: str, tokens: list[str]) -> None:
+    assert words(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("upper", "lower"),
+    [
+        ("İSTANBUL", "istanbul"),  # Turkish dotted capital I
+        ("İÇİN", "için"),
+        ("ISTANBUL", "istanbul"),
+    ],
+)
+def test_words_reads_capitals_as_the_lower_case_word(upper: str, lower: str) -> None:
+    assert words(upper) == words(lower) == [lower]
+
+
+def test_fold_case_keeps_one_character_per_character() -> None:
+    assert fold_case("İyi Günler") == "iyi günler"
+
+
+@pytest.mark.parametrize(
     ("length", "token"),
     [
         (MAX_WORD, "x" * MAX_WORD),
@@ -101,6 +132,53 @@ def test_words_japanese_text_bigrams_kanji_and_kana_together() -> None:
     # With kana present the text is Japanese: kanji runs join the kana bigrams, no jieba.
     expected = ["会議", "議は", "は打", "打ち", "ち合", "合わ", "わせ"]
     assert list(words("会議は打ち合わせ")) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # の standing in for 的 (one kana among 20 Han): jieba still segments the Han around it.
+        (
+            "我们公司代开各类发票の优惠，欢迎来电咨询合作",
+            ["我们", "公司", "代开", "各类", "发票", "の", "优惠", "欢迎", "来电", "咨询", "合作"],
+        ),
+        # The middle dot and the prolonged sound mark alone do not make text Japanese.
+        ("欢迎来到迪士尼・乐园", ["欢迎", "来到", "迪士尼", "・", "乐园"]),
+        ("免费咨询ー优惠多多", ["免费", "咨询", "ー", "优惠", "多多"]),
+    ],
+)
+def test_words_segments_chinese_with_a_stray_kana(text: str, tokens: list[str]) -> None:
+    assert words(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # Names and headlines: one kana among eleven or six kanji is still Japanese.
+        (
+            "大人限定出会い事務管理局",
+            [
+                "大人",
+                "人限",
+                "限定",
+                "定出",
+                "出会",
+                "会い",
+                "い事",
+                "事務",
+                "務管",
+                "管理",
+                "理局",
+            ],
+        ),
+        ("堀江、釈放の裏話", ["堀江", "釈放", "放の", "の裏", "裏話"]),
+        ("10000000円の秘密", ["10000000", "円の", "の秘", "秘密"]),
+    ],
+)
+def test_words_reads_kanji_headlines_with_one_kana_as_japanese(
+    text: str, tokens: list[str]
+) -> None:
+    assert words(text) == tokens
 
 
 def test_words_segments_every_han_run_as_jieba_does_alone() -> None:
