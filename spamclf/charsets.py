@@ -20,11 +20,11 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from functools import cache
 
 import numpy as np
 
 from spamclf._chartables import COMMON_HAN, COMMON_HANGUL
+from spamclf.budget import load_once
 
 __all__ = ["decode", "normalize_charset"]
 
@@ -388,7 +388,7 @@ def _plausibility(text: str, codec: str, minimum: int = _MIN_CJK_SAMPLE) -> floa
     return good / len(wide)
 
 
-@cache
+@load_once
 def _common_table(codec: str) -> np.ndarray:
     """The codec's common characters as a lookup table over the Basic Multilingual Plane."""
     table = np.zeros(0x10000, dtype=bool)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import NamedTuple
 
+from spamclf.budget import clock
 from spamclf.charsets import normalize_charset
 from spamclf.normalize import NormalizedText, normalize_host, normalize_text
 from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
@@ -95,7 +95,7 @@ def extract_features(
     """All features of ``message``.
 
     The body's words and links, whose number grows with the message, are taken up to
-    ``limits.max_tokens`` and until ``deadline`` (a ``time.monotonic()`` value; by default
+    ``limits.max_tokens`` and until ``deadline`` (a :func:`spamclf.budget.clock` value; by default
     ``limits.deadline()``); the header, origin and structure tokens, bounded by the parser's
     caps, are always taken. A cap that stops the taking adds ``limit:tokens`` or ``limit:time``.
     """
@@ -141,7 +141,7 @@ class _TokenBudget:
             if self.left <= 0:
                 self.hit["tokens"] = None
                 break
-            if self.deadline is not None and time.monotonic() > self.deadline:
+            if self.deadline is not None and clock() > self.deadline:
                 self.hit["time"] = None
                 break
             if len(chunk) > self.left:

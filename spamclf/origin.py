@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 
+from spamclf.budget import load_once
+
 __all__ = [
     "Hop",
     "Origin",
@@ -203,7 +205,7 @@ def registered_domain(host: str) -> str:
     return ".".join(labels[-2:])
 
 
-@cache
+@load_once
 def _country_table():  # type: ignore[no-untyped-def]
     import iptocc
 

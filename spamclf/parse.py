@@ -17,10 +17,10 @@ import email.parser
 import email.policy
 import itertools
 import re
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from spamclf.budget import clock
 from spamclf.charsets import decode, normalize_charset
 from spamclf.htmltext import HtmlSummary, summarize_html
 
@@ -70,7 +70,9 @@ class Limits:
     - ``max_seconds``: wall-clock budget for reading one message; past it no more parts are
       decoded and no more tokens taken, and the verdict comes from what was read. ``None``: no
       budget. It makes a verdict depend on the machine's load, so it is set far above the
-      normal cost (a few milliseconds a message) and only stops pathological input.
+      normal cost (a few milliseconds a message) and only stops pathological input. One-time
+      loads (jieba's dictionary, on the first Chinese message) are not counted
+      (:mod:`spamclf.budget`).
     """
 
     max_message_bytes: int = 1_000_000
@@ -84,8 +86,9 @@ class Limits:
     max_seconds: float | None = 1.0
 
     def deadline(self) -> float | None:
-        """The ``time.monotonic()`` past which a message started now is over its budget."""
-        return None if self.max_seconds is None else time.monotonic() + self.max_seconds
+        """The :func:`spamclf.budget.clock` time past which a message started now is over its
+        budget."""
+        return None if self.max_seconds is None else clock() + self.max_seconds
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def parse_bytes(
     """Parse raw RFC 822 bytes. Never raises on malformed input.
 
     ``size`` is the message's full size when ``data`` is only its head (a file read up to
-    ``limits.max_message_bytes``); ``deadline`` (a ``time.monotonic()`` value, by default
+    ``limits.max_message_bytes``); ``deadline`` (a :func:`spamclf.budget.clock` value, by default
     ``limits.deadline()``) stops decoding further parts.
 
     >>> msg = parse_bytes(b"Subject: =?gb2312?B?w+K30Q==?=\\n\\nhello")
@@ -305,7 +308,7 @@ class _BodyWalker:
         if depth > self.limits.max_depth:
             _note(self.hit, "depth")
             return
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.deadline is not None and clock() > self.deadline:
             _note(self.hit, "time")
             return
         # The stored payload: the child parts, or the text as it arrived (8-bit bytes kept

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import cache
+
+from spamclf.budget import load_once
 
 __all__ = ["fold_case", "segment_chinese", "words"]
 
@@ -54,7 +55,7 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['.\-@][a-z0-9]+)*")
 MAX_WORD = 20
 
 
-@cache
+@load_once
 def _jieba_cut() -> Callable[[str], list[str]]:
     """Load the segmenter on first use: importing it at startup would slow every cold start."""
     try:
@@ -120,7 +121,7 @@ def words(text: str) -> list[str]:
     return tokens
 
 
-@cache
+@load_once
 def _token_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The token patterns of Chinese or Korean text and of Japanese text, built on first use:
     listing the combining marks and compiling take about 30 ms, which every cold start (170 ms)
@@ -203,7 +204,7 @@ def nfkc(text: str) -> str:
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
-@cache
+@load_once
 def _compatibility_forms() -> tuple[re.Pattern[str], dict[str, str]]:
     """Basic Multilingual Plane characters that NFKC replaces without composing anything,
     and what it replaces each with (full-width forms, compatibility ideographs, ligatures)."""

@@ -1,0 +1,48 @@
+"""The time budget's clock leaves out one-time loads (spamclf.budget)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from spamclf import tokenize
+from spamclf.budget import clock, load_once
+from spamclf.features import extract_features
+from spamclf.parse import Limits, parse_bytes
+
+
+def test_a_load_once_loader_runs_once_per_argument_and_stops_the_clock() -> None:
+    calls = []
+
+    @load_once
+    def slow_table(name: str) -> str:
+        calls.append(name)
+        time.sleep(0.3)
+        return name.upper()
+
+    start = clock()
+    assert slow_table("a") == "A"
+    assert slow_table("a") == "A"
+    assert calls == ["a"]
+    assert clock() - start < 0.2  # the 0.3 s load is not counted
+
+
+def test_a_slow_first_load_does_not_cost_the_first_message_its_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As on a loaded machine, where jieba's dictionary took the whole one-second budget of
+    # the first Chinese message and it was scored without its words (limit:time).
+    real_cut = tokenize._jieba_cut()
+
+    @load_once
+    def slow_cut():  # type: ignore[no-untyped-def]
+        time.sleep(0.6)
+        return real_cut
+
+    monkeypatch.setattr(tokenize, "_jieba_cut", slow_cut)
+    limits = Limits(max_seconds=0.5)
+    message = parse_bytes("Subject: 代开发票\n\n我们公司代开各类发票".encode(), limits)
+    tokens = extract_features(message, limits=limits).tokens
+    assert "limit:time" not in tokens
+    assert "body:发票" in tokens
