@@ -25,12 +25,13 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from spamclf.corpora import LabelledMessage, read_corpus
+from spamclf.corpora import LabelledMessage, MissingMessageWarning, read_corpus
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
@@ -52,16 +53,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.run(args))
-    except ModelError as exc:
-        print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
-        return EXIT_MODEL
-    except (CorpusError, InputError, SpamclfError) as exc:
-        print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        return 130
+    with warnings.catch_warnings():
+        # A warning (a message an index lists but the disk lacks) reads as one of the
+        # command's own lines: once, though `train` reads a corpus twice, and with its file
+        # names escaped like every other name it prints, not as Python's file:line and source.
+        warnings.simplefilter("default", MissingMessageWarning)
+        warnings.showwarning = _warning_printer()
+        try:
+            return int(args.run(args))
+        except ModelError as exc:
+            print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+            return EXIT_MODEL
+        except (CorpusError, InputError, SpamclfError) as exc:
+            print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+            return EXIT_INPUT
+        except KeyboardInterrupt:
+            return 130
+
+
+def _warning_printer() -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints each distinct warning once. (The "once" filter
+    does not hold where the code it warns through sets filters of its own.)"""
+    shown: set[str] = set()
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        text = safe_text(str(message))
+        if text not in shown:
+            shown.add(text)
+            print(f"spamclf: warning: {text}", file=sys.stderr)
+
+    return show
 
 
 def safe_text(text: str) -> str:

@@ -621,3 +621,24 @@ def test_train_started_without_stderr_discards_its_progress(
         sys.stderr.close()  # the null device main() opened in its place
     assert (tmp_path / "m.spamclf").is_file()
     assert capsys.readouterr().out == ""
+
+
+def test_train_warns_once_of_each_missing_message_with_its_name_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: tuple[list[bytes], list[str]]
+) -> None:
+    # train reads a corpus twice (labels, then messages); before, each missing message was
+    # warned of twice, as Python's file:line and source, with its name unescaped.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "full").mkdir()
+    lines = []
+    for i, (message, label) in enumerate(zip(*corpus, strict=True)):
+        (tmp_path / "data" / str(i)).write_bytes(message)
+        lines.append(f"{label} ../data/{i}")
+    lines += ["ham ../data/gone", "spam ../data/evil\x1b[2J"]
+    (tmp_path / "full" / "index").write_text("\n".join(lines) + "\n")
+    assert main(["train", str(tmp_path / "full" / "index"), "-o", str(tmp_path / "m")]) == EXIT_OK
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warned) == 2
+    assert all(line.startswith("spamclf: warning: ") for line in warned)
+    assert "data/gone is missing" in warned[0]
+    _assert_terminal_safe(warned[1])
