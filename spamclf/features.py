@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -22,7 +21,7 @@ from spamclf.normalize import NormalizedText, normalize_host, normalize_text
 from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
-from spamclf.tokenize import fold_case, words
+from spamclf.tokenize import fold_case, nfkc, words
 
 __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 
@@ -59,7 +58,6 @@ _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?", re.I)
 _HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
 # Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.
 MAX_WORDS_PER_HEADER = 60
-# Two-label public suffixes common in the corpora: "sina.com.cn" is the domain, not "com.cn".
 # Character 4-grams are taken from the first 3,000 characters, as TREC 2007's byte 4-gram filter
 # read the first 2,500 bytes: spam shows its hand early, and the cost stays bounded.
 CHAR_NGRAM_SPAN = 3000
@@ -201,7 +199,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     for link in links:
         # Rare, so folding it costs nothing: "ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ" reads http://example.com.
         if not link.isascii():
-            link = unicodedata.normalize("NFKC", link)
+            link = nfkc(link)
         match = _HOST.match(link)
         if not match:
             continue

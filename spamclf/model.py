@@ -408,8 +408,7 @@ class Model:
     def probability(self, decision: float) -> float:
         """Calibrated spam probability of an SVM decision value (Platt scaling)."""
         slope, offset = self.calibration
-        log_odds = slope * decision + offset
-        return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
+        return _logistic(slope * decision + offset)
 
     def _decision_at(self, probability: float) -> float:
         """The SVM decision value whose calibrated probability is ``probability``."""
@@ -519,7 +518,8 @@ class Model:
             reasons = self._reasons(features, row)
             familiar = self.is_familiar(features.script)
         slope, offset = self.calibration
-        score = self.probability(value)
+        log_odds = slope * value + offset
+        score = _logistic(log_odds)
         label = self.label(score) if familiar else "unsure"
         return Verdict(
             label,
@@ -528,7 +528,7 @@ class Model:
             features.origin,
             features.script,
             not familiar,
-            log_odds=slope * value + offset,
+            log_odds=log_odds,
             baseline=slope * intercept + offset,
         )
 
@@ -595,6 +595,10 @@ _IDLE_WORKER_SECONDS = 300
 MAX_WORKERS = 1024
 # Set once in each worker process of classify_many (never in the caller's process).
 _worker_model: Model | None = None
+
+
+def _logistic(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
 
 
 def check_jobs(n_jobs: object) -> int:

@@ -212,6 +212,7 @@ def _country_table():  # type: ignore[no-untyped-def]
     return iptocc.country_code
 
 
+@lru_cache(maxsize=4096)  # as _valid_ip: relays recur, and the address is parsed twice here
 def country_of(ip: str) -> str | None:
     """ISO country code of a public IP from the offline table, or ``None``.
 
