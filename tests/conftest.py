@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 
 import spamclf
 from spamclf.model import Model, ModelSettings
+from spamclf.parse import Limits
 from spamclf.persist import card_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -224,9 +225,15 @@ def small_model(corpus: tuple[list[bytes], list[str]]) -> Model:
 
     The corpus has 10 Chinese ham: under the default ``min_script_examples`` (200) every
     Chinese message would be "unsure", so this model asks for 5 of each class per script.
+
+    It has no time budget (``Limits.max_seconds``): many tests compare its verdicts across
+    processes and threads, and a budget makes a verdict depend on the machine's load. Under
+    a concurrent benchmark, a classify_bag worker's message ran past its second and was scored
+    without its words (``limit:time``), failing 2 runs in about 13. The budget has its own
+    tests, which set it.
     """
     messages, labels = corpus
-    settings = ModelSettings(min_script_examples=5)
+    settings = ModelSettings(min_script_examples=5, limits=Limits(max_seconds=None))
     return spamclf.train(messages, labels, settings=settings, description="synthetic test corpus")
 
 
