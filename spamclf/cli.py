@@ -304,6 +304,7 @@ def _corpus_items(specs: Sequence[str]) -> Iterator[tuple[int, LabelledMessage]]
 def _train(args: argparse.Namespace) -> int:
     from spamclf.api import train
     from spamclf.model import ModelSettings
+    from spamclf.persist import card_path
 
     messages, labels, groups = _read_corpora(args.corpora)
     print(f"training on {len(labels)} messages ({labels.count('spam')} spam)", file=sys.stderr)
@@ -321,7 +322,8 @@ def _train(args: argparse.Namespace) -> int:
         groups=groups if len(args.corpora) > 1 else None,
     )
     model.save(args.output)
-    card = f"{Path(args.output).name}.card.json"
+    # Both as paths: the card lies beside the model, which may be in another folder.
+    card = str(card_path(args.output))
     print(f"wrote {safe_text(args.output)} and {safe_text(card)}", file=sys.stderr)
     return EXIT_OK
 

@@ -309,7 +309,7 @@ def test_train_writes_model_and_card(
     assert model.card["classifier"]["C"] == 1.0
     err = capsys.readouterr().err
     assert "training on 80 messages (40 spam)" in err
-    assert "trained.spamclf.card.json" in err
+    assert f"wrote {output} and {card_path(output)}" in err  # both where they are
 
 
 @pytest.mark.parametrize("make", ["empty Maildir", "unlabelled folder"])
