@@ -78,10 +78,10 @@ _ALIASES = {
 
 # Codecs whose correct decoding is checked for plausibility: all of them overlap one another.
 _CJK_CODECS = frozenset({"gb18030", "big5hkscs", "cp949", "cp932", "euc_jp", "iso2022_jp_ext"})
-# Tried in this order when the label is missing or wrong; ties go to the earlier one.
 _NOT_CHARSETS = frozenset(
     {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"}
 )
+# Tried in this order when the label is missing or wrong; ties go to the earlier one.
 _CANDIDATES = ("gb18030", "cp949", "big5hkscs", "cp932", "euc_jp")
 _SAMPLE_BYTES = 4096
 _SAMPLE_CHARS = 1500
@@ -141,6 +141,12 @@ _NOT_INITIAL = frozenset("ъьыЪЬЫ")
 # Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
 _HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\(J")
+# Encodings of 7-bit bytes only (ISO-2022-JP, one of the CJK codecs, aside).
+_SEVEN_BIT_CODECS = frozenset({"hz", "iso2022_kr", "utf-7"})
+# ISO-2022-KR (RFC 1557) announces its Korean once, at the start of the text, then switches to
+# it and back with the shift bytes SO and SI; without the announcement the codec reads nothing.
+_ISO2022_KR_DESIGNATOR = b"\x1b$)C"
+_SHIFT_OUT = b"\x0e"
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 
 
@@ -183,12 +189,10 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if not data:
         return "", "ascii"
     if data.isascii():
-        if _ISO2022_ESCAPE.search(data):
-            return data.decode("iso2022_jp_ext", "replace"), "iso2022_jp_ext"
-        if declared and normalize_charset(declared) == "utf-7":
-            return _decode_or_replace(data, "utf-7"), "utf-7"
-        return data.decode("ascii"), "ascii"
+        return _decode_seven_bit(data, declared)
     codec = normalize_charset(declared)
+    if codec in _SEVEN_BIT_CODECS:  # 8-bit bytes prove a 7-bit label wrong: it read them as U+FFFD
+        codec = None
     if codec in _CJK_CODECS or codec == "utf-8":
         text = _strict(data, codec)
         if text is not None and (codec == "utf-8" or _plausibility(text, codec) >= _PLAUSIBLE):
@@ -200,6 +204,41 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if text is not None or (text := _mostly_utf8(data)) is not None:
         return text, "utf-8"
     return _detect(data, codec)
+
+
+def _decode_seven_bit(data: bytes, declared: str | None) -> tuple[str, str]:
+    """Bytes under 0x80: ASCII, unless they hold one of the 7-bit encodings of Chinese, Japanese
+    or Korean mail, which read as ASCII garbage (``~{Cb7Q~}``, ``9+7a``) when taken for it.
+
+    ISO-2022-JP and ISO-2022-KR are told by their escape sequences, with or without a label.
+    HZ (RFC 1843, Chinese: GB2312 between ``~{`` and ``~}``) is read where its decoding is
+    plausible Chinese, labelled or not: source code and ASCII art write ``~{`` too. UTF-7 only
+    where it is declared, since any ASCII text is valid UTF-7.
+
+    >>> _decode_seven_bit(b'~{Cb7Q7"F1~}', None)
+    ('免费发票', 'hz')
+    """
+    if _ISO2022_ESCAPE.search(data):
+        return data.decode("iso2022_jp_ext", "replace"), "iso2022_jp_ext"
+    codec = normalize_charset(declared)
+    if _ISO2022_KR_DESIGNATOR in data or (codec == "iso2022_kr" and _SHIFT_OUT in data):
+        if _ISO2022_KR_DESIGNATOR not in data:  # the label says what the missing line would
+            data = _ISO2022_KR_DESIGNATOR + data
+        return _decode_or_replace(data, "iso2022_kr"), "iso2022_kr"
+    if b"~{" in data:
+        text = _strict(data, "hz")
+        # Chinese it must hold: "~{~}" alone decodes, and HZ reads "~~" as "~".
+        if not (text is None or text.isascii()) and _plausible_chinese(text):
+            return text, "hz"
+    if codec == "utf-7":
+        return _decode_or_replace(data, "utf-7"), "utf-7"
+    return data.decode("ascii"), "ascii"
+
+
+def _plausible_chinese(text: str) -> bool:
+    """Judged on every CJK character, however few: a word of Perl (``~{abcd~}``) read as HZ
+    gives rare characters, real Chinese common ones."""
+    return _plausibility(text, "gb18030", minimum=1) >= _PLAUSIBLE
 
 
 def _strict(data: bytes, codec: str) -> str | None:

@@ -79,6 +79,54 @@ def test_decode_sees_through_lying_labels(data: bytes, label: str, text: str) ->
     assert decode(data, label)[0] == text
 
 
+# 7-bit encodings: every byte is ASCII, so taken for ASCII they read as garbage ("9+7a").
+KOREAN_ISO2022 = KOREAN_TEXT.encode("iso2022_kr")
+GB_HZ = GB_TEXT.encode("hz")
+
+
+@pytest.mark.parametrize(
+    ("data", "label", "text", "codec"),
+    [
+        pytest.param(KOREAN_ISO2022, "iso-2022-kr", KOREAN_TEXT, "iso2022_kr", id="iso-2022-kr"),
+        pytest.param(KOREAN_ISO2022, None, KOREAN_TEXT, "iso2022_kr", id="iso-2022-kr-unlabelled"),
+        pytest.param(  # a mailer that sent the shifts but not the announcing escape line
+            KOREAN_ISO2022.replace(b"\x1b$)C", b""),
+            "ISO-2022-KR",
+            KOREAN_TEXT,
+            "iso2022_kr",
+            id="iso-2022-kr-without-designator",
+        ),
+        pytest.param(GB_HZ, "hz-gb-2312", GB_TEXT, "hz", id="hz"),
+        pytest.param(GB_HZ, None, GB_TEXT, "hz", id="hz-unlabelled"),
+        pytest.param(b"Re: ~{Cb7Q~} ok", "us-ascii", "Re: 免费 ok", "hz", id="hz-short"),
+    ],
+)
+def test_decode_reads_seven_bit_chinese_and_korean(
+    data: bytes, label: str | None, text: str, codec: str
+) -> None:
+    assert data.isascii()
+    assert decode(data, label) == (text, codec)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"s/~{abcd~}/x/ in Perl",  # decodes as HZ, but to rare characters
+        b"~{~} and ~~~~ rules",  # decodes as HZ to no Chinese at all (and ~~ to ~)
+        b"x = ~{ a + b ~}",  # not valid HZ
+    ],
+)
+def test_decode_keeps_ascii_that_only_looks_like_hz(data: bytes) -> None:
+    assert decode(data) == (data.decode("ascii"), "ascii")
+
+
+@pytest.mark.parametrize("label", ["hz-gb-2312", "iso-2022-kr", "utf-7"])
+def test_decode_overrules_a_seven_bit_label_over_eight_bit_bytes(label: str) -> None:
+    # Read with the label, each 8-bit byte became U+FFFD.
+    assert decode(LATIN_TEXT.encode("cp1252"), label) == (LATIN_TEXT, "cp1252")
+    assert decode(GB_TEXT.encode("gb2312"), label) == (GB_TEXT, "gb18030")
+
+
 def test_decode_lying_latin1_label_reports_the_real_codec() -> None:
     assert decode(GB_TEXT.encode("gb2312"), "iso-8859-1") == (GB_TEXT, "gb18030")
 

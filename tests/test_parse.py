@@ -154,6 +154,26 @@ def test_parse_decodes_real_base64() -> None:
     assert parse_bytes(raw).text == "Hello, world!"
 
 
+def test_parse_reads_iso_2022_kr_and_hz_mail() -> None:
+    """The 7-bit encodings of older Korean and Chinese mailers, in the body and in RFC 2047
+    subjects; read as ASCII they gave words like "9+7a"."""
+    korean, chinese = "무료 상담 신청", "免费发票"
+    subject = base64.b64encode(korean.encode("iso2022_kr")).decode()
+    raw = (
+        (
+            f"Subject: =?ISO-2022-KR?B?{subject}?=\n"
+            "Content-Type: text/plain; charset=ISO-2022-KR\n\n"
+        ).encode()
+        + korean.encode("iso2022_kr")
+        + b"\n"
+    )
+    message = parse_bytes(raw)
+    assert (message.subject, message.text.strip()) == (korean, korean)
+    assert message.parts[0].codec == "iso2022_kr"
+    raw = b"Subject: hz\nContent-Type: text/plain; charset=HZ-GB-2312\n\n" + chinese.encode("hz")
+    assert parse_bytes(raw).text == chinese
+
+
 # bad_base64.eml holds base64 with a few junk characters (!@#, $$$) and bad padding. A few
 # corrupted characters do not make it raw text: it decodes as the stdlib does and records both
 # defects (tests/fixtures/README.md).
