@@ -72,6 +72,12 @@ _ALIASES = {
     # Thai: Python knows windows-874 only as cp874.
     "windows-874": "cp874",
     "x-windows-874": "cp874",
+    "unicode": "utf-16-le",
+    "csunicode": "utf-16-le",
+    "ucs-2": "utf-16-le",
+    "iso-10646-ucs-2": "utf-16-le",
+    "unicodefeff": "utf-16-le",
+    "unicodefffe": "utf-16-be",
     "unicode-1-1-utf-7": "utf-7",
     "utf8": "utf-8",
 }
@@ -99,6 +105,7 @@ _COMMON_FOR = {
     "cp932": _COMMON_CHINESE | _KANA,
     "euc_jp": _COMMON_CHINESE | _KANA,
     "iso2022_jp_ext": _COMMON_CHINESE | _KANA,
+    "utf-16": _COMMON_CHINESE | _KANA | COMMON_HANGUL,
 }
 _MIN_CJK_SAMPLE = 8
 # Real Chinese or Korean text scores about 0.9 against the tables; a wrong CJK decoding of it
@@ -141,6 +148,9 @@ _NOT_INITIAL = frozenset("ъьыЪЬЫ")
 # Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
 _HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\(J")
+# UTF-16 and its labels (WHATWG: Outlook's "unicode" is UTF-16LE); the marks tell it unlabelled.
+_UTF16_CODECS = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # Encodings of 7-bit bytes only (ISO-2022-JP, one of the CJK codecs, aside).
 _SEVEN_BIT_CODECS = frozenset({"hz", "iso2022_kr", "utf-7"})
 # ISO-2022-KR (RFC 1557) announces its Korean once, at the start of the text, then switches to
@@ -188,9 +198,13 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """
     if not data:
         return "", "ascii"
-    if data.isascii():
-        return _decode_seven_bit(data, declared)
     codec = normalize_charset(declared)
+    if codec in _UTF16_CODECS or data.startswith(_UTF16_MARKS):
+        if (read := _utf16(data, codec)) is not None:
+            return read
+        codec = None
+    if data.isascii():
+        return _decode_seven_bit(data, codec)
     if codec in _SEVEN_BIT_CODECS:  # 8-bit bytes prove a 7-bit label wrong: it read them as U+FFFD
         codec = None
     if codec in _CJK_CODECS or codec == "utf-8":
@@ -206,7 +220,28 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return _detect(data, codec)
 
 
-def _decode_seven_bit(data: bytes, declared: str | None) -> tuple[str, str]:
+def _utf16(data: bytes, codec: str | None) -> tuple[str, str] | None:
+    """UTF-16 text, labelled or opening with a byte-order mark, or ``None`` when the bytes do
+    not read as such. Labelled UTF-16 must be read before anything else: its English is all
+    bytes under 0x80 (``H\\x00e\\x00``), which taken for ASCII lost every word.
+
+    >>> _utf16("Hello".encode("utf-16-le"), "utf-16-le")
+    ('Hello', 'utf-16-le')
+    >>> _utf16(b"Hello world!", "utf-16-le") is None  # read as UTF-16: 效汬⁯潷汲Ⅴ
+    True
+    """
+    if data.startswith(_UTF16_MARKS):
+        codec = "utf-16"  # the mark tells the byte order, whatever the label says
+    elif codec is None:
+        return None
+    text = _strict(data[: len(data) // 2 * 2], codec)  # a size cap may cut a code unit
+    # A false label (or a false mark) gives characters from all over the CJK range.
+    if text is None or _plausibility(text, "utf-16", minimum=1) < _PLAUSIBLE:
+        return None
+    return text, codec
+
+
+def _decode_seven_bit(data: bytes, codec: str | None) -> tuple[str, str]:
     """Bytes under 0x80: ASCII, unless they hold one of the 7-bit encodings of Chinese, Japanese
     or Korean mail, which read as ASCII garbage (``~{Cb7Q~}``, ``9+7a``) when taken for it.
 
@@ -215,12 +250,13 @@ def _decode_seven_bit(data: bytes, declared: str | None) -> tuple[str, str]:
     plausible Chinese, labelled or not: source code and ASCII art write ``~{`` too. UTF-7 only
     where it is declared, since any ASCII text is valid UTF-7.
 
+    ``codec`` is the normalized label.
+
     >>> _decode_seven_bit(b'~{Cb7Q7"F1~}', None)
     ('免费发票', 'hz')
     """
     if _ISO2022_ESCAPE.search(data):
         return data.decode("iso2022_jp_ext", "replace"), "iso2022_jp_ext"
-    codec = normalize_charset(declared)
     if _ISO2022_KR_DESIGNATOR in data or (codec == "iso2022_kr" and _SHIFT_OUT in data):
         if _ISO2022_KR_DESIGNATOR not in data:  # the label says what the missing line would
             data = _ISO2022_KR_DESIGNATOR + data

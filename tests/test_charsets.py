@@ -120,6 +120,32 @@ def test_decode_keeps_ascii_that_only_looks_like_hz(data: bytes) -> None:
     assert decode(data) == (data.decode("ascii"), "ascii")
 
 
+ENGLISH_TEXT = "Lunch tomorrow at noon? The usual place."
+
+
+@pytest.mark.parametrize("text", [ENGLISH_TEXT, GB_TEXT, KOREAN_TEXT, "Встреча завтра в полдень."])
+@pytest.mark.parametrize(
+    ("encoding", "label", "codec"),
+    [
+        ("utf-16-le", "utf-16le", "utf-16-le"),
+        ("utf-16-be", "UTF-16BE", "utf-16-be"),
+        ("utf-16-le", "unicode", "utf-16-le"),  # Outlook's label, UTF-16LE by WHATWG
+        ("utf-16", "utf-16", "utf-16"),  # with a byte-order mark
+        ("utf-16", None, "utf-16"),  # the mark alone tells it
+        ("utf-16", "iso-8859-1", "utf-16"),  # and overrules a label
+    ],
+)
+def test_decode_reads_utf16(text: str, encoding: str, label: str | None, codec: str) -> None:
+    # English and Russian in UTF-16 are all bytes under 0x80: they were read as ASCII with NULs.
+    assert decode(text.encode(encoding), label) == (text, codec)
+
+
+def test_decode_overrules_a_utf16_label_over_text_that_is_not() -> None:
+    # Read as UTF-16, b"Hello world!" is 效汬⁯潷汲Ⅴ.
+    assert decode(b"Hello world!", "utf-16") == ("Hello world!", "ascii")
+    assert decode(GB_TEXT.encode("gb2312"), "utf-16le") == (GB_TEXT, "gb18030")
+
+
 @pytest.mark.parametrize("label", ["hz-gb-2312", "iso-2022-kr", "utf-7"])
 def test_decode_overrules_a_seven_bit_label_over_eight_bit_bytes(label: str) -> None:
     # Read with the label, each 8-bit byte became U+FFFD.

@@ -174,6 +174,13 @@ def test_parse_reads_iso_2022_kr_and_hz_mail() -> None:
     assert parse_bytes(raw).text == chinese
 
 
+def test_parse_reads_a_utf16_body() -> None:
+    body = base64.encodebytes("Lunch tomorrow? 明天见".encode("utf-16-le"))
+    raw = b"Content-Type: text/plain; charset=unicode\nContent-Transfer-Encoding: base64\n\n"
+    message = parse_bytes(raw + body)
+    assert (message.text, message.parts[0].codec) == ("Lunch tomorrow? 明天见", "utf-16-le")
+
+
 # bad_base64.eml holds base64 with a few junk characters (!@#, $$$) and bad padding. A few
 # corrupted characters do not make it raw text: it decodes as the stdlib does and records both
 # defects (tests/fixtures/README.md).
