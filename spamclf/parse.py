@@ -10,6 +10,7 @@ what cannot be read is recorded in ``defects`` and becomes a feature.
 from __future__ import annotations
 
 import binascii
+import codecs
 import email.errors
 import email.header
 import email.message
@@ -46,6 +47,15 @@ _ASCII_BYTES = bytes(range(128))
 # lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
 _UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
+# The header that must open what follows the junk _message_start skips: a known one, since text
+# that does not start with a header block is a body whatever its first line says.
+_KNOWN_HEADER = re.compile(
+    rb"(?:received|return-path|delivered-to|x-[a-z0-9-]+|from|to|date|subject|message-id"
+    rb"|mime-version|reply-to|sender|envelope-to|content-type|dkim-signature"
+    rb"|authentication-results|arc-[a-z-]+):",
+    re.IGNORECASE,
+)
+_EMLX_COUNT = re.compile(rb"(\d{1,9})[ \t]*\r?\n")
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,7 @@ def parse_bytes(
     if size > limits.max_message_bytes:
         data = data[: limits.max_message_bytes]
         hit.append("message_bytes")
+    data = _message_start(data)
     try:
         message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
     except RecursionError:
@@ -193,6 +204,29 @@ def parse_bytes(
     return ParsedMessage(
         headers, raw_headers, text, html, tuple(walker.parts), size, tuple(defects), tuple(hit)
     )
+
+
+def _message_start(data: bytes) -> bytes:
+    """``data`` from where its header block starts, past what files and forms put before it:
+    a UTF-8 byte-order mark (a message saved by a Windows editor), blank lines or indentation
+    (a message pasted into a form), or the byte count that opens an Apple Mail ``.emlx``
+    file, whose message then ends at that count, before Mail's property list. Each hid every
+    header: the parser read the whole message as body. Only where a known header follows.
+
+    >>> _message_start(b"\\xef\\xbb\\xbf\\r\\nFrom: a@example.com\\n\\nhi")
+    b'From: a@example.com\\n\\nhi'
+    >>> _message_start(b"12\\nSubject: hi\\n<?xml version=")
+    b'Subject: hi\\n'
+    >>> _message_start(b"\\nNote: a body, not a header\\n")
+    b'\\nNote: a body, not a header\\n'
+    """
+    rest = data.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
+    count = _EMLX_COUNT.match(rest)
+    if count:
+        rest = rest[count.end() :]
+    if len(rest) == len(data) or not _KNOWN_HEADER.match(rest):
+        return data
+    return rest[: int(count.group(1))] if count else rest
 
 
 def _header_hint(parts: list[Part]) -> str | None:

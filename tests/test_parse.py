@@ -181,6 +181,39 @@ def test_parse_reads_a_utf16_body() -> None:
     assert (message.text, message.parts[0].codec) == ("Lunch tomorrow? 明天见", "utf-16-le")
 
 
+HEADED = b"Received: from a.example.cn ([218.79.1.2]) by mx.example.com\nSubject: hello\n\nbody\n"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xef\xbb\xbf" + HEADED,  # saved by a Windows editor
+        b"\n\r\n" + HEADED,  # pasted into a form
+        b"  " + HEADED,  # indented
+        b"%d\n" % len(HEADED) + HEADED + b'<?xml version="1.0"?>\n<plist><dict/></plist>\n',
+    ],
+    ids=["utf8-mark", "blank-lines", "indented", "apple-mail-emlx"],
+)
+def test_parse_finds_the_headers_behind_what_files_put_first(raw: bytes) -> None:
+    message = parse_bytes(raw)
+    assert (message.subject, message.text) == ("hello", "body\n")  # no plist in the body
+    assert message.headers_named("received")
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (b"\nNote: a body, not a header\n", "Note: a body, not a header\n"),  # no headers
+        (b"12\nthirteen ducks\n", "12\nthirteen ducks\n"),
+    ],
+)
+def test_parse_keeps_a_body_that_only_starts_like_something_before_headers(
+    raw: bytes, text: str
+) -> None:
+    message = parse_bytes(raw)
+    assert (message.headers, message.text) == ((), text)
+
+
 # bad_base64.eml holds base64 with a few junk characters (!@#, $$$) and bad padding. A few
 # corrupted characters do not make it raw text: it decodes as the stdlib does and records both
 # defects (tests/fixtures/README.md).
