@@ -47,7 +47,7 @@ _ASCII_BYTES = bytes(range(128))
 # lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
 _UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
-# The header that must open what follows the junk _message_start skips: a known one, since text
+# The header that must open what follows the junk _unwrap skips: a known one, since text
 # that does not start with a header block is a body whatever its first line says.
 _KNOWN_HEADER = re.compile(
     rb"(?:received|return-path|delivered-to|x-[a-z0-9-]+|from|to|date|subject|message-id"
@@ -174,7 +174,7 @@ def parse_bytes(
     if size > limits.max_message_bytes:
         data = data[: limits.max_message_bytes]
         hit.append("message_bytes")
-    data = _message_start(data)
+    data = _unwrap(data)
     try:
         message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
     except RecursionError:
@@ -206,27 +206,32 @@ def parse_bytes(
     )
 
 
-def _message_start(data: bytes) -> bytes:
-    """``data`` from where its header block starts, past what files and forms put before it:
-    a UTF-8 byte-order mark (a message saved by a Windows editor), blank lines or indentation
-    (a message pasted into a form), or the byte count that opens an Apple Mail ``.emlx``
-    file, whose message then ends at that count, before Mail's property list. Each hid every
-    header: the parser read the whole message as body. Only where a known header follows.
+def _unwrap(data: bytes) -> bytes:
+    """The message in ``data``, from where its header block starts, past what files and forms
+    put before it: a UTF-8 byte-order mark (a message saved by a Windows editor), blank lines
+    or indentation (a message pasted into a form), or the byte count that opens an Apple Mail
+    ``.emlx`` file, whose message then ends at that count, before Mail's property list; with
+    CRLF line ends where every one became CR CR LF (a CRLF file written in text mode, which
+    adds a CR), since the parser takes CR CR LF for a line and a blank line. Each hid every
+    header after the first: the parser read them as body. Only where a known header follows.
 
-    >>> _message_start(b"\\xef\\xbb\\xbf\\r\\nFrom: a@example.com\\n\\nhi")
+    >>> _unwrap(b"\\xef\\xbb\\xbf\\r\\nFrom: a@example.com\\n\\nhi")
     b'From: a@example.com\\n\\nhi'
-    >>> _message_start(b"12\\nSubject: hi\\n<?xml version=")
+    >>> _unwrap(b"12\\nSubject: hi\\n<?xml version=")
     b'Subject: hi\\n'
-    >>> _message_start(b"\\nNote: a body, not a header\\n")
+    >>> _unwrap(b"\\nNote: a body, not a header\\n")
     b'\\nNote: a body, not a header\\n'
     """
     rest = data.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
     count = _EMLX_COUNT.match(rest)
     if count:
         rest = rest[count.end() :]
-    if len(rest) == len(data) or not _KNOWN_HEADER.match(rest):
-        return data
-    return rest[: int(count.group(1))] if count else rest
+    if len(rest) < len(data) and _KNOWN_HEADER.match(rest):
+        data = rest[: int(count.group(1))] if count else rest
+    first_line_end = data.find(b"\n")
+    if first_line_end >= 2 and data[first_line_end - 2 : first_line_end] == b"\r\r":
+        data = data.replace(b"\r\r\n", b"\r\n")
+    return data
 
 
 def _header_hint(parts: list[Part]) -> str | None:
