@@ -80,6 +80,29 @@ _ALIASES = {
     "unicodefffe": "utf-16-be",
     "unicode-1-1-utf-7": "utf-7",
     "utf8": "utf-8",
+    # The rest of the Encoding Standard's (WHATWG) labels for these charsets that Python lacks.
+    "euc_kr": "cp949",  # Python's own name, which codecs.lookup gives for "EUC_KR", "eucKR"
+    "windows-949": "cp949",
+    "cseuckr": "cp949",
+    "csksc56011987": "cp949",
+    "iso-ir-149": "cp949",
+    "x-euc-jp": "euc_jp",
+    "cseucpkdfmtjapanese": "euc_jp",
+    "x-x-big5": "big5hkscs",
+    "gb_2312": "gb18030",
+    "unicode-1-1-utf-8": "utf-8",
+    "unicode11utf8": "utf-8",
+    "unicode20utf8": "utf-8",
+    "x-unicode20utf8": "utf-8",
+    "iso-8859-8-i": "iso8859-8",  # Hebrew in logical order, the order mail is written in
+    "csiso88598i": "iso8859-8",
+    "logical": "iso8859-8",
+    "iso-8859-11": "cp874",
+    "iso8859-11": "cp874",
+    "iso885911": "cp874",
+    "dos-874": "cp874",
+    "x-mac-cyrillic": "mac-cyrillic",
+    "x-mac-ukrainian": "mac-cyrillic",
 }
 
 # Codecs whose correct decoding is checked for plausibility: all of them overlap one another.
