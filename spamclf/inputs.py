@@ -28,8 +28,9 @@ def to_bytes(message: MessageInput) -> bytes:
     """Return the raw bytes of ``message``.
 
     A ``str`` is a path when it is one line (a line break at its end aside) naming an existing
-    file, and message text otherwise: a message always has a line break between its headers and
-    body, a path never does. A one-line ``str`` that has the form of a path (a folder separator
+    file or folder (which raises :class:`InputError`: a folder is no message), and message text
+    otherwise: a message always has a line break between its headers and body, a path never
+    does. A one-line ``str`` that has the form of a path (a folder separator
     and no white space, or a name ending in ``.eml``, and no header field or URL) but names no
     file raises :class:`InputError`: it is a mistyped or vanished path far more often than a
     message, and scoring its name would give a verdict on the wrong text. Pass such text as
@@ -109,7 +110,7 @@ def _as_path(message: MessageInput) -> Path | None:
     line = message.removesuffix("\n").removesuffix("\r")
     if "\n" in line or not 0 < len(line) < 4096:
         return None
-    if os.path.isfile(line):
+    if os.path.exists(line):  # a folder too: read, it fails with "Is a directory"
         return Path(line)
     if _looks_like_path(line):
         # Read it anyway: the read fails and says why (no such file, a folder, no permission).

@@ -117,6 +117,17 @@ def test_to_bytes_str_naming_a_directory_raises_input_error(tmp_path: Path) -> N
         to_bytes(str(tmp_path))
 
 
+def test_to_bytes_bare_name_of_a_directory_raises_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No separator, no .eml: not path-shaped, but a folder of that name is there. It was
+    # scored as the message text "inbox".
+    (tmp_path / "inbox").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="Is a directory"):
+        to_bytes("inbox")
+
+
 def test_to_bytes_str_keeps_surrogate_escaped_bytes() -> None:
     text = b"Subject: caf\xe9\n\nbody".decode("utf-8", "surrogateescape")
     assert to_bytes(text) == b"Subject: caf\xe9\n\nbody"
