@@ -72,6 +72,7 @@ _ALIASES = {
     # Thai: Python knows windows-874 only as cp874.
     "windows-874": "cp874",
     "x-windows-874": "cp874",
+    # UTF-16 under its older names (Outlook writes "unicode"), little-endian as WHATWG reads them.
     "unicode": "utf-16-le",
     "csunicode": "utf-16-le",
     "ucs-2": "utf-16-le",

@@ -212,8 +212,9 @@ def _unwrap(data: bytes) -> bytes:
     or indentation (a message pasted into a form), or the byte count that opens an Apple Mail
     ``.emlx`` file, whose message then ends at that count, before Mail's property list; with
     CRLF line ends where every one became CR CR LF (a CRLF file written in text mode, which
-    adds a CR), since the parser takes CR CR LF for a line and a blank line. Each hid every
-    header after the first: the parser read them as body. Only where a known header follows.
+    adds a CR), since the parser takes CR CR LF for a line and a blank line. Each hid the
+    headers (all of them, or all after the first): the parser read them as body. Only where a
+    known header follows.
 
     >>> _unwrap(b"\\xef\\xbb\\xbf\\r\\nFrom: a@example.com\\n\\nhi")
     b'From: a@example.com\\n\\nhi'
