@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from spamclf.corpora import LabelledMessage, MissingMessageWarning, read_corpus
+from spamclf.corpora import CorpusWarning, LabelledMessage, read_corpus
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
@@ -54,10 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
-        # A warning (a message an index lists but the disk lacks) reads as one of the
-        # command's own lines: once, though `train` reads a corpus twice, and with its file
-        # names escaped like every other name it prints, not as Python's file:line and source.
-        warnings.simplefilter("default", MissingMessageWarning)
+        # A warning (a message an index lists but the disk lacks, or lists twice) reads as one
+        # of the command's own lines: once, though `train` reads a corpus twice, and with its
+        # file names escaped like every other name it prints, not as Python's file:line and
+        # source.
+        warnings.simplefilter("default", CorpusWarning)
         warnings.showwarning = _warning_printer()
         try:
             return int(args.run(args))

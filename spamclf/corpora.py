@@ -31,6 +31,8 @@ from spamclf.errors import CorpusError
 __all__ = [
     "BENCHMARK_CORPORA",
     "LABELS",
+    "CorpusWarning",
+    "DuplicateMessageWarning",
     "LabelledMessage",
     "MissingMessageWarning",
     "normalize_label",
@@ -64,8 +66,16 @@ _TRAIN_FRACTION_TENTHS = 7  # 70 % train / 30 % test, in integer tenths so no fl
 _SHUFFLE_SEED = 0
 
 
-class MissingMessageWarning(UserWarning):
+class CorpusWarning(UserWarning):
+    """A corpus reader skipped a message it was pointed to (see the subclasses)."""
+
+
+class MissingMessageWarning(CorpusWarning):
     """An index names a message file that is not on disk (trec06p lacks one ham)."""
+
+
+class DuplicateMessageWarning(CorpusWarning):
+    """An index names a message file again: it is read once, with the label of its first line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +179,23 @@ def read_trec(index_path: str | os.PathLike[str]) -> Iterator[LabelledMessage]:
     Each index line is ``spam ../data/000/000``: a label and a path relative to the folder that
     holds the index. A listed file that does not exist is skipped with a
     :class:`MissingMessageWarning` rather than an error, because the published trec06p is
-    missing one ham and would otherwise be unusable.
+    missing one ham and would otherwise be unusable. A file listed again (an index put together
+    from others) is skipped with a :class:`DuplicateMessageWarning`, which says so when its
+    labels disagree: read twice, it would weigh double, or pull both ways.
     """
     index = Path(index_path)
+    first_label: dict[Path, str] = {}
     for label, path in _trec_entries(index):
+        if path in first_label:
+            first = first_label[path]
+            disagree = "" if first == label else f" as {label} (first as {first})"
+            warnings.warn(
+                f"{index}: message {path} is listed again{disagree}; read once",
+                DuplicateMessageWarning,
+                stacklevel=2,
+            )
+            continue
+        first_label[path] = label
         if not path.is_file():
             warnings.warn(
                 f"{index}: listed message {path} is missing; skipped",

@@ -634,11 +634,12 @@ def test_train_warns_once_of_each_missing_message_with_its_name_escaped(
     for i, (message, label) in enumerate(zip(*corpus, strict=True)):
         (tmp_path / "data" / str(i)).write_bytes(message)
         lines.append(f"{label} ../data/{i}")
-    lines += ["ham ../data/gone", "spam ../data/evil\x1b[2J"]
+    lines += ["ham ../data/gone", "spam ../data/evil\x1b[2J", lines[0]]
     (tmp_path / "full" / "index").write_text("\n".join(lines) + "\n")
     assert main(["train", str(tmp_path / "full" / "index"), "-o", str(tmp_path / "m")]) == EXIT_OK
     warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert len(warned) == 2
+    assert len(warned) == 3
     assert all(line.startswith("spamclf: warning: ") for line in warned)
     assert "data/gone is missing" in warned[0]
     _assert_terminal_safe(warned[1])
+    assert "data/0 is listed again; read once" in warned[2]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import mailbox
 import os
 import random
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from spamclf.corpora import (
+    DuplicateMessageWarning,
     LabelledMessage,
     MissingMessageWarning,
     normalize_label,
@@ -114,6 +116,19 @@ def test_read_trec_skips_missing_file_with_warning(tmp_path: Path) -> None:
     with pytest.warns(MissingMessageWarning, match="001"):
         messages = list(read_trec(index))
     assert _subjects(messages) == ["000", "002"]
+
+
+@pytest.mark.parametrize(
+    ("again", "said"),
+    [("spam", "listed again; read once"), ("ham", "again as ham (first as spam)")],
+)
+def test_read_trec_reads_a_file_listed_twice_once(tmp_path: Path, again: str, said: str) -> None:
+    index = _make_trec(tmp_path, [("spam", "000"), ("ham", "001")])
+    index.write_bytes(index.read_bytes() + f"{again} ../data/000/000\n".encode())
+    with pytest.warns(DuplicateMessageWarning, match=re.escape(said)):
+        messages = list(read_trec(index))
+    assert [m.label for m in messages] == ["spam", "ham"]
+    assert _subjects(messages) == ["000", "001"]
 
 
 @pytest.mark.parametrize("line", ["spam\n", "spam a b\n", "maybe ../data/000/000\n"])
