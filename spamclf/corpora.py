@@ -33,6 +33,7 @@ __all__ = [
     "LABELS",
     "CorpusWarning",
     "DuplicateMessageWarning",
+    "JoinedRowsWarning",
     "LabelledMessage",
     "MissingMessageWarning",
     "normalize_label",
@@ -72,6 +73,10 @@ class CorpusWarning(UserWarning):
 
 class MissingMessageWarning(CorpusWarning):
     """An index names a message file that is not on disk (trec06p lacks one ham)."""
+
+
+class JoinedRowsWarning(CorpusWarning):
+    """A CSV text cell holds lines that read as rows: an unbalanced quote joined them to it."""
 
 
 class DuplicateMessageWarning(CorpusWarning):
@@ -416,6 +421,11 @@ def read_csv(
     are skipped (datasets often carry extra classes such as "smishing"), but a file in which no
     row matches raises :class:`~spamclf.errors.CorpusError`, as that means wrong arguments.
     Quoted fields may contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
+
+    A quote that never closes where it should makes the csv module read on to the next quote,
+    joining the rows between into one text cell (with the last row's label, or, at the end of
+    the file, none, so that they are skipped). A cell holding lines that read as labelled rows
+    is reported with a :class:`JoinedRowsWarning`; the file is read as the csv module reads it.
     """
     source = os.fspath(path)
     labels = _label_matcher(spam_values, ham_values)
@@ -428,18 +438,36 @@ def read_csv(
             missing = [c for c in (text_column, label_column) if c not in (reader.fieldnames or [])]
             if missing:
                 raise CorpusError(f"{source}: no column {missing}; columns are {reader.fieldnames}")
+            columns = list(reader.fieldnames or [])
             for rows, row in enumerate(reader, start=1):
+                text = row[text_column] or ""
+                if "\n" in text and (joined := _rows_inside(text, columns, label_column, labels)):
+                    warnings.warn(
+                        f"{source}#{rows}: its text holds {joined} line(s) that read as rows of "
+                        "their own, with a label: an unbalanced quote joins the rows after it",
+                        JoinedRowsWarning,
+                        stacklevel=2,
+                    )
                 label = labels.get((row[label_column] or "").strip().lower())
                 if label is None:
                     continue
                 matched += 1
-                yield LabelledMessage(
-                    (row[text_column] or "").encode("utf-8"), label, f"{source}#{rows}"
-                )
+                yield LabelledMessage(text.encode("utf-8"), label, f"{source}#{rows}")
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CorpusError(f"cannot read CSV {source}: {exc}") from exc
     if rows and not matched:
         raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")
+
+
+def _rows_inside(text: str, columns: list[str], label_column: str, labels: dict[str, str]) -> int:
+    """How many lines of a multi-line text cell read as CSV rows of their own: as many cells as
+    the header names, a known label in the label column. A quoted message body may hold line
+    breaks; it rarely holds lines like ``second message,ham``."""
+    position = columns.index(label_column)
+    return sum(
+        len(cells) == len(columns) and cells[position].strip().lower() in labels
+        for cells in csv.reader(text.splitlines())
+    )
 
 
 # --- dispatch --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import mailbox
 import os
 import random
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 
 from spamclf.corpora import (
     DuplicateMessageWarning,
+    JoinedRowsWarning,
     LabelledMessage,
     MissingMessageWarning,
     normalize_label,
@@ -297,6 +299,24 @@ def test_read_csv_embedded_newline_and_skipped_labels(tmp_path: Path) -> None:
         ("ham", "été".encode()),
     ]
     assert messages[-1].source == f"{path}#4"
+
+
+def test_read_csv_warns_of_rows_an_unbalanced_quote_joined(tmp_path: Path) -> None:
+    # The quote before "Unclosed" never closes: the csv module reads the three rows after it
+    # into its text, and the joined row has no label, so all four were skipped in silence.
+    path = tmp_path / "data.csv"
+    path.write_text('text,label\nhello,ham\n"Unclosed,spam\nsecond,ham\nthird,spam\n')
+    with pytest.warns(JoinedRowsWarning, match=r"data.csv#2: its text holds 3 line\(s\)"):
+        messages = list(read_csv(path))
+    assert [m.raw for m in messages] == [b"hello"]
+
+
+def test_read_csv_does_not_warn_of_a_multi_line_body(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text('text,label\n"Dear all,\nthe spam filter, ham radio and\nlunch",ham\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(read_csv(path))) == 1
 
 
 def test_read_csv_custom_columns_and_values(tmp_path: Path) -> None:
