@@ -165,6 +165,10 @@ def _parse_index_line(line: str, index_path: Path, line_number: int) -> tuple[st
 def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
     """Yield ``(label, message path)`` for each index line, paths resolved against its folder."""
     folder = index_path.parent
+    # normpath folds the `../data` of the index so that `source` is a clean path; but where the
+    # folder or one above it is a symbolic link, `..` is the link target's parent, which only
+    # the file system knows, so the path keeps its `..`.
+    fold = not any(part.is_symlink() for part in (folder, *folder.parents))
     try:
         # A file name in another encoding than UTF-8 stays the bytes it was (surrogateescape),
         # which is how Python spells such a name on POSIX: the file opens.
@@ -172,8 +176,8 @@ def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
             for line_number, line in enumerate(lines, start=1):
                 entry = _parse_index_line(line, index_path, line_number)
                 if entry is not None:
-                    # normpath folds the `../data` of the index so `source` is a clean path.
-                    yield entry[0], Path(os.path.normpath(folder / entry[1]))
+                    path = folder / entry[1]
+                    yield entry[0], Path(os.path.normpath(path)) if fold else path
     except OSError as exc:
         raise CorpusError(f"cannot read TREC index {index_path}: {exc}") from exc
 

@@ -111,6 +111,18 @@ def test_read_trec_reads_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     assert _subjects(messages) == ["000", "latin-1 name"]
 
 
+def test_read_trec_through_a_linked_index_folder(tmp_path: Path) -> None:
+    # ../data from a link to full/ is the data beside the real full/, not beside the link:
+    # folded by text, every message was "missing".
+    index = _make_trec(tmp_path / "corpus", [("spam", "000"), ("ham", "001")])
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "full").symlink_to(index.parent, target_is_directory=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        messages = list(read_trec(tmp_path / "elsewhere" / "full" / "index"))
+    assert _subjects(messages) == ["000", "001"]
+
+
 def test_read_trec_skips_missing_file_with_warning(tmp_path: Path) -> None:
     index = _make_trec(
         tmp_path, [("spam", "000"), ("ham", "001"), ("spam", "002")], frozenset({"001"})
