@@ -14,10 +14,10 @@ string; :func:`split_benchmark` fixes the train/test protocol of the project's b
 from __future__ import annotations
 
 import csv
-import mailbox
 import numbers
 import os
 import random
+import re
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -343,20 +343,61 @@ def read_labelled_folder(root: str | os.PathLike[str], label: object) -> Iterato
 def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:
     """Yield every message of an mbox file, all with ``label``, in file order.
 
-    The bytes are those :meth:`mailbox.mbox.get_bytes` returns: the message without the
-    ``From `` separator line that mbox adds and that no real message carries.
+    The bytes are those :meth:`mailbox.mbox.get_bytes` returns (the message without the
+    ``From `` separator line that mbox adds and no real message carries, nor the blank line
+    before the next one), but for where a message ends: the standard library ends it at every
+    line that starts with ``From ``, and mbox writers that do not escape such lines in bodies
+    (mboxo) leave some (``From the desk of ...``), which cut a message in two, the second half a
+    "message" of body text. Here a ``From `` line separates only where a header line follows.
     """
     norm = normalize_label(label)
     source = os.fspath(path)
     if not os.path.isfile(source):
-        # mailbox.mbox(create=False) accepts a directory and then fails obscurely on read.
         raise CorpusError(f"mbox {source} does not exist or is not a file")
-    box = mailbox.mbox(source, create=False)
     try:
-        for key in box.iterkeys():  # an mbox's keys are in file order
-            yield LabelledMessage(box.get_bytes(key), norm, f"{source}#{key}")
-    finally:
-        box.close()
+        for key, raw in enumerate(_mbox_messages(source)):
+            yield LabelledMessage(raw, norm, f"{source}#{key}")
+    except OSError as exc:
+        raise CorpusError(f"cannot read mbox {source}: {exc}") from exc
+
+
+# A header field's first line: a field name (printable ASCII but ":") and a colon.
+_HEADER_LINE = re.compile(rb"[!-9;-~]+:")
+
+
+def _mbox_messages(path: str) -> Iterator[bytes]:
+    """The messages of an mbox file, read a line at a time (a Junk mbox may be gigabytes).
+
+    What comes before the first ``From `` line is no message, as for :mod:`mailbox`.
+    """
+    lines: list[bytes] = []
+    separator: bytes | None = None  # a "From " line whose role the line after it decides
+    started = False
+    with open(path, "rb") as handle:
+        for line in handle:
+            if separator is not None:
+                if not started or _HEADER_LINE.match(line):
+                    if started:
+                        yield _without_blank_end(lines)
+                    lines, started = [], True
+                else:  # a body line that starts with "From "
+                    lines.append(separator)
+                separator = None
+            if line.startswith(b"From "):
+                separator = line
+            else:
+                lines.append(line)
+    if separator is not None:  # a "From " line last: an empty message, as mailbox reads it
+        if started:
+            yield _without_blank_end(lines)
+        lines, started = [], True
+    if started:
+        yield _without_blank_end(lines)
+
+
+def _without_blank_end(lines: list[bytes]) -> bytes:
+    """A message without the blank line mbox writes after each one."""
+    return b"".join(lines[:-1] if lines and lines[-1] == b"\n" else lines)
 
 
 def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:

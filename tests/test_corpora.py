@@ -263,6 +263,34 @@ def test_read_mbox_round_trip(tmp_path: Path) -> None:
     assert messages[0].raw == _msg("one")
 
 
+def test_read_mbox_keeps_an_unescaped_body_from_line_in_its_message(tmp_path: Path) -> None:
+    # mboxo writers leave a body line "From ..." as it is; mailbox cut the message there and
+    # made "bye" a message of its own. A separator is a "From " line before a header line.
+    path = _write(
+        tmp_path / "box.mbox",
+        b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: one\n\nHi\n"
+        b"From the desk of the CEO\nbye\n\n"
+        b"From b@example.com Mon Jan  1 00:00:01 2024\nSubject: two\n\nyo\n\n",
+    )
+    messages = list(read_mbox(path, "ham"))
+    assert [m.raw for m in messages] == [
+        b"Subject: one\n\nHi\nFrom the desk of the CEO\nbye\n",
+        b"Subject: two\n\nyo\n",
+    ]
+    assert [m.source for m in messages] == [f"{path}#0", f"{path}#1"]
+
+
+def test_read_mbox_reads_what_mailbox_reads_where_bodies_are_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(path))
+    for body in ("From the desk\n>From here\n", "\n\n", "x: y\r\nFrom: a\n", ""):
+        box.add(b"Subject: s\n\n" + body.encode())  # mailbox writes ">From the desk"
+    box.flush()
+    expected = [box.get_bytes(key) for key in box.iterkeys()]
+    box.close()
+    assert [m.raw for m in read_mbox(path, "spam")] == expected
+
+
 def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None:
     path = tmp_path / "Maildir"
     box = mailbox.Maildir(str(path))
