@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from spamclf.corpora import CorpusWarning, LabelledMessage, read_corpus
+from spamclf.corpora import CorpusWarning, LabelledMessage, message_files, read_corpus
 from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
@@ -110,7 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spamclf", description="Tell spam from ham, and why.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    classify = commands.add_parser("classify", help="classify message files (or - for stdin)")
+    classify = commands.add_parser(
+        "classify", help="classify message files, or the message files in a folder (- is stdin)"
+    )
     classify.add_argument("files", nargs="+", metavar="FILE")
     classify.add_argument("--model", help="model file (default: the bundled model)")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -205,12 +207,12 @@ def _classify(args: argparse.Namespace) -> int:
 
     def heads() -> Iterator[tuple[bytes, int]]:
         nonlocal unreadable
-        for name in args.files:
+        for name in _each_file(args.files):
             try:
                 message = (
                     _read_stdin(max_bytes) if name == "-" else read_head(Path(name), max_bytes)
                 )
-            except (InputError, OSError) as exc:  # the others still get their lines
+            except (CorpusError, InputError, OSError) as exc:  # the others still get lines
                 print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
                 unreadable = True
                 continue
@@ -220,6 +222,18 @@ def _classify(args: argparse.Namespace) -> int:
     for verdict in model.classify_heads(heads(), n_jobs=args.jobs):
         _print_verdict(names.popleft(), verdict, args)
     return EXIT_INPUT if unreadable else EXIT_OK
+
+
+def _each_file(names: Sequence[str]) -> Iterator[str]:
+    """The names given, with a folder standing for the message files under it, in sorted
+    order: a Maildir of 100,000 messages is one argument, where ``cur/*`` would overflow the
+    shell's argument list. A folder that cannot be listed stays its name, whose read fails."""
+    for name in names:
+        try:
+            files = message_files(name) if name != "-" and os.path.isdir(name) else None
+        except CorpusError:
+            files = None
+        yield from (name,) if files is None else (str(path) for path in files)
 
 
 def _print_verdict(name: str, verdict: Verdict, args: argparse.Namespace) -> None:

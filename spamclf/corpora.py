@@ -36,6 +36,7 @@ __all__ = [
     "JoinedRowsWarning",
     "LabelledMessage",
     "MissingMessageWarning",
+    "message_files",
     "normalize_label",
     "read_corpus",
     "read_csv",
@@ -329,12 +330,17 @@ def read_labelled_folder(root: str | os.PathLike[str], label: object) -> Iterato
     :func:`read_folders`.
     """
     norm = normalize_label(label)
+    for path in message_files(root):
+        yield LabelledMessage(path, norm, str(path))
+
+
+def message_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Every message file under ``root``, in sorted path order; hidden files, Maildir
+    bookkeeping and a Maildir's ``tmp/`` are not messages."""
     top = Path(root)
     if not top.is_dir():
         raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
-    paths = sorted(here / name for here, names in _walk(top) for name in names)
-    for path in paths:
-        yield LabelledMessage(path, norm, str(path))
+    return sorted(here / name for here, names in _walk(top) for name in names)
 
 
 # --- mbox and Maildir ------------------------------------------------------------------------

@@ -49,6 +49,19 @@ def test_classify_prints_one_line_per_file(
         assert f"{top.feature} {top.contribution:+.2f}" in line
 
 
+def test_classify_takes_a_folder_for_the_message_files_under_it(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box = tmp_path / "Maildir"
+    for name in ("cur/2", "new/1", "cur/.hidden", "tmp/partial", "dovecot-uidlist"):
+        (box / name).parent.mkdir(parents=True, exist_ok=True)
+        (box / name).write_bytes(fixture_path("examples/ham").read_bytes())
+    alone = str(fixture_path("examples/spam"))
+    assert main(["classify", "--model", str(tmp_model_path), str(box), alone]) == EXIT_OK
+    files = [line.split("\t")[0] for line in _lines(capsys.readouterr().out)]
+    assert files == [str(box / "cur" / "2"), str(box / "new" / "1"), alone]
+
+
 def test_classify_output_is_tab_separated(
     small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -154,8 +167,8 @@ def test_classify_unreadable_file_exits_3_and_prints_the_others(
 ) -> None:
     good = [str(fixture_path("gb2312_spam")), str(fixture_path("english_ham"))]
     missing = str(tmp_path / "missing.eml")
-    folder = str(tmp_path)
-    code = main(["classify", "--model", str(tmp_model_path), good[0], missing, folder, good[1]])
+    null = "nul\x00in-the-name.eml"  # no such file can exist
+    code = main(["classify", "--model", str(tmp_model_path), good[0], missing, null, good[1]])
     assert code == EXIT_INPUT
     captured = capsys.readouterr()
     lines = _lines(captured.out)
