@@ -107,7 +107,16 @@ def safe_json(record: object) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from spamclf import __version__
+    from spamclf.persist import FEATURE_SCHEMA
+
     parser = argparse.ArgumentParser(prog="spamclf", description="Tell spam from ham, and why.")
+    # The feature schema says which models this version loads (see spamclf.persist).
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"spamclf {__version__} (feature schema {FEATURE_SCHEMA})",
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     classify = commands.add_parser(

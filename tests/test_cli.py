@@ -49,6 +49,15 @@ def test_classify_prints_one_line_per_file(
         assert f"{top.feature} {top.contribution:+.2f}" in line
 
 
+def test_version_names_the_feature_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == EXIT_OK
+    assert re.fullmatch(
+        r"spamclf \S+ \(feature schema spamclf-features-\d+\)\n", capsys.readouterr().out
+    )
+
+
 def test_classify_takes_a_folder_for_the_message_files_under_it(
     tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
