@@ -167,7 +167,8 @@ _UNLIKELY_LETTERS = frozenset("ÐÝÞðýþΐΰ")
 # final sigma (whose other form, σ, never ends a word).
 _FINAL_LETTERS = frozenset("ךםןףץς")
 # Letters no word starts with: Russian ъ, ь, ы (all-capital KOI8-R read as windows-1251 makes
-# lower-case words that do), and a combining mark with no letter to sit on (Thai vowel signs).
+# lower-case words that do). A combining mark with no letter to sit on (a Thai vowel sign) cannot
+# either; _word_verdict tells it by its category.
 _NOT_INITIAL = frozenset("ъьыЪЬЫ")
 # Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
 _HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")

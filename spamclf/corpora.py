@@ -489,10 +489,11 @@ def read_csv(
             missing = [c for c in (text_column, label_column) if c not in (reader.fieldnames or [])]
             if missing:
                 raise CorpusError(f"{source}: no column {missing}; columns are {reader.fieldnames}")
-            columns = list(reader.fieldnames or [])
+            width = len(reader.fieldnames or [])
+            position = (reader.fieldnames or []).index(label_column)
             for rows, row in enumerate(reader, start=1):
                 text = row[text_column] or ""
-                if "\n" in text and (joined := _rows_inside(text, columns, label_column, labels)):
+                if "\n" in text and (joined := _rows_inside(text, width, position, labels)):
                     warnings.warn(
                         f"{source}#{rows}: its text holds {joined} line(s) that read as rows of "
                         "their own, with a label: an unbalanced quote joins the rows after it",
@@ -510,13 +511,12 @@ def read_csv(
         raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")
 
 
-def _rows_inside(text: str, columns: list[str], label_column: str, labels: dict[str, str]) -> int:
-    """How many lines of a multi-line text cell read as CSV rows of their own: as many cells as
-    the header names, a known label in the label column. A quoted message body may hold line
-    breaks; it rarely holds lines like ``second message,ham``."""
-    position = columns.index(label_column)
+def _rows_inside(text: str, width: int, position: int, labels: dict[str, str]) -> int:
+    """How many lines of a multi-line text cell read as CSV rows of their own: ``width`` cells
+    (as many as the header names), a known label at ``position``. A quoted message body may
+    hold line breaks; it rarely holds lines like ``second message,ham``."""
     return sum(
-        len(cells) == len(columns) and cells[position].strip().lower() in labels
+        len(cells) == width and cells[position].strip().lower() in labels
         for cells in csv.reader(text.splitlines())
     )
 

@@ -48,7 +48,8 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 # minimum count: a Japanese subject may hold a single kana (10000000円の秘密), and a text
 # without Han tokenizes alike either way.
 JAPANESE_KANA_SHARE = 0.05
-# _WORD for ASCII text, where [^\W_] is [a-z0-9] once lower-cased.
+# The word pattern (see _token_patterns) for ASCII text, where [^\W_] is [a-z0-9] once
+# lower-cased and no combining mark can follow a letter.
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['.\-@][a-z0-9]+)*")
 # Longer "words" are mostly base64 debris, hashes and URLs handled elsewhere. SpamBayes found
 # that summarizing them (here as a length bucket) beats both dropping and keeping them.
