@@ -75,6 +75,12 @@ CHARSETS = st.one_of(
             "us-ascii",
             "utf-7",
             "utf-16",
+            "utf-16le",
+            "unicode",  # Outlook's label for UTF-16LE
+            "hz-gb-2312",
+            "iso-2022-kr",
+            "windows-949",
+            "x-euc-jp",
             "idna",
             "punycode",
             "undefined",
@@ -98,13 +104,26 @@ SAMPLE_TEXTS = st.sampled_from(
     ]
 )
 TEXTS = st.one_of(SAMPLE_TEXTS, st.text(max_size=200))
+# What senders encode text in: besides the 8-bit codecs, the 7-bit ones (ISO-2022-KR, HZ) and
+# UTF-16 with and without its byte-order mark, which the decoder must tell from ASCII.
+SENDER_CODECS = [
+    "utf-8",
+    "gb18030",
+    "cp949",
+    "latin-1",
+    "cp932",
+    "iso2022_kr",
+    "hz",
+    "utf-16",
+    "utf-16-le",
+]
 
 
 @st.composite
 def encoded_bodies(draw: st.DrawFn) -> tuple[str, bytes]:
     """A transfer encoding and a body in it (or lying about it, or junk)."""
     text = draw(TEXTS)
-    charset = draw(st.sampled_from(["utf-8", "gb18030", "cp949", "latin-1", "cp932"]))
+    charset = draw(st.sampled_from(SENDER_CODECS))
     raw = text.encode(charset, "replace")
     encoding = draw(
         st.sampled_from(["7bit", "8bit", "base64", "quoted-printable", "x-uuencode", "binary", ""])
@@ -230,11 +249,30 @@ def mime_trees(draw: st.DrawFn) -> bytes:
     return draw(st.recursive(leaf_parts(), extend, max_leaves=8))
 
 
-MESSAGES = st.one_of(
+@st.composite
+def framed(draw: st.DrawFn, messages: st.SearchStrategy[bytes]) -> bytes:
+    """A message as files and forms wrap it (see ``parse._unwrap``): after a byte-order mark,
+    blank lines or indentation, behind an Apple Mail .emlx byte count (right or wrong, with
+    a property list after it), or with every line end turned into CR CR LF."""
+    message = draw(messages)
+    frame = draw(st.sampled_from(["bom", "blank", "indent", "emlx", "crcrlf"]))
+    if frame == "bom":
+        return b"\xef\xbb\xbf" + message
+    if frame == "blank":
+        return b"\r\n" * draw(st.integers(1, 3)) + message
+    if frame == "indent":
+        return b" \t" + message
+    if frame == "emlx":
+        count = draw(st.integers(0, len(message) + 10) | st.just(len(message)))
+        return b"%d    \n" % count + message + b'<?xml version="1.0"?>\n<plist/>\n'
+    return message.replace(b"\n", b"\r\r\n")
+
+
+_PLAIN_MESSAGES = st.one_of(
     st.builds(lambda h, t: h + t, header_blocks(), mime_trees()),
     st.builds(lambda h, b: h + b"\n" + b, header_blocks(), st.binary(max_size=500)),
-    st.binary(max_size=2000),
 )
+MESSAGES = st.one_of(_PLAIN_MESSAGES, framed(_PLAIN_MESSAGES), st.binary(max_size=2000))
 # Caps small enough that generated messages hit them, so the capped paths are fuzzed too.
 TIGHT_LIMITS = Limits(
     max_message_bytes=1500,
@@ -337,7 +375,13 @@ def test_fuzz_classify_gives_a_verdict_or_a_spamclf_error(
     assert 0.0 <= verdict.score <= 1.0
 
 
-@given(data=st.binary(max_size=2000), label=st.none() | CHARSETS)
+@given(
+    data=st.one_of(
+        st.binary(max_size=2000),
+        st.builds(lambda t, c: t.encode(c, "replace"), TEXTS, st.sampled_from(SENDER_CODECS)),
+    ),
+    label=st.none() | CHARSETS,
+)
 def test_fuzz_decode_any_bytes_under_any_label(data: bytes, label: str | None) -> None:
     text, codec = decode(data, label)
     assert isinstance(text, str)
