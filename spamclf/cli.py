@@ -268,15 +268,30 @@ def _standard(which: str) -> BinaryIO:
 
 
 def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
+    from spamclf.stored import read_stored
+
     """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
     writer never meets a closed pipe, but not kept, so a message of any size costs at most
-    what a model reads of it."""
+    what a model reads of it. A compressed message is read through (:mod:`spamclf.stored`)."""
     stdin = _standard("input")
+    try:
+        stored = read_stored(stdin, max_bytes)
+    except InputError:
+        _drained(stdin)
+        raise
+    if stored is not None:
+        _drained(stdin)
+        return stored
     head = stdin.read(max_bytes)
-    size = len(head)
-    while chunk := stdin.read(1 << 20):
+    return head, len(head) + _drained(stdin)
+
+
+def _drained(stream: BinaryIO) -> int:
+    """How many bytes were left in ``stream``, read to its end."""
+    size = 0
+    while chunk := stream.read(1 << 20):
         size += len(chunk)
-    return head, size
+    return size
 
 
 def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[str], list[int]]:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spamclf.errors import CorpusError
+from spamclf.errors import CorpusError, InputError
+from spamclf.stored import DECOMPRESSION_ERRORS, open_stored
 
 __all__ = [
     "BENCHMARK_CORPORA",
@@ -104,7 +105,8 @@ class LabelledMessage:
 
     @property
     def raw(self) -> bytes:
-        """The whole message (its file is read again at each use)."""
+        """The whole message as stored (its file is read again at each use; a compressed
+        file's bytes stay compressed, and classifying or training reads them through)."""
         return self.content if isinstance(self.content, bytes) else _read_bytes(self.content)
 
     def __post_init__(self) -> None:
@@ -363,7 +365,7 @@ def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledM
     try:
         for key, raw in enumerate(_mbox_messages(source)):
             yield LabelledMessage(raw, norm, f"{source}#{key}")
-    except OSError as exc:
+    except (*DECOMPRESSION_ERRORS, InputError) as exc:
         raise CorpusError(f"cannot read mbox {source}: {exc}") from exc
 
 
@@ -379,7 +381,7 @@ def _mbox_messages(path: str) -> Iterator[bytes]:
     lines: list[bytes] = []
     separator: bytes | None = None  # a "From " line whose role the line after it decides
     started = False
-    with open(path, "rb") as handle:
+    with open(path, "rb") as file, open_stored(file) as handle:
         for line in handle:
             if separator is not None:
                 if not started or _HEADER_LINE.match(line):
@@ -533,18 +535,14 @@ def _split_spec(spec: str) -> tuple[str | None, str]:
 
 
 # The first bytes of gzip, bzip2, xz and zstd files.
-_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd")
-
-
 def _starts_like_mbox(path: Path) -> bool:
-    """An mbox: ``From `` first, or nothing at all (an empty Junk mailbox is still one)."""
+    """An mbox: ``From `` first, or nothing at all (an empty Junk mailbox is still one); also
+    compressed with gzip, bzip2 or xz, as Dovecot reads one (:mod:`spamclf.stored`)."""
     try:
         with path.open("rb") as handle:
-            start = handle.read(5)
-    except OSError as exc:
+            start = open_stored(handle).read(5)
+    except (*DECOMPRESSION_ERRORS, InputError) as exc:
         raise CorpusError(f"cannot read {path}: {exc}") from exc
-    if start.startswith(_COMPRESSED):
-        raise CorpusError(f"{path} is compressed: decompress it first (gunzip, unxz, ...)")
     return start in (b"From ", b"")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from spamclf.errors import InputError
+from spamclf.stored import is_stored, read_stored
 
 __all__ = ["MessageInput", "each_message", "read_head", "read_heads", "to_bytes"]
 
@@ -48,19 +49,28 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     necessarily only those) and its full size in bytes.
 
     A file is read no further than ``max_bytes``, so a message of gigabytes on disk costs what
-    its first megabyte costs; bytes already in memory are returned as they are.
+    its first megabyte costs; bytes already in memory are returned as they are. A message
+    compressed as mail stores keep it (gzip, bzip2, xz) is read through its decompressor, and
+    its size is the uncompressed size (see :mod:`spamclf.stored`).
 
     >>> read_head(b"Subject: hi\\n\\nbody", 4)
     (b'Subject: hi\\n\\nbody', 17)
     """
     if isinstance(message, (bytearray, memoryview)):
         view = memoryview(message).cast("B")
-        return bytes(view[:max_bytes]), len(view)
+        if not is_stored(view[:16]):
+            return bytes(view[:max_bytes]), len(view)
+        message = bytes(view)
     path = _as_path(message)
     if path is None:
         data = _content(message)
+        if is_stored(data[:16]):
+            return read_stored(io.BytesIO(data), max_bytes) or (data, len(data))
         return data, len(data)
     with _reading(path), path.open("rb") as f:
+        stored = read_stored(f, max_bytes, path)
+        if stored is not None:
+            return stored
         head = f.read(max_bytes)
         if len(head) < max_bytes:  # the whole file
             return head, len(head)
@@ -154,6 +164,8 @@ def _reading(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise InputError(f"cannot read message file {str(path)!r}: {exc.strerror}") from exc
+    except InputError as exc:  # the file holds no message as it is (spamclf.stored)
+        raise InputError(f"cannot read message file {str(path)!r}: {exc}") from exc
     except ValueError as exc:  # a NUL in the name
         raise InputError(f"cannot read message file {str(path)!r}: {exc}") from exc
 

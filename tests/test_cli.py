@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import io
 import json
 import mailbox
@@ -24,7 +25,7 @@ from spamclf.cli import (
     main,
     safe_text,
 )
-from spamclf.errors import CorpusError
+from spamclf.errors import CorpusError, InputError
 from spamclf.model import Model
 from spamclf.persist import card_path, load_model
 
@@ -169,6 +170,23 @@ def test_stdin_keeps_only_what_a_model_reads_and_counts_the_rest(
     monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
     assert _read_stdin(1_000) == (data[:1_000], len(data))
     assert stdin.read() == b""  # read to the end: the writer never meets a closed pipe
+
+
+def test_stdin_reads_a_compressed_message_through_and_drains_the_pipe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = fixture_path("english_ham").read_bytes()
+    stdin = io.BufferedReader(io.BytesIO(gzip.compress(data)))  # peeks, as sys.stdin.buffer
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    assert _read_stdin(1_000) == (data[:1_000], len(data))
+    assert stdin.read() == b""
+    outlook = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(5_000)
+    for unread, why in ((outlook, "Outlook"), (gzip.compress(data) + b"junk", "decompress")):
+        stdin = io.BufferedReader(io.BytesIO(unread))
+        monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+        with pytest.raises(InputError, match=why):
+            _read_stdin(1_000)
+        assert stdin.read() == b""
 
 
 def test_classify_unreadable_file_exits_3_and_prints_the_others(

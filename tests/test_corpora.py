@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import mailbox
 import os
 import random
@@ -27,6 +30,7 @@ from spamclf.corpora import (
     split_benchmark,
 )
 from spamclf.errors import CorpusError
+from spamclf.inputs import read_head
 
 
 def _msg(subject: str) -> bytes:
@@ -509,11 +513,40 @@ def test_read_corpus_labels_a_plain_folder(tmp_path: Path) -> None:
     assert _subjects(messages) == ["b", "a"]  # sorted by path: 2024/b.eml before a.eml
 
 
-def test_read_corpus_takes_an_empty_mbox_and_refuses_a_compressed_one(tmp_path: Path) -> None:
+def test_read_corpus_takes_an_empty_mbox(tmp_path: Path) -> None:
     assert list(read_corpus(f"spam:{_write(tmp_path / 'junk.mbox', b'')}")) == []
-    gz = _write(tmp_path / "junk.mbox.gz", b"\x1f\x8b\x08\x00rest")
-    with pytest.raises(CorpusError, match="compressed"):
-        read_corpus(f"spam:{gz}")
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_a_compressed_mbox_reads_as_the_mbox(tmp_path: Path, compress) -> None:
+    # Dovecot reads gzip, bzip2 and xz mbox files; so does spamclf, told by their first bytes.
+    plain = tmp_path / "box.mbox"
+    _fill(mailbox.mbox(str(plain)), ["one", "two"])
+    packed = _write(tmp_path / "box.mbox.z", compress(plain.read_bytes()))
+    assert [m.raw for m in read_corpus(f"spam:{packed}")] == [_msg("one"), _msg("two")]
+
+
+def test_a_compressed_mbox_that_cannot_be_read_raises_corpus_error(tmp_path: Path) -> None:
+    zstd = _write(tmp_path / "junk.mbox.zst", b"\x28\xb5\x2f\xfd\x24\x05\x29\x00\x00hello")
+    with pytest.raises(CorpusError, match="zstd"):
+        read_corpus(f"spam:{zstd}")
+    cut = gzip.compress(b"From a@b Mon Jan  1 00:00:00 2024\n" + _msg("one") * 500)
+    truncated = _write(tmp_path / "cut.mbox.gz", cut[: len(cut) // 2])
+    with pytest.raises(CorpusError, match="cannot read mbox"):
+        list(read_corpus(f"spam:{truncated}"))
+
+
+def test_a_maildir_of_compressed_files_reads_as_the_plain_one(tmp_path: Path) -> None:
+    # Dovecot's zlib plugin compresses Maildir files in place; the file name keeps its S=size.
+    texts = [_msg(f"subject {i}") for i in range(4)]
+    for name, data in (("plain", lambda t: t), ("packed", gzip.compress)):
+        for i, text in enumerate(texts):
+            _write(tmp_path / name / "cur" / f"17000000{i}.M1P1.host,S={len(text)}:2,S", data(text))
+        (tmp_path / name / "new").mkdir()
+    plain, packed = (list(read_corpus(f"ham:{tmp_path / name}")) for name in ("plain", "packed"))
+    assert [m.raw for m in packed] != [m.raw for m in plain]  # stored compressed
+    heads = [read_head(m.content, 10**6) for m in packed]
+    assert heads == [(text, len(text)) for text in texts]
 
 
 # --- split_benchmark -------------------------------------------------------------------------
