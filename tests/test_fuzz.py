@@ -18,20 +18,24 @@ The long run's counts and result are recorded in ``benchmarks/fuzzing.md``.
 from __future__ import annotations
 
 import base64
+import bz2
+import gzip
 import ipaddress
+import lzma
 import math
 import quopri
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamclf import features, htmltext
+from spamclf import features, htmltext, stored
 from spamclf.charsets import decode, normalize_charset
-from spamclf.errors import SpamclfError
+from spamclf.errors import InputError, SpamclfError
 from spamclf.features import (
     Features,
     FeatureSettings,
@@ -46,6 +50,7 @@ from spamclf.features import (
     url_tokens,
 )
 from spamclf.htmltext import HtmlSummary, summarize_html
+from spamclf.inputs import read_head
 from spamclf.model import Model
 from spamclf.normalize import normalize_host, normalize_text
 from spamclf.origin import Origin, parse_date, parse_received, trace_origin
@@ -360,6 +365,30 @@ def test_fuzz_parse_bytes_answers_any_message(data: bytes, limits: Limits) -> No
     assert len(message.parts) <= limits.max_parts + 1
     assert all(part.size <= max(limits.max_part_bytes, len(data)) for part in message.parts)
     assert all(isinstance(v, str) for _, v in message.headers)
+
+
+@given(
+    data=MESSAGES,
+    compress=st.sampled_from([gzip.compress, bz2.compress, lzma.compress]),
+    cut=st.none() | st.integers(0, 200),
+    max_bytes=st.integers(1, 3000),
+)
+def test_fuzz_a_compressed_message_reads_as_the_message_or_raises_input_error(
+    data: bytes, compress: Callable[[bytes], bytes], cut: int | None, max_bytes: int
+) -> None:
+    packed = compress(data)
+    if cut is None:  # decompressed once: a message that is itself compressed stays so
+        assert read_head(packed, max_bytes) == (data[:max_bytes], len(data))
+        return
+    damaged = packed[:cut] + packed[cut + 1 :]  # one byte lost: cut short or corrupt
+    if not stored.is_stored(damaged[:16]):  # the signature is gone: read as it is
+        assert read_head(damaged, max_bytes) == (damaged, len(damaged))  # bytes as they are
+        return
+    try:  # an error that says so, or (the byte was not needed) the message
+        head, size = read_head(damaged, max_bytes)
+    except InputError:
+        return
+    assert head == data[:max_bytes] and size == len(data)
 
 
 @given(data=MESSAGES, limits=LIMITS)
