@@ -21,6 +21,9 @@ Writes benchmarks/hostile.md. The gigabyte case writes a 2.8 GB file to a tempor
 from __future__ import annotations
 
 import argparse
+import bz2
+import gzip
+import random
 import subprocess
 import sys
 import tempfile
@@ -88,6 +91,10 @@ CASES: dict[str, tuple[str, str]] = {
         'b"Content-Type: text/html\\n\\n<p style=\\"font-size:" + b"0" * 20_000 + b"x\\">hi</p>"',
         "",
     ),
+    # Compressed message files (spamclf.stored): decompressed for the first 1 MB, and counted
+    # to 16 MB for their size.
+    "gzip file: 200 MB of zeros in 0.2 MB (a decompression bomb)": ("PATHGZ", ""),
+    "bzip2 file: 29 MB of random words (the slowest decompressor)": ("PATHBZ2", ""),
     "60 Received headers of 16,000 colons": (
         '(b"Received: from x [" + b":" * 16_000 + b"\\n") * 60 + b"Subject: x\\n\\nbody\\n"',
         "",
@@ -118,12 +125,23 @@ print(f"{{size / 1e6:.1f}}|{{seconds:.2f}}|{{before:.0f}}|{{peak:.0f}}|{{label}}
 """
 
 
-def _write_file(path: Path, head: bytes, line: bytes, count: int) -> None:
+def _write_file(path: Path, head: bytes, line: bytes, count: int, opener=open) -> None:  # type: ignore[no-untyped-def]
     block = line * 10_000
-    with path.open("wb") as f:
+    with opener(path, "wb") as f:
         f.write(head)
         for _ in range(count // 10_000):
             f.write(block)
+
+
+def _write_words(path: Path, size: int) -> None:
+    """A bzip2 file of a message of ``size`` bytes of seeded random words (bzip2 decompresses
+    text several times slower than a run of zeros)."""
+    rng = random.Random(0)
+    vocabulary = [b"%x" % rng.getrandbits(rng.randint(8, 36)) for _ in range(20_000)]
+    with bz2.open(path, "wb") as f:
+        f.write(b"Subject: words\n\n")
+        for _ in range(size // 1_000_000):
+            f.write(b" ".join(rng.choices(vocabulary, k=150_000))[:999_999] + b"\n")
 
 
 def main() -> None:
@@ -138,9 +156,14 @@ def main() -> None:
         path_b64 = Path(folder) / "base64.eml"
         head = b"Subject: attachment\nContent-Transfer-Encoding: base64\n\n"
         _write_file(path_b64, head, b"QUFB" * 19 + b"\n", BIG_BASE64_LINES)
+        path_gz = Path(folder) / "bomb.eml"
+        _write_file(path_gz, b"Subject: bomb\n\n", bytes(1_000), 200_000, gzip.open)
+        path_bz2 = Path(folder) / "words.eml"
+        _write_words(path_bz2, 29_000_000)
+        paths = {"PATH100": path100, "PATHB64": path_b64, "PATHGZ": path_gz, "PATHBZ2": path_bz2}
         for name, (expression, limits) in CASES.items():
-            expression = expression.replace("PATH100", f"Path({str(path100)!r})")
-            expression = expression.replace("PATHB64", f"Path({str(path_b64)!r})")
+            if expression in paths:
+                expression = f"Path({str(paths[expression])!r})"
             limits_dict = f"{{{_as_dict(limits)}}}" if limits else ""
             out = subprocess.run(
                 [sys.executable, "-c", PROGRAM.format(expression=expression, limits=limits_dict)],
