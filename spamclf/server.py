@@ -335,7 +335,9 @@ class SpamdServer:
         assert request.method in CHECK_METHODS
         model = self.model  # one model for the whole request, even if SIGHUP swaps it now
         started = time.perf_counter()
-        verdict = model.classify(request.body)
+        # The body is a message as the client sent it, never a stored file: no decompression
+        # or file-format check (spamclf.stored), which model.classify() would apply to bytes.
+        verdict = model.classify_head(request.body, len(request.body))
         if log.isEnabledFor(logging.DEBUG):  # one line a request, as spamd logs its results
             log.debug(
                 "%s: %s %.4f, %d bytes, %.1f ms",

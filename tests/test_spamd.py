@@ -344,6 +344,17 @@ def test_server_answers_malformed_requests_and_keeps_serving(running: Running, d
     assert request(running.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"\x1f\x8b\x08 gzip-like", b"\x28\xb5\x2f\xfd zstd-like", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
+)
+def test_a_body_that_opens_like_a_stored_file_gets_a_verdict(running: Running, body: bytes) -> None:
+    # classify() reads such bytes as a compressed file or refuses them (spamclf.stored); a
+    # client sends a message as it is, so spamd scores the bytes, as it did before.
+    reply = request(running.path, spamc_request("CHECK", body))
+    assert reply.startswith(b"SPAMD/1.1 0 EX_OK\r\n") and b"Spam: " in reply, reply
+
+
 def test_server_times_out_a_stalled_client(running: Running) -> None:
     start = time.monotonic()
     reply = request(
