@@ -12,6 +12,7 @@ from spamclf.errors import (
     ModelError,
     ModelIntegrityError,
     ModelVersionError,
+    SeveralMessagesError,
     SpamclfError,
 )
 from spamclf.model import Model, ModelSettings
@@ -34,6 +35,7 @@ __all__ = [
     "ModelVersionError",
     "Origin",
     "Reason",
+    "SeveralMessagesError",
     "SpamclfError",
     "Verdict",
     "__version__",

@@ -27,12 +27,24 @@ import sys
 import tempfile
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from spamclf.corpora import CorpusWarning, LabelledMessage, message_files, read_corpus
-from spamclf.errors import CorpusError, InputError, ModelError, SpamclfError
+from spamclf.corpora import (
+    CorpusWarning,
+    LabelledMessage,
+    mbox_messages,
+    message_files,
+    read_corpus,
+)
+from spamclf.errors import (
+    CorpusError,
+    InputError,
+    ModelError,
+    SeveralMessagesError,
+    SpamclfError,
+)
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 from spamclf.verdict import Verdict
@@ -217,20 +229,36 @@ def _classify(args: argparse.Namespace) -> int:
     def heads() -> Iterator[tuple[bytes, int]]:
         nonlocal unreadable
         for name in _each_file(args.files):
+            messages: Iterable[tuple[str, tuple[bytes, int]]]
             try:
-                message = (
-                    _read_stdin(max_bytes) if name == "-" else read_head(Path(name), max_bytes)
-                )
+                if name == "-":
+                    messages = [(name, _read_stdin(max_bytes))]
+                else:
+                    messages = [(name, read_head(Path(name), max_bytes))]
+            except SeveralMessagesError:  # an mbox file: a line for each of its messages
+                messages = _mbox_heads(name, max_bytes)
             except (CorpusError, InputError, OSError) as exc:  # the others still get lines
                 print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
                 unreadable = True
                 continue
-            names.append(name)
-            yield message
+            try:
+                for label, message in messages:
+                    names.append(label)
+                    yield message
+            except CorpusError as exc:  # an mbox that breaks off: its messages so far count
+                print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
+                unreadable = True
 
     for verdict in model.classify_heads(heads(), n_jobs=args.jobs):
         _print_verdict(names.popleft(), verdict, args)
     return EXIT_INPUT if unreadable else EXIT_OK
+
+
+def _mbox_heads(name: str, max_bytes: int) -> Iterator[tuple[str, tuple[bytes, int]]]:
+    """Each message of the mbox file ``name``, named ``name#0``, ``name#1``, ... (as corpus
+    readers name them), with the bytes a model reads of it and its size."""
+    for key, raw in enumerate(mbox_messages(name)):
+        yield f"{name}#{key}", (raw[:max_bytes], len(raw))
 
 
 def _each_file(names: Sequence[str]) -> Iterator[str]:
@@ -268,6 +296,7 @@ def _standard(which: str) -> BinaryIO:
 
 
 def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
+    from spamclf.inputs import holds_several_messages
     from spamclf.stored import read_stored
 
     """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
@@ -281,9 +310,16 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
         raise
     if stored is not None:
         _drained(stdin)
-        return stored
-    head = stdin.read(max_bytes)
-    return head, len(head) + _drained(stdin)
+        head, size = stored
+    else:
+        head = stdin.read(max_bytes)
+        size = len(head) + _drained(stdin)
+    if holds_several_messages(head):
+        raise InputError(
+            "standard input holds an mbox file of several messages: name the file instead, "
+            "and each message gets its line"
+        )
+    return head, size
 
 
 def _drained(stream: BinaryIO) -> int:

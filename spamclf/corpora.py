@@ -37,6 +37,7 @@ __all__ = [
     "JoinedRowsWarning",
     "LabelledMessage",
     "MissingMessageWarning",
+    "mbox_messages",
     "message_files",
     "normalize_label",
     "read_corpus",
@@ -360,11 +361,22 @@ def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledM
     """
     norm = normalize_label(label)
     source = os.fspath(path)
+    for key, raw in enumerate(mbox_messages(source)):
+        yield LabelledMessage(raw, norm, f"{source}#{key}")
+
+
+def mbox_messages(path: str | os.PathLike[str]) -> Iterator[bytes]:
+    """The messages of an mbox file (also compressed with gzip, bzip2 or xz), in file order,
+    as :func:`read_mbox` gives them; :class:`CorpusError` if it cannot be read.
+
+    To classify the messages of a mail client's mbox folder (Thunderbird keeps each folder as
+    one such file): ``spamclf.classify_many(mbox_messages("Junk"))``.
+    """
+    source = os.fspath(path)
     if not os.path.isfile(source):
         raise CorpusError(f"mbox {source} does not exist or is not a file")
     try:
-        for key, raw in enumerate(_mbox_messages(source)):
-            yield LabelledMessage(raw, norm, f"{source}#{key}")
+        yield from _mbox_messages(source)
     except (*DECOMPRESSION_ERRORS, InputError) as exc:
         raise CorpusError(f"cannot read mbox {source}: {exc}") from exc
 

@@ -12,6 +12,7 @@ __all__ = [
     "ModelError",
     "ModelIntegrityError",
     "ModelVersionError",
+    "SeveralMessagesError",
     "SpamclfError",
 ]
 
@@ -22,6 +23,11 @@ class SpamclfError(Exception):
 
 class InputError(SpamclfError, ValueError):
     """A message argument of the wrong type, or a path that cannot be read."""
+
+
+class SeveralMessagesError(InputError):
+    """What was passed as one message is an mbox file of several: score them one by one
+    (:func:`spamclf.corpora.mbox_messages`; ``spamclf classify FILE`` does)."""
 
 
 class CorpusError(SpamclfError):

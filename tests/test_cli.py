@@ -25,7 +25,7 @@ from spamclf.cli import (
     main,
     safe_text,
 )
-from spamclf.errors import CorpusError, InputError
+from spamclf.errors import CorpusError, InputError, SeveralMessagesError
 from spamclf.model import Model
 from spamclf.persist import card_path, load_model
 
@@ -70,6 +70,54 @@ def test_classify_takes_a_folder_for_the_message_files_under_it(
     assert main(["classify", "--model", str(tmp_model_path), str(box), alone]) == EXIT_OK
     files = [line.split("\t")[0] for line in _lines(capsys.readouterr().out)]
     assert files == [str(box / "cur" / "2"), str(box / "new" / "1"), alone]
+
+
+def _mbox_of(*names: str) -> bytes:
+    """An mbox file of the fixture messages ``names``, as mail clients write one."""
+    return b"".join(
+        b"From sender@example.com Mon Jan  1 00:00:%02d 2024\n" % i
+        + fixture_path(name).read_bytes().rstrip(b"\n")
+        + b"\n\n"
+        for i, name in enumerate(names)
+    )
+
+
+def test_classify_gives_each_message_of_an_mbox_file_its_line(
+    small_model: Model, tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Thunderbird keeps each folder as one mbox file; scored whole, a mailbox got one verdict.
+    names = ("gb2312_spam", "english_ham", "big5_ham")
+    box = tmp_path / "Junk"
+    box.write_bytes(_mbox_of(*names))
+    packed = tmp_path / "Junk.gz"
+    packed.write_bytes(gzip.compress(box.read_bytes()))
+    alone = str(fixture_path("english_ham"))
+    model = ["--model", str(tmp_model_path)]
+    assert main(["classify", *model, "--json", str(box), alone, str(packed)]) == EXIT_OK
+    records = [json.loads(line) for line in _lines(capsys.readouterr().out)]
+    expected = [f"{box}#{i}" for i in range(3)] + [alone] + [f"{packed}#{i}" for i in range(3)]
+    assert [r["file"] for r in records] == expected
+    scores = [small_model.classify(fixture_path(name)).score for name in names]
+    assert [r["score"] for r in records[:3]] == pytest.approx(scores, abs=1e-6)
+    assert [r["score"] for r in records[4:]] == [r["score"] for r in records[:3]]
+    with pytest.raises(SeveralMessagesError, match="mbox_messages"):
+        small_model.classify(box)
+
+
+def test_an_mbox_of_one_message_is_that_message_and_on_stdin_several_are_refused(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = tmp_path / "saved.mbox"
+    one.write_bytes(_mbox_of("english_ham"))
+    assert main(["classify", "--model", str(tmp_model_path), str(one)]) == EXIT_OK
+    assert [line.split("\t")[0] for line in _lines(capsys.readouterr().out)] == [str(one)]
+    stdin = io.BufferedReader(io.BytesIO(_mbox_of("english_ham", "big5_ham")))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    assert main(["classify", "--model", str(tmp_model_path), "-"]) == EXIT_INPUT
+    assert "name the file instead" in capsys.readouterr().err
 
 
 def test_classify_output_is_tab_separated(

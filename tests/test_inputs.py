@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import fixture_path
 
-from spamclf.errors import InputError
+from spamclf.errors import InputError, SeveralMessagesError
 from spamclf.inputs import read_head, read_heads, to_bytes
 from spamclf.parse import parse_bytes
 
@@ -263,3 +263,19 @@ def _int_payload() -> email.message.Message:
 def test_to_bytes_of_a_malformed_message_tree_raises_input_error(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="cannot serialize"):
         to_bytes(make())
+
+
+def test_only_an_mbox_of_several_messages_is_refused_as_one_message() -> None:
+    first = b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\n\n"
+    second = b"From b@example.com Tue Jan  2 10:00:00 +0100 2024\nSubject: two\n\nyo\n"
+    with pytest.raises(SeveralMessagesError, match="mbox"):
+        read_head(first + second, 10**6)
+    with pytest.raises(SeveralMessagesError):
+        read_head(bytearray(first + second), 10**6)
+    # One message in mbox form, and bodies whose lines start with "From" but are no separator.
+    for single in (
+        first,
+        first + b"From the desk of the CEO\nNote: read this\n",
+        b"Subject: s\n\nhi\n" + second,  # a separator, but the data opens as a message
+    ):
+        assert read_head(single, 10**6) == (single, len(single))
