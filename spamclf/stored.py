@@ -1,4 +1,4 @@
-"""Message files as mail stores keep them, when that is not the message's own bytes.
+"""Message files as mail stores and tools keep them, when that is not the message's own bytes.
 
 Dovecot's zlib plugin compresses Maildir files (and reads compressed mbox files) with gzip,
 bzip2 or xz, and tells them by their first bytes, whatever the file's name. Read as they are,
@@ -8,11 +8,17 @@ has all three). Formats that hold no message spamclf can read as it is, zstd or 
 newer Dovecot also writes) and an Outlook ``.msg`` (an OLE2 compound file), raise
 :class:`InputError` saying what the file is. No message file starts with any of these bytes:
 a message starts with a header line; none of the 142,226 corpus files does.
+
+A message saved as UTF-16 text (Windows Notepad's "Unicode", PowerShell 5's ``Out-File``) opens
+with a byte-order mark and has a zero byte beside every ASCII letter, so its headers are lost:
+read as bytes, the whole file is one body (no sender, no ``Received:`` chain). It is read as
+the text it is and handed on as UTF-8, where a header line follows the mark.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import lzma
@@ -33,7 +39,7 @@ __all__ = [
     "read_stored",
 ]
 
-Reader = BinaryIO | io.BufferedIOBase  # a file, or a decompressor reading one
+Reader = BinaryIO | io.BufferedIOBase | codecs.StreamRecoder  # a file, or a reader of one
 
 # Each decompressor's signature (gzip's deflate method byte, bzip2's block size digit, the xz
 # stream header) and its reader.
@@ -51,8 +57,12 @@ _REFUSED = (
     ),
 )
 _REFUSED_MAGIC = tuple(magic for magic, _ in _REFUSED)
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# What a message's text opens with: a header line (or an mbox "From " line), maybe after blank
+# lines.
+_MESSAGE_START = re.compile(r"\s*(?:[!-9;-~]+:|From )")
 # Every signature's first byte: most messages are told apart by their first byte alone.
-_FIRST_BYTES = b"\x1fB\xfd\x28\x04\xd0"
+_FIRST_BYTES = b"\x1fB\xfd\x28\x04\xd0\xff\xfe"
 # Counting a compressed message's size decompresses it to the end, but no further than this, so
 # that neither a decompression bomb nor a huge message costs more than about half a second: 24 MB
 # of words in bzip2, the slowest of the three, took 0.45 s (counting to 64 MB took 1.75 s from
@@ -65,32 +75,36 @@ _MAILDIR_SIZE = re.compile(r",S=(\d+)")
 
 
 def is_stored(start: bytes | memoryview) -> bool:
-    """Whether a file starting with ``start`` (its first 16 bytes) is compressed or refused."""
+    """Whether a file starting with ``start`` (its first 16 bytes) may be compressed, refused
+    or UTF-16 text (:func:`read_stored` tells)."""
     start = bytes(start)
     return start[:1] in _FIRST_BYTES and (
-        start.startswith(_REFUSED_MAGIC) or any(s.match(start) for s, _ in _DECOMPRESSED)
+        start.startswith(_REFUSED_MAGIC + _UTF16_MARKS)
+        or any(s.match(start) for s, _ in _DECOMPRESSED)
     )
 
 
 def open_stored(handle: BinaryIO) -> Reader:
     """``handle``, or a reader of the message compressed in it (its position unchanged either
     way); :class:`InputError` for a format that holds no message as it is."""
-    start = _peek(handle)
+    start = _peek(handle, 256)
     for signature, reader in _DECOMPRESSED:
         if signature.match(start):
             return reader(handle)
     for magic, why in _REFUSED:
         if start.startswith(magic):
             raise InputError(f"not a message as it is: {why}")
+    if start.startswith(_UTF16_MARKS) and _MESSAGE_START.match(start.decode("utf-16", "replace")):
+        return codecs.EncodedFile(handle, "utf-8", "utf-16", "replace")
     return handle
 
 
 def read_stored(
     handle: BinaryIO, max_bytes: int, path: Path | None = None
 ) -> tuple[bytes, int] | None:
-    """The first ``max_bytes`` of the message compressed in ``handle``, and its uncompressed
-    size; None when ``handle`` holds a message as it is. ``path`` names a Maildir file, whose
-    name may give the size.
+    """The first ``max_bytes`` of the message compressed (or in UTF-16) in ``handle``, and
+    its size as a message; None when ``handle`` holds a message as it is. ``path`` names a
+    Maildir file, whose name may give the size.
 
     >>> import io
     >>> read_stored(io.BytesIO(gzip.compress(b"Subject: hi\\n\\nbody")), 4)
@@ -100,22 +114,25 @@ def read_stored(
     if reader is handle:
         return None
     try:
-        head = reader.read(max_bytes)
+        head = b""  # one byte over max_bytes says there is more (a recoder reads unevenly)
+        while len(head) <= max_bytes and (chunk := reader.read(max_bytes + 1 - len(head))):
+            head += chunk
         size = len(head)
-        if size == max_bytes:
+        if size > max_bytes:
             size = _named_size(path, size) or _counted(reader, size)
     except DECOMPRESSION_ERRORS as exc:
         raise InputError(f"cannot decompress it: {exc}") from exc
-    return head, size
+    return head[:max_bytes], size
 
 
-def _peek(handle: BinaryIO) -> bytes:
-    """The first bytes of ``handle``, left unread (a pipe cannot seek back; a buffer peeks)."""
+def _peek(handle: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` first bytes of ``handle``, left unread (a pipe cannot seek back; a
+    buffer peeks, and gives what it holds)."""
     peek = getattr(handle, "peek", None)
     if peek is not None:
-        return bytes(peek(16)[:16])
+        return bytes(peek(size)[:size])
     position = handle.tell()
-    start = handle.read(16)
+    start = handle.read(size)
     handle.seek(position)
     return start
 

@@ -102,3 +102,27 @@ def test_messages_are_not_taken_for_compressed_files() -> None:
         assert read_head(start, 100) == (start, len(start))
     assert stored.open_stored(handle := io.BytesIO(b"From: a\n\nhi")) is handle
     assert handle.tell() == 0
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_message_saved_as_utf16_text_reads_as_the_message(
+    small_model: Model, tmp_path: Path, codec: str
+) -> None:
+    # Notepad's "Unicode" and PowerShell 5's Out-File write UTF-16 with a byte-order mark;
+    # read as bytes, its headers were lost (no sender, no Received chain).
+    raw = fixture_path("received_cn_kr").read_bytes()
+    mark = {"utf-16": b"", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}[codec]
+    saved = mark + raw.decode("utf-8").encode(codec)
+    file = tmp_path / "saved.eml"
+    file.write_bytes(saved)
+    expected = small_model.classify(raw)
+    for message in (saved, file):
+        verdict = small_model.classify(message)
+        assert (verdict.score, verdict.origin) == (expected.score, expected.origin)
+    assert expected.origin.relay_ip == "211.234.10.20"
+    assert read_head(file, 50) == (raw[:50], len(raw))
+
+
+def test_utf16_text_that_opens_with_no_header_is_read_as_it_is() -> None:
+    for data in ("\ufeffDear friend, cheap watches".encode("utf-16-le"), b"\xff\xfe\x00\x01junk"):
+        assert read_head(data, 100) == (data, len(data))
