@@ -296,12 +296,12 @@ def _standard(which: str) -> BinaryIO:
 
 
 def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
-    from spamclf.inputs import holds_several_messages
-    from spamclf.stored import read_stored
-
     """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
     writer never meets a closed pipe, but not kept, so a message of any size costs at most
     what a model reads of it. A compressed message is read through (:mod:`spamclf.stored`)."""
+    from spamclf.inputs import holds_several_messages
+    from spamclf.stored import read_stored
+
     stdin = _standard("input")
     try:
         stored = read_stored(stdin, max_bytes)

@@ -546,7 +546,6 @@ def _split_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-# The first bytes of gzip, bzip2, xz and zstd files.
 def _starts_like_mbox(path: Path) -> bool:
     """An mbox: ``From `` first, or nothing at all (an empty Junk mailbox is still one); also
     compressed with gzip, bzip2 or xz, as Dovecot reads one (:mod:`spamclf.stored`)."""
