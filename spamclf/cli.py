@@ -34,7 +34,7 @@ from typing import BinaryIO
 from spamclf.corpora import (
     CorpusWarning,
     LabelledMessage,
-    mbox_messages,
+    mbox_heads,
     message_files,
     read_corpus,
 )
@@ -257,8 +257,8 @@ def _classify(args: argparse.Namespace) -> int:
 def _mbox_heads(name: str, max_bytes: int) -> Iterator[tuple[str, tuple[bytes, int]]]:
     """Each message of the mbox file ``name``, named ``name#0``, ``name#1``, ... (as corpus
     readers name them), with the bytes a model reads of it and its size."""
-    for key, raw in enumerate(mbox_messages(name)):
-        yield f"{name}#{key}", (raw[:max_bytes], len(raw))
+    for key, head in enumerate(mbox_heads(name, max_bytes)):
+        yield f"{name}#{key}", head
 
 
 def _each_file(names: Sequence[str]) -> Iterator[str]:

@@ -37,6 +37,7 @@ __all__ = [
     "JoinedRowsWarning",
     "LabelledMessage",
     "MissingMessageWarning",
+    "mbox_heads",
     "mbox_messages",
     "message_files",
     "normalize_label",
@@ -370,54 +371,97 @@ def mbox_messages(path: str | os.PathLike[str]) -> Iterator[bytes]:
     as :func:`read_mbox` gives them; :class:`CorpusError` if it cannot be read.
 
     To classify the messages of a mail client's mbox folder (Thunderbird keeps each folder as
-    one such file): ``spamclf.classify_many(mbox_messages("Junk"))``.
+    one such file): ``spamclf.classify_many(mbox_messages("Junk"))``; for a mailbox that may
+    hold a message of gigabytes, :func:`mbox_heads`, which never holds one whole.
     """
+    return (message for message, _ in _mbox_parts(path, None))
+
+
+def mbox_heads(path: str | os.PathLike[str], max_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """The first ``max_bytes`` of each message of an mbox file, with the message's size: what
+    :meth:`spamclf.Model.classify_heads` takes. Memory stays bounded whatever the messages'
+    sizes (a line is read at most a megabyte at a time)."""
+    return _mbox_parts(path, max_bytes)
+
+
+def _mbox_parts(path: str | os.PathLike[str], keep: int | None) -> Iterator[tuple[bytes, int]]:
     source = os.fspath(path)
     if not os.path.isfile(source):
         raise CorpusError(f"mbox {source} does not exist or is not a file")
     try:
-        yield from _mbox_messages(source)
+        yield from _mbox_messages(source, keep)
     except (*DECOMPRESSION_ERRORS, InputError) as exc:
         raise CorpusError(f"cannot read mbox {source}: {exc}") from exc
 
 
 # A header field's first line: a field name (printable ASCII but ":") and a colon.
 _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
+# An mbox is read in lines of at most this many bytes: a file of gigabytes with no line break
+# is read a piece at a time (a "From " line longer than this is no separator).
+_MAX_LINE = 1 << 20
 
 
-def _mbox_messages(path: str) -> Iterator[bytes]:
-    """The messages of an mbox file, read a line at a time (a Junk mbox may be gigabytes).
+def _mbox_messages(path: str, keep: int | None) -> Iterator[tuple[bytes, int]]:
+    """The messages of an mbox file, read a line at a time (a Junk mbox may be gigabytes): of
+    each, its first ``keep`` bytes (all of it when None) and its size.
 
     What comes before the first ``From `` line is no message, as for :mod:`mailbox`.
     """
-    lines: list[bytes] = []
+    message = _MboxMessage(keep)
     separator: bytes | None = None  # a "From " line whose role the line after it decides
     started = False
+    at_line_start = True
     with open(path, "rb") as file, open_stored(file) as handle:
-        for line in handle:
+        while line := handle.readline(_MAX_LINE):
             if separator is not None:
                 if not started or _HEADER_LINE.match(line):
                     if started:
-                        yield _without_blank_end(lines)
-                    lines, started = [], True
+                        yield message.done()
+                    message, started = _MboxMessage(keep), True
                 else:  # a body line that starts with "From "
-                    lines.append(separator)
+                    message.add(separator)
                 separator = None
-            if line.startswith(b"From "):
+            if at_line_start and line.startswith(b"From ") and line.endswith(b"\n"):
                 separator = line
             else:
-                lines.append(line)
+                message.add(line)
+            at_line_start = line.endswith(b"\n")
     if separator is not None:  # a "From " line last: an empty message, as mailbox reads it
         if started:
-            yield _without_blank_end(lines)
-        lines, started = [], True
+            yield message.done()
+        message, started = _MboxMessage(keep), True
     if started:
-        yield _without_blank_end(lines)
+        yield message.done()
 
 
-def _without_blank_end(lines: list[bytes]) -> bytes:
-    """A message without the blank line mbox writes after each one."""
-    return b"".join(lines[:-1] if lines and lines[-1] == b"\n" else lines)
+class _MboxMessage:
+    """One message of an mbox as it is read: its first ``keep`` bytes (all when None), and its
+    size, both without the blank line mbox writes after each message."""
+
+    def __init__(self, keep: int | None) -> None:
+        self.keep = keep
+        self.lines: list[bytes] = []
+        self.kept = 0
+        self.size = 0
+        self.last_line = b""
+        self.last_kept = False
+
+    def add(self, line: bytes) -> None:
+        self.size += len(line)
+        self.last_line = line
+        self.last_kept = self.keep is None or self.kept < self.keep
+        if self.last_kept:
+            self.lines.append(line)
+            self.kept += len(line)
+
+    def done(self) -> tuple[bytes, int]:
+        lines, size = self.lines, self.size
+        if self.last_line == b"\n":
+            size -= 1
+            if self.last_kept:
+                lines = lines[:-1]
+        data = b"".join(lines)
+        return (data if self.keep is None else data[: self.keep]), size
 
 
 def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:

@@ -9,6 +9,7 @@ import mailbox
 import os
 import random
 import re
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from spamclf.corpora import (
     JoinedRowsWarning,
     LabelledMessage,
     MissingMessageWarning,
+    mbox_heads,
+    mbox_messages,
     normalize_label,
     read_corpus,
     read_csv,
@@ -600,3 +603,38 @@ def test_split_benchmark_enron(tmp_path: Path) -> None:
 def test_split_benchmark_errors(tmp_path: Path, name: str, match: str) -> None:
     with pytest.raises(CorpusError, match=match):
         split_benchmark(name, tmp_path)
+
+
+def test_mbox_heads_keep_the_first_bytes_of_each_message_and_count_the_rest(
+    tmp_path: Path,
+) -> None:
+    # A message of megabytes, and one whose body is a single 3 MB line: neither is held whole.
+    big = b"Subject: big\n\n" + b"line of text\n" * 250_000
+    one_line = b"Subject: one line\n\n" + b"x" * 3_000_000 + b"\nFrom the desk\n"
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(path))
+    for message in (_msg("first"), big, one_line, _msg("last")):
+        box.add(message)
+    box.flush()
+    expected = [box.get_bytes(key) for key in box.iterkeys()]
+    box.close()
+    assert list(mbox_messages(path)) == expected
+    heads = list(mbox_heads(path, 1_000))
+    assert heads == [(m[:1_000], len(m)) for m in expected]
+    packed = _write(tmp_path / "box.mbox.xz", lzma.compress(path.read_bytes()))
+    assert list(mbox_heads(packed, 1_000)) == heads
+
+
+def test_mbox_heads_hold_no_message_whole(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "box.mbox",
+        b"From a@b Mon Jan  1 00:00:00 2024\nSubject: huge\n\n" + b"x" * 30_000_000 + b"\n",
+    )
+    tracemalloc.start()
+    try:
+        [(head, size)] = mbox_heads(path, 1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (head[:14], len(head), size) == (b"Subject: huge\n", 1_000, 30_000_016)
+    assert peak < 5_000_000  # a 1 MB piece of the line at a time, not its 30 MB
