@@ -85,9 +85,13 @@ def train(
         )
     bar = _progress_bar(len(y)) if progress else None
     start = time.perf_counter()
-    X, scripts = model_matrix(stream, settings, n_jobs=n_jobs, progress=bar.update if bar else None)
-    if bar:
-        bar.close()
+    try:
+        X, scripts = model_matrix(
+            stream, settings, n_jobs=n_jobs, progress=bar.update if bar else None
+        )
+    finally:  # also when a message cannot be read: the error then starts a line of its own
+        if bar:
+            bar.close()
     if X.shape[0] != len(y):
         raise InputError(f"{X.shape[0]} messages but {len(y)} labels")
     card = training_card(description, y, C)

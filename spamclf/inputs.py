@@ -75,9 +75,12 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     """
     head, size = _head_and_size(message, max_bytes)
     if head.startswith(b"From ") and holds_several_messages(head[:max_bytes]):
+        path = _as_path(message) if isinstance(message, (str, os.PathLike)) else None
+        what = "the message" if path is None else f"message file {str(path)!r}"
         raise SeveralMessagesError(
-            "an mbox file of several messages, not one message: score them one by one "
-            "(spamclf.corpora.mbox_messages; spamclf classify FILE does)"
+            f"{what} is an mbox file of several messages: read its messages one by one "
+            "(spamclf.corpora.mbox_messages; spamclf classify FILE does; to train on them, "
+            "name it as a corpus of its own, spam:FILE or ham:FILE)"
         )
     return head, size
 

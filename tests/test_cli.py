@@ -383,6 +383,18 @@ def folder_corpus(tmp_path: Path, corpus: tuple[list[bytes], list[str]]) -> Path
     return root
 
 
+def test_train_on_a_folder_holding_an_mbox_file_names_it_and_how_to_give_it(
+    folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A mail client's mbox folder among message files: before, one "message" of many.
+    junk = folder_corpus / "spam" / "Junk"
+    junk.write_bytes(_mbox_of("gb2312_spam", "english_ham"))
+    assert main(["train", str(folder_corpus), "-o", str(tmp_path / "m.spamclf")]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert f"message file {str(junk)!r} is an mbox file" in err and "spam:FILE" in err
+    assert "\nspamclf: message" in err  # on a line of its own, after the progress bar
+
+
 def test_train_writes_model_and_card(
     folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
