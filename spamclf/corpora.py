@@ -59,12 +59,14 @@ LABELS = (SPAM, HAM)
 DEFAULT_SPAM_FOLDERS = ("spam", "spam_2", "junk")
 DEFAULT_HAM_FOLDERS = ("ham", "easy_ham", "easy_ham_2", "hard_ham")
 # Files in message folders that are no messages, never trained on nor counted: the `cmds` file
-# of the SpamAssassin public corpus (the mv commands that named its messages), and the
-# bookkeeping Dovecot and Courier keep inside a Maildir.
+# of the SpamAssassin public corpus (the mv commands that named its messages), the bookkeeping
+# Dovecot and Courier keep inside a Maildir, and the summary Thunderbird keeps beside each of
+# its mbox folders (`Junk.msf` beside `Junk`).
 _NOT_MESSAGES = frozenset(
     {"cmds", "maildirfolder", "subscriptions", "courierimapuiddb", "courierimapkeywords"}
 )
 _NOT_MESSAGE_PREFIXES = ("dovecot", "courierimap")
+_NOT_MESSAGE_SUFFIXES = (".msf",)
 
 BENCHMARK_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
 _TRAIN_FRACTION_TENTHS = 7  # 70 % train / 30 % test, in integer tenths so no float rounding
@@ -244,6 +246,7 @@ def _is_message_file(path: Path) -> bool:
         not name.startswith(".")
         and name not in _NOT_MESSAGES
         and not name.startswith(_NOT_MESSAGE_PREFIXES)
+        and not name.endswith(_NOT_MESSAGE_SUFFIXES)
         and path.is_file()
     )
 
