@@ -5,9 +5,10 @@ bzip2 or xz, and tells them by their first bytes, whatever the file's name. Read
 their bytes are junk, and a model gives junk a confident verdict: a corpus of them trains on
 noise with no word. So those three are read through their decompressor (the standard library
 has all three). Formats that hold no message spamclf can read as it is, zstd or lz4 (which
-newer Dovecot also writes) and an Outlook ``.msg`` (an OLE2 compound file), raise
-:class:`InputError` saying what the file is. No message file starts with any of these bytes:
-a message starts with a header line; none of the 142,226 corpus files does.
+newer Dovecot also writes), an Outlook ``.msg`` (an OLE2 compound file), an archive (ZIP,
+7-Zip, RAR) or a PDF, raise :class:`InputError` saying what the file is. No message file
+starts with any of these bytes: a message starts with a header line; none of the 142,226
+corpus files does.
 
 A message saved as UTF-16 text (Windows Notepad's "Unicode", PowerShell 5's ``Out-File``) opens
 with a byte-order mark and has a zero byte beside every ASCII letter, so its headers are lost:
@@ -55,6 +56,10 @@ _REFUSED = (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
         "it is an Outlook .msg file (OLE2), not an RFC 822 message: save it as .eml",
     ),
+    (b"PK\x03\x04", "it is a ZIP archive: unpack it first"),
+    (b"7z\xbc\xaf\x27\x1c", "it is a 7-Zip archive: unpack it first"),
+    (b"Rar!\x1a\x07", "it is a RAR archive: unpack it first"),
+    (b"%PDF-", "it is a PDF document, not an RFC 822 message"),
 )
 _REFUSED_MAGIC = tuple(magic for magic, _ in _REFUSED)
 _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -62,7 +67,7 @@ _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # lines.
 _MESSAGE_START = re.compile(r"\s*(?:[!-9;-~]+:|From )")
 # Every signature's first byte: most messages are told apart by their first byte alone.
-_FIRST_BYTES = b"\x1fB\xfd\x28\x04\xd0\xff\xfe"
+_FIRST_BYTES = b"\x1fB\xfd\x28\x04\xd0\xff\xfeP7R%"
 # Counting a compressed message's size decompresses it to the end, but no further than this, so
 # that neither a decompression bomb nor a huge message costs more than about half a second: 24 MB
 # of words in bzip2, the slowest of the three, took 0.45 s (counting to 64 MB took 1.75 s from

@@ -487,7 +487,7 @@ def test_read_folders_skips_maildir_bookkeeping_and_deliveries_in_progress(
     _write(box / "tmp" / "3", b"half a delivery")
     for name in ("dovecot-uidlist", "dovecot.index.log", "subscriptions", "maildirfolder"):
         _write(box / name, b"bookkeeping")
-    _write(box / "Junk.msf", b"// <!-- <mdb:mork:z v=\"1.4\"/> -->")  # Thunderbird's summary
+    _write(box / "Junk.msf", b'// <!-- <mdb:mork:z v="1.4"/> -->')  # Thunderbird's summary
     assert _subjects(list(read_folders(tmp_path))) == ["s1", "s2"]
 
 

@@ -402,7 +402,7 @@ def test_verdict_explanation_adds_up(small_model: Model, fixture_bytes: Loader, 
     assert small_model.classify(fixture_bytes(name)).log_odds == pytest.approx(verdict.log_odds)
 
 
-# The first bytes of compressed files (gzip, bzip2, xz, zstd, lz4) and of an Outlook .msg.
+# The first bytes of compressed files (gzip, bzip2, xz, zstd, lz4), an Outlook .msg, a ZIP, a PDF.
 STORED = [
     b"\x1f\x8b\x08",
     b"BZh9",
@@ -410,6 +410,8 @@ STORED = [
     b"\x28\xb5\x2f\xfd",
     b"\x04\x22\x4d\x18",
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    b"PK\x03\x04",
+    b"%PDF-",
 ]
 
 
