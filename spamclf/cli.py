@@ -34,6 +34,7 @@ from typing import BinaryIO
 from spamclf.corpora import (
     CorpusWarning,
     LabelledMessage,
+    holds_several_messages,
     mbox_heads,
     message_files,
     read_corpus,
@@ -299,7 +300,6 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
     writer never meets a closed pipe, but not kept, so a message of any size costs at most
     what a model reads of it. A compressed message is read through (:mod:`spamclf.stored`)."""
-    from spamclf.inputs import holds_several_messages
     from spamclf.stored import read_stored
 
     stdin = _standard("input")

@@ -37,6 +37,7 @@ __all__ = [
     "JoinedRowsWarning",
     "LabelledMessage",
     "MissingMessageWarning",
+    "holds_several_messages",
     "mbox_heads",
     "mbox_messages",
     "message_files",
@@ -399,9 +400,30 @@ def _mbox_parts(path: str | os.PathLike[str], keep: int | None) -> Iterator[tupl
 
 # A header field's first line: a field name (printable ASCII but ":") and a colon.
 _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
+# An mbox file's "From " line as mail stores write it: sender, then an asctime date ("Mon Jan  1
+# 00:00:00 2024", with a time zone name or offset before the year in some writers). Stricter
+# than what separates messages in _mbox_messages, to tell a file of several messages from one.
+_FROM_LINE = (
+    rb"From \S*[ \t]+[A-Z][a-z]{2} [A-Z][a-z]{2}[ \t]+\d{1,2} \d{1,2}:\d\d(?::\d\d)?"
+    rb"(?: [A-Z]{3,5}| [+-]\d{4})? \d{4}[ \t]*\r?\n"
+)
+_MBOX_FROM_LINE = re.compile(_FROM_LINE)
+_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + _HEADER_LINE.pattern)
 # An mbox is read in lines of at most this many bytes: a file of gigabytes with no line break
 # is read a piece at a time (a "From " line longer than this is no separator).
 _MAX_LINE = 1 << 20
+
+
+def holds_several_messages(head: bytes) -> bool:
+    """Whether ``head`` opens an mbox file and a second message starts in it: an mbox
+    ``From `` line (with its asctime date, as mail stores write it) first, and another after
+    a line break, followed by a header line. A message saved alone in mbox form has the first
+    only; a body line that merely starts with "From" has no date.
+
+    >>> holds_several_messages(b"From a@b Mon Jan  1 00:00:00 2024\\nSubject: x\\n\\nhi\\n")
+    False
+    """
+    return bool(_MBOX_FROM_LINE.match(head) and _MBOX_SEPARATOR.search(head))
 
 
 def _mbox_messages(path: str, keep: int | None) -> Iterator[tuple[bytes, int]]:

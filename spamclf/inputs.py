@@ -13,31 +13,17 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from spamclf.corpora import holds_several_messages
 from spamclf.errors import InputError, SeveralMessagesError
 from spamclf.stored import is_stored, read_stored
 
-__all__ = [
-    "MessageInput",
-    "each_message",
-    "holds_several_messages",
-    "read_head",
-    "read_heads",
-    "to_bytes",
-]
+__all__ = ["MessageInput", "each_message", "read_head", "read_heads", "to_bytes"]
 
 MessageInput = bytes | bytearray | memoryview | str | os.PathLike | email.message.Message  # type: ignore[type-arg]
 
 # A header field's start ("Subject:", "X-Mailer:"), but not a Windows drive (C:\mail).
 _HEADER_START = re.compile(r"[!-9;-~]+:(?![\\/])")
 _SEPARATORS = {"/", os.sep, os.altsep or "/"}
-# An mbox file's "From " line: sender, then an asctime date ("Mon Jan  1 00:00:00 2024", with
-# a time zone name or offset before the year in some writers).
-_FROM_LINE = (
-    rb"From \S*[ \t]+[A-Z][a-z]{2} [A-Z][a-z]{2}[ \t]+\d{1,2} \d{1,2}:\d\d(?::\d\d)?"
-    rb"(?: [A-Z]{3,5}| [+-]\d{4})? \d{4}[ \t]*\r?\n"
-)
-_MBOX_FROM_LINE = re.compile(_FROM_LINE)
-_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + rb"[!-9;-~]+:")
 
 
 def to_bytes(message: MessageInput) -> bytes:
@@ -83,18 +69,6 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
             "name it as a corpus of its own, spam:FILE or ham:FILE)"
         )
     return head, size
-
-
-def holds_several_messages(head: bytes) -> bool:
-    """Whether ``head`` opens an mbox file and a second message starts in it: an mbox
-    ``From `` line (with its asctime date, as mail stores write it) first, and another after
-    a line break, followed by a header line. A message saved alone in mbox form has the first
-    only; a body line that merely starts with "From" has no date.
-
-    >>> holds_several_messages(b"From a@b Mon Jan  1 00:00:00 2024\\nSubject: x\\n\\nhi\\n")
-    False
-    """
-    return bool(_MBOX_FROM_LINE.match(head) and _MBOX_SEPARATOR.search(head))
 
 
 def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
