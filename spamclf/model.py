@@ -22,7 +22,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -306,7 +306,7 @@ class Model:
                 "classify_head takes bytes and their message's size in bytes (an int, at "
                 f"least the bytes' length), got {type(head).__name__} and {size!r}"
             )
-        return self._verdict(self._read_features(bytes(head), int(size)))
+        return self._verdict(self.head_features(bytes(head), int(size)))
 
     def classify_many(
         self, messages: Iterable[MessageInput], *, n_jobs: int = 1, batch_size: int = 256
@@ -346,14 +346,28 @@ class Model:
             for batch in batches:
                 pending.append(pool.submit(_classify_in_worker, batch))
                 if len(pending) >= 2 * workers:
-                    yield from pending.popleft().result()
+                    yield from self._results(pool, pending.popleft())
             while pending:
-                yield from pending.popleft().result()
+                yield from self._results(pool, pending.popleft())
         finally:
             for future in pending:  # the caller stopped early: drop what it will not read
                 future.cancel()
         if failure:
             raise failure[0]
+
+    def _results(self, pool: Any, batch: Future[list[Verdict]]) -> list[Verdict]:
+        """A batch's verdicts. A worker that died (the OOM killer, a signal) breaks its pool for
+        good: the pool is dropped, so the next call starts new workers, and the caller gets a
+        SpamclfError once. No retry here: a message that kills its worker would kill the next."""
+        try:
+            return batch.result()
+        except BrokenExecutor as exc:
+            with self._lock:
+                if self._pool is not None and self._pool[1] is pool:
+                    self._pool = None
+            raise SpamclfError(
+                f"a classify_many worker process died ({exc}); the next call starts new ones"
+            ) from exc
 
     def _worker_pool(self, workers: int) -> Any:
         """classify_many's pool of ``workers`` processes, each holding this model as it is now.
@@ -384,10 +398,12 @@ class Model:
 
     def features(self, message: MessageInput) -> Features:
         """The features of a message (tokens, character text, origin), as the model reads it."""
-        return self._read_features(*read_head(message, self.settings.limits.max_message_bytes))
+        return self.head_features(*read_head(message, self.settings.limits.max_message_bytes))
 
-    def _read_features(self, head: bytes, size: int) -> Features:
-        """The features of a message read as far as ``head``, of ``size`` bytes in all."""
+    def head_features(self, head: bytes, size: int) -> Features:
+        """The features of a message of ``size`` bytes read as far as ``head``, as
+        :meth:`classify_head` reads it: the bytes as a client sent them, with no file-format
+        check (a spamd TELL learns what its CHECK scored; pass them to :meth:`learn`)."""
         return read_features(head, self.settings.limits, self._feature_settings, size=size)
 
     def decision(self, features: Features) -> tuple[float, Row]:

@@ -368,7 +368,10 @@ class SpamdServer:
         if label not in {"spam", "ham"}:
             raise ProtocolError(EX_PROTOCOL, "(Message-class header contains invalid class)")
         with self._learn_lock:
-            learned = self.model.learn(request.body, label)
+            # Read as CHECK reads it (see _answer): what spamc -L teaches is what spamc scored,
+            # never refused as an mbox or a stored file, which model.learn(bytes) would check.
+            features = self.model.head_features(request.body, len(request.body))
+            learned = self.model.learn(request.body, label, features=features)
             if learned and self.settings.save_learned:
                 try:
                     self.model.save(self.settings.save_learned)

@@ -6,7 +6,9 @@ import base64
 import copy
 import itertools
 import math
+import os
 import pickle
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -165,6 +167,19 @@ def test_classify_many_keeps_its_workers_until_learn_changes_the_model(
     assert model._worker_pool(2) is not first
     assert after == [model.classify(m) for m in messages] and after[1].score > before
     assert pickle.loads(pickle.dumps(model))._pool is None  # workers do not travel
+
+
+def test_a_dead_worker_fails_one_call_and_the_next_starts_new_workers(
+    small_model: Model, fixture_bytes: Loader
+) -> None:
+    model = small_model.with_settings()
+    messages = [fixture_bytes(name) for name in MESSAGES]
+    expected = list(model.classify_many(messages, n_jobs=2))
+    for pid in model._worker_pool(2)._processes:  # as the OOM killer would
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(SpamclfError, match="worker process died"):
+        list(model.classify_many(messages * 50, n_jobs=2))
+    assert list(model.classify_many(messages, n_jobs=2)) == expected
 
 
 def test_a_call_in_flight_keeps_its_workers_when_learn_replaces_them(

@@ -528,6 +528,28 @@ def test_spamc_learn_teaches_the_served_model(model_file: Path, tmp_path: Path) 
     assert not Path(live.path).exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A bounce or forward quoting a message with its own envelope line, as procmail
+        # delivers it: an mbox of several messages to read_head, one message to CHECK.
+        b"From a@example.org Mon Jan  1 00:00:00 2024\nSubject: fwd\n\n"
+        b"From b@example.org Mon Jan  1 00:00:00 2024\nSubject: inner\n\nhi\n",
+        b"%PDF-1.4 not a file here, the bytes a client sent\n",
+    ],
+    ids=["envelope-lines", "pdf-magic"],
+)
+def test_tell_learns_what_check_scores(model_file: Path, tmp_path: Path, body: bytes) -> None:
+    # TELL once read the body as model.learn(bytes) does, with the file-format and mbox checks
+    # CHECK skips, and answered "70 internal error" for mail CHECK scored.
+    live = _start(model_file, tmp_path, allow_tell=True)
+    try:
+        reply = request(live.path, spamc_request("TELL", body, Message_class="spam", Set="local"))
+        assert reply.startswith(b"SPAMD/1.1 0 EX_OK"), reply
+    finally:
+        live.server.stop()
+
+
 def test_save_learned_where_no_file_can_go_stops_the_server_at_start(
     model_file: Path, tmp_path: Path
 ) -> None:
