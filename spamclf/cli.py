@@ -190,9 +190,10 @@ _CORPUS_HELP = (
 )
 
 
-def _number(convert, accept, wanted: str):  # type: ignore[no-untyped-def]
+def number_argument(convert, accept, wanted: str):  # type: ignore[no-untyped-def]
     """An argparse type: the text ``convert``-ed, refused with "must be ``wanted``" unless
-    ``accept``-ed, so that an impossible value is a bad command line (exit 2), not a crash."""
+    ``accept``-ed, so that an impossible value is a bad command line (exit 2), not a crash
+    (``spamclf serve``'s options use it too)."""
 
     def parse(text: str):  # type: ignore[no-untyped-def]
         try:
@@ -207,9 +208,11 @@ def _number(convert, accept, wanted: str):  # type: ignore[no-untyped-def]
 
 
 # --reasons, --min-script-examples; --C (NaN fails the comparison too); --jobs.
-_count = _number(int, lambda n: n >= 0, "0 or more")
-_positive = _number(float, lambda x: 0.0 < x < math.inf, "a positive number")
-_jobs = _number(int, lambda n: n != 0 and n <= MAX_WORKERS, f"1 to {MAX_WORKERS}, or -1 for all")
+_count = number_argument(int, lambda n: n >= 0, "0 or more")
+_positive = number_argument(float, lambda x: 0.0 < x < math.inf, "a positive number")
+_jobs = number_argument(
+    int, lambda n: n != 0 and n <= MAX_WORKERS, f"1 to {MAX_WORKERS}, or -1 for all"
+)
 
 
 def _load(path: str | None):  # type: ignore[no-untyped-def]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import select
 import selectors
@@ -89,6 +90,23 @@ class ServerSettings:
     save_learned: str | None = None
     socket_mode: int | None = None
     reuse_port: bool = False
+
+    def __post_init__(self) -> None:
+        # No connection allowed made the loop spin on a listener it never accepts from; an
+        # infinite or NaN timeout killed the serving thread at the first connection, leaving
+        # a process that holds the port and answers no one.
+        if not _whole(self.max_size) or self.max_size < 0:
+            raise SpamclfError(f"max_size must be 0 or more bytes, got {self.max_size!r}")
+        if not isinstance(self.timeout, (int, float)) or not 0.0 < self.timeout < math.inf:
+            raise SpamclfError(
+                f"timeout must be a positive number of seconds, got {self.timeout!r}"
+            )
+        if not _whole(self.max_connections) or self.max_connections < 1:
+            raise SpamclfError(f"max_connections must be 1 or more, got {self.max_connections!r}")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class SpamdServer:
@@ -405,6 +423,8 @@ class SpamdServer:
             raise SpamclfError(
                 f"--listen {address!r}: expected HOST:PORT or a socket path"
             ) from None
+        if not 0 <= port_number <= 65535:
+            raise SpamclfError(f"--listen {address!r}: a port is 0 to 65535")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         return socket.create_server(
             (host, port_number),
@@ -503,6 +523,11 @@ def model_path(argument: str | None) -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from spamclf.cli import number_argument
+
+    size = number_argument(int, lambda n: n >= 0, "0 or more")
+    seconds = number_argument(float, lambda x: 0.0 < x < math.inf, "a positive number")
+    connections = number_argument(int, lambda n: n >= 1, "1 or more")
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument(
         "--listen",
@@ -513,21 +538,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-size",
-        type=int,
+        type=size,
         default=ServerSettings.max_size,
         metavar="BYTES",
         help="largest message accepted (default %(default)s)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=ServerSettings.timeout,
         metavar="S",
         help="seconds to read a request and send its reply (default %(default)s)",
     )
     parser.add_argument(
         "--max-connections",
-        type=int,
+        type=connections,
         default=ServerSettings.max_connections,
         metavar="N",
         help="connections open at once; more wait in the listen backlog (default %(default)s)",
@@ -554,7 +579,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="let several servers listen on the same TCP port (SO_REUSEPORT), the kernel "
         "sharing connections among them: one server per core",
     )
-    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        default="INFO",
+        help="logging level (default INFO)",
+    )
 
 
 def serve_from_args(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -26,7 +27,7 @@ from conftest import ALL_FIXTURES, fixture_path
 
 from spamclf import __version__
 from spamclf.cli import EXIT_INPUT, EXIT_MODEL, main
-from spamclf.errors import ModelError
+from spamclf.errors import ModelError, SpamclfError
 from spamclf.model import Model
 from spamclf.mta import add_headers, format_score, spam_headers, spamd_score
 from spamclf.persist import card_path
@@ -696,6 +697,7 @@ def test_sigterm_finishes_requests_in_flight_then_exits(
     ("arguments", "code", "message"),
     [
         (["--listen", "127.0.0.1:notaport"], EXIT_INPUT, "expected HOST:PORT"),
+        (["--listen", "127.0.0.1:99999"], EXIT_INPUT, "a port is 0 to 65535"),
         (["--listen", "/nonexistent-folder/spamd.sock"], EXIT_INPUT, "cannot listen"),
         (["--model", "/nonexistent.spamclf"], EXIT_MODEL, "nonexistent"),
     ],
@@ -709,6 +711,36 @@ def test_serve_reports_bad_settings(
 ) -> None:
     assert main(["serve", "--model", str(model_file), *arguments]) == code
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        # No connection allowed spun the loop at 100% CPU, answering no one; an infinite or
+        # NaN timeout killed the serving thread at the first client, the port still held.
+        ["--max-connections", "0"],
+        ["--timeout", "inf"],
+        ["--timeout", "nan"],
+        ["--timeout", "0"],
+        ["--max-size", "-1"],
+        ["--log-level", "bogus"],
+    ],
+)
+def test_serve_refuses_impossible_options_as_a_bad_command_line(
+    model_file: Path, arguments: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--model", str(model_file), *arguments])
+    assert stopped.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"max_connections": 0}, {"timeout": math.inf}, {"timeout": math.nan}, {"max_size": -1}],
+)
+def test_server_settings_refuse_impossible_values(settings: dict[str, float]) -> None:
+    with pytest.raises(SpamclfError):
+        ServerSettings(**settings)  # type: ignore[arg-type]
 
 
 def test_a_burst_of_sighups_is_one_reload_and_sigterm_still_stops_promptly(
