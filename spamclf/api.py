@@ -33,14 +33,27 @@ def classify(message: MessageInput, model: Model | None = None) -> Verdict:
     ``message`` is raw ``bytes``, message text, a path to a message file or an
     ``email.message.Message``.
     """
-    return (model or default_model()).classify(message)
+    return _model(model).classify(message)
 
 
 def classify_many(
     messages: Iterable[MessageInput], model: Model | None = None, *, n_jobs: int = 1
 ) -> Iterator[Verdict]:
     """Classify messages lazily, in order; ``n_jobs`` processes (-1: one per core)."""
-    return (model or default_model()).classify_many(messages, n_jobs=n_jobs)
+    return _model(model).classify_many(messages, n_jobs=n_jobs)
+
+
+def _model(model: object) -> Model:
+    """``model``, or the bundled one for None; :class:`InputError` for anything else (a path
+    given as the model, or ``n_jobs`` given where the model goes)."""
+    if model is None:
+        return default_model()
+    if not isinstance(model, Model):
+        raise InputError(
+            f"model must be a spamclf.Model (load one with spamclf.load_model(PATH)), "
+            f"got {type(model).__name__}"
+        )
+    return model
 
 
 def train(
@@ -73,6 +86,8 @@ def train(
     # it comes, so a stream of large messages (an mbox, files read on demand) is never held
     # in memory whole.
     stream = each_message(messages)
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+        raise InputError(f"labels must be a sequence of labels, got {type(labels).__name__}")
     y = np.array([normalize_label(label) == "spam" for label in labels], dtype=np.int8)
     if isinstance(messages, Sized) and len(messages) != len(y):
         raise InputError(f"{len(messages)} messages but {len(y)} labels")

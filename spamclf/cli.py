@@ -382,8 +382,11 @@ def _corpus_items(specs: Sequence[str]) -> Iterator[tuple[int, LabelledMessage]]
 def _train(args: argparse.Namespace) -> int:
     from spamclf.api import train
     from spamclf.model import ModelSettings
-    from spamclf.persist import card_path
+    from spamclf.persist import card_path, check_can_save
 
+    # Checked before the corpora are read and the model fitted, not after: a typo in -o
+    # would otherwise cost the whole run.
+    check_can_save(args.output)
     messages, labels, groups = _read_corpora(args.corpora)
     print(f"training on {len(labels)} messages ({labels.count('spam')} spam)", file=sys.stderr)
     model = train(

@@ -39,7 +39,10 @@ FEATURE_SCHEMA = "spamclf-features-9"
 
 
 def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
+    """Where the card of the model at ``path`` lies: beside it, named after it."""
     path = Path(path)
+    if not path.name:  # ".", "/", "": Path.with_name raised a bare ValueError
+        raise ModelError(f"cannot save a model at {str(path)!r}: that is no file name")
     return path.with_name(path.name + ".card.json")
 
 
@@ -128,7 +131,10 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
             "altered or truncated (load_model(..., verify=False) skips the check)"
         )
     try:
-        with np.load(path, allow_pickle=False) as data:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
+            raise ValueError("it is not an archive of arrays")
+        with loaded as data:
             header = json.loads(bytes(data["header"]).decode("utf-8"))
             weights = np.array(data["weights"], dtype=np.float64)
             intercept = float(data["intercept"][0])
@@ -141,6 +147,9 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
         # NaN or infinite weights score every message 0.0 or NaN without a word of warning.
         if not (np.isfinite(weights).all() and np.isfinite([intercept, *calibration]).all()):
             raise ValueError("its weights are not all finite numbers")
+        # learn() would copy a NaN variance into the weights at its first step.
+        if variances is not None and not np.isfinite(variances).all():
+            raise ValueError("its learning variances are not all finite numbers")
     except (
         OSError,
         EOFError,  # an empty file

@@ -144,6 +144,22 @@ def test_train_refuses_bad_options_before_reading_a_message(
         spamclf.train(messages(), ["spam", "ham"] * 3, **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("labels", [None, "spamham", 3])
+def test_train_rejects_labels_that_are_no_sequence(labels: object) -> None:
+    # A str was read one character a label; None and 3 raised TypeError.
+    with pytest.raises(InputError, match="labels must be a sequence"):
+        spamclf.train([b"Subject: m\n\nbody"] * 7, labels)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ["my.spamclf", 2])
+def test_classify_rejects_a_model_that_is_no_model(model: object) -> None:
+    # A path given as the model, or n_jobs given where the model goes: AttributeError before.
+    with pytest.raises(InputError, match=r"model must be a spamclf\.Model"):
+        spamclf.classify(b"Subject: hi\n\nbody", model)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"model must be a spamclf\.Model"):
+        spamclf.classify_many([b"Subject: hi\n\nbody"], model)  # type: ignore[arg-type]
+
+
 def test_train_rejects_a_bad_label() -> None:
     messages = [b"Subject: m\n\nbody"] * 8
     with pytest.raises(CorpusError):

@@ -502,7 +502,11 @@ def test_train_that_cannot_write_its_model_exits_4(
     (tmp_path / "a-file").write_bytes(b"x")
     output = tmp_path / "a-file" / "m.spamclf"  # under a file: no folder can be made
     assert main(["train", str(folder_corpus), "-o", str(output)]) == EXIT_MODEL
-    assert "cannot save a model at" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    # Found before the corpus is read, not after the model is fitted.
+    assert "cannot save a model at" in error and "training on" not in error
+    assert main(["train", str(folder_corpus), "-o", "."]) == EXIT_MODEL
+    assert "no file name" in capsys.readouterr().err
 
 
 def test_train_min_script_examples_holds_back_what_training_had_too_little_of(

@@ -431,6 +431,33 @@ def test_weights_that_are_not_finite_raise_model_error(
         load_model(tmp_model_path)
 
 
+def test_learning_variances_that_are_not_finite_raise_model_error(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    # One learn() copied a NaN variance into the weights: every message then scored 0.0.
+    variances = np.ones(small_model.settings.n_features + 1, dtype=np.float32)
+    variances[3] = np.nan
+    _rewrite_arrays(tmp_model_path, variances=variances)
+    with pytest.raises(ModelError, match="variances are not all finite"):
+        load_model(tmp_model_path)
+
+
+def test_a_bare_numpy_array_file_raises_model_error(tmp_path: Path) -> None:
+    path = tmp_path / "weights.spamclf"
+    with path.open("wb") as f:
+        np.save(f, np.zeros(4))
+    with pytest.raises(ModelError, match="not a spamclf model"):
+        load_model(path, verify=False)
+
+
+@pytest.mark.parametrize("target", [".", "/", ""])
+def test_save_where_the_path_names_no_file_raises_model_error(
+    small_model: Model, target: str
+) -> None:
+    with pytest.raises(ModelError, match="no file name"):
+        small_model.save(target)
+
+
 def test_empty_model_file_raises_model_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.spamclf"
     path.write_bytes(b"")
