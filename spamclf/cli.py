@@ -53,10 +53,15 @@ from spamclf.verdict import Verdict
 EXIT_OK = 0
 EXIT_INPUT = 3
 EXIT_MODEL = 4
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a filter that SIGPIPE stopped
 
 # C0 and C1 controls (newlines, ESC, CSI), line and paragraph separators, and the bidi marks,
 # embeddings, overrides and isolates that can make a terminal show text in another order.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# A file name that is not UTF-8 comes to Python with its odd bytes as lone surrogates
+# (U+DC80-U+DCFF), which no UTF-8 output can encode: the first such name ended the run.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(f"{_CONTROL.pattern[:-1]}{_SURROGATE.pattern[1:]}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("default", CorpusWarning)
         warnings.showwarning = _warning_printer()
         try:
-            return int(args.run(args))
+            code = int(args.run(args))
+            sys.stdout.flush()  # a reader that went away may show only here
+            return code
         except ModelError as exc:
             print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
             return EXIT_MODEL
@@ -83,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:
+            # The reader went (`spamclf classify ... | head`): stop quietly, as a filter that
+            # SIGPIPE stops, instead of a traceback; stdout goes nowhere so that Python's own
+            # flush at exit cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
 
 
 def _warning_printer() -> Callable[..., None]:
@@ -105,7 +118,14 @@ def safe_text(text: str) -> str:
     >>> safe_text("evil\\nX-Spam: no")
     'evil\\\\x0aX-Spam: no'
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _SURROGATE.sub(_byte_escape, text)
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    """A name's undecodable byte as ``\\xE9``, the byte it was; another surrogate as ``\\u``."""
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def safe_json(record: object) -> str:
@@ -116,7 +136,9 @@ def safe_json(record: object) -> str:
     '{"file": "a\\\\u202eb\\\\u001b"}'
     """
     text = json.dumps(record, ensure_ascii=False)
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    # Lone surrogates as JSON's own \\u escapes: json.loads gives a name back as Python read
+    # it, and os.fsencode then its bytes.
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _parser() -> argparse.ArgumentParser:

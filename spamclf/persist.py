@@ -83,7 +83,11 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
         card["sha256"] = _sha256(model_tmp)
         card["size_bytes"] = model_tmp.stat().st_size
         text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        card_tmp = _write_temp(card_path(path), lambda f: f.write(text.encode("utf-8")))
+        # A corpus path that is not UTF-8 reaches the card's description as lone surrogates;
+        # backslashreplace writes each as JSON's \\udcXX escape, which loads back as it was
+        # (strict UTF-8 failed there, after all the training, and no model was written).
+        encoded = text.encode("utf-8", "backslashreplace")
+        card_tmp = _write_temp(card_path(path), lambda f: f.write(encoded))
         temporary.append(card_tmp)
         os.replace(model_tmp, path)
         os.replace(card_tmp, card_path(path))

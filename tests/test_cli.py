@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import mailbox
+import os
 import re
 import sys
 import types
@@ -17,6 +18,7 @@ import pytest
 from conftest import fixture_path, rewrite_model_header
 
 from spamclf.cli import (
+    EXIT_BROKEN_PIPE,
     EXIT_INPUT,
     EXIT_MODEL,
     EXIT_OK,
@@ -494,6 +496,43 @@ def test_train_header_words_flag_is_saved_with_the_model(
     assert model.settings.header_words is bool(flag)
     tokens = model.features(next((folder_corpus / "spam").iterdir())).tokens
     assert any(t.startswith("hdr:") for t in tokens) is bool(flag)
+
+
+def test_train_on_a_corpus_whose_path_is_not_utf8_writes_model_and_card(
+    folder_corpus: Path, tmp_path: Path
+) -> None:
+    # The path reaches the card's description as lone surrogates: saving the card failed
+    # after all the training, and no model was written.
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9"))
+    folder_corpus.rename(odd)
+    output = tmp_path / "m.spamclf"
+    assert main(["train", str(odd), "-o", str(output)]) == 0
+    assert load_model(output).card["training"]["description"] == str(odd)
+
+
+def test_classify_prints_a_name_that_is_not_utf8_by_its_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.eml"))
+    path.write_bytes(fixture_path("english_ham").read_bytes())
+    assert main(["classify", str(path)]) == 0
+    assert capsys.readouterr().out.split()[0].endswith("caf\\xe9.eml")
+    assert main(["classify", "--json", str(path)]) == 0
+    line = capsys.readouterr().out
+    assert line.isascii() or "\\udce9" in line  # never the raw surrogate, which no UTF-8 writes
+    assert json.loads(line)["file"] == str(path)
+
+
+def test_classify_whose_reader_goes_away_stops_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `spamclf classify ... | head -1`: a BrokenPipeError traceback before.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "w") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert main(["classify", str(fixture_path("english_ham"))]) == EXIT_BROKEN_PIPE
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_train_that_cannot_write_its_model_exits_4(
