@@ -198,13 +198,62 @@ def _strip_hidden(body: str) -> tuple[str, int]:
     return "".join(pieces), hidden_chars
 
 
+# Elements whose end tag HTML lets a page leave out, by what ends them: (containers, which
+# start a level of their own, nested lists or tables; the tags that end the element at its
+# own level, opening or closing). A mail client ends `<p style="display:none">` at the next
+# paragraph or block, so must this: counted as an unclosed element, it hid the whole rest of
+# a page written without </p>, visible spam included. A closing tag of a container at the
+# element's own level is its parent's end, and ends it too.
+_BLOCK_STARTS = (
+    "address article aside blockquote center details dir div dl fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre section table ul "
+    "li dd dt td th tr"
+)
+_CELL_ENDS = frozenset(["td", "th", "tr", "tbody", "thead", "tfoot"])
+_IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "p": (frozenset(), frozenset(_BLOCK_STARTS.split())),
+    "li": (frozenset({"ul", "ol", "menu", "dir"}), frozenset({"li"})),
+    "dt": (frozenset({"dl"}), frozenset({"dt", "dd"})),
+    "dd": (frozenset({"dl"}), frozenset({"dt", "dd"})),
+    "td": (frozenset({"table"}), _CELL_ENDS),
+    "th": (frozenset({"table"}), _CELL_ENDS),
+    "tr": (frozenset({"table"}), frozenset({"tr", "tbody", "thead", "tfoot"})),
+    "option": (frozenset({"select"}), frozenset({"option", "optgroup"})),
+}
+
+
 def _closing_end(body: str, name: str, start: int) -> int:
     """Where the element ``name`` opened just before ``start`` ends (nesting counted)."""
+    if name in _IMPLIED_END:
+        return _implied_end(body, name, start)
     depth = 1
     for match in _same_tag(name).finditer(body, start):
         depth += -1 if match.group(1) else 1
         if depth == 0:
             return match.end()
+    return len(body)
+
+
+def _implied_end(body: str, name: str, start: int) -> int:
+    """Where an element whose end tag may be left out ends: its own end tag, or the tag that
+    ends it by implication (see ``_IMPLIED_END``), at its own level of nesting."""
+    containers, ends = _IMPLIED_END[name]
+    depth = 0
+    for tag in _TAG.finditer(body, start):
+        closing, tag_name = tag.group(1) == "/", tag.group(2).lower()
+        if tag_name in containers:
+            if not closing:
+                depth += 1
+            elif depth:
+                depth -= 1
+            else:
+                return tag.start()  # the parent list or table ends
+        elif depth:
+            continue
+        elif closing and tag_name == name:
+            return tag.end()
+        elif tag_name in ends:
+            return tag.start()
     return len(body)
 
 

@@ -100,7 +100,9 @@ def words(text: str) -> list[str]:
             for token in _ASCII_WORD.findall(text.lower())
             if len(token) > 1
         ]
-    text = fold_case(nfkc(text))
+    # The typographic apostrophe Word, Outlook and Apple Mail type joins a word as the ASCII
+    # one does: "don’t" was "don" and "t", where "don't" is one word.
+    text = fold_case(nfkc(text)).replace("\u2019", "'")
     token, token_japanese = _token_patterns()
     if _is_japanese(text):
         matches = [("", *groups) for groups in token_japanese.findall(text)]

@@ -124,6 +124,17 @@ def test_summarize_html_rejoins_words_split_by_markup(source: str, text: str) ->
         # Nested elements go with the hidden one; an unclosed one hides the rest.
         ('Buy<div style="display:none">a<div>b</div>c</div> now', "Buy now", 3),
         ('Buy now<div style="display:none">and all the rest', "Buy now", 13),
+        # An element whose end tag may be left out ends where a mail client ends it: before,
+        # a hidden <p> at the top of a page without </p> hid the whole page.
+        ('<p style="display:none">ham words<p>Buy cheap pills<p>now', "Buy cheap pills now", 8),
+        ('<p style="display:none">ham<div>Buy now</div>', "Buy now", 3),
+        ('<ul><li style="display:none">ham<li>Buy now</ul>', "Buy now", 3),
+        ('<ul><li style="display:none">a<ul><li>b</ul>c<li>Buy now</ul>', "Buy now", 3),
+        ('<table><tr><td style="display:none">ham<td>Buy now</table>', "Buy now", 3),
+        ('<table><tr style="display:none"><td>ham<tr><td>Buy now</table>', "Buy now", 3),
+        ('<dl><dt style="display:none">ham<dd>Buy now</dl>', "Buy now", 3),
+        ('<p style="display:none">ham</p>Buy now', "Buy now", 3),
+        ('<p style="display:none">all the rest, unended', "", 18),
     ],
 )
 def test_summarize_html_leaves_out_hidden_text(source: str, text: str, hidden_chars: int) -> None:
@@ -155,6 +166,9 @@ def test_summarize_html_hidden_text_is_linear_on_hostile_markup() -> None:
         '<div style="display:none">x' * 5_000 + "</div>" * 5_000,  # nested, closed at the end
         "<span style=display:none>x</span>" * 3_000,  # many small hidden elements
         '<div style="display:none">' + "<div>" * 10_000,  # never closed
+        '<p style="display:none">x' * 5_000,  # each ended by the next
+        '<ul><li style="display:none">' * 5_000,  # lists in lists, never closed
+        '<table><tr><td style="display:none">x' * 5_000,
     ]
     for source in sources:
         start = time.perf_counter()

@@ -102,6 +102,12 @@ def test_fold_case_keeps_one_character_per_character() -> None:
     assert fold_case("İyi Günler") == "iyi günler"
 
 
+@pytest.mark.parametrize("apostrophe", ["'", "\u2019"])
+def test_words_reads_a_typographic_apostrophe_as_the_ascii_one(apostrophe: str) -> None:
+    text = f"Don{apostrophe}t miss it{apostrophe}s café offer"
+    assert words(text) == ["don't", "miss", "it's", "café", "offer"]
+
+
 @pytest.mark.parametrize(
     ("length", "token"),
     [
