@@ -29,7 +29,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from spamclf.corpora import (
     CorpusWarning,
@@ -46,6 +46,7 @@ from spamclf.errors import (
     SeveralMessagesError,
     SpamclfError,
 )
+from spamclf.inputs import read_head
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 from spamclf.verdict import Verdict
@@ -245,8 +246,6 @@ def _load(path: str | None):  # type: ignore[no-untyped-def]
 
 
 def _classify(args: argparse.Namespace) -> int:
-    from spamclf.inputs import read_head
-
     model = _load(args.model)
     max_bytes = model.settings.limits.max_message_bytes
     names: deque[str] = deque()  # of the files read and not yet printed, in order
@@ -355,17 +354,40 @@ def _drained(stream: BinaryIO) -> int:
     return size
 
 
-def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[str], list[int]]:
+class _Corpora(NamedTuple):
+    """What ``train`` and ``evaluate`` read: the messages (a second pass, lazily), their
+    labels, the index of each one's corpus, and how many messages were left out unread."""
+
+    messages: Iterator[bytes | Path]
+    labels: list[str]
+    groups: list[int]
+    left_out: int
+
+
+def _read_corpora(specs: Sequence[str], max_bytes: int) -> _Corpora:
     """The messages of the corpora ``specs``, their labels, and for each message the index of
     the corpus it came from.
 
     The labels are read in a first pass; the messages come from a second pass, one at a time,
     as training or scoring asks for them. mbox and CSV corpora hold their messages' bytes, and
     keeping those from the first pass would hold a whole mailbox in memory.
+
+    The first pass also reads each message's first ``max_bytes``, as the model will: one that
+    cannot be read (a PDF or an mbox file among message files, a file without read
+    permission) is left out with a warning, where it stopped the run after every message
+    before it had been read and scored, and lost them all. Reading files twice costs little:
+    the second read finds them in the page cache.
     """
     labels: list[str] = []
     groups: list[int] = []
-    for index, item in _corpus_items(specs):
+    unreadable: set[int] = set()
+    for position, (index, item) in enumerate(_corpus_items(specs)):
+        try:
+            read_head(item.content, max_bytes)
+        except InputError as exc:
+            warnings.warn(CorpusWarning(f"left out {item.source}: {exc}"), stacklevel=2)
+            unreadable.add(position)
+            continue
         labels.append(item.label)
         groups.append(index)
     # Each corpus must give something: one that gives nothing among others was dropped
@@ -378,20 +400,34 @@ def _read_corpora(specs: Sequence[str]) -> tuple[Iterator[bytes | Path], list[st
             "named spam and ham, or spam_2, easy_ham, junk, ...; label a plain folder, an mbox "
             "or a Maildir as spam:PATH or ham:PATH)"
         )
-    return _read_again(specs, labels), labels, groups
+    return _Corpora(_read_again(specs, labels, unreadable), labels, groups, len(unreadable))
 
 
-def _read_again(specs: Sequence[str], labels: Sequence[str]) -> Iterator[bytes | Path]:
-    """The messages of ``specs`` in order; a corpus that changed since its labels were read
-    (mail delivered to the mbox meanwhile) stops the run rather than mislabel a message."""
+def _read_again(
+    specs: Sequence[str], labels: Sequence[str], unreadable: set[int]
+) -> Iterator[bytes | Path]:
+    """The messages of ``specs`` in order, less those at the ``unreadable`` positions; a
+    corpus that changed since its labels were read (mail delivered to the mbox meanwhile)
+    stops the run rather than mislabel a message."""
     position = 0
-    for index, item in _corpus_items(specs):
+    for read, (index, item) in enumerate(_corpus_items(specs)):
+        if read in unreadable:
+            continue
         if position == len(labels) or item.label != labels[position]:
             raise CorpusError(f"{specs[index]} changed while it was being read; run again")
         position += 1
         yield item.content
     if position != len(labels):
         raise CorpusError(f"{', '.join(specs)} changed while being read; run again")
+
+
+def _left_out(count: int) -> int:
+    """The exit code of a run that left ``count`` unreadable messages out, said once more
+    after its output."""
+    if not count:
+        return EXIT_OK
+    print(f"spamclf: left out {count} unreadable message(s): see the warnings", file=sys.stderr)
+    return EXIT_INPUT
 
 
 def _corpus_items(specs: Sequence[str]) -> Iterator[tuple[int, LabelledMessage]]:
@@ -409,15 +445,18 @@ def _train(args: argparse.Namespace) -> int:
     # Checked before the corpora are read and the model fitted, not after: a typo in -o
     # would otherwise cost the whole run.
     check_can_save(args.output)
-    messages, labels, groups = _read_corpora(args.corpora)
+    settings = ModelSettings(
+        header_words=args.header_words, min_script_examples=args.min_script_examples
+    )
+    messages, labels, groups, left_out = _read_corpora(
+        args.corpora, settings.limits.max_message_bytes
+    )
     print(f"training on {len(labels)} messages ({labels.count('spam')} spam)", file=sys.stderr)
     model = train(
         messages,
         labels,
         C=args.C,
-        settings=ModelSettings(
-            header_words=args.header_words, min_script_examples=args.min_script_examples
-        ),
+        settings=settings,
         n_jobs=args.jobs,
         progress=True,
         description=" + ".join(args.corpora),
@@ -428,7 +467,7 @@ def _train(args: argparse.Namespace) -> int:
     # Both as paths: the card lies beside the model, which may be in another folder.
     card = str(card_path(args.output))
     print(f"wrote {safe_text(args.output)} and {safe_text(card)}", file=sys.stderr)
-    return EXIT_OK
+    return _left_out(left_out)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -437,7 +476,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from spamclf.metrics import calibration, evaluate
 
     model = _load(args.model)
-    messages, labels, _ = _read_corpora(args.corpora)
+    messages, labels, _, left_out = _read_corpora(
+        args.corpora, model.settings.limits.max_message_bytes
+    )
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
     verdicts = list(tqdm(verdicts, total=len(labels), unit="msg", mininterval=1.0))
     scores = [v.score for v in verdicts]
@@ -461,7 +502,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"log loss          {calibrated.log_loss:.4f}")
         print(f"Brier score       {calibrated.brier:.4f}")
         print(f"calibration error {calibrated.ece:.4f} (mean gap of score and share of spam)")
-    return EXIT_OK
+    return _left_out(left_out)
 
 
 # --- filter: one message through, headers added (docs/mta.md) ---------------------------------

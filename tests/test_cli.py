@@ -29,7 +29,10 @@ from spamclf.cli import (
 )
 from spamclf.errors import CorpusError, InputError, SeveralMessagesError
 from spamclf.model import Model
+from spamclf.parse import Limits
 from spamclf.persist import card_path, load_model
+
+MAX_BYTES = Limits().max_message_bytes
 
 
 def _lines(text: str) -> list[str]:
@@ -391,10 +394,36 @@ def test_train_on_a_folder_holding_an_mbox_file_names_it_and_how_to_give_it(
     # A mail client's mbox folder among message files: before, one "message" of many.
     junk = folder_corpus / "spam" / "Junk"
     junk.write_bytes(_mbox_of("gb2312_spam", "english_ham"))
-    assert main(["train", str(folder_corpus), "-o", str(tmp_path / "m.spamclf")]) == EXIT_INPUT
+    output = tmp_path / "m.spamclf"
+    assert main(["train", str(folder_corpus), "-o", str(output)]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert f"message file {str(junk)!r} is an mbox file" in err and "spam:FILE" in err
-    assert "\nspamclf: message" in err  # on a line of its own, after the progress bar
+    # Left out, said before the training starts, and the rest trained on: it stopped the run.
+    assert err.index("is an mbox file") < err.index("training on 80 messages")
+    assert "left out 1 unreadable message(s)" in err
+    assert load_model(output).card["training"]["messages"] == 80
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_file_that_is_no_message_is_left_out_and_the_run_goes_on(
+    folder_corpus: Path,
+    tmp_path: Path,
+    tmp_model_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    # One stray PDF among the messages: every message before it was read and scored, then
+    # the run stopped with no metrics and no model.
+    (folder_corpus / "spam" / "zz.pdf").write_bytes(b"%PDF-1.4\n%binary\n")
+    options = ["-o", str(tmp_path / "m.spamclf")] if command == "train" else []
+    options += ["--model", str(tmp_model_path)] if command == "evaluate" else []
+    assert main([command, str(folder_corpus), *options]) == EXIT_INPUT
+    captured = capsys.readouterr()
+    assert "zz.pdf" in captured.err and "PDF" in captured.err
+    if command == "evaluate":
+        assert "messages          80 (40 spam, 40 ham)" in captured.out
+    else:
+        assert load_model(tmp_path / "m.spamclf").card["training"]["messages"] == 80
 
 
 def test_train_writes_model_and_card(
@@ -436,7 +465,7 @@ def test_train_refuses_a_corpus_that_gives_nothing_among_others(
 
 
 def test_train_keeps_the_paths_of_a_folder_corpus_not_its_bytes(folder_corpus: Path) -> None:
-    stream, labels, groups = _read_corpora([str(folder_corpus)])
+    stream, labels, groups, _ = _read_corpora([str(folder_corpus)], MAX_BYTES)
     messages = list(stream)
     assert len(messages) == len(labels) == len(groups) == 80
     assert all(isinstance(m, Path) and m.is_relative_to(folder_corpus) for m in messages)
@@ -461,7 +490,7 @@ def test_train_reads_an_mbox_once_for_labels_and_again_for_messages(
     mbox_corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
     specs = [f"spam:{mbox_corpus[0]}", f"ham:{mbox_corpus[1]}"]
-    stream, labels, groups = _read_corpora(specs)
+    stream, labels, groups, _ = _read_corpora(specs, MAX_BYTES)
     assert not isinstance(stream, list)  # nothing held: the bytes come when asked for
     assert (labels.count("spam"), labels.count("ham"), set(groups)) == (40, 40, {0, 1})
     messages = list(stream)
@@ -475,7 +504,7 @@ def test_train_reads_an_mbox_once_for_labels_and_again_for_messages(
 def test_a_corpus_that_changes_between_the_two_reads_stops_training(
     mbox_corpus: tuple[Path, Path], change: str
 ) -> None:
-    stream, _, _ = _read_corpora([f"spam:{mbox_corpus[0]}"])
+    stream, _, _, _ = _read_corpora([f"spam:{mbox_corpus[0]}"], MAX_BYTES)
     box = mailbox.mbox(str(mbox_corpus[0]))
     if change == "appended":
         box.add(b"Subject: delivered meanwhile\n\nnew mail\n")
