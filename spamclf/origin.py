@@ -48,7 +48,8 @@ _BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?!
 _SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
 _FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
-_HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
+# Not after a name character: "(michelo [1.2.3.4])" names the host michelo, no HELO.
+_HELO_IN_PARENS = re.compile(r"(?<![\w.-])(?:helo[=\s]+)([^\s)\]]+)", re.I)
 # sendmail writes the ident user before the name when the client answered ident:
 # "(beebe@plot79.math.utah.edu [155.101.20.21])".
 # A name may end in the root's dot, as Google's MX writes it: "(mail-sor-f41.google.com. [ip])".
@@ -131,12 +132,12 @@ def parse_received(value: str) -> Hop:
         else:
             in_parens = _RDNS_IN_PARENS.search(from_part)
             rdns = in_parens.group(1) if in_parens else None
-    ip = _first_ip(_IP_IN_BRACKETS.finditer(from_part))
-    if ip is None:
-        ip_match = _BARE_IP.search(from_part) or _BARE_IP.search(lead)
-        ip = _valid_ip(ip_match.group(1)) if ip_match else None
-    if ip is None:  # IPv6 in the from-part, or as Exim's lead: "from [2001:db8::1] (helo=x)"
-        ip = _first_ip(_BARE_IPV6.finditer(from_part)) or _first_ip(_BARE_IPV6.finditer(lead))
+    # The HELO argument is the client's own words, whatever it chose: a bot behind NAT says
+    # "helo=[192.168.1.100]", and taking that for the peer made the true relay vanish as an
+    # internal hop. Only the address the receiving MTA wrote itself counts, so the HELO text
+    # is cut out first, and the lead (Exim's "from [ip] (helo=x)"; Exchange puts the HELO
+    # there) is read only when the rest of the from-part holds no address.
+    ip = _address_in(_HELO_IN_PARENS.sub(" ", from_part)) or _address_in(lead)
     if helo:
         helo = helo.strip("[]()").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
@@ -246,6 +247,15 @@ def is_dynamic_host(name: str | None) -> bool:
     if not name or _IP_LITERAL.fullmatch(name.strip("[]")):
         return False
     return bool(_DYNAMIC.search(name))
+
+
+def _address_in(text: str) -> str | None:
+    """The first address in ``text``: bracketed, then bare IPv4, then bare IPv6."""
+    ip = _first_ip(_IP_IN_BRACKETS.finditer(text))
+    if ip is None:
+        bare = _BARE_IP.search(text)
+        ip = _valid_ip(bare.group(1)) if bare else None
+    return ip or _first_ip(_BARE_IPV6.finditer(text))
 
 
 def _first_ip(matches: Iterator[re.Match[str]]) -> str | None:

@@ -204,6 +204,15 @@ Loader = Callable[[str], bytes]
             "mx.google.com",
             id="rdns-with-trailing-dot",
         ),
+        pytest.param(
+            # A host whose name ends in "helo" names no HELO.
+            "from michelo (michelo [198.51.100.7]) by mx.example.com",
+            "michelo",
+            None,
+            "198.51.100.7",
+            "mx.example.com",
+            id="name-ending-in-helo",
+        ),
     ],
 )
 def test_parse_received_styles(
@@ -211,6 +220,59 @@ def test_parse_received_styles(
 ) -> None:
     hop = parse_received(value)
     assert (hop.helo, hop.rdns, hop.ip, hop.by) == (helo, rdns, ip, by)
+
+
+@pytest.mark.parametrize(
+    ("value", "ip"),
+    [
+        pytest.param(
+            "from [218.79.12.34] (helo=[192.168.1.100]) by mx.example.org with esmtp (Exim 4.96)"
+            " id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "218.79.12.34",
+            id="exim-private-literal",
+        ),
+        pytest.param(
+            "from [218.79.12.34] (helo=[8.8.8.8]) by mx.example.org with esmtp (Exim 4.96)"
+            " id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "218.79.12.34",
+            id="exim-public-literal",
+        ),
+        pytest.param(
+            "from [218.79.12.34] (port=51234 helo=192.168.1.100) by host.example.net"
+            " with esmtp (Exim 4.96.2) id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "218.79.12.34",
+            id="exim-port-bare-address",
+        ),
+        pytest.param(
+            "from [2001:da8::1] (helo=[192.168.1.100]) by mx.example.org with esmtp (Exim 4.96)",
+            "2001:da8::1",
+            id="exim-ipv6-peer",
+        ),
+        pytest.param(
+            "from unknown (HELO [192.168.1.100]) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "218.79.12.34",
+            id="qmail-literal",
+        ),
+        pytest.param(
+            "from unknown (HELO 192.168.1.100) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "218.79.12.34",
+            id="qmail-bare-address",
+        ),
+        pytest.param(
+            "from [192.168.1.100] (2001:da8::1) by EX01.example.org (10.0.0.3)"
+            " with Microsoft SMTP Server id 15.1.2507.39; Mon, 4 Nov 2024 10:00:00 +0000",
+            "2001:da8::1",
+            id="exchange-ipv6-peer",
+        ),
+    ],
+)
+def test_parse_received_takes_the_peer_address_not_an_address_given_as_helo(
+    value: str, ip: str
+) -> None:
+    # The HELO is the client's to choose; the peer address is what the receiving MTA saw.
+    assert parse_received(value).ip == ip
 
 
 def test_parse_received_reads_the_date_after_the_semicolon() -> None:
