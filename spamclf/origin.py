@@ -17,7 +17,7 @@ import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cache, lru_cache
 
 from spamclf.budget import load_once
@@ -44,6 +44,8 @@ _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
 # so that each start reads at most 45 characters; ipaddress then says whether it is an address
 # (a time of day such as "10:20:30" is not).
 _BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?![\w:.])")
+# The "-0000" zone after a time of day: "10:00:00 -0000".
+_UTC_ZONE = re.compile(r"\d:\d\d\s*-0000(?!\d)")
 # Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr).
 _SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
@@ -295,11 +297,24 @@ def _is_internal(
 
 
 def parse_date(stamp: str | None) -> datetime | None:
-    """An RFC 5322 date, or ``None`` when it is missing or malformed (spam dates often are)."""
+    """An RFC 5322 date, or ``None`` when it is missing or malformed (spam dates often are).
+
+    A ``-0000`` zone is UTC (RFC 5322 section 3.3: UTC, with no word on the local zone);
+    ``email.utils`` leaves such a date naive, and a naive date cannot be compared with an
+    aware one. qmail writes every stamp so, and the date skew of each message a qmail MX
+    received was lost. Unknown zone names (``KST``) stay naive: read as UTC they would put
+    a Korean sender's Date nine hours in the future.
+
+    >>> parse_date("4 Nov 2024 10:00:00 -0000")
+    datetime.datetime(2024, 11, 4, 10, 0, tzinfo=datetime.timezone.utc)
+    """
     stamp = (stamp or "").strip()
     if not stamp:
         return None
     try:
-        return email.utils.parsedate_to_datetime(stamp)
+        parsed = email.utils.parsedate_to_datetime(stamp)
     except (ValueError, TypeError, IndexError, OverflowError):
         return None
+    if parsed.tzinfo is None and _UTC_ZONE.search(stamp):
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed

@@ -12,6 +12,7 @@ from spamclf.origin import (
     Origin,
     country_of,
     is_dynamic_host,
+    parse_date,
     parse_received,
     trace_origin,
 )
@@ -280,6 +281,24 @@ def test_parse_received_reads_the_date_after_the_semicolon() -> None:
         "from a.example (a.example [198.51.100.1]) by b.example; Tue, 14 Mar 2006 09:12:45 +0800"
     )
     assert hop.date == datetime(2006, 3, 14, 9, 12, 45, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.mark.parametrize(
+    ("stamp", "zone"),
+    [
+        ("4 Nov 2024 10:00:00 -0000", timezone.utc),
+        ("Mon, 4 Nov 2024 10:00:00 -0000 (UTC)", timezone.utc),
+        ("Mon, 4 Nov 2024 10:00:00 +0000", timezone.utc),
+        ("Mon, 4 Nov 2024 10:00:00 +0900", timezone(timedelta(hours=9))),
+        # An unknown zone name says nothing: read as UTC, a KST date would be 9 h off.
+        ("Mon, 4 Nov 2024 10:00:00 KST", None),
+    ],
+    ids=["qmail-stamp", "minus-0000-with-comment", "plus-0000", "plus-0900", "zone-name-unknown"],
+)
+def test_parse_date_reads_minus_0000_as_utc(stamp: str, zone: timezone | None) -> None:
+    parsed = parse_date(stamp)
+    assert parsed is not None
+    assert (parsed.replace(tzinfo=None), parsed.tzinfo) == (datetime(2024, 11, 4, 10), zone)
 
 
 @pytest.mark.parametrize(
