@@ -283,7 +283,19 @@ def _valid_ip(text: str) -> str | None:
 def _networks(
     trusted: tuple[str, ...],
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
+    return tuple(_as_ipv4_if_mapped(ipaddress.ip_network(net, strict=False)) for net in trusted)
+
+
+def _as_ipv4_if_mapped(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An IPv4-mapped network (``::ffff:203.0.113.0/120``, as dual-stack MTAs log peers) as
+    its IPv4 network: hop addresses are read as IPv4 (``_valid_ip``), and the mapped form
+    could never hold one."""
+    mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+    if mapped is None or network.prefixlen < 96:
+        return network
+    return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
 
 
 @lru_cache(maxsize=4096)

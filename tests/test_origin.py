@@ -403,6 +403,19 @@ def test_trace_origin_trusts_an_ipv4_mapped_private_address() -> None:
     assert origin.relay_ip == "218.79.12.34"
 
 
+@pytest.mark.parametrize(
+    "trusted",
+    [["::ffff:211.234.10.0/120"], ["::ffff:211.234.10.20"], ["::FFFF:D3EA:0A00/120"]],
+    ids=["mapped-network", "mapped-address", "mapped-in-hex"],
+)
+def test_trace_origin_trusted_networks_in_ipv4_mapped_form_match_ipv4_hops(
+    fixture_bytes: Loader, trusted: list[str]
+) -> None:
+    # Dual-stack MTAs log peers as ::ffff:a.b.c.d, where an operator would copy them from.
+    received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
+    assert trace_origin(received, trusted).relay_ip == "61.152.3.4"
+
+
 def test_trace_origin_all_trusted_leaves_no_relay(fixture_bytes: Loader) -> None:
     received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
     origin = trace_origin(received, ["211.234.10.0/24", "61.152.0.0/16"])
