@@ -56,6 +56,15 @@ _HELO_IN_PARENS = re.compile(r"(?<![\w.-])(?:helo[=\s]+)([^\s)\]]+)", re.I)
 # "(beebe@plot79.math.utah.edu [155.101.20.21])".
 # A name may end in the root's dot, as Google's MX writes it: "(mail-sor-f41.google.com. [ip])".
 _RDNS_IN_PARENS = re.compile(r"\(\s*(?:[^\s@()]+@)?([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\.?\s*[\[(]")
+# Exim's received_header_text writes "(Exim 4.96)" in the by-part, and after a looked-up
+# name "([ip])", "([ip]:port)" or "([ip] ident=user)" when the HELO was that name.
+_EXIM_PEER = re.compile(r"\s*\(\[[0-9a-fA-F:.]{2,45}\](?::\d{1,5})?(?:\s+ident=[^()]*)?\)\s*")
+_EXIM_MARK = re.compile(r"\(Exim[\s)]")
+# qmail-smtpd writes "from <remote host> (HELO x) ([user@]ip)\n  by <local> with SMTP;", the
+# HELO only when it differs from the remote host's name, and nothing else in the by-part
+# (Exchange's "(ip) by host (ip) with Microsoft SMTP Server id ..." does not end so).
+_QMAIL_PEER = re.compile(r"\s*\((?:[^\s@()]+@)?[0-9a-fA-F:.]{2,45}\)\s*")
+_QMAIL_BY = re.compile(r"\sby\s+\S+\s+with\s+E?SMTP[A-Z]*\s*$")
 # rDNS names that ISPs give to dial-up, DSL and cable customers: the hijacked PCs that send
 # most spam from China and Korea. An IP spelt inside the name is the strongest sign.
 _DYNAMIC = re.compile(
@@ -131,6 +140,8 @@ def parse_received(value: str) -> Hop:
         named = _HELO_IN_PARENS.search(from_part)
         if named:  # Exim's "(helo=x)" and qmail's "(HELO x)" name the HELO; the lead is rDNS
             rdns, helo = helo, named.group(1)
+        elif _lead_is_looked_up_name(clause, from_part):
+            rdns = lead  # and the HELO was the same name, or none was given
         else:
             in_parens = _RDNS_IN_PARENS.search(from_part)
             rdns = in_parens.group(1) if in_parens else None
@@ -141,10 +152,25 @@ def parse_received(value: str) -> Hop:
     # there) is read only when the rest of the from-part holds no address.
     ip = _address_in(_HELO_IN_PARENS.sub(" ", from_part)) or _address_in(lead)
     if helo:
-        helo = helo.strip("[]()").lower()
+        # qmail writes each character of the HELO that is not a letter, digit or one of
+        # ".@%+/=:-" as "?": "[192.168.1.100]" becomes "?192.168.1.100?".
+        helo = helo.strip("[]()?").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
         rdns = None
     return Hop(helo, rdns.lower() if rdns else None, ip, by, parse_date(stamp))
+
+
+def _lead_is_looked_up_name(clause: str, from_part: str) -> bool:
+    """True when the MTA wrote the host name it looked up as the lead and left the HELO out
+    because it was the same name: Exim's "from name ([ip]:port)" and qmail's "from name (ip)
+    by host with SMTP". Sendmail's "from helo ([ip])" looks the same and means the opposite
+    (no rDNS), so the MTA's own mark decides. Without this, mail from a properly named server
+    through an Exim or qmail MX got ``received:relay_no_rdns`` (+2.24 in the shipped model)
+    where the same mail through Postfix did not.
+    """
+    if _EXIM_PEER.fullmatch(from_part):
+        return _EXIM_MARK.search(clause) is not None
+    return _QMAIL_PEER.fullmatch(from_part) is not None and _QMAIL_BY.search(clause) is not None
 
 
 def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin:

@@ -206,6 +206,73 @@ Loader = Callable[[str], bytes]
             id="rdns-with-trailing-dot",
         ),
         pytest.param(
+            # Exim leaves out "helo=" when the HELO is the name it looked up and verified.
+            "from mail-ed1-f41.google.com ([209.85.208.41])\n\tby mx.example.org with esmtps"
+            " (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.96) id 1tXyZ-000abc-12;"
+            " Mon, 04 Nov 2024 10:00:00 +0000",
+            "mail-ed1-f41.google.com",
+            "mail-ed1-f41.google.com",
+            "209.85.208.41",
+            "mx.example.org",
+            id="exim-helo-is-rdns",
+        ),
+        pytest.param(
+            "from mail.example.net ([203.0.113.9]:34567 ident=mailer)\n\tby mx.example.org"
+            " with esmtp (Exim 4.96) id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "mail.example.net",
+            "mail.example.net",
+            "203.0.113.9",
+            "mx.example.org",
+            id="exim-helo-is-rdns-port-ident",
+        ),
+        pytest.param(
+            # qmail writes "(HELO x)" only when x differs from the remote host's name.
+            "from mail-ed1-f41.google.com (209.85.208.41)\n  by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "mail-ed1-f41.google.com",
+            "mail-ed1-f41.google.com",
+            "209.85.208.41",
+            "mx.example.org",
+            id="qmail-helo-is-rdns",
+        ),
+        pytest.param(
+            "from relay1.example.net (7@192.48.96.5)\n  by mx.example.org with ESMTPA;"
+            " 26 Sep 2024 04:46:54 -0000",
+            "relay1.example.net",
+            "relay1.example.net",
+            "192.48.96.5",
+            "mx.example.org",
+            id="qmail-helo-is-rdns-ident",
+        ),
+        pytest.param(
+            "from unknown (218.79.12.34) by mx.example.org with SMTP; 4 Nov 2024 10:00:00 -0000",
+            "unknown",
+            None,
+            "218.79.12.34",
+            "mx.example.org",
+            id="qmail-no-rdns",
+        ),
+        pytest.param(
+            # qmail writes each "[" and "]" of a HELO as "?".
+            "from unknown (HELO ?192.168.1.100?) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "192.168.1.100",
+            None,
+            "218.79.12.34",
+            "mx.example.org",
+            id="qmail-literal-helo-as-written",
+        ),
+        pytest.param(
+            # Sendmail's "from helo ([ip])" looks like Exim's line and means no rDNS at all.
+            "from pc-1.example.cn ([218.79.12.34]) by mx.example.com (8.13.1/8.13.1)"
+            " with SMTP id k2E1CjYx012345; Tue, 14 Mar 2006 09:12:45 +0800",
+            "pc-1.example.cn",
+            None,
+            "218.79.12.34",
+            "mx.example.com",
+            id="sendmail-no-rdns",
+        ),
+        pytest.param(
             # A host whose name ends in "helo" names no HELO.
             "from michelo (michelo [198.51.100.7]) by mx.example.com",
             "michelo",
@@ -260,6 +327,13 @@ def test_parse_received_styles(
             " 4 Nov 2024 10:00:00 -0000",
             "218.79.12.34",
             id="qmail-bare-address",
+        ),
+        pytest.param(
+            # qmail writes "[" and "]" of the HELO as "?".
+            "from unknown (HELO ?192.168.1.100?) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "218.79.12.34",
+            id="qmail-literal-as-written",
         ),
         pytest.param(
             "from [192.168.1.100] (2001:da8::1) by EX01.example.org (10.0.0.3)"
