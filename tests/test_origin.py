@@ -518,6 +518,22 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
         ("dhcp-42.office.example.com", True),
         ("48.red-83-38-109.dynamicip.example.net", True),
         ("p5b0a1234.dip.t-dialin.example.net", True),
+        ("c-73-1-2-3.hsd1.ca.comcast.example", True),
+        ("softbank126001002003.bbtec.example", True),
+        # A pool word counts beside a mail word, and a country's "mx" is no mail server.
+        ("mail-61-152-3-4.dsl.example.cn", True),
+        ("189-1-2-3.cable.example.com.mx", True),
+        ("189-1-2-3.example.com.mx", True),
+        # Mail providers number their outbound relays by address; "static" is the ISP's word.
+        ("mail-oln040092253019.outbound.protection.outlook.com", False),
+        ("69-171-232-143.mail-mail.facebook.com", False),
+        ("out203-205-221-149.mail.qq.com", False),
+        ("smtp-61-152-3-4.example.cn", False),
+        ("mx01.203-0-113-5.example.net", False),
+        ("static.88-198-1-2.clients.your-server.example", False),
+        ("203-0-113-5.static.example.net", False),
+        ("adsl-static-61-152-3-4.example.cn", False),
+        ("staticip-61-152-3-4.example.cn", False),
         # An address is no name: a HELO of [61.187.214.52] is helo_not_fqdn, not a pool name.
         ("61.187.214.52", False),
         ("[61.187.214.52]", False),
