@@ -17,7 +17,7 @@ import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cache, lru_cache
 
 from spamclf.budget import load_once
@@ -44,24 +44,46 @@ _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
 # so that each start reads at most 45 characters; ipaddress then says whether it is an address
 # (a time of day such as "10:20:30" is not).
 _BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?![\w:.])")
+# The "-0000" zone after a time of day: "10:00:00 -0000".
+_UTC_ZONE = re.compile(r"\d:\d\d\s*-0000(?!\d)")
 # Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr).
 _SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
 # "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
 _FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
-_HELO_IN_PARENS = re.compile(r"(?:helo[=\s]+)([^\s)\]]+)", re.I)
+# Not after a name character: "(michelo [1.2.3.4])" names the host michelo, no HELO.
+_HELO_IN_PARENS = re.compile(r"(?<![\w.-])(?:helo[=\s]+)([^\s)\]]+)", re.I)
 # sendmail writes the ident user before the name when the client answered ident:
 # "(beebe@plot79.math.utah.edu [155.101.20.21])".
 # A name may end in the root's dot, as Google's MX writes it: "(mail-sor-f41.google.com. [ip])".
 _RDNS_IN_PARENS = re.compile(r"\(\s*(?:[^\s@()]+@)?([a-zA-Z0-9][\w.-]*\.[a-zA-Z]{2,})\.?\s*[\[(]")
+# Exim's received_header_text writes "(Exim 4.96)" in the by-part, and after a looked-up
+# name "([ip])", "([ip]:port)" or "([ip] ident=user)" when the HELO was that name.
+_EXIM_PEER = re.compile(r"\s*\(\[[0-9a-fA-F:.]{2,45}\](?::\d{1,5})?(?:\s+ident=[^()]*)?\)\s*")
+_EXIM_MARK = re.compile(r"\(Exim[\s)]")
+# qmail-smtpd writes "from <remote host> (HELO x) ([user@]ip)\n  by <local> with SMTP;", the
+# HELO only when it differs from the remote host's name, and nothing else in the by-part
+# (Exchange's "(ip) by host (ip) with Microsoft SMTP Server id ..." does not end so).
+_QMAIL_PEER = re.compile(r"\s*\((?:[^\s@()]+@)?[0-9a-fA-F:.]{2,45}\)\s*")
+_QMAIL_BY = re.compile(r"\sby\s+\S+\s+with\s+E?SMTP[A-Z]*\s*$")
 # rDNS names that ISPs give to dial-up, DSL and cable customers: the hijacked PCs that send
 # most spam from China and Korea. An IP spelt inside the name is the strongest sign.
-_DYNAMIC = re.compile(
-    r"(?:\d{1,3}[-.x]){3}\d{1,3}|\d{6,}|(?:^|[.\-\d])"
+_DYNAMIC_WORD = re.compile(
+    r"(?:^|[.\-\d])"
     r"(?:dyn|dynamic|dynamicip|dynip|dhcp|dial|dialup|dialin|dip|dsl|adsl|xdsl|ppp|pppoe|pool|"
     r"cable|client|broadband|bb|"
     r"user|cust|customer|res|home|catv|mobile|wireless|hinet|kornet)(?:[.\-\d]|$)",
     re.I,
 )
+_NUMBERED = re.compile(r"(?:\d{1,3}[-.x]){3}\d{1,3}|\d{6,}")
+# The ISP saying the address is fixed: "static.88-198-1-2.clients.your-server.de".
+_STATIC = re.compile(r"(?<![a-z])static(?:ip)?(?![a-z])", re.I)
+# Words of a mail provider's outbound relays, which number them by address too:
+# "69-171-232-143.mail-mail.facebook.com", "out203-205-221-149.mail.qq.com",
+# "mail-oln040092253019.outbound.protection.outlook.com".
+_MAIL_SERVER_WORDS = frozenset(
+    {"mail", "smtp", "mta", "mx", "out", "outbound", "mailout", "smtpout", "outmail"}
+)
+_LETTERS = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -128,20 +150,37 @@ def parse_received(value: str) -> Hop:
         named = _HELO_IN_PARENS.search(from_part)
         if named:  # Exim's "(helo=x)" and qmail's "(HELO x)" name the HELO; the lead is rDNS
             rdns, helo = helo, named.group(1)
+        elif _lead_is_looked_up_name(clause, from_part):
+            rdns = lead  # and the HELO was the same name, or none was given
         else:
             in_parens = _RDNS_IN_PARENS.search(from_part)
             rdns = in_parens.group(1) if in_parens else None
-    ip = _first_ip(_IP_IN_BRACKETS.finditer(from_part))
-    if ip is None:
-        ip_match = _BARE_IP.search(from_part) or _BARE_IP.search(lead)
-        ip = _valid_ip(ip_match.group(1)) if ip_match else None
-    if ip is None:  # IPv6 in the from-part, or as Exim's lead: "from [2001:db8::1] (helo=x)"
-        ip = _first_ip(_BARE_IPV6.finditer(from_part)) or _first_ip(_BARE_IPV6.finditer(lead))
+    # The HELO argument is the client's own words, whatever it chose: a bot behind NAT says
+    # "helo=[192.168.1.100]", and taking that for the peer made the true relay vanish as an
+    # internal hop. Only the address the receiving MTA wrote itself counts, so the HELO text
+    # is cut out first, and the lead (Exim's "from [ip] (helo=x)"; Exchange puts the HELO
+    # there) is read only when the rest of the from-part holds no address.
+    ip = _address_in(_HELO_IN_PARENS.sub(" ", from_part)) or _address_in(lead)
     if helo:
-        helo = helo.strip("[]()").lower()
+        # qmail writes each character of the HELO that is not a letter, digit or one of
+        # ".@%+/=:-" as "?": "[192.168.1.100]" becomes "?192.168.1.100?".
+        helo = helo.strip("[]()?").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
         rdns = None
     return Hop(helo, rdns.lower() if rdns else None, ip, by, parse_date(stamp))
+
+
+def _lead_is_looked_up_name(clause: str, from_part: str) -> bool:
+    """True when the MTA wrote the host name it looked up as the lead and left the HELO out
+    because it was the same name: Exim's "from name ([ip]:port)" and qmail's "from name (ip)
+    by host with SMTP". Sendmail's "from helo ([ip])" looks the same and means the opposite
+    (no rDNS), so the MTA's own mark decides. Without this, mail from a properly named server
+    through an Exim or qmail MX got ``received:relay_no_rdns`` (+2.24 in the shipped model)
+    where the same mail through Postfix did not.
+    """
+    if _EXIM_PEER.fullmatch(from_part):
+        return _EXIM_MARK.search(clause) is not None
+    return _QMAIL_PEER.fullmatch(from_part) is not None and _QMAIL_BY.search(clause) is not None
 
 
 def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin:
@@ -238,14 +277,35 @@ def is_dynamic_host(name: str | None) -> bool:
     """True for names that look like an ISP's dynamic pool, e.g. ``adsl-218-79-1-2.sh.cn``.
 
     An address alone (a HELO of ``[61.187.214.52]``) is no name at all, pool or not; the
-    features say so apart (``received:helo_not_fqdn``).
+    features say so apart (``received:helo_not_fqdn``). A name the ISP marks ``static`` is
+    no pool, nor is a numbered name whose host part says it is a mail server: Outlook.com,
+    Facebook and QQ Mail name their outbound relays after their addresses, and the feature
+    (+3.97 in the shipped model) moved a plain Outlook.com ham from 0.02 to 0.44. A pool word
+    (``dsl``, ``dyn``, ``ppp``...) still counts beside a mail word.
 
     >>> is_dynamic_host("adsl-218-79-1-2.sh.cn"), is_dynamic_host("[61.187.214.52]")
     (True, False)
+    >>> is_dynamic_host("out203-205-221-149.mail.qq.com")
+    False
     """
-    if not name or _IP_LITERAL.fullmatch(name.strip("[]")):
+    if not name or _IP_LITERAL.fullmatch(name.strip("[]")) or _STATIC.search(name):
         return False
-    return bool(_DYNAMIC.search(name))
+    if _DYNAMIC_WORD.search(name):
+        return True
+    if not _NUMBERED.search(name):
+        return False
+    host = name.lower().rstrip(".")
+    host_part = host[: -len(registered_domain(host))]  # "facebook.com" says nothing of the host
+    return _MAIL_SERVER_WORDS.isdisjoint(_LETTERS.findall(host_part))
+
+
+def _address_in(text: str) -> str | None:
+    """The first address in ``text``: bracketed, then bare IPv4, then bare IPv6."""
+    ip = _first_ip(_IP_IN_BRACKETS.finditer(text))
+    if ip is None:
+        bare = _BARE_IP.search(text)
+        ip = _valid_ip(bare.group(1)) if bare else None
+    return ip or _first_ip(_BARE_IPV6.finditer(text))
 
 
 def _first_ip(matches: Iterator[re.Match[str]]) -> str | None:
@@ -271,7 +331,19 @@ def _valid_ip(text: str) -> str | None:
 def _networks(
     trusted: tuple[str, ...],
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
+    return tuple(_as_ipv4_if_mapped(ipaddress.ip_network(net, strict=False)) for net in trusted)
+
+
+def _as_ipv4_if_mapped(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An IPv4-mapped network (``::ffff:203.0.113.0/120``, as dual-stack MTAs log peers) as
+    its IPv4 network: hop addresses are read as IPv4 (``_valid_ip``), and the mapped form
+    could never hold one."""
+    mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+    if mapped is None or network.prefixlen < 96:
+        return network
+    return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
 
 
 @lru_cache(maxsize=4096)
@@ -285,11 +357,24 @@ def _is_internal(
 
 
 def parse_date(stamp: str | None) -> datetime | None:
-    """An RFC 5322 date, or ``None`` when it is missing or malformed (spam dates often are)."""
+    """An RFC 5322 date, or ``None`` when it is missing or malformed (spam dates often are).
+
+    A ``-0000`` zone is UTC (RFC 5322 section 3.3: UTC, with no word on the local zone);
+    ``email.utils`` leaves such a date naive, and a naive date cannot be compared with an
+    aware one. qmail writes every stamp so, and the date skew of each message a qmail MX
+    received was lost. Unknown zone names (``KST``) stay naive: read as UTC they would put
+    a Korean sender's Date nine hours in the future.
+
+    >>> parse_date("4 Nov 2024 10:00:00 -0000")
+    datetime.datetime(2024, 11, 4, 10, 0, tzinfo=datetime.timezone.utc)
+    """
     stamp = (stamp or "").strip()
     if not stamp:
         return None
     try:
-        return email.utils.parsedate_to_datetime(stamp)
+        parsed = email.utils.parsedate_to_datetime(stamp)
     except (ValueError, TypeError, IndexError, OverflowError):
         return None
+    if parsed.tzinfo is None and _UTC_ZONE.search(stamp):
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed

@@ -165,6 +165,68 @@ def test_trusted_networks_move_the_relay(fixture_bytes: Loader) -> None:
     assert "received:relay_dynamic" in tokens  # adsl-61-152-3-4.sh.cn
 
 
+@pytest.mark.parametrize(
+    ("received", "no_rdns"),
+    [
+        pytest.param(
+            "from mail-ed1-f41.google.com (mail-ed1-f41.google.com [209.85.208.41])"
+            " by mx.example.org (Postfix) with ESMTPS id 4XyZ; Mon, 4 Nov 2024 10:00:00 +0000",
+            False,
+            id="postfix",
+        ),
+        pytest.param(
+            "from mail-ed1-f41.google.com ([209.85.208.41]:34567) by mx.example.org"
+            " with esmtps (Exim 4.96) id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            False,
+            id="exim",
+        ),
+        pytest.param(
+            "from mail-ed1-f41.google.com (209.85.208.41) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            False,
+            id="qmail",
+        ),
+        pytest.param(
+            "from mail-ed1-f41.google.com ([209.85.208.41]) by mx.example.org (8.18.1/8.18.1)"
+            " with ESMTP id 4A4A0; Mon, 4 Nov 2024 10:00:00 +0000",
+            True,
+            id="sendmail-without-rdns",
+        ),
+    ],
+)
+def test_relay_no_rdns_follows_what_the_mta_looked_up(received: str, no_rdns: bool) -> None:
+    # Exim and qmail write the looked-up name alone when the HELO was the same name.
+    data = f"Received: {received}\nFrom: a@example.com\nSubject: s\n\nb\n".encode()
+    assert ("received:relay_no_rdns" in _tokens(data)) is no_rdns
+
+
+_POSTFIX_HOP = (
+    "from pc (unknown [218.79.12.34]) by mx.example.org (Postfix) with SMTP id 4XyZ;"
+    " Thu, 7 Nov 2024 10:00:00 +0000"
+)
+_QMAIL_HOP = (
+    "from unknown (HELO pc) (218.79.12.34) by mx.example.org with SMTP; 7 Nov 2024 10:00:00 -0000"
+)
+
+
+@pytest.mark.parametrize(
+    ("received", "date", "skew"),
+    [
+        pytest.param(_POSTFIX_HOP, "Mon, 28 Oct 2024 10:00:00 +0000", "past_week", id="postfix"),
+        pytest.param(_QMAIL_HOP, "Mon, 28 Oct 2024 10:00:00 +0000", "past_week", id="qmail"),
+        pytest.param(_POSTFIX_HOP, "Mon, 28 Oct 2024 10:00:00 -0000", "past_week", id="date-0000"),
+        pytest.param(_QMAIL_HOP, "Fri, 8 Nov 2024 14:00:00 -0000", "future_day", id="both-0000"),
+        pytest.param(_QMAIL_HOP, "Thu, 7 Nov 2024 12:00:00 +0200", None, id="on-time"),
+    ],
+)
+def test_date_skew_reads_minus_0000_as_utc(received: str, date: str, skew: str | None) -> None:
+    # RFC 5322 3.3: "-0000" is UTC. qmail writes every stamp so; read as a date without a zone,
+    # it dropped the skew of every message a qmail MX received.
+    data = f"Received: {received}\nFrom: a@example.cn\nSubject: s\nDate: {date}\n\nb\n".encode()
+    skews = [token for token in _tokens(data) if token.startswith("date:skew:")]
+    assert skews == ([f"date:skew:{skew}"] if skew else [])
+
+
 def test_header_words_only_when_asked(fixture_bytes: Loader) -> None:
     data = fixture_bytes("received_cn_kr")
     plain = _tokens(data)

@@ -12,6 +12,7 @@ from spamclf.origin import (
     Origin,
     country_of,
     is_dynamic_host,
+    parse_date,
     parse_received,
     trace_origin,
 )
@@ -204,6 +205,82 @@ Loader = Callable[[str], bytes]
             "mx.google.com",
             id="rdns-with-trailing-dot",
         ),
+        pytest.param(
+            # Exim leaves out "helo=" when the HELO is the name it looked up and verified.
+            "from mail-ed1-f41.google.com ([209.85.208.41])\n\tby mx.example.org with esmtps"
+            " (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.96) id 1tXyZ-000abc-12;"
+            " Mon, 04 Nov 2024 10:00:00 +0000",
+            "mail-ed1-f41.google.com",
+            "mail-ed1-f41.google.com",
+            "209.85.208.41",
+            "mx.example.org",
+            id="exim-helo-is-rdns",
+        ),
+        pytest.param(
+            "from mail.example.net ([203.0.113.9]:34567 ident=mailer)\n\tby mx.example.org"
+            " with esmtp (Exim 4.96) id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "mail.example.net",
+            "mail.example.net",
+            "203.0.113.9",
+            "mx.example.org",
+            id="exim-helo-is-rdns-port-ident",
+        ),
+        pytest.param(
+            # qmail writes "(HELO x)" only when x differs from the remote host's name.
+            "from mail-ed1-f41.google.com (209.85.208.41)\n  by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "mail-ed1-f41.google.com",
+            "mail-ed1-f41.google.com",
+            "209.85.208.41",
+            "mx.example.org",
+            id="qmail-helo-is-rdns",
+        ),
+        pytest.param(
+            "from relay1.example.net (7@192.48.96.5)\n  by mx.example.org with ESMTPA;"
+            " 26 Sep 2024 04:46:54 -0000",
+            "relay1.example.net",
+            "relay1.example.net",
+            "192.48.96.5",
+            "mx.example.org",
+            id="qmail-helo-is-rdns-ident",
+        ),
+        pytest.param(
+            "from unknown (218.79.12.34) by mx.example.org with SMTP; 4 Nov 2024 10:00:00 -0000",
+            "unknown",
+            None,
+            "218.79.12.34",
+            "mx.example.org",
+            id="qmail-no-rdns",
+        ),
+        pytest.param(
+            # qmail writes each "[" and "]" of a HELO as "?".
+            "from unknown (HELO ?192.168.1.100?) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "192.168.1.100",
+            None,
+            "218.79.12.34",
+            "mx.example.org",
+            id="qmail-literal-helo-as-written",
+        ),
+        pytest.param(
+            # Sendmail's "from helo ([ip])" looks like Exim's line and means no rDNS at all.
+            "from pc-1.example.cn ([218.79.12.34]) by mx.example.com (8.13.1/8.13.1)"
+            " with SMTP id k2E1CjYx012345; Tue, 14 Mar 2006 09:12:45 +0800",
+            "pc-1.example.cn",
+            None,
+            "218.79.12.34",
+            "mx.example.com",
+            id="sendmail-no-rdns",
+        ),
+        pytest.param(
+            # A host whose name ends in "helo" names no HELO.
+            "from michelo (michelo [198.51.100.7]) by mx.example.com",
+            "michelo",
+            None,
+            "198.51.100.7",
+            "mx.example.com",
+            id="name-ending-in-helo",
+        ),
     ],
 )
 def test_parse_received_styles(
@@ -213,11 +290,89 @@ def test_parse_received_styles(
     assert (hop.helo, hop.rdns, hop.ip, hop.by) == (helo, rdns, ip, by)
 
 
+@pytest.mark.parametrize(
+    ("value", "ip"),
+    [
+        pytest.param(
+            "from [218.79.12.34] (helo=[192.168.1.100]) by mx.example.org with esmtp (Exim 4.96)"
+            " id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "218.79.12.34",
+            id="exim-private-literal",
+        ),
+        pytest.param(
+            "from [218.79.12.34] (helo=[8.8.8.8]) by mx.example.org with esmtp (Exim 4.96)"
+            " id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "218.79.12.34",
+            id="exim-public-literal",
+        ),
+        pytest.param(
+            "from [218.79.12.34] (port=51234 helo=192.168.1.100) by host.example.net"
+            " with esmtp (Exim 4.96.2) id 1tXyZ-000abc-12; Mon, 04 Nov 2024 10:00:00 +0000",
+            "218.79.12.34",
+            id="exim-port-bare-address",
+        ),
+        pytest.param(
+            "from [2001:da8::1] (helo=[192.168.1.100]) by mx.example.org with esmtp (Exim 4.96)",
+            "2001:da8::1",
+            id="exim-ipv6-peer",
+        ),
+        pytest.param(
+            "from unknown (HELO [192.168.1.100]) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "218.79.12.34",
+            id="qmail-literal",
+        ),
+        pytest.param(
+            "from unknown (HELO 192.168.1.100) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "218.79.12.34",
+            id="qmail-bare-address",
+        ),
+        pytest.param(
+            # qmail writes "[" and "]" of the HELO as "?".
+            "from unknown (HELO ?192.168.1.100?) (218.79.12.34) by mx.example.org with SMTP;"
+            " 4 Nov 2024 10:00:00 -0000",
+            "218.79.12.34",
+            id="qmail-literal-as-written",
+        ),
+        pytest.param(
+            "from [192.168.1.100] (2001:da8::1) by EX01.example.org (10.0.0.3)"
+            " with Microsoft SMTP Server id 15.1.2507.39; Mon, 4 Nov 2024 10:00:00 +0000",
+            "2001:da8::1",
+            id="exchange-ipv6-peer",
+        ),
+    ],
+)
+def test_parse_received_takes_the_peer_address_not_an_address_given_as_helo(
+    value: str, ip: str
+) -> None:
+    # The HELO is the client's to choose; the peer address is what the receiving MTA saw.
+    assert parse_received(value).ip == ip
+
+
 def test_parse_received_reads_the_date_after_the_semicolon() -> None:
     hop = parse_received(
         "from a.example (a.example [198.51.100.1]) by b.example; Tue, 14 Mar 2006 09:12:45 +0800"
     )
     assert hop.date == datetime(2006, 3, 14, 9, 12, 45, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.mark.parametrize(
+    ("stamp", "zone"),
+    [
+        ("4 Nov 2024 10:00:00 -0000", timezone.utc),
+        ("Mon, 4 Nov 2024 10:00:00 -0000 (UTC)", timezone.utc),
+        ("Mon, 4 Nov 2024 10:00:00 +0000", timezone.utc),
+        ("Mon, 4 Nov 2024 10:00:00 +0900", timezone(timedelta(hours=9))),
+        # An unknown zone name says nothing: read as UTC, a KST date would be 9 h off.
+        ("Mon, 4 Nov 2024 10:00:00 KST", None),
+    ],
+    ids=["qmail-stamp", "minus-0000-with-comment", "plus-0000", "plus-0900", "zone-name-unknown"],
+)
+def test_parse_date_reads_minus_0000_as_utc(stamp: str, zone: timezone | None) -> None:
+    parsed = parse_date(stamp)
+    assert parsed is not None
+    assert (parsed.replace(tzinfo=None), parsed.tzinfo) == (datetime(2024, 11, 4, 10), zone)
 
 
 @pytest.mark.parametrize(
@@ -322,6 +477,19 @@ def test_trace_origin_trusts_an_ipv4_mapped_private_address() -> None:
     assert origin.relay_ip == "218.79.12.34"
 
 
+@pytest.mark.parametrize(
+    "trusted",
+    [["::ffff:211.234.10.0/120"], ["::ffff:211.234.10.20"], ["::FFFF:D3EA:0A00/120"]],
+    ids=["mapped-network", "mapped-address", "mapped-in-hex"],
+)
+def test_trace_origin_trusted_networks_in_ipv4_mapped_form_match_ipv4_hops(
+    fixture_bytes: Loader, trusted: list[str]
+) -> None:
+    # Dual-stack MTAs log peers as ::ffff:a.b.c.d, where an operator would copy them from.
+    received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
+    assert trace_origin(received, trusted).relay_ip == "61.152.3.4"
+
+
 def test_trace_origin_all_trusted_leaves_no_relay(fixture_bytes: Loader) -> None:
     received = parse_bytes(fixture_bytes("received_cn_kr")).headers_named("received", raw=True)
     origin = trace_origin(received, ["211.234.10.0/24", "61.152.0.0/16"])
@@ -350,6 +518,22 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
         ("dhcp-42.office.example.com", True),
         ("48.red-83-38-109.dynamicip.example.net", True),
         ("p5b0a1234.dip.t-dialin.example.net", True),
+        ("c-73-1-2-3.hsd1.ca.comcast.example", True),
+        ("softbank126001002003.bbtec.example", True),
+        # A pool word counts beside a mail word, and a country's "mx" is no mail server.
+        ("mail-61-152-3-4.dsl.example.cn", True),
+        ("189-1-2-3.cable.example.com.mx", True),
+        ("189-1-2-3.example.com.mx", True),
+        # Mail providers number their outbound relays by address; "static" is the ISP's word.
+        ("mail-oln040092253019.outbound.protection.outlook.com", False),
+        ("69-171-232-143.mail-mail.facebook.com", False),
+        ("out203-205-221-149.mail.qq.com", False),
+        ("smtp-61-152-3-4.example.cn", False),
+        ("mx01.203-0-113-5.example.net", False),
+        ("static.88-198-1-2.clients.your-server.example", False),
+        ("203-0-113-5.static.example.net", False),
+        ("adsl-static-61-152-3-4.example.cn", False),
+        ("staticip-61-152-3-4.example.cn", False),
         # An address is no name: a HELO of [61.187.214.52] is helo_not_fqdn, not a pool name.
         ("61.187.214.52", False),
         ("[61.187.214.52]", False),
