@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = _warning_printer()
         try:
             code = int(args.run(args))
-            sys.stdout.flush()  # a reader that went away may show only here
+            if sys.stdout is not None:  # started without stdout (>&-): Python sets None
+                sys.stdout.flush()  # a reader that went away may show only here
             return code
         except ModelError as exc:
             print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
