@@ -13,9 +13,13 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from spamclf.corpora import holds_several_messages
+from spamclf.corpora import (
+    MBOX_SCAN_BYTES,
+    file_holds_several_messages,
+    holds_several_messages,
+)
 from spamclf.errors import InputError, SeveralMessagesError
-from spamclf.stored import is_stored, read_stored
+from spamclf.stored import DECOMPRESSION_ERRORS, is_stored, read_stored
 
 __all__ = ["MessageInput", "each_message", "read_head", "read_heads", "to_bytes"]
 
@@ -60,7 +64,7 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     (b'Subject: hi\\n\\nbody', 17)
     """
     head, size = _head_and_size(message, max_bytes)
-    if head.startswith(b"From ") and holds_several_messages(head[:max_bytes]):
+    if head.startswith(b"From ") and _several_messages(message, head, size):
         path = _as_path(message) if isinstance(message, (str, os.PathLike)) else None
         what = "the message" if path is None else f"message file {str(path)!r}"
         raise SeveralMessagesError(
@@ -69,6 +73,26 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
             "name it as a corpus of its own, spam:FILE or ham:FILE)"
         )
     return head, size
+
+
+def _several_messages(message: MessageInput, head: bytes, size: int) -> bool:
+    """Whether ``message``, whose first bytes are ``head``, is an mbox file of several messages.
+
+    Where ``head`` is not the whole of a file (its first message may be a megabyte of
+    attachment), the file is searched on, as far as :data:`~spamclf.corpora.MBOX_SCAN_BYTES`.
+    """
+    if holds_several_messages(head[:MBOX_SCAN_BYTES]):
+        return True
+    if size <= len(head) or not isinstance(message, (str, os.PathLike)):
+        return False
+    path = _as_path(message)
+    if path is None:
+        return False
+    with _reading(path):
+        try:
+            return file_holds_several_messages(path)
+        except DECOMPRESSION_ERRORS as exc:  # read through once already: it changed since
+            raise InputError(f"cannot decompress it: {exc}") from exc
 
 
 def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:

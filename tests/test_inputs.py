@@ -279,3 +279,42 @@ def test_only_an_mbox_of_several_messages_is_refused_as_one_message() -> None:
         b"Subject: s\n\nhi\n" + second,  # a separator, but the data opens as a message
     ):
         assert read_head(single, 10**6) == (single, len(single))
+
+
+_ONE = b"Subject: one\n\nhi\n\n"
+_TWO = b"Subject: two\n\nyo\n"
+
+
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        b"From a@example.com Wed Dec  2 05:53:22 1992\n",
+        b"From a@example.com Wed Dec  2 05:53:22 PST 1992\n",
+        b"From a@example.com Wed Dec  2 05:53:22 1992 -0700\n",  # UW c-client, Solaris
+        b"From a@example.com Wed Dec  2 05:53:22 1992 PST\n",
+        b"From a Wed Dec  2 05:53 1992 remote from host\n",  # UUCP
+        b"From a@example.com Wed, 02 Dec 1992 05:53:22 -0700\n",  # an RFC 2822 date
+        b"From a@example.com Wed Dec  2 05:53:22 1992\r\r\n",  # CR CR LF line ends
+    ],
+    ids=["asctime", "zone-before", "offset-after", "zone-after", "uucp", "rfc2822", "crcrlf"],
+)
+def test_an_mbox_is_refused_as_one_message_whatever_its_from_line_dates(from_line: bytes) -> None:
+    with pytest.raises(SeveralMessagesError):
+        read_head(from_line + _ONE + from_line + _TWO, 10**6)
+    assert read_head(from_line + _ONE, 10**6) == (from_line + _ONE, len(from_line + _ONE))
+
+
+@pytest.mark.parametrize("first_size", [5_000, 3_000_000], ids=["over-the-head", "over-a-block"])
+def test_an_mbox_file_is_refused_when_its_first_message_is_longer_than_the_head(
+    tmp_path: Path, first_size: int
+) -> None:
+    # A first message with an attachment: its second "From " line lies past what a model reads;
+    # 3 MB puts it past the first block the file is searched in, too.
+    from_line = b"From a@example.com Mon Jan  1 00:00:00 2024\n"
+    first = from_line + b"Subject: photos\n\n" + b"QUJD" * (first_size // 4) + b"\n\n"
+    path = tmp_path / "box.mbox"
+    path.write_bytes(first + from_line + _TWO)
+    with pytest.raises(SeveralMessagesError):
+        read_head(path, 1_000)
+    path.write_bytes(first + b"From here on it is quiet\nNote: no date\n")  # one message
+    assert read_head(path, 1_000)[1] == path.stat().st_size
