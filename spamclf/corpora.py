@@ -14,13 +14,15 @@ string; :func:`split_benchmark` fixes the train/test protocol of the project's b
 from __future__ import annotations
 
 import csv
+import errno
 import numbers
 import os
 import random
 import re
+import stat
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +155,44 @@ def _read_bytes(path: Path) -> bytes:
         raise CorpusError(f"cannot read message {path}: {exc}") from exc
 
 
+# The errors for which Path.is_file() says False, as for a path that is not there; any other
+# (no permission to search a folder, a name too long) would escape it as an OSError.
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _is_kind(path: Path, kind: Callable[[int], bool]) -> bool:
+    """Whether ``path`` is there and of ``kind`` (``stat.S_ISREG``, ``stat.S_ISDIR``),
+    following links, as ``Path.is_file()`` tells; :class:`CorpusError` where the file system
+    cannot tell, rather than a traceback."""
+    try:
+        return kind(os.stat(path).st_mode)
+    except ValueError:  # a NUL in the name: no such file
+        return False
+    except OSError as exc:
+        if exc.errno in _NOT_THERE:
+            return False
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _is_file(path: Path) -> bool:
+    return _is_kind(path, stat.S_ISREG)
+
+
+def _is_dir(path: Path) -> bool:
+    return _is_kind(path, stat.S_ISDIR)
+
+
+def _is_listed_file(path: Path) -> bool:
+    """Whether ``path``, which a folder listing gave as no sub-folder, is a file. One that
+    cannot be looked at (in a folder that can be listed but not searched, as ``chmod -R 644``
+    leaves it) counts as one, so that reading it fails and says why, while the files around it
+    are read."""
+    try:
+        return _is_file(path)
+    except CorpusError:
+        return True
+
+
 # --- TREC ------------------------------------------------------------------------------------
 
 
@@ -178,8 +218,8 @@ def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
     # normpath folds the `../data` of the index so that `source` is a clean path; but where the
     # folder or one above it is a symbolic link, `..` is the link target's parent, which only
     # the file system knows, so the path keeps its `..`.
-    fold = not any(part.is_symlink() for part in (folder, *folder.parents))
     try:
+        fold = not any(part.is_symlink() for part in (folder, *folder.parents))
         # A file name in another encoding than UTF-8 stays the bytes it was (surrogateescape),
         # which is how Python spells such a name on POSIX: the file opens.
         with index_path.open(encoding="utf-8", errors="surrogateescape") as lines:
@@ -215,7 +255,7 @@ def read_trec(index_path: str | os.PathLike[str]) -> Iterator[LabelledMessage]:
             )
             continue
         first_label[path] = label
-        if not path.is_file():
+        if not _is_file(path):
             warnings.warn(
                 f"{index}: listed message {path} is missing; skipped",
                 MissingMessageWarning,
@@ -250,7 +290,7 @@ def _is_message_file(path: Path) -> bool:
         and name not in _NOT_MESSAGES
         and not name.startswith(_NOT_MESSAGE_PREFIXES)
         and not name.endswith(_NOT_MESSAGE_SUFFIXES)
-        and path.is_file()
+        and _is_listed_file(path)
     )
 
 
@@ -326,7 +366,7 @@ def read_folders(
     ``cmds`` files and files outside a folder named in ``spam`` or ``ham`` are skipped.
     """
     top = Path(root)
-    if not top.is_dir():
+    if not _is_dir(top):
         raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
     spam_set, ham_set = _folder_sets(spam, ham)
     for path, label in _labelled_files(top, spam_set, ham_set):
@@ -348,7 +388,7 @@ def message_files(root: str | os.PathLike[str]) -> list[Path]:
     """Every message file under ``root``, in sorted path order; hidden files, Maildir
     bookkeeping and a Maildir's ``tmp/`` are not messages."""
     top = Path(root)
-    if not top.is_dir():
+    if not _is_dir(top):
         raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
     return sorted(here / name for here, names in _walk(top) for name in names)
 
@@ -392,7 +432,7 @@ def mbox_heads(path: str | os.PathLike[str], max_bytes: int) -> Iterator[tuple[b
 
 def _mbox_parts(path: str | os.PathLike[str], keep: int | None) -> Iterator[tuple[bytes, int]]:
     source = os.fspath(path)
-    if not os.path.isfile(source):
+    if not _is_file(Path(source)):
         raise CorpusError(f"mbox {source} does not exist or is not a file")
     try:
         yield from _mbox_messages(source, keep)
@@ -544,7 +584,7 @@ def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[Labell
     norm = normalize_label(label)
     source = os.fspath(path)
     folders = [Path(source, sub) for sub in ("new", "cur")]
-    if not all(folder.is_dir() for folder in folders):
+    if not all(_is_dir(folder) for folder in folders):
         raise CorpusError(f"Maildir {source} does not exist or lacks new/ and cur/")
     found = []
     for folder in folders:
@@ -553,7 +593,7 @@ def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[Labell
         except OSError as exc:
             raise CorpusError(f"cannot list Maildir folder {folder}: {exc}") from exc
         for name in names:
-            if not name.startswith(".") and (folder / name).is_file():
+            if not name.startswith(".") and _is_listed_file(folder / name):
                 found.append((name.split(":")[0], folder / name))
     for key, file in sorted(found):
         yield LabelledMessage(file, norm, f"{source}#{key}")
@@ -669,7 +709,7 @@ def _starts_like_mbox(path: Path) -> bool:
 
 def _corpus_kind(path: Path) -> str:
     """Name the format of ``path``: trec, csv, mbox, maildir or folders."""
-    if path.is_file():
+    if _is_file(path):
         if path.name == "index":
             return "trec"
         if path.suffix.lower() == ".csv":
@@ -677,8 +717,8 @@ def _corpus_kind(path: Path) -> str:
         if _starts_like_mbox(path):
             return "mbox"
         raise CorpusError(f"{path}: not a TREC index, .csv or mbox file")
-    if path.is_dir():
-        if (path / "cur").is_dir() and (path / "new").is_dir():
+    if _is_dir(path):
+        if _is_dir(path / "cur") and _is_dir(path / "new"):
             return "maildir"
         return "folders"
     raise CorpusError(f"corpus {path} does not exist")
@@ -774,7 +814,7 @@ def split_benchmark(
         raise CorpusError(
             f"unknown benchmark corpus {corpus_name!r}; known: {', '.join(BENCHMARK_CORPORA)}"
         )
-    if not base.is_dir():
+    if not _is_dir(base):
         raise CorpusError(f"benchmark corpus {corpus_name} not found at {base}")
     if corpus_name.startswith("trec"):
         return _cut(_loaded(read_trec(base / "full" / "index")))

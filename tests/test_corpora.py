@@ -330,6 +330,57 @@ def test_mailbox_readers_reject_missing_path(tmp_path: Path, reader) -> None:
         list(reader(tmp_path / "missing", "spam"))
 
 
+def _unsearchable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` listable but not searchable, as ``chmod 644`` does (tests may run as
+    root, whom permissions do not stop): a stat of a path in it fails with EACCES."""
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(os.fsdecode(path)).parent == folder:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda root: read_trec(
+            _make_trec(root, [("ham", "1"), ("spam", "0" * 300)], frozenset({"0" * 300}))
+        ),
+        lambda root: read_corpus(str(root / ("a" * 300))),
+    ],
+    ids=["trec-entry", "corpus-spec"],
+)
+def test_a_path_the_file_system_cannot_look_at_raises_corpus_error(tmp_path: Path, read) -> None:
+    with pytest.raises(CorpusError, match="File name too long"):
+        list(read(tmp_path))
+
+
+def test_a_trec_message_in_an_unsearchable_folder_raises_corpus_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = _make_trec(tmp_path, [("spam", "000")])
+    _unsearchable(monkeypatch, tmp_path / "data" / "000")
+    with pytest.raises(CorpusError, match=r"cannot read .*000: Permission denied"):
+        list(read_trec(index))
+
+
+@pytest.mark.parametrize("kind", ["folders", "maildir"])
+def test_a_message_file_that_cannot_be_looked_at_is_still_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # It is listed, so that its read fails and says why (the file system refuses that read,
+    # which root's tests cannot see), and the messages in readable folders are still read.
+    folder = tmp_path / "ham" if kind == "folders" else tmp_path / "cur"
+    _write(folder / "1", _msg("unreadable"))
+    _write(tmp_path / ("spam" if kind == "folders" else "new") / "2", _msg("readable"))
+    _unsearchable(monkeypatch, folder)
+    messages = list(read_corpus(str(tmp_path) if kind == "folders" else f"spam:{tmp_path}"))
+    assert sorted(m.content for m in messages) == sorted([folder / "1", *tmp_path.glob("*/2")])
+
+
 # --- CSV -------------------------------------------------------------------------------------
 
 
