@@ -25,10 +25,12 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from spamclf.errors import CorpusError, InputError
+from spamclf.parse import Limits
 from spamclf.stored import DECOMPRESSION_ERRORS, MAX_COUNTED_BYTES, open_stored
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "DuplicateMessageWarning",
     "JoinedRowsWarning",
     "LabelledMessage",
+    "MessageHead",
     "MissingMessageWarning",
     "file_holds_several_messages",
     "holds_several_messages",
@@ -94,6 +97,20 @@ class DuplicateMessageWarning(CorpusWarning):
     """An index names a message file again: it is read once, with the label of its first line."""
 
 
+class MessageHead(NamedTuple):
+    """The first bytes of a message and its whole size in bytes, from a reader that does not
+    hold a message whole (:func:`read_mbox`, :func:`mbox_heads`). It is a message input of its
+    own (:func:`spamclf.inputs.read_head` returns the two as they are, so the size clue stays
+    true), and a pair that :meth:`spamclf.Model.classify_heads` takes.
+
+    >>> MessageHead(b"Subject: hi\\n\\nbo", 17).size
+    17
+    """
+
+    head: bytes
+    size: int
+
+
 @dataclass(frozen=True, slots=True)
 class LabelledMessage:
     """One message as it arrived, with its gold label and where it came from.
@@ -101,21 +118,26 @@ class LabelledMessage:
     ``source`` is a path, or ``path#key`` for messages inside a container (mbox, Maildir, CSV),
     so an error in a benchmark can be traced back to the file that caused it.
 
-    ``content`` is the message's bytes, or, in corpora of one message per file (TREC index,
-    folders, Maildir), the path of its file, which is not read until asked for. Training and scoring
-    take either, and read a file only as far as a model reads (``Limits.max_message_bytes``),
-    so that ``spamclf train`` on such a corpus never holds its messages in memory, however
-    large they are.
+    ``content`` is the message's bytes; or, in corpora of one message per file (TREC index,
+    folders, Maildir), the path of its file, which is not read until asked for; or, for an mbox
+    message longer than a model reads, a :class:`MessageHead`: its first bytes and its size.
+    Training and scoring take each of them, and read a file only as far as a model reads
+    (``Limits.max_message_bytes``), so that ``spamclf train`` never holds a message whole in
+    memory, however large it is.
     """
 
-    content: bytes | Path
+    content: bytes | Path | MessageHead
     label: str
     source: str
 
     @property
     def raw(self) -> bytes:
-        """The whole message as stored (its file is read again at each use; a compressed
-        file's bytes stay compressed, and classifying or training reads them through)."""
+        """The message as stored: the whole of it (its file is read again at each use; a
+        compressed file's bytes stay compressed, and classifying or training reads them
+        through), but for a :class:`MessageHead`, whose first bytes are all that was kept
+        (all that a model reads of it)."""
+        if isinstance(self.content, MessageHead):
+            return self.content.head
         return self.content if isinstance(self.content, bytes) else _read_bytes(self.content)
 
     def __post_init__(self) -> None:
@@ -396,8 +418,18 @@ def message_files(root: str | os.PathLike[str]) -> list[Path]:
 # --- mbox and Maildir ------------------------------------------------------------------------
 
 
-def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:
+def read_mbox(
+    path: str | os.PathLike[str],
+    label: object,
+    *,
+    max_bytes: int = Limits().max_message_bytes,
+) -> Iterator[LabelledMessage]:
     """Yield every message of an mbox file, all with ``label``, in file order.
+
+    A message of at most ``max_bytes`` (by default all that a model reads) comes as its
+    bytes; a longer one as a :class:`MessageHead` of its first ``max_bytes`` and its size, so
+    that no message is held whole (a mailbox may hold one of hundreds of megabytes: held
+    whole, one of 200 MB took 950 MB to train on).
 
     The bytes are those :meth:`mailbox.mbox.get_bytes` returns (the message without the
     ``From `` separator line that mbox adds and no real message carries, nor the blank line
@@ -408,8 +440,9 @@ def read_mbox(path: str | os.PathLike[str], label: object) -> Iterator[LabelledM
     """
     norm = normalize_label(label)
     source = os.fspath(path)
-    for key, raw in enumerate(mbox_messages(source)):
-        yield LabelledMessage(raw, norm, f"{source}#{key}")
+    for key, message in enumerate(mbox_heads(source, max_bytes)):
+        whole = message.size == len(message.head)
+        yield LabelledMessage(message.head if whole else message, norm, f"{source}#{key}")
 
 
 def mbox_messages(path: str | os.PathLike[str]) -> Iterator[bytes]:
@@ -423,14 +456,14 @@ def mbox_messages(path: str | os.PathLike[str]) -> Iterator[bytes]:
     return (message for message, _ in _mbox_parts(path, None))
 
 
-def mbox_heads(path: str | os.PathLike[str], max_bytes: int) -> Iterator[tuple[bytes, int]]:
+def mbox_heads(path: str | os.PathLike[str], max_bytes: int) -> Iterator[MessageHead]:
     """The first ``max_bytes`` of each message of an mbox file, with the message's size: what
     :meth:`spamclf.Model.classify_heads` takes. Memory stays bounded whatever the messages'
     sizes (a line is read at most a megabyte at a time)."""
     return _mbox_parts(path, max_bytes)
 
 
-def _mbox_parts(path: str | os.PathLike[str], keep: int | None) -> Iterator[tuple[bytes, int]]:
+def _mbox_parts(path: str | os.PathLike[str], keep: int | None) -> Iterator[MessageHead]:
     source = os.fspath(path)
     if not _is_file(Path(source)):
         raise CorpusError(f"mbox {source} does not exist or is not a file")
@@ -507,7 +540,7 @@ def file_holds_several_messages(path: str | os.PathLike[str]) -> bool:
             scanned += len(block)
 
 
-def _mbox_messages(path: str, keep: int | None) -> Iterator[tuple[bytes, int]]:
+def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:
     """The messages of an mbox file, read a line at a time (a Junk mbox may be gigabytes): of
     each, its first ``keep`` bytes (all of it when None) and its size.
 
@@ -560,14 +593,14 @@ class _MboxMessage:
             self.lines.append(line)
             self.kept += len(line)
 
-    def done(self) -> tuple[bytes, int]:
+    def done(self) -> MessageHead:
         lines, size = self.lines, self.size
         if self.last_line == b"\n":
             size -= 1
             if self.last_kept:
                 lines = lines[:-1]
         data = b"".join(lines)
-        return (data if self.keep is None else data[: self.keep]), size
+        return MessageHead(data if self.keep is None else data[: self.keep], size)
 
 
 def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[LabelledMessage]:

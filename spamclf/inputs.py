@@ -15,15 +15,27 @@ from pathlib import Path
 
 from spamclf.corpora import (
     MBOX_SCAN_BYTES,
+    MessageHead,
     file_holds_several_messages,
     holds_several_messages,
 )
 from spamclf.errors import InputError, SeveralMessagesError
-from spamclf.stored import DECOMPRESSION_ERRORS, is_stored, read_stored
+from spamclf.stored import DECOMPRESSION_ERRORS, is_stored, open_stored, read_stored
 
-__all__ = ["MessageInput", "each_message", "read_head", "read_heads", "to_bytes"]
+__all__ = [
+    "MessageHead",
+    "MessageInput",
+    "each_message",
+    "read_head",
+    "read_heads",
+    "to_bytes",
+]
 
-MessageInput = bytes | bytearray | memoryview | str | os.PathLike | email.message.Message  # type: ignore[type-arg]
+# MessageHead (defined beside the mbox reader that gives it, which this module imports) is the
+# first bytes of a message with its size: a message that was never held whole.
+MessageInput = (
+    bytes | bytearray | memoryview | str | os.PathLike | email.message.Message | MessageHead  # type: ignore[type-arg]
+)
 
 # A header field's start ("Subject:", "X-Mailer:"), but not a Windows drive (C:\mail).
 _HEADER_START = re.compile(r"[!-9;-~]+:(?![\\/])")
@@ -41,6 +53,8 @@ def to_bytes(message: MessageInput) -> bytes:
     file raises :class:`InputError`: it is a mistyped or vanished path far more often than a
     message, and scoring its name would give a verdict on the wrong text. Pass such text as
     ``bytes``.
+
+    A :class:`MessageHead` gives its head: all that was kept of its message.
 
     >>> to_bytes("Subject: hi\\n\\nbody")
     b'Subject: hi\\n\\nbody'
@@ -97,6 +111,8 @@ def _several_messages(message: MessageInput, head: bytes, size: int) -> bool:
 
 def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     """:func:`read_head` but for the mbox check."""
+    if isinstance(message, MessageHead):
+        return _given_head(message, max_bytes)
     if isinstance(message, (bytearray, memoryview)):
         view = memoryview(message).cast("B")
         if not is_stored(view[:16]):
@@ -121,13 +137,37 @@ def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     return head, max(more, len(head))
 
 
+def _given_head(message: MessageHead, max_bytes: int) -> tuple[bytes, int]:
+    """The head and size of a :class:`MessageHead`, checked: a whole message (its head as long
+    as its size) reads as its bytes do; of a message cut short, the head must be plain message
+    bytes, since a compressed message cannot be read from its first bytes alone."""
+    head, size = message
+    if not isinstance(head, bytes) or not isinstance(size, int) or size < len(head):
+        raise InputError(
+            "a MessageHead holds bytes and the size of the whole message, at least as large, "
+            f"not {type(head).__name__} and {size!r}"
+        )
+    if size == len(head):
+        return _head_and_size(head, max_bytes)
+    handle = io.BytesIO(head)
+    # open_stored raises for a format that holds no message, saying what it is.
+    if is_stored(head[:16]) and open_stored(handle) is not handle:
+        raise InputError(
+            "the MessageHead holds the first bytes of a compressed or UTF-16 message: "
+            "give the message whole, or its decompressed first bytes"
+        )
+    return head, size
+
+
 def each_message(messages: Iterable[MessageInput]) -> Iterator[MessageInput]:
     """An iterator over ``messages``; :class:`InputError` if it is one message or no iterable.
 
     A str, bytes or ``email.message.Message`` is iterable too, and would be read as one message
     per character, byte or header name.
     """
-    if isinstance(messages, (str, bytes, bytearray, memoryview, email.message.Message)):
+    if isinstance(
+        messages, (str, bytes, bytearray, memoryview, email.message.Message, MessageHead)
+    ):
         raise InputError("pass an iterable of messages; for one message, use classify()")
     try:
         return iter(messages)
@@ -173,6 +213,8 @@ def _content(message: MessageInput) -> bytes:
     """The bytes of a ``message`` that is not a path (see :func:`_as_path`)."""
     if isinstance(message, bytes):
         return message
+    if isinstance(message, MessageHead):  # all that was kept of it
+        return bytes(message.head)
     if isinstance(message, (bytearray, memoryview)):
         return bytes(message)
     if isinstance(message, email.message.Message):

@@ -20,6 +20,7 @@ from spamclf.corpora import (
     DuplicateMessageWarning,
     JoinedRowsWarning,
     LabelledMessage,
+    MessageHead,
     MissingMessageWarning,
     mbox_heads,
     mbox_messages,
@@ -33,7 +34,7 @@ from spamclf.corpora import (
     split_benchmark,
 )
 from spamclf.errors import CorpusError
-from spamclf.inputs import read_head
+from spamclf.inputs import read_head, read_heads
 
 
 def _msg(subject: str) -> bytes:
@@ -690,3 +691,30 @@ def test_mbox_heads_hold_no_message_whole(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert (head[:14], len(head), size) == (b"Subject: huge\n", 1_000, 30_000_016)
     assert peak < 5_000_000  # a 1 MB piece of the line at a time, not its 30 MB
+
+
+def test_read_mbox_keeps_the_head_and_size_of_a_message_longer_than_a_model_reads(
+    tmp_path: Path,
+) -> None:
+    # Held whole, a 200 MB message took 950 MB to train on; a model reads its first bytes only.
+    big = b"Subject: big\n\n" + b"line of text\n" * 800_000
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(path))
+    for message in (_msg("small"), big):
+        box.add(message)
+    box.flush()
+    box.close()
+    tracemalloc.start()
+    try:
+        small, large = read_mbox(path, "ham", max_bytes=1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000  # a 1 MB block of lines at a time, not the 10 MB message
+    assert small.content == small.raw == _msg("small")
+    assert large.content == MessageHead(big[:1_000], len(big))
+    assert large.raw == big[:1_000]
+    assert list(read_heads([small.content, large.content], 1_000)) == [
+        (_msg("small"), len(_msg("small"))),
+        (big[:1_000], len(big)),
+    ]

@@ -10,7 +10,7 @@ import pytest
 from conftest import fixture_path
 
 from spamclf.errors import InputError, SeveralMessagesError
-from spamclf.inputs import read_head, read_heads, to_bytes
+from spamclf.inputs import MessageHead, read_head, read_heads, to_bytes
 from spamclf.parse import parse_bytes
 
 RAW = b"Subject: hi\n\nbody\n"
@@ -318,3 +318,37 @@ def test_an_mbox_file_is_refused_when_its_first_message_is_longer_than_the_head(
         read_head(path, 1_000)
     path.write_bytes(first + b"From here on it is quiet\nNote: no date\n")  # one message
     assert read_head(path, 1_000)[1] == path.stat().st_size
+
+
+def test_read_head_of_a_message_head_gives_its_head_and_size() -> None:
+    assert read_head(MessageHead(RAW[:5], 1_000), 3) == (RAW[:5], 1_000)
+    assert read_head(MessageHead(RAW, len(RAW)), 3) == (RAW, len(RAW))
+    assert list(read_heads([MessageHead(RAW[:5], 1_000)], 3)) == [(RAW[:3], 1_000)]
+    assert to_bytes(MessageHead(RAW[:5], 1_000)) == RAW[:5]
+
+
+@pytest.mark.parametrize(
+    ("message", "error", "match"),
+    [
+        (
+            MessageHead((b"From a Mon Jan  1 00:00:00 2024\n" + _ONE) * 2, 10**6),
+            SeveralMessagesError,
+            "mbox",
+        ),
+        (MessageHead(RAW, 2), InputError, "at least as large"),
+        (MessageHead("text", 10), InputError, "holds bytes"),  # type: ignore[arg-type]
+        (MessageHead(b"\x1f\x8b\x08\x00\x00\x00", 10**6), InputError, "compressed"),
+        (MessageHead(b"PK\x03\x04\x14\x00", 10**6), InputError, "ZIP archive"),
+    ],
+    ids=["mbox", "size-below-head", "str-head", "gzip-cut-short", "zip"],
+)
+def test_read_head_checks_a_message_head_as_it_checks_bytes(
+    message: MessageHead, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        read_head(message, 100)
+
+
+def test_read_heads_refuses_a_message_head_as_one_message() -> None:
+    with pytest.raises(InputError, match="pass an iterable of messages"):
+        next(read_heads(MessageHead(RAW, len(RAW)), 100))
