@@ -113,6 +113,8 @@ def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     """:func:`read_head` but for the mbox check."""
     if isinstance(message, MessageHead):
         return _given_head(message, max_bytes)
+    if isinstance(message, memoryview) and not message.c_contiguous:
+        message = bytes(message)  # a strided view (view[::2]) cannot be cast to bytes in place
     if isinstance(message, (bytearray, memoryview)):
         view = memoryview(message).cast("B")
         if not is_stored(view[:16]):

@@ -352,3 +352,17 @@ def test_read_head_checks_a_message_head_as_it_checks_bytes(
 def test_read_heads_refuses_a_message_head_as_one_message() -> None:
     with pytest.raises(InputError, match="pass an iterable of messages"):
         next(read_heads(MessageHead(RAW, len(RAW)), 100))
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        memoryview(bytes(b for pair in zip(RAW, b"." * len(RAW), strict=True) for b in pair))[::2],
+        memoryview(RAW[::-1])[::-1],
+    ],
+    ids=["every-other-byte", "reversed"],
+)
+def test_read_head_of_a_strided_memoryview_reads_its_bytes(view: memoryview) -> None:
+    # Casting a view that is not C-contiguous raised TypeError from deep inside.
+    assert read_head(view, 100) == (RAW, len(RAW))
+    assert to_bytes(view) == RAW
