@@ -357,11 +357,16 @@ def _labelled_files(
     READMEs) have no label and are left out.
     """
     found: list[tuple[Path, str]] = []
+    walked = list(_walk(root))  # the root first
     # The root's own name counts, so `read_folders("corpus/spam")` labels its files spam, and
-    # so does `read_folders(".")` inside it (its absolute path names the folder).
-    root_name = Path(os.path.abspath(root)).name
-    for here, names in _walk(root):
-        label = _label_from_parts((root_name, *here.relative_to(root).parts), spam, ham)
+    # so does `read_folders(".")` inside it (its absolute path names the folder); but not where
+    # the folders under it are named for labels: `~/spam` holding enron1/ham, enron1/spam and
+    # a README is a folder of corpora, and its name would label their READMEs, index files and
+    # whole TREC trees (ham among them) spam.
+    has_label_folders = any(_label_from_parts((here.name,), spam, ham) for here, _ in walked[1:])
+    root_parts = () if has_label_folders else (Path(os.path.abspath(root)).name,)
+    for here, names in walked:
+        label = _label_from_parts((*root_parts, *here.relative_to(root).parts), spam, ham)
         if label is not None:
             found += [(here / name, label) for name in names]
     found.sort()

@@ -236,7 +236,26 @@ def test_read_folders_deepest_label_folder_wins(tmp_path: Path) -> None:
 
 def test_read_folders_uses_root_name_as_label(tmp_path: Path) -> None:
     _write(tmp_path / "spam" / "1", _msg("one"))
-    assert [m.label for m in read_folders(tmp_path / "spam")] == ["spam"]
+    _write(tmp_path / "spam" / "2024" / "2", _msg("two"))
+    assert [m.label for m in read_folders(tmp_path / "spam")] == ["spam", "spam"]
+
+
+@pytest.mark.parametrize("root", ["spam", "Junk", "ham"])
+def test_a_root_named_for_a_label_that_holds_label_folders_labels_nothing_itself(
+    tmp_path: Path, root: str
+) -> None:
+    # A folder of corpora named for a label: its READMEs and unlabelled trees are no messages.
+    _write(tmp_path / root / "README.txt", b"corpora downloaded in 2024")
+    _write(tmp_path / root / "enron1" / "Summary.txt", b"summary")
+    _write(tmp_path / root / "enron1" / "ham" / "1", _msg("h1"))
+    _write(tmp_path / root / "enron1" / "spam" / "2", _msg("s2"))
+    _write(tmp_path / root / "trec" / "data" / "000", _msg("trec"))
+    _write(tmp_path / root / "trec" / "full" / "index", b"ham ../data/000\n")
+    messages = list(read_folders(tmp_path / root))
+    assert [(m.label, s) for m, s in zip(messages, _subjects(messages), strict=True)] == [
+        ("ham", "h1"),
+        ("spam", "s2"),
+    ]
 
 
 @pytest.mark.parametrize(
