@@ -68,13 +68,27 @@ DEFAULT_SPAM_FOLDERS = ("spam", "spam_2", "junk")
 DEFAULT_HAM_FOLDERS = ("ham", "easy_ham", "easy_ham_2", "hard_ham")
 # Files in message folders that are no messages, never trained on nor counted: the `cmds` file
 # of the SpamAssassin public corpus (the mv commands that named its messages), the bookkeeping
-# Dovecot and Courier keep inside a Maildir, and the summary Thunderbird keeps beside each of
-# its mbox folders (`Junk.msf` beside `Junk`).
+# Dovecot and Courier keep inside a Maildir (and Maildir++'s quota file `maildirsize`, which
+# maildrop and Postfix write too), what Thunderbird keeps beside its mbox folders (`Junk.msf`
+# beside `Junk`, its filter rules, POP3 state and filter logs), and the property lists of Apple
+# Mail's `.mbox` folders (`Info.plist`).
 _NOT_MESSAGES = frozenset(
-    {"cmds", "maildirfolder", "subscriptions", "courierimapuiddb", "courierimapkeywords"}
+    {
+        "cmds",
+        "maildirfolder",
+        "maildirsize",
+        "subscriptions",
+        "courierimapuiddb",
+        "courierimapkeywords",
+        "courierpop3dsizelist",
+        "msgFilterRules.dat",
+        "popstate.dat",
+        "filterlog.html",
+        "junklog.html",
+    }
 )
 _NOT_MESSAGE_PREFIXES = ("dovecot", "courierimap")
-_NOT_MESSAGE_SUFFIXES = (".msf",)
+_NOT_MESSAGE_SUFFIXES = (".msf", ".plist")
 
 BENCHMARK_CORPORA = ("trec06c", "trec06p", "spamassassin", "enron-spam")
 _TRAIN_FRACTION_TENTHS = 7  # 70 % train / 30 % test, in integer tenths so no float rounding
@@ -321,9 +335,10 @@ def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
 
     Folder symlinks are followed (a label folder linked in from elsewhere), each real folder
     once, so a link loop ends. Hidden folders (``.git``, a Maildir's ``.Junk`` sub-folder,
-    which is another mailbox) and a Maildir's ``tmp/`` (deliveries still being written) are
-    not read. A folder that cannot be listed stops the reading: skipping it would train on
-    part of a corpus without a word.
+    which is another mailbox), a Maildir's ``tmp/`` (deliveries still being written) and the
+    ``Attachments/`` that Apple Mail keeps beside a ``Messages/`` folder (the parts of its
+    ``.emlx`` messages, PDFs and images among them) are not read. A folder that cannot be
+    listed stops the reading: skipping it would train on part of a corpus without a word.
     """
     seen: set[str] = set()
 
@@ -336,11 +351,11 @@ def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
             dirnames[:] = []
             continue
         seen.add(real)
-        is_maildir = {"cur", "new"} <= set(dirnames)
+        skipped = {"tmp"} if {"cur", "new"} <= set(dirnames) else set()
+        if "Messages" in dirnames:
+            skipped.add("Attachments")
         dirnames[:] = [
-            name
-            for name in dirnames
-            if not name.startswith(".") and not (is_maildir and name == "tmp")
+            name for name in dirnames if not name.startswith(".") and name not in skipped
         ]
         here = Path(folder)
         yield here, [name for name in filenames if _is_message_file(here / name)]

@@ -24,6 +24,7 @@ from spamclf.corpora import (
     MissingMessageWarning,
     mbox_heads,
     mbox_messages,
+    message_files,
     normalize_label,
     read_corpus,
     read_csv,
@@ -560,6 +561,31 @@ def test_read_folders_skips_maildir_bookkeeping_and_deliveries_in_progress(
         _write(box / name, b"bookkeeping")
     _write(box / "Junk.msf", b'// <!-- <mdb:mork:z v="1.4"/> -->')  # Thunderbird's summary
     assert _subjects(list(read_folders(tmp_path))) == ["s1", "s2"]
+
+
+@pytest.mark.parametrize(
+    "bookkeeping",
+    [
+        "Junk/maildirsize",  # Maildir++ quota
+        "Junk/courierpop3dsizelist",
+        "msgFilterRules.dat",  # Thunderbird's account folder
+        "popstate.dat",
+        "filterlog.html",
+        "junklog.html",
+        "Junk.mbox/Info.plist",  # Apple Mail
+        "Junk.mbox/Data/1/Attachments/12/2/invoice.pdf",
+    ],
+)
+def test_message_listings_leave_out_mail_client_bookkeeping(
+    tmp_path: Path, bookkeeping: str
+) -> None:
+    _write(tmp_path / "Junk" / "cur" / "1:2,S", _msg("maildir"))
+    (tmp_path / "Junk" / "new").mkdir()
+    _write(tmp_path / "Junk.mbox" / "Data" / "1" / "Messages" / "12.emlx", b"17\n" + _msg("emlx"))
+    listed = message_files(tmp_path)
+    _write(tmp_path / bookkeeping, b"%PDF-1.4\n" if bookkeeping.endswith("pdf") else b"1 2 3\n")
+    assert message_files(tmp_path) == listed
+    assert len(listed) == 2
 
 
 def test_read_folders_stops_at_a_folder_it_cannot_list(
