@@ -330,7 +330,9 @@ def _is_message_file(path: Path) -> bool:
     )
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
+def _walk(
+    root: Path, onerror: Callable[[CorpusError], object] | None = None
+) -> Iterator[tuple[Path, list[str]]]:
     """Each folder under ``root`` (``root`` first) with its message-file names, in no order.
 
     Folder symlinks are followed (a label folder linked in from elsewhere), each real folder
@@ -338,12 +340,16 @@ def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
     which is another mailbox), a Maildir's ``tmp/`` (deliveries still being written) and the
     ``Attachments/`` that Apple Mail keeps beside a ``Messages/`` folder (the parts of its
     ``.emlx`` messages, PDFs and images among them) are not read. A folder that cannot be
-    listed stops the reading: skipping it would train on part of a corpus without a word.
+    listed stops the reading: skipping it would train on part of a corpus without a word;
+    or, given ``onerror``, is passed to it as a :class:`CorpusError` and left out.
     """
     seen: set[str] = set()
 
     def refuse(error: OSError) -> None:
-        raise CorpusError(f"cannot list corpus folder {error.filename}: {error.strerror}")
+        refusal = CorpusError(f"cannot list corpus folder {error.filename}: {error.strerror}")
+        if onerror is None:
+            raise refusal
+        onerror(refusal)
 
     for folder, dirnames, filenames in os.walk(root, onerror=refuse, followlinks=True):
         real = os.path.realpath(folder)
@@ -426,13 +432,22 @@ def read_labelled_folder(root: str | os.PathLike[str], label: object) -> Iterato
         yield LabelledMessage(path, norm, str(path))
 
 
-def message_files(root: str | os.PathLike[str]) -> list[Path]:
+def message_files(
+    root: str | os.PathLike[str], *, onerror: Callable[[CorpusError], object] | None = None
+) -> list[Path]:
     """Every message file under ``root``, in sorted path order; hidden files, Maildir
-    bookkeeping and a Maildir's ``tmp/`` are not messages."""
+    bookkeeping and a Maildir's ``tmp/`` are not messages.
+
+    A folder under ``root`` that cannot be listed raises :class:`CorpusError` naming it, so
+    that no corpus is read in part without a word; given ``onerror``, it is called instead with
+    that error, once for each such folder, and the files of the others are listed (so that
+    ``spamclf classify DIR`` can give every readable message its line and still report the
+    rest).
+    """
     top = Path(root)
     if not _is_dir(top):
         raise CorpusError(f"corpus folder {top} does not exist or is not a directory")
-    return sorted(here / name for here, names in _walk(top) for name in names)
+    return sorted(here / name for here, names in _walk(top, onerror) for name in names)
 
 
 # --- mbox and Maildir ------------------------------------------------------------------------

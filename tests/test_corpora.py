@@ -605,6 +605,32 @@ def test_read_folders_stops_at_a_folder_it_cannot_list(
         list(read_folders(tmp_path))
 
 
+@pytest.mark.parametrize("unlistable", ["ham/sub", "ham", "."])
+def test_message_files_reports_each_folder_it_cannot_list_and_lists_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unlistable: str
+) -> None:
+    for name in ("ham/1", "ham/sub/2", "spam/3"):
+        _write(tmp_path / name, _msg(name))
+    refused = tmp_path / unlistable if unlistable != "." else tmp_path
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(CorpusError, match=f"cannot list corpus folder {re.escape(str(refused))}:"):
+        message_files(tmp_path)
+    errors: list[CorpusError] = []
+    listed = message_files(tmp_path, onerror=errors.append)
+    assert [str(e) for e in errors] == [f"cannot list corpus folder {refused}: Permission denied"]
+    readable = [
+        p for p in ("ham/1", "ham/sub/2", "spam/3") if not (tmp_path / p).is_relative_to(refused)
+    ]
+    assert listed == [tmp_path / p for p in readable]
+
+
 def test_read_corpus_labels_a_plain_folder(tmp_path: Path) -> None:
     _write(tmp_path / "mail" / "a.eml", _msg("a"))
     _write(tmp_path / "mail" / "2024" / "b.eml", _msg("b"))
