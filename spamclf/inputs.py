@@ -92,8 +92,9 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
 def _several_messages(message: MessageInput, head: bytes, size: int) -> bool:
     """Whether ``message``, whose first bytes are ``head``, is an mbox file of several messages.
 
-    Where ``head`` is not the whole of a file (its first message may be a megabyte of
+    Where ``head`` is not the whole of a regular file (its first message may be a megabyte of
     attachment), the file is searched on, as far as :data:`~spamclf.corpora.MBOX_SCAN_BYTES`.
+    A pipe cannot be read again: what it held past ``head`` is gone.
     """
     if holds_several_messages(head[:MBOX_SCAN_BYTES]):
         return True
@@ -103,6 +104,8 @@ def _several_messages(message: MessageInput, head: bytes, size: int) -> bool:
     if path is None:
         return False
     with _reading(path):
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         try:
             return file_holds_several_messages(path)
         except DECOMPRESSION_ERRORS as exc:  # read through once already: it changed since

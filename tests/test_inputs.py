@@ -366,3 +366,19 @@ def test_read_head_of_a_strided_memoryview_reads_its_bytes(view: memoryview) -> 
     # Casting a view that is not C-contiguous raised TypeError from deep inside.
     assert read_head(view, 100) == (RAW, len(RAW))
     assert to_bytes(view) == RAW
+
+
+def test_read_head_of_a_pipe_that_opens_with_a_from_line_reads_it_once(tmp_path: Path) -> None:
+    # A pipe cannot be searched on past its head: opened again, it would wait for a writer.
+    import os
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    data = b"From a@example.com Mon Jan  1 00:00:00 2024\n" + RAW * 100
+    threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True).start()
+    result: list[tuple[bytes, int]] = []
+    reader = threading.Thread(target=lambda: result.append(read_head(fifo, 50)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert result == [(data[:50], 51)]  # one byte past the head says there is more
