@@ -68,11 +68,14 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     necessarily only those) and its full size in bytes.
 
     A file is read no further than ``max_bytes``, so a message of gigabytes on disk costs what
-    its first megabyte costs; bytes already in memory are returned as they are. A message
-    compressed as mail stores keep it (gzip, bzip2, xz) is read through its decompressor, and
-    its size is the uncompressed size (see :mod:`spamclf.stored`). An mbox file of several
-    messages raises :class:`SeveralMessagesError`: one verdict for a mailbox would be a
-    verdict on its first messages run together.
+    its first megabyte costs; bytes already in memory are returned as they are, and so are the
+    head and size of a :class:`MessageHead`. A message compressed as mail stores keep it (gzip,
+    bzip2, xz) is read through its decompressor, and its size is the uncompressed size (see
+    :mod:`spamclf.stored`). An mbox file of several messages raises
+    :class:`SeveralMessagesError`: one verdict for a mailbox would be a verdict on its first
+    messages run together. To tell, a file longer than ``max_bytes`` that opens with an mbox
+    ``From`` line is searched on for a second one, as far as
+    :data:`~spamclf.corpora.MBOX_SCAN_BYTES` (0.03 s for 64 MiB), in bounded memory.
 
     >>> read_head(b"Subject: hi\\n\\nbody", 4)
     (b'Subject: hi\\n\\nbody', 17)
