@@ -13,13 +13,29 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from spamclf.corpora import holds_several_messages
+from spamclf.corpora import (
+    MBOX_SCAN_BYTES,
+    MessageHead,
+    file_holds_several_messages,
+    holds_several_messages,
+)
 from spamclf.errors import InputError, SeveralMessagesError
-from spamclf.stored import is_stored, read_stored
+from spamclf.stored import DECOMPRESSION_ERRORS, is_stored, open_stored, read_stored
 
-__all__ = ["MessageInput", "each_message", "read_head", "read_heads", "to_bytes"]
+__all__ = [
+    "MessageHead",
+    "MessageInput",
+    "each_message",
+    "read_head",
+    "read_heads",
+    "to_bytes",
+]
 
-MessageInput = bytes | bytearray | memoryview | str | os.PathLike | email.message.Message  # type: ignore[type-arg]
+# MessageHead (defined beside the mbox reader that gives it, which this module imports) is the
+# first bytes of a message with its size: a message that was never held whole.
+MessageInput = (
+    bytes | bytearray | memoryview | str | os.PathLike | email.message.Message | MessageHead  # type: ignore[type-arg]
+)
 
 # A header field's start ("Subject:", "X-Mailer:"), but not a Windows drive (C:\mail).
 _HEADER_START = re.compile(r"[!-9;-~]+:(?![\\/])")
@@ -38,6 +54,8 @@ def to_bytes(message: MessageInput) -> bytes:
     message, and scoring its name would give a verdict on the wrong text. Pass such text as
     ``bytes``.
 
+    A :class:`MessageHead` gives its head: all that was kept of its message.
+
     >>> to_bytes("Subject: hi\\n\\nbody")
     b'Subject: hi\\n\\nbody'
     """
@@ -50,17 +68,20 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     necessarily only those) and its full size in bytes.
 
     A file is read no further than ``max_bytes``, so a message of gigabytes on disk costs what
-    its first megabyte costs; bytes already in memory are returned as they are. A message
-    compressed as mail stores keep it (gzip, bzip2, xz) is read through its decompressor, and
-    its size is the uncompressed size (see :mod:`spamclf.stored`). An mbox file of several
-    messages raises :class:`SeveralMessagesError`: one verdict for a mailbox would be a
-    verdict on its first messages run together.
+    its first megabyte costs; bytes already in memory are returned as they are, and so are the
+    head and size of a :class:`MessageHead`. A message compressed as mail stores keep it (gzip,
+    bzip2, xz) is read through its decompressor, and its size is the uncompressed size (see
+    :mod:`spamclf.stored`). An mbox file of several messages raises
+    :class:`SeveralMessagesError`: one verdict for a mailbox would be a verdict on its first
+    messages run together. To tell, a file longer than ``max_bytes`` that opens with an mbox
+    ``From`` line is searched on for a second one, as far as
+    :data:`~spamclf.corpora.MBOX_SCAN_BYTES` (0.03 s for 64 MiB), in bounded memory.
 
     >>> read_head(b"Subject: hi\\n\\nbody", 4)
     (b'Subject: hi\\n\\nbody', 17)
     """
     head, size = _head_and_size(message, max_bytes)
-    if head.startswith(b"From ") and holds_several_messages(head[:max_bytes]):
+    if head.startswith(b"From ") and _several_messages(message, head, size):
         path = _as_path(message) if isinstance(message, (str, os.PathLike)) else None
         what = "the message" if path is None else f"message file {str(path)!r}"
         raise SeveralMessagesError(
@@ -71,8 +92,35 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     return head, size
 
 
+def _several_messages(message: MessageInput, head: bytes, size: int) -> bool:
+    """Whether ``message``, whose first bytes are ``head``, is an mbox file of several messages.
+
+    Where ``head`` is not the whole of a regular file (its first message may be a megabyte of
+    attachment), the file is searched on, as far as :data:`~spamclf.corpora.MBOX_SCAN_BYTES`.
+    A pipe cannot be read again: what it held past ``head`` is gone.
+    """
+    if holds_several_messages(head[:MBOX_SCAN_BYTES]):
+        return True
+    if size <= len(head) or not isinstance(message, (str, os.PathLike)):
+        return False
+    path = _as_path(message)
+    if path is None:
+        return False
+    with _reading(path):
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        try:
+            return file_holds_several_messages(path)
+        except DECOMPRESSION_ERRORS as exc:  # read through once already: it changed since
+            raise InputError(f"cannot decompress it: {exc}") from exc
+
+
 def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     """:func:`read_head` but for the mbox check."""
+    if isinstance(message, MessageHead):
+        return _given_head(message, max_bytes)
+    if isinstance(message, memoryview) and not message.c_contiguous:
+        message = bytes(message)  # a strided view (view[::2]) cannot be cast to bytes in place
     if isinstance(message, (bytearray, memoryview)):
         view = memoryview(message).cast("B")
         if not is_stored(view[:16]):
@@ -97,13 +145,37 @@ def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     return head, max(more, len(head))
 
 
+def _given_head(message: MessageHead, max_bytes: int) -> tuple[bytes, int]:
+    """The head and size of a :class:`MessageHead`, checked: a whole message (its head as long
+    as its size) reads as its bytes do; of a message cut short, the head must be plain message
+    bytes, since a compressed message cannot be read from its first bytes alone."""
+    head, size = message
+    if not isinstance(head, bytes) or not isinstance(size, int) or size < len(head):
+        raise InputError(
+            "a MessageHead holds bytes and the size of the whole message, at least as large, "
+            f"not {type(head).__name__} and {size!r}"
+        )
+    if size == len(head):
+        return _head_and_size(head, max_bytes)
+    handle = io.BytesIO(head)
+    # open_stored raises for a format that holds no message, saying what it is.
+    if is_stored(head[:16]) and open_stored(handle) is not handle:
+        raise InputError(
+            "the MessageHead holds the first bytes of a compressed or UTF-16 message: "
+            "give the message whole, or its decompressed first bytes"
+        )
+    return head, size
+
+
 def each_message(messages: Iterable[MessageInput]) -> Iterator[MessageInput]:
     """An iterator over ``messages``; :class:`InputError` if it is one message or no iterable.
 
     A str, bytes or ``email.message.Message`` is iterable too, and would be read as one message
     per character, byte or header name.
     """
-    if isinstance(messages, (str, bytes, bytearray, memoryview, email.message.Message)):
+    if isinstance(
+        messages, (str, bytes, bytearray, memoryview, email.message.Message, MessageHead)
+    ):
         raise InputError("pass an iterable of messages; for one message, use classify()")
     try:
         return iter(messages)
@@ -149,6 +221,8 @@ def _content(message: MessageInput) -> bytes:
     """The bytes of a ``message`` that is not a path (see :func:`_as_path`)."""
     if isinstance(message, bytes):
         return message
+    if isinstance(message, MessageHead):  # all that was kept of it
+        return bytes(message.head)
     if isinstance(message, (bytearray, memoryview)):
         return bytes(message)
     if isinstance(message, email.message.Message):

@@ -20,9 +20,11 @@ from spamclf.corpora import (
     DuplicateMessageWarning,
     JoinedRowsWarning,
     LabelledMessage,
+    MessageHead,
     MissingMessageWarning,
     mbox_heads,
     mbox_messages,
+    message_files,
     normalize_label,
     read_corpus,
     read_csv,
@@ -33,7 +35,7 @@ from spamclf.corpora import (
     split_benchmark,
 )
 from spamclf.errors import CorpusError
-from spamclf.inputs import read_head
+from spamclf.inputs import read_head, read_heads
 
 
 def _msg(subject: str) -> bytes:
@@ -235,7 +237,26 @@ def test_read_folders_deepest_label_folder_wins(tmp_path: Path) -> None:
 
 def test_read_folders_uses_root_name_as_label(tmp_path: Path) -> None:
     _write(tmp_path / "spam" / "1", _msg("one"))
-    assert [m.label for m in read_folders(tmp_path / "spam")] == ["spam"]
+    _write(tmp_path / "spam" / "2024" / "2", _msg("two"))
+    assert [m.label for m in read_folders(tmp_path / "spam")] == ["spam", "spam"]
+
+
+@pytest.mark.parametrize("root", ["spam", "Junk", "ham"])
+def test_a_root_named_for_a_label_that_holds_label_folders_labels_nothing_itself(
+    tmp_path: Path, root: str
+) -> None:
+    # A folder of corpora named for a label: its READMEs and unlabelled trees are no messages.
+    _write(tmp_path / root / "README.txt", b"corpora downloaded in 2024")
+    _write(tmp_path / root / "enron1" / "Summary.txt", b"summary")
+    _write(tmp_path / root / "enron1" / "ham" / "1", _msg("h1"))
+    _write(tmp_path / root / "enron1" / "spam" / "2", _msg("s2"))
+    _write(tmp_path / root / "trec" / "data" / "000", _msg("trec"))
+    _write(tmp_path / root / "trec" / "full" / "index", b"ham ../data/000\n")
+    messages = list(read_folders(tmp_path / root))
+    assert [(m.label, s) for m, s in zip(messages, _subjects(messages), strict=True)] == [
+        ("ham", "h1"),
+        ("spam", "s2"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -328,6 +349,57 @@ def test_read_maildir_gives_paths_and_skips_hidden_files(tmp_path: Path) -> None
 def test_mailbox_readers_reject_missing_path(tmp_path: Path, reader) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         list(reader(tmp_path / "missing", "spam"))
+
+
+def _unsearchable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` listable but not searchable, as ``chmod 644`` does (tests may run as
+    root, whom permissions do not stop): a stat of a path in it fails with EACCES."""
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(os.fsdecode(path)).parent == folder:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda root: read_trec(
+            _make_trec(root, [("ham", "1"), ("spam", "0" * 300)], frozenset({"0" * 300}))
+        ),
+        lambda root: read_corpus(str(root / ("a" * 300))),
+    ],
+    ids=["trec-entry", "corpus-spec"],
+)
+def test_a_path_the_file_system_cannot_look_at_raises_corpus_error(tmp_path: Path, read) -> None:
+    with pytest.raises(CorpusError, match="File name too long"):
+        list(read(tmp_path))
+
+
+def test_a_trec_message_in_an_unsearchable_folder_raises_corpus_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = _make_trec(tmp_path, [("spam", "000")])
+    _unsearchable(monkeypatch, tmp_path / "data" / "000")
+    with pytest.raises(CorpusError, match=r"cannot read .*000: Permission denied"):
+        list(read_trec(index))
+
+
+@pytest.mark.parametrize("kind", ["folders", "maildir"])
+def test_a_message_file_that_cannot_be_looked_at_is_still_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # It is listed, so that its read fails and says why (the file system refuses that read,
+    # which root's tests cannot see), and the messages in readable folders are still read.
+    folder = tmp_path / "ham" if kind == "folders" else tmp_path / "cur"
+    _write(folder / "1", _msg("unreadable"))
+    _write(tmp_path / ("spam" if kind == "folders" else "new") / "2", _msg("readable"))
+    _unsearchable(monkeypatch, folder)
+    messages = list(read_corpus(str(tmp_path) if kind == "folders" else f"spam:{tmp_path}"))
+    assert sorted(m.content for m in messages) == sorted([folder / "1", *tmp_path.glob("*/2")])
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -491,6 +563,31 @@ def test_read_folders_skips_maildir_bookkeeping_and_deliveries_in_progress(
     assert _subjects(list(read_folders(tmp_path))) == ["s1", "s2"]
 
 
+@pytest.mark.parametrize(
+    "bookkeeping",
+    [
+        "Junk/maildirsize",  # Maildir++ quota
+        "Junk/courierpop3dsizelist",
+        "msgFilterRules.dat",  # Thunderbird's account folder
+        "popstate.dat",
+        "filterlog.html",
+        "junklog.html",
+        "Junk.mbox/Info.plist",  # Apple Mail
+        "Junk.mbox/Data/1/Attachments/12/2/invoice.pdf",
+    ],
+)
+def test_message_listings_leave_out_mail_client_bookkeeping(
+    tmp_path: Path, bookkeeping: str
+) -> None:
+    _write(tmp_path / "Junk" / "cur" / "1:2,S", _msg("maildir"))
+    (tmp_path / "Junk" / "new").mkdir()
+    _write(tmp_path / "Junk.mbox" / "Data" / "1" / "Messages" / "12.emlx", b"17\n" + _msg("emlx"))
+    listed = message_files(tmp_path)
+    _write(tmp_path / bookkeeping, b"%PDF-1.4\n" if bookkeeping.endswith("pdf") else b"1 2 3\n")
+    assert message_files(tmp_path) == listed
+    assert len(listed) == 2
+
+
 def test_read_folders_stops_at_a_folder_it_cannot_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -506,6 +603,32 @@ def test_read_folders_stops_at_a_folder_it_cannot_list(
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(CorpusError, match=r"cannot list corpus folder .*spam"):
         list(read_folders(tmp_path))
+
+
+@pytest.mark.parametrize("unlistable", ["ham/sub", "ham", "."])
+def test_message_files_reports_each_folder_it_cannot_list_and_lists_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unlistable: str
+) -> None:
+    for name in ("ham/1", "ham/sub/2", "spam/3"):
+        _write(tmp_path / name, _msg(name))
+    refused = tmp_path / unlistable if unlistable != "." else tmp_path
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(CorpusError, match=f"cannot list corpus folder {re.escape(str(refused))}:"):
+        message_files(tmp_path)
+    errors: list[CorpusError] = []
+    listed = message_files(tmp_path, onerror=errors.append)
+    assert [str(e) for e in errors] == [f"cannot list corpus folder {refused}: Permission denied"]
+    readable = [
+        p for p in ("ham/1", "ham/sub/2", "spam/3") if not (tmp_path / p).is_relative_to(refused)
+    ]
+    assert listed == [tmp_path / p for p in readable]
 
 
 def test_read_corpus_labels_a_plain_folder(tmp_path: Path) -> None:
@@ -639,3 +762,30 @@ def test_mbox_heads_hold_no_message_whole(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert (head[:14], len(head), size) == (b"Subject: huge\n", 1_000, 30_000_016)
     assert peak < 5_000_000  # a 1 MB piece of the line at a time, not its 30 MB
+
+
+def test_read_mbox_keeps_the_head_and_size_of_a_message_longer_than_a_model_reads(
+    tmp_path: Path,
+) -> None:
+    # Held whole, a 200 MB message took 950 MB to train on; a model reads its first bytes only.
+    big = b"Subject: big\n\n" + b"line of text\n" * 800_000
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(path))
+    for message in (_msg("small"), big):
+        box.add(message)
+    box.flush()
+    box.close()
+    tracemalloc.start()
+    try:
+        small, large = read_mbox(path, "ham", max_bytes=1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000  # a 1 MB block of lines at a time, not the 10 MB message
+    assert small.content == small.raw == _msg("small")
+    assert large.content == MessageHead(big[:1_000], len(big))
+    assert large.raw == big[:1_000]
+    assert list(read_heads([small.content, large.content], 1_000)) == [
+        (_msg("small"), len(_msg("small"))),
+        (big[:1_000], len(big)),
+    ]

@@ -10,7 +10,7 @@ import pytest
 from conftest import fixture_path
 
 from spamclf.errors import InputError, SeveralMessagesError
-from spamclf.inputs import read_head, read_heads, to_bytes
+from spamclf.inputs import MessageHead, read_head, read_heads, to_bytes
 from spamclf.parse import parse_bytes
 
 RAW = b"Subject: hi\n\nbody\n"
@@ -279,3 +279,106 @@ def test_only_an_mbox_of_several_messages_is_refused_as_one_message() -> None:
         b"Subject: s\n\nhi\n" + second,  # a separator, but the data opens as a message
     ):
         assert read_head(single, 10**6) == (single, len(single))
+
+
+_ONE = b"Subject: one\n\nhi\n\n"
+_TWO = b"Subject: two\n\nyo\n"
+
+
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        b"From a@example.com Wed Dec  2 05:53:22 1992\n",
+        b"From a@example.com Wed Dec  2 05:53:22 PST 1992\n",
+        b"From a@example.com Wed Dec  2 05:53:22 1992 -0700\n",  # UW c-client, Solaris
+        b"From a@example.com Wed Dec  2 05:53:22 1992 PST\n",
+        b"From a Wed Dec  2 05:53 1992 remote from host\n",  # UUCP
+        b"From a@example.com Wed, 02 Dec 1992 05:53:22 -0700\n",  # an RFC 2822 date
+        b"From a@example.com Wed Dec  2 05:53:22 1992\r\r\n",  # CR CR LF line ends
+    ],
+    ids=["asctime", "zone-before", "offset-after", "zone-after", "uucp", "rfc2822", "crcrlf"],
+)
+def test_an_mbox_is_refused_as_one_message_whatever_its_from_line_dates(from_line: bytes) -> None:
+    with pytest.raises(SeveralMessagesError):
+        read_head(from_line + _ONE + from_line + _TWO, 10**6)
+    assert read_head(from_line + _ONE, 10**6) == (from_line + _ONE, len(from_line + _ONE))
+
+
+@pytest.mark.parametrize("first_size", [5_000, 3_000_000], ids=["over-the-head", "over-a-block"])
+def test_an_mbox_file_is_refused_when_its_first_message_is_longer_than_the_head(
+    tmp_path: Path, first_size: int
+) -> None:
+    # A first message with an attachment: its second "From " line lies past what a model reads;
+    # 3 MB puts it past the first block the file is searched in, too.
+    from_line = b"From a@example.com Mon Jan  1 00:00:00 2024\n"
+    first = from_line + b"Subject: photos\n\n" + b"QUJD" * (first_size // 4) + b"\n\n"
+    path = tmp_path / "box.mbox"
+    path.write_bytes(first + from_line + _TWO)
+    with pytest.raises(SeveralMessagesError):
+        read_head(path, 1_000)
+    path.write_bytes(first + b"From here on it is quiet\nNote: no date\n")  # one message
+    assert read_head(path, 1_000)[1] == path.stat().st_size
+
+
+def test_read_head_of_a_message_head_gives_its_head_and_size() -> None:
+    assert read_head(MessageHead(RAW[:5], 1_000), 3) == (RAW[:5], 1_000)
+    assert read_head(MessageHead(RAW, len(RAW)), 3) == (RAW, len(RAW))
+    assert list(read_heads([MessageHead(RAW[:5], 1_000)], 3)) == [(RAW[:3], 1_000)]
+    assert to_bytes(MessageHead(RAW[:5], 1_000)) == RAW[:5]
+
+
+@pytest.mark.parametrize(
+    ("message", "error", "match"),
+    [
+        (
+            MessageHead((b"From a Mon Jan  1 00:00:00 2024\n" + _ONE) * 2, 10**6),
+            SeveralMessagesError,
+            "mbox",
+        ),
+        (MessageHead(RAW, 2), InputError, "at least as large"),
+        (MessageHead("text", 10), InputError, "holds bytes"),  # type: ignore[arg-type]
+        (MessageHead(b"\x1f\x8b\x08\x00\x00\x00", 10**6), InputError, "compressed"),
+        (MessageHead(b"PK\x03\x04\x14\x00", 10**6), InputError, "ZIP archive"),
+    ],
+    ids=["mbox", "size-below-head", "str-head", "gzip-cut-short", "zip"],
+)
+def test_read_head_checks_a_message_head_as_it_checks_bytes(
+    message: MessageHead, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        read_head(message, 100)
+
+
+def test_read_heads_refuses_a_message_head_as_one_message() -> None:
+    with pytest.raises(InputError, match="pass an iterable of messages"):
+        next(read_heads(MessageHead(RAW, len(RAW)), 100))
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        memoryview(bytes(b for pair in zip(RAW, b"." * len(RAW), strict=True) for b in pair))[::2],
+        memoryview(RAW[::-1])[::-1],
+    ],
+    ids=["every-other-byte", "reversed"],
+)
+def test_read_head_of_a_strided_memoryview_reads_its_bytes(view: memoryview) -> None:
+    # Casting a view that is not C-contiguous raised TypeError from deep inside.
+    assert read_head(view, 100) == (RAW, len(RAW))
+    assert to_bytes(view) == RAW
+
+
+def test_read_head_of_a_pipe_that_opens_with_a_from_line_reads_it_once(tmp_path: Path) -> None:
+    # A pipe cannot be searched on past its head: opened again, it would wait for a writer.
+    import os
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    data = b"From a@example.com Mon Jan  1 00:00:00 2024\n" + RAW * 100
+    threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True).start()
+    result: list[tuple[bytes, int]] = []
+    reader = threading.Thread(target=lambda: result.append(read_head(fifo, 50)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert result == [(data[:50], 51)]  # one byte past the head says there is more
