@@ -142,14 +142,19 @@ _LABEL_BONUS = 0.05
 # Valid non-ASCII characters per bad byte for text to be read as UTF-8 with a few errors.
 _MOSTLY_UTF8 = 10
 # Unlabelled single-byte codecs, tried in this order (ties go to the earlier one): Western,
-# Central European, Greek, Turkish, Hebrew, Cyrillic (two), Arabic, Thai. Hebrew goes before
-# Cyrillic: Hebrew read as windows-1251 is lower-case Russian letters, but Russian read as
-# windows-1255 puts Hebrew final letters inside words, which _word_verdict refuses.
+# Turkish, Central European, Greek, Hebrew, Cyrillic (two), Arabic, Thai. Turkish goes before
+# Central European: Turkish ı, İ, ş, Ş read as windows-1250 are Czech ý, Ý and Romanian ţ, Ţ,
+# but Czech and Slovak read as windows-1254 give letters Turkish lacks (_UNLIKELY_LETTERS).
+# Over 31 short Turkish, Czech, Slovak, Croatian, Romanian, Polish and Hungarian sentences,
+# 21 were read with their own codec (15 with windows-1250 first and ý refused everywhere; 17
+# with it first and ý allowed there, when 7 of 12 Turkish ones became windows-1250). Hebrew
+# goes before Cyrillic: Hebrew read as windows-1251 is lower-case Russian letters, but Russian
+# read as windows-1255 puts Hebrew final letters inside words, which _word_verdict refuses.
 _SINGLE_BYTE_CANDIDATES = (
     "cp1252",
+    "cp1254",
     "cp1250",
     "cp1253",
-    "cp1254",
     "cp1255",
     "cp1251",
     "koi8_r",
@@ -159,10 +164,18 @@ _SINGLE_BYTE_CANDIDATES = (
 # A single-byte guess must read this well to overrule an implausible CJK decoding: Big5 text
 # scores low against the (simplified) common-Han table, but its bytes read as no alphabet.
 _SINGLE_BYTE_PLAUSIBLE = 0.8
-# Letters that are rare in their language but frequent in a misreading: Western text has these
-# only in Icelandic, but cp1252 makes them of Turkish ı, İ, ş, Ş, ğ, Ğ (so cp1254 wins for
-# Turkish); Greek has ΐ and ΰ in a handful of words, but windows-1253 makes them of Russian а.
-_UNLIKELY_LETTERS = frozenset("ÐÝÞðýþΐΰ")
+# Letters that are rare in their language but frequent in a misreading, for the reading that
+# makes them: Western text has these only in Icelandic, but cp1252 makes them of Turkish ı, İ,
+# ş, Ş, ğ, Ğ (so cp1254 wins for Turkish); Greek has ΐ and ΰ in a handful of words, but
+# windows-1253 makes them of Russian а. Turkish has none of the letters that cp1254 makes of
+# Czech, Slovak, Polish, Croatian and Romanian ones (ě, ř, ů, ň, ď, č, ĺ, ć, ń, ś, ă). Only
+# there: ý is among the commonest Czech and Slovak letters (dobrý, nový), and refused in every
+# reading, unlabelled Czech was read as Turkish (Dobrı den).
+_UNLIKELY_LETTERS = {
+    "cp1252": frozenset("ÐÝÞðýþ"),
+    "cp1254": frozenset("ìøùòïèåæñœãÌØÙÒÏÈÅÆÑŒÃ"),
+    "cp1253": frozenset("ΐΰ"),
+}
 # Letters written only at the end of a word: Hebrew final kaf, mem, nun, pe, tsadi, and Greek
 # final sigma (whose other form, σ, never ends a word).
 _FINAL_LETTERS = frozenset("ךםןףץς")
@@ -392,7 +405,7 @@ def _guess_single_byte(data: bytes) -> tuple[str, float]:
     sample = data[:_SAMPLE_BYTES]
     best, best_score = "cp1252", -1.0
     for codec in _SINGLE_BYTE_CANDIDATES:
-        score = _word_plausibility(sample.decode(codec, "replace"))
+        score = _word_plausibility(sample.decode(codec, "replace"), codec)
         if score > best_score:
             best, best_score = codec, score
         if best_score >= 1.0:
@@ -400,18 +413,21 @@ def _guess_single_byte(data: bytes) -> tuple[str, float]:
     return best, best_score
 
 
-def _word_plausibility(text: str) -> float:
+def _word_plausibility(text: str, codec: str) -> float:
     """Share of the non-ASCII characters in ``text`` that sit in plausible words, less those
     that cannot be text at all (:func:`_is_junk`); 1.0 without any.
 
     A wrong single-byte decoding gives words that mix alphabets (``restriзхes``), flip case
     inside a word (KOI8-R read as windows-1251: ``яДЮЕЛ``) or are Latin letters that are
     nearly all accented (windows-1251 read as windows-1252: ``Ñäàåì``).
+
+    ``codec`` is the one that made ``text``: some letters are unlikely only in its reading.
     """
+    unlikely = _UNLIKELY_LETTERS.get(codec, frozenset())
     good = bad = 0
     for word in _HIGH_WORD.findall(text):
         high = sum(1 for char in word if not char.isascii())
-        verdict = _word_verdict(word)
+        verdict = _word_verdict(word, unlikely)
         if verdict is None:
             bad += high
         else:
@@ -421,12 +437,12 @@ def _word_plausibility(text: str) -> float:
     return 1.0 if total == 0 else (good - bad) / total
 
 
-def _word_verdict(word: str) -> int | None:
+def _word_verdict(word: str, unlikely: frozenset[str]) -> int | None:
     """1 for a word that reads as one alphabet, 0 for one without letters to judge it by,
-    ``None`` for a misreading: mixed alphabets; case flipping to upper inside the word; a
-    final letter (Hebrew, Greek) before the end; a letter or mark that cannot start a word; a
-    symbol or digit between letters (Polish ``z³oty`` read as windows-1252); or a long Latin
-    word of mostly accented letters."""
+    ``None`` for a misreading: a letter in ``unlikely``; mixed alphabets; case flipping to
+    upper inside the word; a final letter (Hebrew, Greek) before the end; a letter or mark
+    that cannot start a word; a symbol or digit between letters (Polish ``z³oty`` read as
+    windows-1252); or a long Latin word of mostly accented letters."""
     letters = [char for char in word if char.isalpha()]
     if not letters:
         return 0
@@ -442,7 +458,7 @@ def _word_verdict(word: str) -> int | None:
             previous_lower = False
             symbol_after_letter |= bool(scripts) and unicodedata.category(char)[0] in "SN"
             continue
-        if char in _UNLIKELY_LETTERS or (previous_lower and char.isupper()) or symbol_after_letter:
+        if char in unlikely or (previous_lower and char.isupper()) or symbol_after_letter:
             return None
         previous_lower = char.islower()
         if char.isascii():
