@@ -268,15 +268,26 @@ def _utf16(data: bytes, codec: str | None) -> tuple[str, str] | None:
     >>> _utf16(b"Hello world!", "utf-16-le") is None  # read as UTF-16: 效汬⁯潷汲Ⅴ
     True
     """
+    whole = data[: len(data) // 2 * 2]  # a size cap may cut a code unit
+    orders: tuple[str, ...]
     if data.startswith(_UTF16_MARKS):
-        codec = "utf-16"  # the mark tells the byte order, whatever the label says
+        codec, orders = "utf-16", ("utf-16",)  # the mark tells the byte order, whatever the label
+    elif codec == "utf-16":
+        # Without a mark the label does not say the byte order: WHATWG reads little-endian,
+        # RFC 2781 (4.3) big-endian. Little-endian first, as before; big-endian English read
+        # as little-endian is rare Han ("H" is U+4800), which the check refuses, and its words
+        # were lost among NULs. Reported as "utf-16", the label, which was right.
+        orders = ("utf-16-le", "utf-16-be")
     elif codec is None:
         return None
-    text = _strict(data[: len(data) // 2 * 2], codec)  # a size cap may cut a code unit
-    # A false label (or a false mark) gives characters from all over the CJK range.
-    if text is None or _plausibility(text, "utf-16", minimum=1) < _PLAUSIBLE:
-        return None
-    return text, codec
+    else:
+        orders = (codec,)
+    for order in orders:
+        text = _strict(whole, order)
+        # A false label (or a false mark) gives characters from all over the CJK range.
+        if text is not None and _plausibility(text, "utf-16", minimum=1) >= _PLAUSIBLE:
+            return text, codec
+    return None
 
 
 def _decode_seven_bit(data: bytes, codec: str | None) -> tuple[str, str]:

@@ -140,6 +140,16 @@ def test_decode_reads_utf16(text: str, encoding: str, label: str | None, codec: 
     assert decode(text.encode(encoding), label) == (text, codec)
 
 
+@pytest.mark.parametrize("text", [ENGLISH_TEXT, GB_TEXT, KOREAN_TEXT, "Встреча завтра в полдень."])
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_decode_reads_a_utf16_label_without_a_mark_in_either_byte_order(
+    text: str, encoding: str
+) -> None:
+    # RFC 2781 reads unmarked UTF-16 as big-endian, WHATWG as little-endian: senders do both.
+    # Big-endian was read as ASCII laced with NULs, and its words were lost.
+    assert decode(text.encode(encoding), "utf-16") == (text, "utf-16")
+
+
 def test_decode_overrules_a_utf16_label_over_text_that_is_not() -> None:
     # Read as UTF-16, b"Hello world!" is 效汬⁯潷汲Ⅴ.
     assert decode(b"Hello world!", "utf-16") == ("Hello world!", "ascii")
