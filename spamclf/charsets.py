@@ -196,6 +196,21 @@ _SEVEN_BIT_CODECS = frozenset({"hz", "iso2022_kr", "utf-7"})
 _ISO2022_KR_DESIGNATOR = b"\x1b$)C"
 _SHIFT_OUT = b"\x0e"
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+# Bytes that complete the start of a character in some multi-byte codec: one trail byte (GBK,
+# Big5, EUC-KR, Shift_JIS, a UTF-8 continuation byte), or the rest of a UTF-8 sequence, an
+# EUC-JP three-byte one or a GB18030 four-byte one.
+_COMPLETIONS = (
+    b"\x30",
+    b"\x40",
+    b"\x80",
+    b"\xa1",
+    b"\x80\x80",
+    b"\xa1\xa1",
+    b"\x81\x30",
+    b"\x30\x81\x30",
+    b"\x80\x80\x80",
+    b"\x90\x80\x80",
+)
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -246,8 +261,11 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if codec in _SEVEN_BIT_CODECS:  # 8-bit bytes prove a 7-bit label wrong: it read them as U+FFFD
         codec = None
     if codec in _CJK_CODECS or codec == "utf-8":
-        text = _strict(data, codec)
-        if text is not None and (codec == "utf-8" or _plausibility(text, codec) >= _PLAUSIBLE):
+        text = _strict_or_cut(data, codec)
+        # Judged without the U+FFFD of a cut character, which would count against the codec.
+        if text is not None and (
+            codec == "utf-8" or _plausibility(text.removesuffix("\ufffd"), codec) >= _PLAUSIBLE
+        ):
             return text, codec
     elif codec is not None and not _looks_multibyte(data):
         # A single-byte label over bytes that look single-byte: nothing better to guess.
@@ -331,6 +349,35 @@ def _strict(data: bytes, codec: str) -> str | None:
         return data.decode(codec)
     except (UnicodeError, LookupError):
         return None
+
+
+def _strict_or_cut(data: bytes, codec: str) -> str | None:
+    """``data`` decoded strictly; or, when it ends inside a character (an encoded-word subject
+    cut by an archive, a body cut by a size cap), all of it before that character and one
+    U+FFFD for it, as ``errors="replace"`` writes bytes it cannot read elsewhere in this
+    module. Otherwise ``None``. Before, the strict decode failed on those last bytes and the
+    whole text was detected again, as mojibake in some other codec (``Re: 鍏嶈垂``).
+
+    >>> _strict_or_cut("免费".encode("utf-8")[:-1], "utf-8")
+    '免\ufffd'
+    >>> _strict_or_cut("免费".encode("gb2312")[:-1], "gb18030")
+    '免\ufffd'
+    >>> _strict_or_cut("免费".encode("gb2312")[:-1] + b"\\xff", "gb18030") is None
+    True
+    """
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        start = error.start
+    except LookupError:
+        return None
+    partial = data[start:]
+    # The CJK codecs call any last byte an incomplete sequence, 0x80 and 0xFF too: what makes it
+    # the start of a character is that some trail bytes would complete it.
+    if len(partial) > 3 or all(_strict(partial + tail, codec) is None for tail in _COMPLETIONS):
+        return None
+    head = _strict(data[:start], codec)
+    return None if head is None else head + "\ufffd"
 
 
 def _mostly_utf8(data: bytes) -> str | None:

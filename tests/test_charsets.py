@@ -264,6 +264,31 @@ def test_decode_reads_mostly_valid_utf8_as_utf8() -> None:
     assert decode(stray)[0] == text + " \ufffdquoted\ufffd"
 
 
+# Archives cut encoded-word subjects and size caps cut bodies inside a character: the strict
+# decode with the label failed on the last bytes, and the whole text came out as mojibake in
+# another codec ("Re: 鍏嶈垂" from UTF-8, "Ãâ·Ñ·" from GB2312).
+@pytest.mark.parametrize(
+    ("text", "label", "codec", "cut"),
+    [
+        ("Re: 免费发票代", "utf-8", "utf-8", 1),
+        ("Re: 免费发票代", "utf-8", "utf-8", 2),
+        ("免费发票代开", "utf-8", "utf-8", 1),
+        ("Скидка на д", "utf-8", "utf-8", 1),
+        ("Sale 50% 😀", "utf-8", "utf-8", 3),
+        ("Re: 免费发", "gb2312", "gb18030", 1),
+        ("限时优惠 😀", "gb18030", "gb18030", 3),  # a four-byte GB18030 character
+        ("會議記錄", "big5", "big5hkscs", 1),
+        ("고객님께 특별", "euc-kr", "cp949", 1),
+        ("詳しい収入", "shift_jis", "cp932", 1),
+    ],
+)
+def test_decode_keeps_the_label_of_text_cut_inside_a_character(
+    text: str, label: str, codec: str, cut: int
+) -> None:
+    data = text.encode(codec)[:-cut]
+    assert decode(data, label) == (text[:-1] + "\ufffd", codec)
+
+
 @pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii"])
 @pytest.mark.parametrize("text", ["免费发票", "广州", "代开各类发票"])
 def test_decode_reads_a_few_chinese_words_under_a_wrong_single_byte_label(
