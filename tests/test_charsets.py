@@ -309,6 +309,35 @@ def test_decode_utf7_label_over_ascii_bytes() -> None:
     assert decode(b"+ZeVnLA-", "utf-7") == ("日本", "utf-7")
 
 
+# One to three UTF-8 characters are too few high bytes to look multi-byte: the single-byte label
+# was trusted and made mojibake of them ("Donâ€™t", "CafÃ©").
+@pytest.mark.parametrize(
+    "label", ["iso-8859-1", "us-ascii", "windows-1252", "iso-8859-15", "windows-1250"]
+)
+@pytest.mark.parametrize(
+    "text", ["Don’t miss this offer", "Café open today", "Price: 5€ only", "Free gift 🎁 inside"]
+)
+def test_decode_reads_a_few_utf8_characters_under_a_single_byte_label(
+    text: str, label: str
+) -> None:
+    assert decode(text.encode("utf-8"), label) == (text, "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("CAFÉ’ tonight", "windows-1252"),  # É’ is valid UTF-8, read as ɒ
+        ("Sie sagt: STRAß”", "windows-1252"),  # ß” is valid UTF-8, read as NKo
+        ("Café", "iso-8859-1"),  # not valid UTF-8 at all
+    ],
+)
+def test_decode_keeps_a_single_byte_label_over_text_that_only_parses_as_utf8(
+    text: str, label: str
+) -> None:
+    codec = normalize_charset(label) or label
+    assert decode(text.encode(codec), label) == (text, codec)
+
+
 # Latin-1 is read as cp1252 (WHATWG practice), whatever the spelling of the label: mail labelled
 # Latin-1 really holds Windows quotes and dashes in 0x80-0x9F, never C1 control characters.
 @pytest.mark.parametrize("label", ["iso8859-1", "ISO_8859-1", "latin_1", "l1", "iso-ir-100"])
