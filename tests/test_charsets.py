@@ -264,6 +264,34 @@ def test_decode_reads_mostly_valid_utf8_as_utf8() -> None:
     assert decode(stray)[0] == text + " \ufffdquoted\ufffd"
 
 
+# Too few CJK characters to judge the label's reading, which won by default: short UTF-8 under
+# a GB2312 label came out as GB18030 mojibake ("浠ｅ紑鍙戠エ"), Korean with private-use
+# characters ("氍措\ue5d1").
+@pytest.mark.parametrize("label", ["gb2312", "gbk", "big5", "euc-kr", "shift_jis"])
+@pytest.mark.parametrize("text", ["代开发票", "Re: 免费", "무료 상담", "免費諮詢", "お知らせです"])
+def test_decode_reads_short_utf8_under_a_cjk_label_as_utf8(text: str, label: str) -> None:
+    assert decode(text.encode("utf-8"), label) == (text, "utf-8")
+
+
+# GB2312 and EUC-KR text this short is often valid UTF-8 too, but as UTF-8 it reads as
+# scattered Latin, Cyrillic or Hebrew letters: the label stands.
+@pytest.mark.parametrize(
+    ("text", "label", "codec"),
+    [
+        ("压色", "gb2312", "gb18030"),  # as UTF-8: ѹɫ
+        ("陆泉", "gb2312", "gb18030"),  # ½Ȫ
+        ("转史习忙", "gb2312", "gb18030"),  # תʷϰæ
+        ("茅", "gb2312", "gb18030"),  # é
+    ],
+)
+def test_decode_keeps_a_cjk_label_over_short_text_that_is_also_utf8(
+    text: str, label: str, codec: str
+) -> None:
+    data = text.encode(label)
+    data.decode("utf-8")  # valid UTF-8 as well
+    assert decode(data, label) == (text, codec)
+
+
 # Archives cut encoded-word subjects and size caps cut bodies inside a character: the strict
 # decode with the label failed on the last bytes, and the whole text came out as mojibake in
 # another codec ("Re: 鍏嶈垂" from UTF-8, "Ãâ·Ñ·" from GB2312).
