@@ -205,6 +205,25 @@ def test_decode_keeps_a_single_byte_label_over_a_few_words(text: str, label: str
     assert decode(text.encode(normalize_charset(label) or label), label)[0] == text
 
 
+# Some CJK codec reads a few Cyrillic, Greek or Hebrew letters as mostly common characters by
+# chance, and that reading beat the sender's label ("Привет" in KOI8-R as Japanese "靤夫都").
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Привет", "koi8-r"),
+        ("Счет на оплату", "koi8-r"),
+        ("Скидка на доставку", "koi8-r"),
+        ("Доставка", "windows-1251"),
+        ("Привет", "iso-8859-5"),
+        ("Γεια", "iso-8859-7"),
+    ],
+)
+def test_decode_keeps_a_non_latin_single_byte_label_that_reads_as_words(
+    text: str, label: str
+) -> None:
+    assert decode(text.encode(label), label) == (text, normalize_charset(label))
+
+
 # Without a label, text that no CJK codec reads is read by the single-byte codec whose words
 # read as words of one alphabet: before, each of these came out as CJK mojibake (or, for
 # Turkish and Polish, with windows-1252's letters in place of their own).
