@@ -5,8 +5,10 @@ bytes) or an alias Python does not know (``ks_c_5601-1987``). Trusting the label
 and mojibake gives a classifier nothing to learn. The strategy:
 
 1. Map the label to the superset codec Python knows (GB2312 -> GB18030, EUC-KR -> cp949, ...).
-2. If the label is a multi-byte codec or UTF-8 and the bytes decode strictly into *plausible*
-   text, use it (the common case costs one decode).
+2. If the label is a multi-byte codec or UTF-8 and the bytes decode strictly (but for a
+   character cut at the end) into *plausible* text, use it (the common case costs one
+   decode). A single-byte label stands over bytes that do not look multi-byte, unless they
+   are valid UTF-8; one of a non-Latin script also where its reading is words of it.
 3. Otherwise try the usual codecs and keep the one whose text is most plausible: GBK, Big5 and
    EUC-KR overlap byte for byte, so "decodes without error" is not enough. Real text concentrates
    on a few hundred characters (``_chartables``), a wrong decoding scatters over thousands.
