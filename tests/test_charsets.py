@@ -140,6 +140,16 @@ def test_decode_reads_utf16(text: str, encoding: str, label: str | None, codec: 
     assert decode(text.encode(encoding), label) == (text, codec)
 
 
+@pytest.mark.parametrize("text", [ENGLISH_TEXT, GB_TEXT, KOREAN_TEXT, "Встреча завтра в полдень."])
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_decode_reads_a_utf16_label_without_a_mark_in_either_byte_order(
+    text: str, encoding: str
+) -> None:
+    # RFC 2781 reads unmarked UTF-16 as big-endian, WHATWG as little-endian: senders do both.
+    # Big-endian was read as ASCII laced with NULs, and its words were lost.
+    assert decode(text.encode(encoding), "utf-16") == (text, "utf-16")
+
+
 def test_decode_overrules_a_utf16_label_over_text_that_is_not() -> None:
     # Read as UTF-16, b"Hello world!" is 效汬⁯潷汲Ⅴ.
     assert decode(b"Hello world!", "utf-16") == ("Hello world!", "ascii")
@@ -195,6 +205,25 @@ def test_decode_keeps_a_single_byte_label_over_a_few_words(text: str, label: str
     assert decode(text.encode(normalize_charset(label) or label), label)[0] == text
 
 
+# Some CJK codec reads a few Cyrillic, Greek or Hebrew letters as mostly common characters by
+# chance, and that reading beat the sender's label ("Привет" in KOI8-R as Japanese "靤夫都").
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Привет", "koi8-r"),
+        ("Счет на оплату", "koi8-r"),
+        ("Скидка на доставку", "koi8-r"),
+        ("Доставка", "windows-1251"),
+        ("Привет", "iso-8859-5"),
+        ("Γεια", "iso-8859-7"),
+    ],
+)
+def test_decode_keeps_a_non_latin_single_byte_label_that_reads_as_words(
+    text: str, label: str
+) -> None:
+    assert decode(text.encode(label), label) == (text, normalize_charset(label))
+
+
 # Without a label, text that no CJK codec reads is read by the single-byte codec whose words
 # read as words of one alphabet: before, each of these came out as CJK mojibake (or, for
 # Turkish and Polish, with windows-1252's letters in place of their own).
@@ -220,6 +249,24 @@ def test_decode_finds_the_single_byte_codec_of_unlabelled_text(text: str, codec:
     assert decode(text.encode(codec)) == (text, codec)
 
 
+# ý, common in Czech and Slovak, was refused in every reading, so Czech came out as Turkish
+# ("Dobrı den"); Turkish ı and ğ read as windows-1250 are Czech ý and Croatian đ.
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Dobrý den, posíláme Vám fakturu. Děkujeme za spolupráci.", "cp1250"),
+        ("Nový výrobek za skvělou cenu", "cp1250"),
+        ("Dobrý deň, ďakujeme za objednávku", "cp1250"),
+        ("Bună ziua, oferta ţine până mâine", "cp1250"),
+        ("Sıcak fırsatlar sizi bekliyor", "cp1254"),
+        ("Değerli üyemiz", "cp1254"),
+        ("Şifrenizi güncelleyin", "cp1254"),
+    ],
+)
+def test_decode_tells_unlabelled_czech_and_slovak_from_turkish(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == (text, codec)
+
+
 @pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
 def test_decode_reads_a_few_unlabelled_chinese_words_as_chinese(text: str) -> None:
     # Short subjects were too few characters to judge, and cp949 sometimes won by a bonus.
@@ -234,6 +281,59 @@ def test_decode_reads_mostly_valid_utf8_as_utf8() -> None:
     assert decode(cut) == (text[:-1] + "\ufffd", "utf-8")
     stray = text.encode("utf-8") + b" \x93quoted\x94"
     assert decode(stray)[0] == text + " \ufffdquoted\ufffd"
+
+
+# Too few CJK characters to judge the label's reading, which won by default: short UTF-8 under
+# a GB2312 label came out as GB18030 mojibake ("浠ｅ紑鍙戠エ"), Korean with private-use
+# characters ("氍措\ue5d1").
+@pytest.mark.parametrize("label", ["gb2312", "gbk", "big5", "euc-kr", "shift_jis"])
+@pytest.mark.parametrize("text", ["代开发票", "Re: 免费", "무료 상담", "免費諮詢", "お知らせです"])
+def test_decode_reads_short_utf8_under_a_cjk_label_as_utf8(text: str, label: str) -> None:
+    assert decode(text.encode("utf-8"), label) == (text, "utf-8")
+
+
+# GB2312 and EUC-KR text this short is often valid UTF-8 too, but as UTF-8 it reads as
+# scattered Latin, Cyrillic or Hebrew letters: the label stands.
+@pytest.mark.parametrize(
+    ("text", "label", "codec"),
+    [
+        ("压色", "gb2312", "gb18030"),  # as UTF-8: ѹɫ
+        ("陆泉", "gb2312", "gb18030"),  # ½Ȫ
+        ("转史习忙", "gb2312", "gb18030"),  # תʷϰæ
+        ("茅", "gb2312", "gb18030"),  # é
+    ],
+)
+def test_decode_keeps_a_cjk_label_over_short_text_that_is_also_utf8(
+    text: str, label: str, codec: str
+) -> None:
+    data = text.encode(label)
+    data.decode("utf-8")  # valid UTF-8 as well
+    assert decode(data, label) == (text, codec)
+
+
+# Archives cut encoded-word subjects and size caps cut bodies inside a character: the strict
+# decode with the label failed on the last bytes, and the whole text came out as mojibake in
+# another codec ("Re: 鍏嶈垂" from UTF-8, "Ãâ·Ñ·" from GB2312).
+@pytest.mark.parametrize(
+    ("text", "label", "codec", "cut"),
+    [
+        ("Re: 免费发票代", "utf-8", "utf-8", 1),
+        ("Re: 免费发票代", "utf-8", "utf-8", 2),
+        ("免费发票代开", "utf-8", "utf-8", 1),
+        ("Скидка на д", "utf-8", "utf-8", 1),
+        ("Sale 50% 😀", "utf-8", "utf-8", 3),
+        ("Re: 免费发", "gb2312", "gb18030", 1),
+        ("限时优惠 😀", "gb18030", "gb18030", 3),  # a four-byte GB18030 character
+        ("會議記錄", "big5", "big5hkscs", 1),
+        ("고객님께 특별", "euc-kr", "cp949", 1),
+        ("詳しい収入", "shift_jis", "cp932", 1),
+    ],
+)
+def test_decode_keeps_the_label_of_text_cut_inside_a_character(
+    text: str, label: str, codec: str, cut: int
+) -> None:
+    data = text.encode(codec)[:-cut]
+    assert decode(data, label) == (text[:-1] + "\ufffd", codec)
 
 
 @pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii"])
@@ -254,6 +354,35 @@ def test_decode_judges_the_text_where_its_high_bytes_are() -> None:
 
 def test_decode_utf7_label_over_ascii_bytes() -> None:
     assert decode(b"+ZeVnLA-", "utf-7") == ("日本", "utf-7")
+
+
+# One to three UTF-8 characters are too few high bytes to look multi-byte: the single-byte label
+# was trusted and made mojibake of them ("Donâ€™t", "CafÃ©").
+@pytest.mark.parametrize(
+    "label", ["iso-8859-1", "us-ascii", "windows-1252", "iso-8859-15", "windows-1250"]
+)
+@pytest.mark.parametrize(
+    "text", ["Don’t miss this offer", "Café open today", "Price: 5€ only", "Free gift 🎁 inside"]
+)
+def test_decode_reads_a_few_utf8_characters_under_a_single_byte_label(
+    text: str, label: str
+) -> None:
+    assert decode(text.encode("utf-8"), label) == (text, "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("CAFÉ’ tonight", "windows-1252"),  # É’ is valid UTF-8, read as ɒ
+        ("Sie sagt: STRAß”", "windows-1252"),  # ß” is valid UTF-8, read as NKo
+        ("Café", "iso-8859-1"),  # not valid UTF-8 at all
+    ],
+)
+def test_decode_keeps_a_single_byte_label_over_text_that_only_parses_as_utf8(
+    text: str, label: str
+) -> None:
+    codec = normalize_charset(label) or label
+    assert decode(text.encode(codec), label) == (text, codec)
 
 
 # Latin-1 is read as cp1252 (WHATWG practice), whatever the spelling of the label: mail labelled
