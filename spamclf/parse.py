@@ -284,12 +284,24 @@ def decode_header(value: str, hint: str | None = None) -> str:
         for chunk, charset in chunks:
             if isinstance(chunk, str):
                 pieces.append(_decode_8bit(chunk, hint))
+            elif charset is None:
+                pieces.append(_decode_8bit(_unescape(chunk), hint))
             else:
-                pieces.append(decode(chunk, charset or hint)[0])
+                pieces.append(decode(chunk, charset)[0])
         value = "".join(pieces)
     else:
         value = _decode_8bit(value, hint)
     return _WS.sub(" ", value).strip()
+
+
+def _unescape(chunk: bytes) -> str:
+    """The text between encoded words as it was before the stdlib returned it as
+    ``bytes(text, "raw-unicode-escape")``: that writes each surrogate-escaped 8-bit byte as the
+    six characters ``\\udcb7``, which read as ASCII gave ``subject:udcb7`` tokens."""
+    try:
+        return chunk.decode("raw-unicode-escape")
+    except UnicodeDecodeError:  # a literal "\\u" not followed by four hex digits
+        return chunk.decode("latin-1")
 
 
 def _close_encoded_word(value: str) -> str:

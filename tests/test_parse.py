@@ -517,6 +517,10 @@ def test_parse_many_parts_is_capped_by_default() -> None:
         ("=?gb2312?B?w+K30beix", None, "免费发"),
         ("Re: =?gb2312?B?w+K30Q==?= =?gb2312?B?w+K30beixr", None, "Re: 免费免费发"),
         ("=?utf-8?q?caf=C3=A9", None, "café"),
+        # An encoded word beside raw 8-bit text: the stdlib hands the raw stretch back as
+        # raw-unicode-escape bytes, which were read as the text "\\udcb7\\udca2...".
+        ("=?gb2312?B?w+K30Q==?= \udcb7\udca2\udcc6\udcb1", "gb18030", "免费 发票"),
+        ("=?utf-8?q?Hi?= \udce5\udc85\udc8d\udce8\udcb4\udcb9 offer", None, "Hi 免费 offer"),
     ],
 )
 def test_decode_header_handles_encoded_words_and_raw_bytes(
