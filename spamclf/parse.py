@@ -56,6 +56,9 @@ _KNOWN_HEADER = re.compile(
     re.IGNORECASE,
 )
 _EMLX_COUNT = re.compile(rb"(\d{1,9})[ \t]*\r?\n")
+# Whole tags, not a bare "<br": that also opens an address (<brian@example.org>), and a plain
+# part taken for HTML lost every <...> in it, <http://...> links included.
+_HTML_TAG = re.compile(r"<(?:html|body)[\s>]|<(?:br|p)(?:\s[^<>@]*)?/?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -481,8 +484,12 @@ def _is_inline_text(part: email.message.Message, content_type: str) -> bool:
 
 
 def _looks_like_html(text: str) -> bool:
-    head = text[:1000].lower()
-    return "<html" in head or "<body" in head or "<br" in head or "<p>" in head
+    """True for text that holds HTML tags in its first 1,000 characters, whatever its label.
+
+    >>> _looks_like_html("Hi<br/>there"), _looks_like_html("Brian <brian@example.org> wrote")
+    (True, False)
+    """
+    return _HTML_TAG.search(text, 0, 1000) is not None
 
 
 def _merge_html(summaries: list[HtmlSummary]) -> HtmlSummary | None:

@@ -624,3 +624,27 @@ def test_raw_subject_over_an_ascii_body(subject: str, codec: str, body_label: st
         b"plain text\n"
     )
     assert parse_bytes(raw).subject == subject
+
+
+@pytest.mark.parametrize(
+    "quoted", ["Brian <brian@example.org>", "Pat <p.smith@example.org>", "<bruno@example.org>"]
+)
+def test_parse_keeps_addresses_and_links_of_a_plain_part_that_quotes_an_address(
+    quoted: str,
+) -> None:
+    raw = (
+        f"Subject: Re: invoice\nContent-Type: text/plain\n\nOn Monday, {quoted} wrote:\n"
+        "> see the invoice\n\nPlease pay at <http://pay.example.net/invoice> today.\n"
+    ).encode()
+    message = parse_bytes(raw)
+    assert message.html is None
+    assert quoted in message.text
+    assert "<http://pay.example.net/invoice>" in message.text
+
+
+@pytest.mark.parametrize("tag", ["<br>", "<BR/>", "<br />", "<p>", "<p class=x>", "<html lang=en>"])
+def test_parse_reads_a_plain_part_holding_html_tags_as_html(tag: str) -> None:
+    raw = f"Subject: hi\n\nBuy cheap pills{tag}now\n".encode()
+    message = parse_bytes(raw)
+    assert message.html is not None
+    assert tag not in message.text
