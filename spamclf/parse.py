@@ -45,6 +45,8 @@ _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _ASCII_BYTES = bytes(range(128))
 # An encoded word cut off at the end of a header, with no closing "?=": archives and mailing
 # lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
+# An encoded word as email.header finds it (its ecre pattern).
+_ENCODED_WORD = re.compile(r"=\?[^?]*?\?[qQbB]\?.*?\?=")
 _UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
 # The header that must open what follows the junk _unwrap skips: a known one, since text
@@ -279,12 +281,8 @@ def decode_header(value: str, hint: str | None = None) -> str:
     """
     if "=?" in value:
         value = _close_encoded_word(value)
-        try:
-            chunks = email.header.decode_header(value)
-        except _STDLIB_FAILURES:
-            chunks = [(value, None)]
         pieces = []
-        for chunk, charset in chunks:
+        for chunk, charset in _header_chunks(value):
             if isinstance(chunk, str):
                 pieces.append(_decode_8bit(chunk, hint))
             elif charset is None:
@@ -295,6 +293,36 @@ def decode_header(value: str, hint: str | None = None) -> str:
     else:
         value = _decode_8bit(value, hint)
     return _WS.sub(" ", value).strip()
+
+
+def _header_chunks(value: str) -> list[tuple[bytes | str, str | None]]:
+    """``email.header.decode_header(value)``, or where one encoded word in ``value`` is
+    malformed (bad base64), which makes the stdlib refuse the whole value, the same for the
+    stretches between such words, each of which stays as it is (its charset ``None``)."""
+    try:
+        return email.header.decode_header(value)
+    except _STDLIB_FAILURES:
+        pass
+    chunks: list[tuple[bytes | str, str | None]] = []
+    start = 0
+    for word in _ENCODED_WORD.finditer(value):
+        try:
+            email.header.decode_header(word.group())
+        except _STDLIB_FAILURES:
+            chunks += _stretch_chunks(value[start : word.start()])
+            chunks.append((word.group(), None))
+            start = word.end()
+    return chunks + _stretch_chunks(value[start:])
+
+
+def _stretch_chunks(stretch: str) -> list[tuple[bytes | str, str | None]]:
+    # Its leading space kept apart: the stdlib strips it, gluing the stretch to the bad word.
+    words = stretch.lstrip()
+    chunks: list[tuple[bytes | str, str | None]] = [(stretch[: len(stretch) - len(words)], None)]
+    try:
+        return chunks + email.header.decode_header(words)
+    except _STDLIB_FAILURES:  # not expected: each of its words decoded alone
+        return [(stretch, None)]
 
 
 def _unescape(chunk: bytes) -> str:

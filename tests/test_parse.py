@@ -521,6 +521,10 @@ def test_parse_many_parts_is_capped_by_default() -> None:
         # raw-unicode-escape bytes, which were read as the text "\\udcb7\\udca2...".
         ("=?gb2312?B?w+K30Q==?= \udcb7\udca2\udcc6\udcb1", "gb18030", "免费 发票"),
         ("=?utf-8?q?Hi?= \udce5\udc85\udc8d\udce8\udcb4\udcb9 offer", None, "Hi 免费 offer"),
+        # One malformed word (a stray "!", a base64 text of bad length) stays as it is; the
+        # stdlib refuses the whole value for it, which kept the good words encoded too.
+        ("=?utf-8?B?5YWN6LS5?= =?utf-8?B?5!WN6LS5?=", None, "免费 =?utf-8?B?5!WN6LS5?="),
+        ("=?utf-8?B?5?= tail =?utf-8?B?5YWN?= =?utf-8?B?6LS5?=", None, "=?utf-8?B?5?= tail 免费"),
     ],
 )
 def test_decode_header_handles_encoded_words_and_raw_bytes(
