@@ -57,6 +57,9 @@ _KNOWN_HEADER = re.compile(
     rb"|authentication-results|arc-[a-z-]+):",
     re.IGNORECASE,
 )
+# A header line with white space before its colon (an RFC 5322 obs-optional field name).
+_SPACED_COLON = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.MULTILINE)
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 _EMLX_COUNT = re.compile(rb"(\d{1,9})[ \t]*\r?\n")
 # Whole tags, not a bare "<br": that also opens an address (<brian@example.org>), and a plain
 # part taken for HTML lost every <...> in it, <http://...> links included.
@@ -237,7 +240,26 @@ def _unwrap(data: bytes) -> bytes:
     first_line_end = data.find(b"\n")
     if first_line_end >= 2 and data[first_line_end - 2 : first_line_end] == b"\r\r":
         data = data.replace(b"\r\r\n", b"\r\n")
-    return data
+    return _close_spaced_colons(data)
+
+
+def _close_spaced_colons(data: bytes) -> bytes:
+    """``data`` with the space taken out of header lines written ``Subject : ...``.
+
+    RFC 5322 section 4.5.3 keeps white space before the colon as obsolete syntax that must be
+    read, and old spamware writes it; the stdlib parser ends the header block at such a line,
+    so its Subject, From and Content-Type (and every header after it) were read as body.
+
+    >>> _close_spaced_colons(b"Subject : hi\\nFrom: a : b\\n\\nX : body")
+    b'Subject: hi\\nFrom: a : b\\n\\nX : body'
+    """
+    # 2.0 us a message over the test fixtures (1.4 KB on average), 0.3% of parse_bytes; the
+    # regex runs only on a header block holding " :" or "\t:", which none of them does.
+    blank = _BLANK_LINE.search(data)
+    end = blank.start() if blank else len(data)
+    if data.find(b" :", 0, end) < 0 and data.find(b"\t:", 0, end) < 0:
+        return data
+    return _SPACED_COLON.sub(rb"\1:", data[:end]) + data[end:]
 
 
 def _header_hint(parts: list[Part]) -> str | None:

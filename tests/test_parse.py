@@ -652,3 +652,26 @@ def test_parse_reads_a_plain_part_holding_html_tags_as_html(tag: str) -> None:
     message = parse_bytes(raw)
     assert message.html is not None
     assert tag not in message.text
+
+
+@pytest.mark.parametrize("spacing", [" ", "  ", "\t"], ids=["space", "two-spaces", "tab"])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_parse_reads_headers_with_white_space_before_the_colon(spacing: str, line_end: str) -> None:
+    """RFC 5322 obsolete syntax (section 4.5.3); the stdlib ended the header block there."""
+    raw = line_end.join(
+        [
+            "Received: from relay.example.net ([203.0.113.9])",
+            f"Subject{spacing}: Cheap meds",
+            "From: seller@pharma.example",
+            "Content-Type: text/html",
+            "",
+            "<p>Buy <b>now</b> : today</p>",
+            "Note : a body line",
+            "",
+        ]
+    ).encode()
+    message = parse_bytes(raw)
+    assert (message.subject, message.header("from")) == ("Cheap meds", "seller@pharma.example")
+    assert message.header("content-type") == "text/html"
+    assert message.text.split() == ["Buy", "now", ":", "today", "Note", ":", "a", "body", "line"]
+    assert message.defects == ()
