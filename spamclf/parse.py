@@ -43,6 +43,10 @@ _STDLIB_FAILURES = (
 )
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _ASCII_BYTES = bytes(range(128))
+_NOT_BASE64_ALPHABET = bytes(b for b in range(256) if not re.match(rb"[A-Za-z0-9+/]", bytes([b])))
+_BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"
+# The base64 lines that open a part, before a footer that a list or gateway appended.
+_BASE64_LINES = re.compile(rb"(?:[ \t]*[A-Za-z0-9+/]+=*[ \t]*\r?\n)+")
 # An encoded word cut off at the end of a header, with no closing "?=": archives and mailing
 # lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
 # An encoded word as email.header finds it (its ecre pattern).
@@ -467,9 +471,19 @@ def _payload_bytes(
     # No transfer encoding expands data more than 3 times (quoted-printable's "=XX").
     span = 3 * max_bytes + 4096
     raw = _original_bytes(payload[:span])
-    if encoding == "base64" and _not_base64(raw[:2000]):
-        # Declared base64 but holding raw text (already decoded by an earlier gateway).
-        return raw
+    if encoding == "base64":
+        text = _not_base64(raw[:2000])
+        # Base64 with a text footer after it (a list's footer, an AV or disclaimer gateway's
+        # note) made a short part look like text, and a longer one decoded to junk at its end.
+        if text or raw[-1024:].translate(None, _BASE64_TEXT):
+            run = _BASE64_LINES.match(raw)
+            if run and _is_base64_run(run.group()) and _not_base64(raw[run.end() :][:2000]):
+                return _decode_base64_chunks(run.group()) + raw[run.end() :]
+        if text:
+            # Declared base64 but holding raw text (already decoded by an earlier gateway).
+            return raw
+        if _padded_inside(raw):
+            return _decode_base64_chunks(raw)
     source = part
     if len(payload) > span:
         # Decode a copy holding the head only, cut at a line end (whole base64 quanta).
@@ -484,6 +498,39 @@ def _payload_bytes(
     if source is not part:
         part.defects.extend(source.defects)
     return decoded if isinstance(decoded, bytes) else raw
+
+
+def _is_base64_run(lines: bytes) -> bool:
+    """True for lines that are base64 as an encoder writes it, not a few words of text that
+    happen to use only base64's letters: whole 4-character quanta, one line of 16 or more.
+
+    >>> _is_base64_run(b"SGVsbG8g\\nY2hlYXAgbWVkcyA=\\n"), _is_base64_run(b"Dear\\nJohn\\n")
+    (True, False)
+    """
+    lengths = [len(line.strip()) for line in lines.splitlines()]
+    return max(lengths) >= 16 and all(length % 4 == 0 for length in lengths)
+
+
+def _padded_inside(raw: bytes) -> bool:
+    """True for base64 with padding before its end: chunks encoded and padded one by one,
+    which the stdlib decodes only up to the first padding."""
+    pad = raw.find(b"=")
+    return pad >= 0 and bool(raw[pad:].translate(None, b"= \t\r\n"))
+
+
+def _decode_base64_chunks(data: bytes) -> bytes:
+    """Base64 decoded chunk by chunk, each ending at its padding; characters outside the
+    alphabet are dropped, and a chunk's missing padding is added.
+
+    >>> _decode_base64_chunks(b"SGVsbG8g\\nY2hlYXAgbWVkcyA=\\nYnV5IG5vdw==\\n")
+    b'Hello cheap meds buy now'
+    """
+    decoded = []
+    for chunk in data.split(b"="):
+        chunk = chunk.translate(None, _NOT_BASE64_ALPHABET)
+        chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk  # half a byte
+        decoded.append(binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)))
+    return b"".join(decoded)
 
 
 def _not_base64(sample: bytes) -> bool:

@@ -675,3 +675,54 @@ def test_parse_reads_headers_with_white_space_before_the_colon(spacing: str, lin
     assert message.header("content-type") == "text/html"
     assert message.text.split() == ["Buy", "now", ":", "today", "Note", ":", "a", "body", "line"]
     assert message.defects == ()
+
+
+def _base64_part(body: bytes, line_end: bytes = b"\n") -> bytes:
+    headers = (
+        b"Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64"
+    )
+    return (headers + b"\n\n").replace(b"\n", line_end) + body
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        b"\n_______________________________________________\nUsers mailing list\n"
+        b"Users@lists.example.org\nhttp://lists.example.org/mailman/listinfo/users\n",
+        b"-- \nThis message has been scanned for viruses by MailGuard (example.net).\n",
+        b"DISCLAIMER: this e-mail is confidential.\n",
+    ],
+    ids=["list-footer", "virus-scanner-note", "disclaimer"],
+)
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_parse_decodes_short_base64_with_a_text_footer_after_it(
+    footer: bytes, line_end: bytes
+) -> None:
+    text = "Votre colis est bloqué. Payez les frais ici: http://colis.example.ru/pay\n"
+    body = base64.encodebytes(text.encode()) + footer
+    message = parse_bytes(_base64_part(body.replace(b"\n", line_end), line_end))
+    assert message.text.replace("\r\n", "\n") == text + footer.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\n",  # each line encoded and padded alone
+        b"SGVsbG8gY2hlYXAgbWVkcyA=YnV5IG5vdw==\n",  # the chunks on one line
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\n\n-- \nsent by a list\n",  # and a footer
+    ],
+    ids=["one-per-line", "one-line", "with-footer"],
+)
+def test_parse_decodes_base64_padded_chunk_by_chunk(body: bytes) -> None:
+    """The stdlib stops at the first padding: the text after it was lost."""
+    assert parse_bytes(_base64_part(body)).text.startswith("Hello cheap meds buy now")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"Dear\nJohn, buy cheap watches now!\n", "Bonjour\nVotre colis est arrivé.\n".encode()],
+)
+def test_parse_reads_text_under_a_base64_label_whose_first_line_is_one_word_raw(
+    body: bytes,
+) -> None:
+    assert parse_bytes(_base64_part(body)).text == body.decode()
