@@ -726,3 +726,44 @@ def test_parse_reads_text_under_a_base64_label_whose_first_line_is_one_word_raw(
     body: bytes,
 ) -> None:
     assert parse_bytes(_base64_part(body)).text == body.decode()
+
+
+def _html_part(meta: str, body: bytes, content_type: str = "text/html") -> bytes:
+    return (
+        (
+            f"Subject: x\nMIME-Version: 1.0\nContent-Type: {content_type}\n\n"
+            f"<html><head>{meta}</head><body><p>"
+        ).encode()
+        + body
+        + b"</p></body></html>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "charset", "meta"),
+    [
+        ("Здравствуйте, ваш заказ готов", "iso-8859-5", '<meta charset="{}">'),
+        (
+            "Dobrý den, posíláme Vám fakturu. Děkujeme za spolupráci.",
+            "iso-8859-2",
+            '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset={}">',
+        ),
+        ("Ваш заказ готов к отправке", "windows-1251", "<meta charset={} />"),
+    ],
+)
+def test_parse_reads_an_html_part_in_the_charset_its_meta_declares(
+    text: str, charset: str, meta: str
+) -> None:
+    message = parse_bytes(_html_part(meta.format(charset), text.encode(charset)))
+    assert message.text.strip() == text
+    assert message.parts[0].charset is None  # still the MIME label: none was given
+
+
+def test_parse_prefers_the_mime_charset_to_the_meta_one() -> None:
+    text = "Dobrý den, posíláme Vám fakturu. Děkujeme za spolupráci."
+    raw = _html_part(
+        '<meta charset="iso-8859-5">',
+        text.encode("iso-8859-2"),
+        content_type="text/html; charset=iso-8859-2",
+    )
+    assert parse_bytes(raw).text.strip() == text
