@@ -43,6 +43,7 @@ _STDLIB_FAILURES = (
 )
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _ASCII_BYTES = bytes(range(128))
+_ENCODED = ("base64", "quoted-printable")
 _NOT_BASE64_ALPHABET = bytes(b for b in range(256) if not re.match(rb"[A-Za-z0-9+/]", bytes([b])))
 _BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"
 # The base64 lines that open a part, before a footer that a list or gateway appended.
@@ -412,6 +413,7 @@ class _BodyWalker:
         self.parts: list[Part] = []
         self.texts: list[str] = []
         self.htmls: list[HtmlSummary] = []
+        self.reparsed = 0  # bytes of encoded message/rfc822 parts parsed again
 
     def visit(self, part: email.message.Message, depth: int) -> None:
         if len(self.parts) >= self.limits.max_parts:
@@ -430,17 +432,54 @@ class _BodyWalker:
         payload = part._payload  # type: ignore[attr-defined]
         if isinstance(payload, list):
             self.defects.extend(type(d).__name__ for d in part.defects)
+            encoding = _transfer_encoding(part)
+            if encoding in _ENCODED and part.get_content_maintype() == "message":
+                payload = self._decoded_messages(payload, encoding)
             for child in payload:
                 if isinstance(child, email.message.Message):
                     self.visit(child, depth + 1)
             return
         self._leaf(part, payload if isinstance(payload, str) else "")
 
+    def _decoded_messages(self, payload: list[object], encoding: str) -> list[object]:
+        """The message in a message/rfc822 part sent base64 or quoted-printable (RFC 2046
+        forbids it; forwarding and abuse-report tools do it), which the stdlib parsed from the
+        encoded text: base64 gave one headerless message whose body was base64, then tokenized.
+        It is serialized back, decoded and parsed again, within ``max_message_bytes`` for all
+        of a message's such parts together (each level of a nest of them would otherwise parse
+        all the levels below again); where that fails, the stdlib's reading stays.
+
+        A multipart the stdlib found in quoted-printable keeps the stdlib's reading (its parts
+        stay encoded): serializing it again cost as much as the nest above.
+        """
+        try:
+            (child,) = payload
+            if not isinstance(child, email.message.Message) or child.is_multipart():
+                return payload
+            text = child.as_bytes(policy=email.policy.compat32).lstrip(b"\r\n")
+            if encoding == "quoted-printable" and b"=" not in text:
+                return payload  # nothing to decode: the stdlib read it right
+            if self.reparsed + len(text) > self.limits.max_message_bytes:
+                _note(self.hit, "decoded")
+                return payload
+            self.reparsed += len(text)
+            carrier = email.message.Message()
+            carrier["Content-Transfer-Encoding"] = encoding
+            stored = text.decode("ascii", "surrogateescape")
+            carrier.set_payload(stored)
+            data = _payload_bytes(carrier, stored, encoding, self.limits.max_part_bytes)
+            if len(data) > self.limits.max_part_bytes:
+                data = data[: self.limits.max_part_bytes]
+                _note(self.hit, "decoded")
+            parser = email.parser.BytesParser(policy=email.policy.compat32)
+            return [parser.parsebytes(_close_spaced_colons(data))]
+        except _STDLIB_FAILURES:
+            return payload
+
     def _leaf(self, part: email.message.Message, payload: str) -> None:
         content_type = part.get_content_type()
         charset = _param(part, "charset")
-        # compat32 returns a Header object, not a str, for a value with 8-bit bytes.
-        encoding = str(part.get("content-transfer-encoding") or "").strip().lower() or None
+        encoding = _transfer_encoding(part)
         data = _payload_bytes(part, payload, encoding, self.limits.max_part_bytes)
         if len(data) > self.limits.max_part_bytes:
             data = data[: self.limits.max_part_bytes]
@@ -462,6 +501,11 @@ class _BodyWalker:
                 text = summary.text
             self.texts.append(text)
         self.parts.append(Part(content_type, charset, codec, filename, len(data), encoding))
+
+
+def _transfer_encoding(part: email.message.Message) -> str | None:
+    # compat32 returns a Header object, not a str, for a value with 8-bit bytes.
+    return str(part.get("content-transfer-encoding") or "").strip().lower() or None
 
 
 def _payload_bytes(

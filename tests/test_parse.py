@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import quopri
 from collections.abc import Callable
 
 import pytest
@@ -767,3 +768,46 @@ def test_parse_prefers_the_mime_charset_to_the_meta_one() -> None:
         content_type="text/html; charset=iso-8859-2",
     )
     assert parse_bytes(raw).text.strip() == text
+
+
+_INNER_MESSAGE = (
+    "Subject: inner\nContent-Type: text/plain; charset=utf-8\n\n"
+    "Café: buy cheap pills online now, a line long enough for quoted-printable to fold it\n"
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encoded"),
+    [
+        (b"base64", base64.encodebytes(_INNER_MESSAGE)),
+        (b"quoted-printable", quopri.encodestring(_INNER_MESSAGE)),
+    ],
+)
+def test_parse_decodes_a_forwarded_message_sent_with_a_transfer_encoding(
+    encoding: bytes, encoded: bytes
+) -> None:
+    raw = (
+        b"Subject: fwd\nContent-Type: multipart/mixed; boundary=b\n\n"
+        b"--b\nContent-Type: text/plain\n\nsee attached\n"
+        b"--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: "
+        + encoding
+        + b"\n\n"
+        + encoded
+        + b"--b--\n"
+    )
+    message = parse_bytes(raw)
+    assert "Café: buy cheap pills online now, a line long enough" in message.text
+    assert message.parts[-1].charset == "utf-8"
+
+
+def test_parse_reparses_encoded_forwarded_messages_within_the_message_byte_cap() -> None:
+    """A nest of base64 message/rfc822 parts: each level parsed again would parse all below."""
+    data = b"Subject: leaf\n\n" + b"cheap pills " * 100
+    for _ in range(6):
+        data = b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n" + (
+            base64.encodebytes(data)
+        )
+    assert "cheap pills" in parse_bytes(data).text
+    capped = parse_bytes(data, Limits(max_message_bytes=len(data) + 1000))
+    assert "decoded" in capped.limits_hit
+    assert "cheap pills" not in capped.text
