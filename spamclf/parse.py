@@ -44,6 +44,7 @@ _STDLIB_FAILURES = (
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _ASCII_BYTES = bytes(range(128))
 _ENCODED = ("base64", "quoted-printable")
+_SPACED_SOFT_BREAK = re.compile(r"=[ \t]+(?=\r?\n|\Z)")
 _NOT_BASE64_ALPHABET = bytes(b for b in range(256) if not re.match(rb"[A-Za-z0-9+/]", bytes([b])))
 _BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"
 # The base64 lines that open a part, before a footer that a list or gateway appended.
@@ -532,12 +533,19 @@ def _payload_bytes(
         if _padded_inside(raw):
             return _decode_base64_chunks(raw)
     source = part
+    head = payload[:span]
+    soft_breaks = 0
+    if encoding == "quoted-printable":
+        # RFC 2045 section 6.7: white space after a soft line break's "=" was added in
+        # transport and is deleted; the stdlib kept the "=" and the line break ("fr=  ").
+        head, soft_breaks = _SPACED_SOFT_BREAK.subn("=", head)
     if len(payload) > span:
-        # Decode a copy holding the head only, cut at a line end (whole base64 quanta).
-        head = payload[:span]
-        source = email.message.Message()
+        # Decode the head only, cut at a line end (whole base64 quanta).
+        head = head[: head.rfind("\n") + 1] or head
+    if len(payload) > span or soft_breaks:
+        source = email.message.Message()  # a copy holding what to decode
         source["Content-Transfer-Encoding"] = encoding or "7bit"
-        source.set_payload(head[: head.rfind("\n") + 1] or head)
+        source.set_payload(head)
     try:
         decoded = source.get_payload(decode=True)
     except _STDLIB_FAILURES:

@@ -811,3 +811,16 @@ def test_parse_reparses_encoded_forwarded_messages_within_the_message_byte_cap()
     capped = parse_bytes(data, Limits(max_message_bytes=len(data) + 1000))
     assert "decoded" in capped.limits_hit
     assert "cheap pills" not in capped.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"fr=  \nee vi=\t\nagra\n", b"fr= \r\nee vi=\t \r\nagra", b"free vi=\nagra=  "],
+    ids=["spaces-and-tab", "crlf-no-final-line-end", "soft-break-at-the-end"],
+)
+def test_parse_honours_quoted_printable_soft_breaks_with_trailing_white_space(
+    body: bytes,
+) -> None:
+    """RFC 2045 section 6.7: the white space was added in transport and is deleted."""
+    raw = b"Subject: x\nContent-Transfer-Encoding: quoted-printable\n\n" + body
+    assert parse_bytes(raw).text.split() == ["free", "viagra"]
