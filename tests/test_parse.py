@@ -692,8 +692,9 @@ def _base64_part(body: bytes, line_end: bytes = b"\n") -> bytes:
         b"Users@lists.example.org\nhttp://lists.example.org/mailman/listinfo/users\n",
         b"-- \nThis message has been scanned for viruses by MailGuard (example.net).\n",
         b"DISCLAIMER: this e-mail is confidential.\n",
+        b"Sent from my phone\n",  # base64 letters only, but spaces between them
     ],
-    ids=["list-footer", "virus-scanner-note", "disclaimer"],
+    ids=["list-footer", "virus-scanner-note", "disclaimer", "letters-and-spaces"],
 )
 @pytest.mark.parametrize("line_end", [b"\n", b"\r\n"], ids=["lf", "crlf"])
 def test_parse_decodes_short_base64_with_a_text_footer_after_it(
@@ -708,15 +709,16 @@ def test_parse_decodes_short_base64_with_a_text_footer_after_it(
 @pytest.mark.parametrize(
     "body",
     [
-        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\n",  # each line encoded and padded alone
-        b"SGVsbG8gY2hlYXAgbWVkcyA=YnV5IG5vdw==\n",  # the chunks on one line
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdwo=\n",  # each line encoded and padded alone
+        b"SGVsbG8gY2hlYXAgbWVkcyA=YnV5IG5vdwo=\n",  # the chunks on one line
         b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\n\n-- \nsent by a list\n",  # and a footer
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\nSent from my phone\n",  # on its own line
     ],
-    ids=["one-per-line", "one-line", "with-footer"],
+    ids=["one-per-line", "one-line", "with-footer", "with-footer-of-letters"],
 )
 def test_parse_decodes_base64_padded_chunk_by_chunk(body: bytes) -> None:
     """The stdlib stops at the first padding: the text after it was lost."""
-    assert parse_bytes(_base64_part(body)).text.startswith("Hello cheap meds buy now")
+    assert parse_bytes(_base64_part(body)).text.startswith("Hello cheap meds buy now\n")
 
 
 @pytest.mark.parametrize(
