@@ -45,15 +45,19 @@ _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _ASCII_BYTES = bytes(range(128))
 _ENCODED = ("base64", "quoted-printable")
 _SPACED_SOFT_BREAK = re.compile(r"=[ \t]+(?=\r?\n|\Z)")
-_NOT_BASE64_ALPHABET = bytes(b for b in range(256) if not re.match(rb"[A-Za-z0-9+/]", bytes([b])))
-_BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_NOT_BASE64_ALPHABET = bytes(sorted(set(range(256)) - set(_BASE64_ALPHABET)))
+_BASE64_TEXT = _BASE64_ALPHABET + b"= \t\r\n"
+# Padded chunks decoded one by one, at most: 5 ms of work. Past them the rest is dropped, as
+# the stdlib drops all that follows the first padding.
+_MAX_BASE64_CHUNKS = 10_000
 # The base64 lines that open a part, before a footer that a list or gateway appended.
 _BASE64_LINES = re.compile(rb"(?:[ \t]*[A-Za-z0-9+/]+=*[ \t]*\r?\n)+")
 _LONG_BASE64_LINE = re.compile(rb"^[ \t]*[A-Za-z0-9+/]{16,}={0,2}[ \t]*\r?$", re.MULTILINE)
-# An encoded word cut off at the end of a header, with no closing "?=": archives and mailing
-# lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
 # An encoded word as email.header finds it (its ecre pattern).
 _ENCODED_WORD = re.compile(r"=\?[^?]*?\?[qQbB]\?.*?\?=")
+# An encoded word cut off at the end of a header, with no closing "?=": archives and mailing
+# lists truncate long subjects (trec06c has hundreds), and the stdlib then keeps the base64.
 _UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
 # The header that must open what follows the junk _unwrap skips: a known one, since text
@@ -454,10 +458,12 @@ class _BodyWalker:
         A multipart the stdlib found in quoted-printable keeps the stdlib's reading (its parts
         stay encoded): serializing it again cost as much as the nest above.
         """
+        if len(payload) != 1:
+            return payload
+        (child,) = payload
+        if not isinstance(child, email.message.Message) or child.is_multipart():
+            return payload
         try:
-            (child,) = payload
-            if not isinstance(child, email.message.Message) or child.is_multipart():
-                return payload
             text = child.as_bytes(policy=email.policy.compat32).lstrip(b"\r\n")
             if encoding == "quoted-printable" and b"=" not in text:
                 return payload  # nothing to decode: the stdlib read it right
@@ -607,9 +613,9 @@ def _decode_base64_chunks(data: bytes) -> bytes:
     b'Hello cheap meds buy now'
     """
     decoded = []
-    for chunk in data.split(b"="):
+    for chunk in data.split(b"=", _MAX_BASE64_CHUNKS)[:_MAX_BASE64_CHUNKS]:
         chunk = chunk.translate(None, _NOT_BASE64_ALPHABET)
-        chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk  # half a byte
+        chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk  # 6 bits: no byte
         decoded.append(binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)))
     return b"".join(decoded)
 
