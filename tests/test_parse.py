@@ -577,6 +577,8 @@ _HEADER_LINES = st.sampled_from(
         b'From: "\xc3\xa9" <a@b.example>\n',
         b"\tfolded continuation\n",
         b"Broken header without colon\n",
+        b"Content-Type: message/rfc822\n",
+        b"Subject : white space before the colon\n",
     ]
 )
 _BODY_PIECES = st.sampled_from(
@@ -591,6 +593,10 @@ _BODY_PIECES = st.sampled_from(
         b"\x00\xff\xfe",
         b"\x1b$B",
         b"plain words\n",
+        b"QQ==QUJD\n",  # padded chunks
+        b"fr=  \n",  # a soft break with white space after it
+        b"<meta charset=koi8-r>",
+        b"Content-Transfer-Encoding: base64\n",
     ]
 )
 
