@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import quopri
 from collections.abc import Callable
 
 import pytest
@@ -517,6 +518,14 @@ def test_parse_many_parts_is_capped_by_default() -> None:
         ("=?gb2312?B?w+K30beix", None, "免费发"),
         ("Re: =?gb2312?B?w+K30Q==?= =?gb2312?B?w+K30beixr", None, "Re: 免费免费发"),
         ("=?utf-8?q?caf=C3=A9", None, "café"),
+        # An encoded word beside raw 8-bit text: the stdlib hands the raw stretch back as
+        # raw-unicode-escape bytes, which were read as the text "\\udcb7\\udca2...".
+        ("=?gb2312?B?w+K30Q==?= \udcb7\udca2\udcc6\udcb1", "gb18030", "免费 发票"),
+        ("=?utf-8?q?Hi?= \udce5\udc85\udc8d\udce8\udcb4\udcb9 offer", None, "Hi 免费 offer"),
+        # One malformed word (a stray "!", a base64 text of bad length) stays as it is; the
+        # stdlib refuses the whole value for it, which kept the good words encoded too.
+        ("=?utf-8?B?5YWN6LS5?= =?utf-8?B?5!WN6LS5?=", None, "免费 =?utf-8?B?5!WN6LS5?="),
+        ("=?utf-8?B?5?= tail =?utf-8?B?5YWN?= =?utf-8?B?6LS5?=", None, "=?utf-8?B?5?= tail 免费"),
     ],
 )
 def test_decode_header_handles_encoded_words_and_raw_bytes(
@@ -568,6 +577,8 @@ _HEADER_LINES = st.sampled_from(
         b'From: "\xc3\xa9" <a@b.example>\n',
         b"\tfolded continuation\n",
         b"Broken header without colon\n",
+        b"Content-Type: message/rfc822\n",
+        b"Subject : white space before the colon\n",
     ]
 )
 _BODY_PIECES = st.sampled_from(
@@ -582,6 +593,10 @@ _BODY_PIECES = st.sampled_from(
         b"\x00\xff\xfe",
         b"\x1b$B",
         b"plain words\n",
+        b"QQ==QUJD\n",  # padded chunks
+        b"fr=  \n",  # a soft break with white space after it
+        b"<meta charset=koi8-r>",
+        b"Content-Transfer-Encoding: base64\n",
     ]
 )
 
@@ -620,3 +635,200 @@ def test_raw_subject_over_an_ascii_body(subject: str, codec: str, body_label: st
         b"plain text\n"
     )
     assert parse_bytes(raw).subject == subject
+
+
+@pytest.mark.parametrize(
+    "quoted", ["Brian <brian@example.org>", "Pat <p.smith@example.org>", "<bruno@example.org>"]
+)
+def test_parse_keeps_addresses_and_links_of_a_plain_part_that_quotes_an_address(
+    quoted: str,
+) -> None:
+    raw = (
+        f"Subject: Re: invoice\nContent-Type: text/plain\n\nOn Monday, {quoted} wrote:\n"
+        "> see the invoice\n\nPlease pay at <http://pay.example.net/invoice> today.\n"
+    ).encode()
+    message = parse_bytes(raw)
+    assert message.html is None
+    assert quoted in message.text
+    assert "<http://pay.example.net/invoice>" in message.text
+
+
+@pytest.mark.parametrize("tag", ["<br>", "<BR/>", "<br />", "<p>", "<p class=x>", "<html lang=en>"])
+def test_parse_reads_a_plain_part_holding_html_tags_as_html(tag: str) -> None:
+    raw = f"Subject: hi\n\nBuy cheap pills{tag}now\n".encode()
+    message = parse_bytes(raw)
+    assert message.html is not None
+    assert tag not in message.text
+
+
+@pytest.mark.parametrize("spacing", [" ", "  ", "\t"], ids=["space", "two-spaces", "tab"])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_parse_reads_headers_with_white_space_before_the_colon(spacing: str, line_end: str) -> None:
+    """RFC 5322 obsolete syntax (section 4.5.3); the stdlib ended the header block there."""
+    raw = line_end.join(
+        [
+            "Received: from relay.example.net ([203.0.113.9])",
+            f"Subject{spacing}: Cheap meds",
+            "From: seller@pharma.example",
+            "Content-Type: text/html",
+            "",
+            "<p>Buy <b>now</b> : today</p>",
+            "Note : a body line",
+            "",
+        ]
+    ).encode()
+    message = parse_bytes(raw)
+    assert (message.subject, message.header("from")) == ("Cheap meds", "seller@pharma.example")
+    assert message.header("content-type") == "text/html"
+    assert message.text.split() == ["Buy", "now", ":", "today", "Note", ":", "a", "body", "line"]
+    assert message.defects == ()
+
+
+def _base64_part(body: bytes, line_end: bytes = b"\n") -> bytes:
+    headers = (
+        b"Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64"
+    )
+    return (headers + b"\n\n").replace(b"\n", line_end) + body
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        b"\n_______________________________________________\nUsers mailing list\n"
+        b"Users@lists.example.org\nhttp://lists.example.org/mailman/listinfo/users\n",
+        b"-- \nThis message has been scanned for viruses by MailGuard (example.net).\n",
+        b"DISCLAIMER: this e-mail is confidential.\n",
+        b"Sent from my phone\n",  # base64 letters only, but spaces between them
+    ],
+    ids=["list-footer", "virus-scanner-note", "disclaimer", "letters-and-spaces"],
+)
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_parse_decodes_short_base64_with_a_text_footer_after_it(
+    footer: bytes, line_end: bytes
+) -> None:
+    text = "Votre colis est bloqué. Payez les frais ici: http://colis.example.ru/pay\n"
+    body = base64.encodebytes(text.encode()) + footer
+    message = parse_bytes(_base64_part(body.replace(b"\n", line_end), line_end))
+    assert message.text.replace("\r\n", "\n") == text + footer.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdwo=\n",  # each line encoded and padded alone
+        b"SGVsbG8gY2hlYXAgbWVkcyA=YnV5IG5vdwo=\n",  # the chunks on one line
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\n\n-- \nsent by a list\n",  # and a footer
+        b"SGVsbG8g\nY2hlYXAgbWVkcyA=\nYnV5IG5vdw==\nSent from my phone\n",  # on its own line
+    ],
+    ids=["one-per-line", "one-line", "with-footer", "with-footer-of-letters"],
+)
+def test_parse_decodes_base64_padded_chunk_by_chunk(body: bytes) -> None:
+    """The stdlib stops at the first padding: the text after it was lost."""
+    assert parse_bytes(_base64_part(body)).text.startswith("Hello cheap meds buy now\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"Dear\nJohn, buy cheap watches now!\n", "Bonjour\nVotre colis est arrivé.\n".encode()],
+)
+def test_parse_reads_text_under_a_base64_label_whose_first_line_is_one_word_raw(
+    body: bytes,
+) -> None:
+    assert parse_bytes(_base64_part(body)).text == body.decode()
+
+
+def _html_part(meta: str, body: bytes, content_type: str = "text/html") -> bytes:
+    return (
+        (
+            f"Subject: x\nMIME-Version: 1.0\nContent-Type: {content_type}\n\n"
+            f"<html><head>{meta}</head><body><p>"
+        ).encode()
+        + body
+        + b"</p></body></html>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "charset", "meta"),
+    [
+        ("Здравствуйте, ваш заказ готов", "iso-8859-5", '<meta charset="{}">'),
+        (
+            "Dobrý den, posíláme Vám fakturu. Děkujeme za spolupráci.",
+            "iso-8859-2",
+            '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset={}">',
+        ),
+        ("Ваш заказ готов к отправке", "windows-1251", "<meta charset={} />"),
+    ],
+)
+def test_parse_reads_an_html_part_in_the_charset_its_meta_declares(
+    text: str, charset: str, meta: str
+) -> None:
+    message = parse_bytes(_html_part(meta.format(charset), text.encode(charset)))
+    assert message.text.strip() == text
+    assert message.parts[0].charset is None  # still the MIME label: none was given
+
+
+def test_parse_prefers_the_mime_charset_to_the_meta_one() -> None:
+    text = "Dobrý den, posíláme Vám fakturu. Děkujeme za spolupráci."
+    raw = _html_part(
+        '<meta charset="iso-8859-5">',
+        text.encode("iso-8859-2"),
+        content_type="text/html; charset=iso-8859-2",
+    )
+    assert parse_bytes(raw).text.strip() == text
+
+
+_INNER_MESSAGE = (
+    "Subject: inner\nContent-Type: text/plain; charset=utf-8\n\n"
+    "Café: buy cheap pills online now, a line long enough for quoted-printable to fold it\n"
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encoded"),
+    [
+        (b"base64", base64.encodebytes(_INNER_MESSAGE)),
+        (b"quoted-printable", quopri.encodestring(_INNER_MESSAGE)),
+    ],
+)
+def test_parse_decodes_a_forwarded_message_sent_with_a_transfer_encoding(
+    encoding: bytes, encoded: bytes
+) -> None:
+    raw = (
+        b"Subject: fwd\nContent-Type: multipart/mixed; boundary=b\n\n"
+        b"--b\nContent-Type: text/plain\n\nsee attached\n"
+        b"--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: "
+        + encoding
+        + b"\n\n"
+        + encoded
+        + b"--b--\n"
+    )
+    message = parse_bytes(raw)
+    assert "Café: buy cheap pills online now, a line long enough" in message.text
+    assert message.parts[-1].charset == "utf-8"
+
+
+def test_parse_reparses_encoded_forwarded_messages_within_the_message_byte_cap() -> None:
+    """A nest of base64 message/rfc822 parts: each level parsed again would parse all below."""
+    data = b"Subject: leaf\n\n" + b"cheap pills " * 100
+    for _ in range(6):
+        data = b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n" + (
+            base64.encodebytes(data)
+        )
+    assert "cheap pills" in parse_bytes(data).text
+    capped = parse_bytes(data, Limits(max_message_bytes=len(data) + 1000))
+    assert "decoded" in capped.limits_hit
+    assert "cheap pills" not in capped.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"fr=  \nee vi=\t\nagra\n", b"fr= \r\nee vi=\t \r\nagra", b"free vi=\nagra=  "],
+    ids=["spaces-and-tab", "crlf-no-final-line-end", "soft-break-at-the-end"],
+)
+def test_parse_honours_quoted_printable_soft_breaks_with_trailing_white_space(
+    body: bytes,
+) -> None:
+    """RFC 2045 section 6.7: the white space was added in transport and is deleted."""
+    raw = b"Subject: x\nContent-Transfer-Encoding: quoted-printable\n\n" + body
+    assert parse_bytes(raw).text.split() == ["free", "viagra"]
