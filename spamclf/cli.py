@@ -46,7 +46,7 @@ from spamclf.errors import (
     SeveralMessagesError,
     SpamclfError,
 )
-from spamclf.inputs import read_head
+from spamclf.inputs import MessageInput, read_head
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 from spamclf.verdict import Verdict
@@ -252,9 +252,14 @@ def _classify(args: argparse.Namespace) -> int:
     names: deque[str] = deque()  # of the files read and not yet printed, in order
     unreadable = False
 
+    def unlistable(error: CorpusError) -> None:  # a sub-folder; the others still get lines
+        nonlocal unreadable
+        print(f"spamclf: {safe_text(str(error))}", file=sys.stderr)
+        unreadable = True
+
     def heads() -> Iterator[tuple[bytes, int]]:
         nonlocal unreadable
-        for name in _each_file(args.files):
+        for name in _each_file(args.files, unlistable):
             messages: Iterable[tuple[str, tuple[bytes, int]]]
             try:
                 if name == "-":
@@ -287,13 +292,15 @@ def _mbox_heads(name: str, max_bytes: int) -> Iterator[tuple[str, tuple[bytes, i
         yield f"{name}#{key}", head
 
 
-def _each_file(names: Sequence[str]) -> Iterator[str]:
+def _each_file(names: Sequence[str], unlistable: Callable[[CorpusError], None]) -> Iterator[str]:
     """The names given, with a folder standing for the message files under it, in sorted
     order: a Maildir of 100,000 messages is one argument, where ``cur/*`` would overflow the
-    shell's argument list. A folder that cannot be listed stays its name, whose read fails."""
+    shell's argument list. A folder that cannot be listed stays its name, whose read fails;
+    a sub-folder that cannot be listed goes to ``unlistable`` (one such hid the whole folder)."""
     for name in names:
         try:
-            files = message_files(name) if name != "-" and os.path.isdir(name) else None
+            is_folder = name != "-" and os.path.isdir(name)
+            files = message_files(name, onerror=unlistable) if is_folder else None
         except CorpusError:
             files = None
         yield from (name,) if files is None else (str(path) for path in files)
@@ -359,7 +366,7 @@ class _Corpora(NamedTuple):
     """What ``train`` and ``evaluate`` read: the messages (a second pass, lazily), their
     labels, the index of each one's corpus, and how many messages were left out unread."""
 
-    messages: Iterator[bytes | Path]
+    messages: Iterator[MessageInput]
     labels: list[str]
     groups: list[int]
     left_out: int
@@ -406,7 +413,7 @@ def _read_corpora(specs: Sequence[str], max_bytes: int) -> _Corpora:
 
 def _read_again(
     specs: Sequence[str], labels: Sequence[str], unreadable: set[int]
-) -> Iterator[bytes | Path]:
+) -> Iterator[MessageInput]:
     """The messages of ``specs`` in order, less those at the ``unreadable`` positions; a
     corpus that changed since its labels were read (mail delivered to the mbox meanwhile)
     stops the run rather than mislabel a message."""

@@ -539,6 +539,32 @@ def test_train_on_a_corpus_whose_path_is_not_utf8_writes_model_and_card(
     assert load_model(output).card["training"]["description"] == str(odd)
 
 
+def test_classify_folder_with_a_sub_folder_it_cannot_list_scores_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One unlistable sub-folder gave no line for any message of the folder, and named the
+    # folder itself ("Is a directory").
+    message = fixture_path("english_ham").read_bytes()
+    for name in ("a.eml", "locked/b.eml", "open/c.eml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(message)
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == tmp_path / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["classify", str(tmp_path)]) == EXIT_INPUT
+    captured = capsys.readouterr()
+    assert [line.split("\t")[0] for line in captured.out.splitlines()] == [
+        str(tmp_path / "a.eml"),
+        str(tmp_path / "open" / "c.eml"),
+    ]
+    assert f"cannot list corpus folder {tmp_path / 'locked'}" in captured.err
+
+
 def test_classify_prints_a_name_that_is_not_utf8_by_its_bytes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
