@@ -62,14 +62,19 @@ _UNCLOSED_WORD = re.compile(r"=\?[^?\s]+\?([bBqQ])\?([^?\s]*)$")
 _INNER_SPACE = re.compile(rb"(?<=\S)[ \t]+(?=\S)")
 # The header that must open what follows the junk _unwrap skips: a known one, since text
 # that does not start with a header block is a body whatever its first line says.
-_KNOWN_HEADER = re.compile(
+_KNOWN_NAMES = (
     rb"(?:received|return-path|delivered-to|x-[a-z0-9-]+|from|to|date|subject|message-id"
     rb"|mime-version|reply-to|sender|envelope-to|content-type|dkim-signature"
-    rb"|authentication-results|arc-[a-z-]+):",
-    re.IGNORECASE,
+    rb"|authentication-results|arc-[a-z-]+)"
 )
-# A header line with white space before its colon (an RFC 5322 obs-optional field name).
-_SPACED_COLON = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.MULTILINE)
+_KNOWN_HEADER = re.compile(_KNOWN_NAMES + rb":", re.IGNORECASE)
+# A header line with white space before its colon (an RFC 5322 obs-optional field name), of
+# the fields a header block opens with or a mailer writes (cc, content-transfer-encoding).
+_SPACED_COLON = re.compile(
+    rb"^(" + _KNOWN_NAMES + rb"|cc|content-[a-z-]+)[ \t]+:", re.MULTILINE | re.IGNORECASE
+)
+# A header line, or the continuation of one.
+_HEADER_OR_FOLD = re.compile(rb"[!-9;-~]+:|[ \t]")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _EMLX_COUNT = re.compile(rb"(\d{1,9})[ \t]*\r?\n")
 _META_CHARSET = re.compile(
@@ -281,11 +286,21 @@ def _close_spaced_colons(data: bytes) -> bytes:
 
     >>> _close_spaced_colons(b"Subject : hi\\nFrom: a : b\\n\\nX : body")
     b'Subject: hi\\nFrom: a : b\\n\\nX : body'
+    >>> _close_spaced_colons(b"Subject: re : plans\\ncc : dawn\\nthe body, no blank line before it")
+    b'Subject: re : plans\\ncc : dawn\\nthe body, no blank line before it'
     """
     blank = _BLANK_LINE.search(data)
-    end = blank.start() if blank else len(data)
-    head, closed = _SPACED_COLON.subn(rb"\1:", data[:end])
-    return head + data[end:] if closed else data
+    if blank is None:  # no header block ends here: what follows the headers is a body
+        return data
+    head, closed = _SPACED_COLON.subn(rb"\1:", data[: blank.start()])
+    # Every line before the blank one must then be a header line. Enron's messages are a
+    # Subject line and then their body, with no blank line between, and without these checks
+    # body lines such as "cc : ..." and "http : / / ..." became headers, their text lost
+    # (in 11 of 3,000 enron-spam messages sampled whose features changed).
+    lines = (line for line in head.split(b"\n") if line.strip(b"\r"))
+    if not closed or not all(_HEADER_OR_FOLD.match(line) for line in lines):
+        return data
+    return head + data[blank.start() :]
 
 
 def _header_hint(parts: list[Part]) -> str | None:
