@@ -684,6 +684,21 @@ def test_parse_reads_headers_with_white_space_before_the_colon(spacing: str, lin
     assert message.defects == ()
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Enron's form: a Subject line, then the body with no blank line between.
+        b"Subject: re : plans\ndawn :\ni am resending this .\n",
+        b"Subject: issues website\nhttp : / / ubsintegration . corp . example . com /\n",
+        b"Subject: hi\ncc : dawn\nthe body goes on\n\nand on\n",
+    ],
+    ids=["name-colon", "link", "known-name-then-text"],
+)
+def test_parse_leaves_body_lines_with_a_spaced_colon_in_the_body(raw: bytes) -> None:
+    message = parse_bytes(raw)
+    assert message.text.split()[:2] == raw.split(b"\n")[1].decode().split()[:2]
+
+
 def _base64_part(body: bytes, line_end: bytes = b"\n") -> bytes:
     headers = (
         b"Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64"
