@@ -18,6 +18,7 @@ could not be read or written whole, so what was written must not be delivered.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -71,7 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # than crash tqdm or land in stdout, where print(file=None) would put them.
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:
+        # A typo in an MTA's filter command: 2 is "unsure" to `spamclf filter`'s caller,
+        # which would then deliver the empty output; 75 makes it keep the mail and try again.
+        words = [word for word in (sys.argv[1:] if argv is None else argv) if word[:1] != "-"]
+        if exit.code == 2 and words[:1] == ["filter"]:
+            return FILTER_EXIT_TEMPFAIL
+        raise
     with warnings.catch_warnings():
         # A warning (a message an index lists but the disk lacks, or lists twice) reads as one
         # of the command's own lines: once, though `train` reads a corpus twice, and with its
@@ -564,7 +573,7 @@ def _filter(args: argparse.Namespace) -> int:
             head = stdin.read(limits.max_message_bytes)  # what a model reads
             shutil.copyfileobj(stdin, rest, 1 << 20)
         except OSError as exc:  # also no room left for the spool
-            print(f"spamclf: cannot read the message: {safe_text(str(exc))}", file=sys.stderr)
+            _complain(f"cannot read the message: {exc}")
             return FILTER_EXIT_TEMPFAIL
         try:
             if model is None:
@@ -574,7 +583,7 @@ def _filter(args: argparse.Namespace) -> int:
             output = add_headers(head, fields)
             status = 0 if args.exit_zero else FILTER_EXIT[verdict.label]
         except Exception as exc:
-            print(f"spamclf: message not filtered: {safe_text(str(exc))}", file=sys.stderr)
+            _complain(f"message not filtered: {exc}")
             output, status = head, FILTER_EXIT_ERROR
         try:
             stdout = _standard("output")
@@ -583,9 +592,17 @@ def _filter(args: argparse.Namespace) -> int:
             shutil.copyfileobj(rest, stdout, 1 << 20)
             stdout.flush()
         except OSError as exc:
-            print(f"spamclf: cannot write the message: {safe_text(str(exc))}", file=sys.stderr)
+            _complain(f"cannot write the message: {exc}")
             return FILTER_EXIT_TEMPFAIL
     return status
+
+
+def _complain(text: str) -> None:
+    """Say what went wrong on stderr, if it can be written: a full disk or a closed pipe there
+    made the filter exit 1 ("ham") or 141 with no message written, where its own exit code
+    (3, the message passed on; 75, try again) must decide what the MTA does."""
+    with contextlib.suppress(OSError):
+        print(f"spamclf: {safe_text(text)}", file=sys.stderr, flush=True)
 
 
 def _add_serve_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

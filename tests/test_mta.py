@@ -373,6 +373,28 @@ def test_filter_that_cannot_pass_the_whole_message_on_asks_to_try_again(
     assert f"spamclf: cannot {verb} the message".encode() in captured.err
 
 
+class _FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_filter_whose_stderr_cannot_be_written_still_passes_the_message_on(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # stderr on a full disk: the error line failed, and the filter exited 1 ("ham") with
+    # nothing written, where the message goes out unchanged and 3 says it was not filtered.
+    raw = b"Subject: hi\n\nhello\n"
+    monkeypatch.setattr("sys.stderr", _FullDisk())
+    code, out = run_filter(raw, "/nonexistent.spamclf", monkeypatch, capsysbinary)
+    assert (code, out) == (FILTER_EXIT_ERROR, raw)
+
+
+@pytest.mark.parametrize("arguments", [["-e", "--modle", "x"], ["--model"]])
+def test_filter_with_a_bad_command_line_asks_to_try_again(arguments: list[str]) -> None:
+    # argparse's 2 is "unsure" to the filter's caller, which would deliver the empty output.
+    assert main(["filter", *arguments]) == FILTER_EXIT_TEMPFAIL
+
+
 @pytest.mark.parametrize("closed", ["sys.stdin", "sys.stdout"])
 def test_filter_started_without_stdin_or_stdout_asks_to_try_again(
     tmp_model_path: Path,
