@@ -146,8 +146,11 @@ def default_model() -> Model:
 
     ``SPAMCLF_MODEL`` names another model file to use instead.
     """
-    path = Path(os.environ.get("SPAMCLF_MODEL") or default_model_path())
+    chosen = os.environ.get("SPAMCLF_MODEL")
+    path = Path(chosen or default_model_path())
     if not path.is_file():
+        if chosen:  # the user's own file: rebuilding the bundled one would not help
+            raise ModelError(f"SPAMCLF_MODEL names no model file: {chosen!r}")
         raise ModelError(
             f"the default model is missing at {str(path)!r}; rebuild it with "
             "`python benchmarks/build_default_model.py` or pass model=load_model(PATH)"

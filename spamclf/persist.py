@@ -125,6 +125,8 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
     :class:`ModelError` (missing or not a model), :class:`ModelIntegrityError` (checksum) or
     :class:`ModelVersionError` (format or feature schema from another spamclf version).
     """
+    if not isinstance(path, (str, os.PathLike)):  # Path(None) raised a bare TypeError
+        raise ModelError(f"load_model takes a path to a model file, got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"no model file at {str(path)!r}")

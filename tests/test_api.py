@@ -193,8 +193,18 @@ def test_default_model_honours_spamclf_model(
 def test_default_model_missing_raises_model_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default_model: None
 ) -> None:
-    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_path / "absent.spamclf"))
+    monkeypatch.delenv("SPAMCLF_MODEL", raising=False)
+    monkeypatch.setattr(spamclf.api, "default_model_path", lambda: tmp_path / "absent.spamclf")
     with pytest.raises(ModelError, match="default model is missing"):
+        spamclf.classify(b"Subject: x\n\ny")
+
+
+def test_spamclf_model_naming_no_file_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default_model: None
+) -> None:
+    # It said the bundled model was missing and to rebuild it.
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_path / "mine.spamclf"))
+    with pytest.raises(ModelError, match="SPAMCLF_MODEL names no model file"):
         spamclf.classify(b"Subject: x\n\ny")
 
 

@@ -458,6 +458,12 @@ def test_save_where_the_path_names_no_file_raises_model_error(
         small_model.save(target)
 
 
+@pytest.mark.parametrize("path", [None, 123])
+def test_load_model_of_no_path_raises_model_error(path: object) -> None:
+    with pytest.raises(ModelError, match="takes a path"):
+        load_model(path)  # type: ignore[arg-type]
+
+
 def test_empty_model_file_raises_model_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.spamclf"
     path.write_bytes(b"")
