@@ -276,8 +276,13 @@ def _sender_tokens(message: ParsedMessage) -> Iterator[str]:
     else:
         yield "from:no_address"
     name = sender.split("<", 1)[0].strip().strip('"')
-    if not name or "@" in name:
-        yield "from:no_name"
+    named = _ADDRESS.search(name)
+    if not name or (named and address and named.group(0).lower() == address.group(0).lower()):
+        yield "from:no_name"  # Outlook writes '"u@x.com" <u@x.com>' for a sender with no name
+    elif named:
+        # '"service@paypal.com" <x@evil.example>': a name that claims another address is the
+        # usual phishing spoof, no mere missing name. Its words would be address fragments.
+        yield "from:name_is_other_address"
     else:
         for word in words(name):
             yield f"from:name:{word}"
@@ -343,7 +348,9 @@ def _message_id_tokens(message: ParsedMessage) -> Iterator[str]:
     # The shape of the local part (digits, letters) identified mailers within a corpus but hurt
     # across corpora as header names did, so only these two facts are kept.
     _, _, right = message_id.strip("<> ").partition("@")
-    sender = _ADDRESS.search(message.header("from") or "")
+    # The address the mail is from, not one written in the display name: the spoof
+    # '"service@paypal.com" <x@evil.example>' with a paypal.com Message-ID is no paypal mail.
+    sender = _sender_address(message.header("from") or "")
     if not right:
         yield "message-id:no_host"
     elif sender and registered_domain(right.lower()) == registered_domain(sender.group(1).lower()):

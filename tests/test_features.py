@@ -509,6 +509,37 @@ def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> Non
 
 
 @pytest.mark.parametrize(
+    ("message_id", "host_is_sender"),
+    [
+        pytest.param(b"<123@paypal.com>", False, id="display-name-domain"),
+        pytest.param(b"<123@evil.example>", True, id="real-sender-domain"),
+    ],
+)
+def test_message_id_host_is_compared_with_the_angle_address(
+    message_id: bytes, host_is_sender: bool
+) -> None:
+    raw = b'From: "service@paypal.com" <x@evil.example>\nMessage-ID: ' + message_id + b"\n\nhi\n"
+    assert ("message-id:host_is_sender" in _tokens(raw)) is host_is_sender
+
+
+@pytest.mark.parametrize(
+    ("sender", "expected"),
+    [
+        pytest.param(b'"service@paypal.com" <x@evil.example>', "from:name_is_other_address"),
+        pytest.param(b'"u@example.com" <u@example.com>', "from:no_name", id="outlook-repeat"),
+        pytest.param(b"u@example.com", "from:no_name", id="bare"),
+        pytest.param(b"Alice <u@example.com>", "from:name:alice", id="named"),
+    ],
+)
+def test_display_name_holding_another_address_is_no_missing_name(
+    sender: bytes, expected: str
+) -> None:
+    tokens = _tokens(b"From: " + sender + b"\nSubject: hi\n\nhi\n")
+    name_tokens = {t for t in tokens if t.startswith("from:") and "name" in t}
+    assert name_tokens == {expected}
+
+
+@pytest.mark.parametrize(
     ("recipients", "expected"),
     [
         pytest.param(b"To: a@example.com\n", {"to:count:1"}, id="to-only"),
