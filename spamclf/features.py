@@ -44,9 +44,11 @@ _LINK_REST = f"(?:{_LINK_CHAR}|{_CJK_LABEL}){_LINK_CHAR}*(?:{_CJK_LABEL}{_LINK_C
 # Case-blind after its first character, so that the regex engine can skip ahead (see
 # spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message. Each ASCII
 # character of "http://" and "www." may also be written in full width ("ｈｔｔｐ：／／").
+# "www." starts a link only as a word of its own and before a host: "Awww... thanks" is none.
+# (Chinese text may run into it, "访问www.example.cn", so only Latin letters and digits count.)
 _URL = re.compile(
-    r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|(?<=[wｗ])[wｗ][wｗ][.．])"
-    + _LINK_REST
+    r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]"
+    r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ][.．](?=[^\W_]))" + _LINK_REST
 )
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#,;!&\[\]\s]+)", re.I)

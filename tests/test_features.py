@@ -372,6 +372,20 @@ def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["Awww... thanks so much", "Thanks!! Awwww...", "ok www... hmm", "xwww.example.com"]
+)
+def test_www_inside_a_word_or_before_no_host_is_no_link(text: str) -> None:
+    assert _link_tokens(text) == {"url:count:0"}
+
+
+@pytest.mark.parametrize(
+    "text", ["see www.example.cn now", "访问www.example.cn", "(www.example.cn)"]
+)
+def test_www_as_a_word_of_its_own_starts_a_link(text: str) -> None:
+    assert _link_tokens(text) == _host_tokens("www.example.cn", "example.cn", "cn")
+
+
+@pytest.mark.parametrize(
     "href",
     ["&#104;ttp://example.cn/", " http://example.cn/", "http://example.cn&nbsp;Example"],
 )
