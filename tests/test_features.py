@@ -570,6 +570,15 @@ def test_display_name_holding_another_address_is_no_missing_name(
         pytest.param(b"Cc: b@example.com\n", {"to:missing", "to:count:1"}, id="cc-only"),
         pytest.param(b"", {"to:missing"}, id="none"),
         pytest.param(
+            b'To: "u0@example.com" <u0@example.com>, "u1@example.com" <u1@example.com>,\n'
+            b' "u2@example.com" <u2@example.com>\n',
+            {"to:count:2"},
+            id="outlook-names-repeat-the-address",
+        ),
+        pytest.param(
+            b'To: "Smith, Jo" <j@example.com>, b@example.com\n', {"to:count:2"}, id="quoted-comma"
+        ),
+        pytest.param(
             b"To: undisclosed-recipients:;\nCc: b@example.com\n",
             {"to:count:1", "to:undisclosed"},
             id="undisclosed-to",
