@@ -51,7 +51,9 @@ _URL = re.compile(
     r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ][.．](?=[^\W_]))" + _LINK_REST
 )
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
-_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#,;!&\[\]\s]+)", re.I)
+# Userinfo ("user@") comes before the first "/", "?", "#" or backslash, where a browser ends
+# the authority: "http://click.example?to=me@bank.example" goes to click.example.
+_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?([^/\\:?#,;!&\[\]\s]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).

@@ -395,6 +395,27 @@ def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "host"),
+    [
+        (
+            "see http://click.example.com?email=victim@bank.example now",
+            "text/plain",
+            "click.example.com",
+        ),
+        ("see www.shop.example#ref@other.example now", "text/plain", "www.shop.example"),
+        ('<a href="http://click.example?to=me@victim.example">x</a>', "text/html", "click.example"),
+        ('<a href="http://a.example\\x@victim.example/">x</a>', "text/html", "a.example"),
+        ("see http://paypal.com@evil.example/ now", "text/plain", "evil.example"),  # userinfo
+    ],
+)
+def test_at_sign_after_the_authority_is_no_userinfo(
+    body: str, content_type: str, host: str
+) -> None:
+    hosts = {t for t in _link_tokens(body, content_type) if t.startswith("url:host:")}
+    assert hosts == {f"url:host:{host}"}
+
+
 def test_chinese_label_between_dots_is_part_of_the_host() -> None:
     tokens = _link_tokens("访问www.手机软件.com，立即")
     assert {"url:host:www.手机软件.com", "url:domain:手机软件.com"} <= tokens
