@@ -31,10 +31,12 @@ __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 _CJK_LETTERS = "\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # What else ends a link besides spaces, quotes and brackets: CJK punctuation, curly quotes, an
 # ellipsis, and the full-width punctuation no link is written with. Full-width letters, digits
-# and "．／：" stay: spam writes whole links in full width to dodge filters.
+# and "．／：" stay: spam writes whole links in full width to dodge filters. Guillemets quote
+# in French, German and Russian ("«http://exemple.fr»"); "}", "*" (bold) and "|" close or
+# separate a link in plain text and stuck to its host ("url:tld:fr»").
 _LINK_END = (
     f"\u2018-\u201f\u2026\u3000-\u303f{_CJK_LETTERS}"
-    "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef"
+    "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef«»‹›}*|"
 )
 _LINK_CHAR = rf"[^\s<>\"'(){_LINK_END}]"
 _CJK_LABEL = rf"[{_CJK_LETTERS}]+(?=[.．][a-zA-Z0-9ａ-ｚＡ-Ｚ０-９])"
@@ -53,7 +55,7 @@ _URL = re.compile(
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
 # Userinfo ("user@") comes before the first "/", "?", "#" or backslash, where a browser ends
 # the authority: "http://click.example?to=me@bank.example" goes to click.example.
-_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?([^/\\:?#,;!&\[\]\s]+)", re.I)
+_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?([^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).

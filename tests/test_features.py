@@ -365,6 +365,12 @@ def _host_tokens(host: str, domain: str, tld: str) -> set[str]:
         "[http://example.cn]发送",
         "http://example.cn;地址",
         "http://example.cn&nbsp;",
+        "Voir «http://example.cn» ici",
+        "Siehe »http://example.cn« hier",
+        "‹http://example.cn›",
+        "see {http://example.cn}",
+        "visit *http://example.cn* now",
+        "link: http://example.cn|next",
     ],
 )
 def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
@@ -387,7 +393,14 @@ def test_www_as_a_word_of_its_own_starts_a_link(text: str) -> None:
 
 @pytest.mark.parametrize(
     "href",
-    ["&#104;ttp://example.cn/", " http://example.cn/", "http://example.cn&nbsp;Example"],
+    [
+        "&#104;ttp://example.cn/",
+        " http://example.cn/",
+        "http://example.cn&nbsp;Example",
+        "http://example.cn»",
+        "http://example.cn*",
+        "http://example.cn|x",
+    ],
 )
 def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
     assert _link_tokens(f"<a href='{href}'>x</a>", "text/html") == _host_tokens(
