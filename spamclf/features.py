@@ -61,6 +61,14 @@ _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
 _ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Reply and forward prefixes (one token for both) as mail clients write them: English,
+# Chinese, German AW (Antwort) and WG (weitergeleitet), Nordic SV (svar), VS (Danish and
+# Norwegian videresendt, Finnish vastaus), French TR (transféré), Dutch Antw (antwoord),
+# Italian R (risposta) and RIF (riferimento); "Re[2]:" and "Re^2:" count replies.
+_REPLY_PREFIX = re.compile(
+    r"\s*(?:re|fw|fwd|aw|wg|sv|vs|tr|antw|r|rif|回复|答复|转发)\s*(?:\[\d+\]|\^\d+)?\s*[:：]",
+    re.I,
+)
 _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?", re.I)
 _HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
 # Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.
@@ -351,7 +359,7 @@ def _subject_form_tokens(message: ParsedMessage) -> Iterator[str]:
         yield "subject:mostly_caps"
     if "!" in subject:
         yield "subject:has_exclamation"
-    if re.match(r"\s*(re|fw|fwd|回复|答复|转发)\s*[:：]", subject, re.I):
+    if _REPLY_PREFIX.match(subject):
         yield "subject:is_reply"
 
 

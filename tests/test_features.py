@@ -546,6 +546,33 @@ def test_facts_about_subject_and_body_are_not_words_of_them() -> None:
     assert {"subject:is_missing", "body:is_empty"} <= set(bare)
 
 
+@pytest.mark.parametrize(
+    ("subject", "is_reply"),
+    [
+        ("Re: offer", True),
+        ("RE : offer", True),
+        ("Fwd: offer", True),
+        ("回复：报价", True),
+        ("AW: Angebot", True),
+        ("WG: Angebot", True),
+        ("SV: Offert", True),
+        ("VS: Tarjous", True),
+        ("TR: offre", True),
+        ("Antw: offerte", True),
+        ("R: offerta", True),
+        ("RIF: offerta", True),
+        ("Re[2]: offer", True),
+        ("Re^2: offer", True),
+        ("Reminder: offer", False),
+        ("Travel: offer", False),
+        ("R2: offer", False),
+    ],
+)
+def test_localized_reply_and_forward_prefixes_mark_a_reply(subject: str, is_reply: bool) -> None:
+    raw = f"From: a@example.com\nSubject: {subject}\n\nhi\n".encode()
+    assert ("subject:is_reply" in _tokens(raw)) is is_reply
+
+
 def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> None:
     raw = (
         b'From: "service@paypal.com" <x@evil.example>\n'
