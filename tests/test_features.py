@@ -264,6 +264,14 @@ def test_features_of_crlf_message_match_lf(fixture_bytes: Loader) -> None:
         ("vip-casino-loan.example.kr", "example.kr"),
         ("example.com", "example.com"),
         ("localhost", "localhost"),
+        ("www.sat.gob.mx", "sat.gob.mx"),
+        ("impots.gouv.fr", "impots.gouv.fr"),
+        ("www.bmf.gv.at", "bmf.gv.at"),
+        ("uidai.nic.in", "uidai.nic.in"),
+        ("shop.example.ltd.uk", "example.ltd.uk"),
+        ("john.me.uk", "john.me.uk"),
+        ("www.nic.fr", "nic.fr"),  # nic and me are public suffixes only where listed
+        ("mail.me.com", "me.com"),
     ],
 )
 def test_registered_domain(host: str, domain: str) -> None:
