@@ -31,10 +31,12 @@ __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 _CJK_LETTERS = "\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # What else ends a link besides spaces, quotes and brackets: CJK punctuation, curly quotes, an
 # ellipsis, and the full-width punctuation no link is written with. Full-width letters, digits
-# and "．／：" stay: spam writes whole links in full width to dodge filters.
+# and "．／：" stay: spam writes whole links in full width to dodge filters. Guillemets quote
+# in French, German and Russian ("«http://exemple.fr»"); "}", "*" (bold) and "|" close or
+# separate a link in plain text and stuck to its host ("url:tld:fr»").
 _LINK_END = (
     f"\u2018-\u201f\u2026\u3000-\u303f{_CJK_LETTERS}"
-    "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef"
+    "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef«»‹›}*|"
 )
 _LINK_CHAR = rf"[^\s<>\"'(){_LINK_END}]"
 _CJK_LABEL = rf"[{_CJK_LETTERS}]+(?=[.．][a-zA-Z0-9ａ-ｚＡ-Ｚ０-９])"
@@ -44,16 +46,29 @@ _LINK_REST = f"(?:{_LINK_CHAR}|{_CJK_LABEL}){_LINK_CHAR}*(?:{_CJK_LABEL}{_LINK_C
 # Case-blind after its first character, so that the regex engine can skip ahead (see
 # spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message. Each ASCII
 # character of "http://" and "www." may also be written in full width ("ｈｔｔｐ：／／").
+# "www." starts a link only as a word of its own and before a host: "Awww... thanks" is none.
+# (Chinese text may run into it, "访问www.example.cn", so only Latin letters and digits count.)
 _URL = re.compile(
-    r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|(?<=[wｗ])[wｗ][wｗ][.．])"
-    + _LINK_REST
+    r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]"
+    r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ][.．](?=[^\W_]))" + _LINK_REST
 )
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
-_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/]*@)?([^/:?#,;!&\[\]\s]+)", re.I)
+# Userinfo ("user@") comes before the first "/", "?", "#" or backslash, where a browser ends
+# the authority: "http://click.example?to=me@bank.example" goes to click.example.
+_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?([^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
 _ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Reply and forward prefixes (one token for both) as mail clients write them: English,
+# Chinese, German AW (Antwort) and WG (weitergeleitet), Nordic SV (svar), VS (Danish and
+# Norwegian videresendt, Finnish vastaus), French TR (transféré), Dutch Antw (antwoord),
+# Italian R (risposta) and RIF (riferimento); "Re[2]:" and "Re^2:" count replies.
+_REPLY_PREFIX = re.compile(
+    r"\s*(?:re|fw|fwd|aw|wg|sv|vs|tr|antw|r|rif|回复|答复|转发)\s*(?:\[\d+\]|\^\d+)?\s*[:：]",
+    re.I,
+)
 _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?", re.I)
 _HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
 # Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.
@@ -276,8 +291,13 @@ def _sender_tokens(message: ParsedMessage) -> Iterator[str]:
     else:
         yield "from:no_address"
     name = sender.split("<", 1)[0].strip().strip('"')
-    if not name or "@" in name:
-        yield "from:no_name"
+    named = _ADDRESS.search(name)
+    if not name or (named and address and named.group(0).lower() == address.group(0).lower()):
+        yield "from:no_name"  # Outlook writes '"u@x.com" <u@x.com>' for a sender with no name
+    elif named:
+        # '"service@paypal.com" <x@evil.example>': a name that claims another address is the
+        # usual phishing spoof, no mere missing name. Its words would be address fragments.
+        yield "from:name_is_other_address"
     else:
         for word in words(name):
             yield f"from:name:{word}"
@@ -308,10 +328,18 @@ def _recipient_tokens(message: ParsedMessage) -> Iterator[str]:
     # sample messages with a Cc (11,814 of four corpora), 82 reach 8 recipients only with it.
     recipients = (*message.headers_named("to"), *message.headers_named("cc"))
     if recipients:
-        count = sum(len(_ADDRESS.findall(value)) for value in recipients)
+        count = sum(_mailbox_count(value) for value in recipients)
         yield f"to:count:{_bucket(count)}"
     if to is not None and "undisclosed" in to.lower():
         yield "to:undisclosed"
+
+
+def _mailbox_count(value: str) -> int:
+    """How many mailboxes an address list names: one per comma-separated item that holds an
+    address. Outlook writes '"u@x.com" <u@x.com>', two addresses for one mailbox, and a quoted
+    name may hold a comma ('"Smith, J" <j@x.com>'), so quoted strings are dropped first."""
+    unquoted = _QUOTED.sub("", value)
+    return sum(1 for item in unquoted.split(",") if _ADDRESS.search(item))
 
 
 def _subject_form_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -331,7 +359,7 @@ def _subject_form_tokens(message: ParsedMessage) -> Iterator[str]:
         yield "subject:mostly_caps"
     if "!" in subject:
         yield "subject:has_exclamation"
-    if re.match(r"\s*(re|fw|fwd|回复|答复|转发)\s*[:：]", subject, re.I):
+    if _REPLY_PREFIX.match(subject):
         yield "subject:is_reply"
 
 
@@ -343,7 +371,9 @@ def _message_id_tokens(message: ParsedMessage) -> Iterator[str]:
     # The shape of the local part (digits, letters) identified mailers within a corpus but hurt
     # across corpora as header names did, so only these two facts are kept.
     _, _, right = message_id.strip("<> ").partition("@")
-    sender = _ADDRESS.search(message.header("from") or "")
+    # The address the mail is from, not one written in the display name: the spoof
+    # '"service@paypal.com" <x@evil.example>' with a paypal.com Message-ID is no paypal mail.
+    sender = _sender_address(message.header("from") or "")
     if not right:
         yield "message-id:no_host"
     elif sender and registered_domain(right.lower()) == registered_domain(sender.group(1).lower()):

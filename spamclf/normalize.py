@@ -55,6 +55,15 @@ _SOFT_HYPHEN = "\u00ad"
 _WIDE_LATIN = re.compile(
     "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff\u24b6-\u24e9\u249c-\u24b5]+"
 )
+# Japanese, Chinese and Korean text writes digits and Latin letters in full width as a matter of
+# course ("２０２４年", "株式会社ＮＴＴ", "３시"), so a full-width run among kana, Han or Hangul is
+# no disguise; only one among Latin text ("buy ｖｉａｇｒａ") is. The context is the nearest
+# letter on each side within a few characters, or, with none that near, the whole text.
+_FULL_WIDTH_FORM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+_CJK_LETTER = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9f]"
+)
+_CONTEXT_REACH = 8
 
 # Look-alikes of Latin letters in other scripts (TR39 confusables.txt, single-letter skeletons).
 CONFUSABLES = {
@@ -116,7 +125,8 @@ def normalize_text(text: str) -> NormalizedText:
     text = stripped
     folded = _fold_wide(text)
     if folded != text:
-        evasions.append("full-width")
+        if _has_disguising_wide_run(text):
+            evasions.append("full-width")
         text = folded
     if _PUNYCODE_PREFIX.search(text):
         decoded = _PUNYCODE_LABEL.sub(lambda m: _decode_label(m.group()), text)
@@ -168,6 +178,40 @@ def normalize_host(host: str) -> NormalizedHost:
 def _fold_wide(text: str) -> str:
     """Full-width and styled Latin letters and digits as plain ASCII (NFKC on those runs only)."""
     return _WIDE_LATIN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def _has_disguising_wide_run(text: str) -> bool:
+    """Whether a run of wide or styled letters and digits stands where CJK typography would not
+    put it: styled letters anywhere, full-width forms outside Japanese, Chinese or Korean text."""
+    text_is_cjk: bool | None = None
+    for run in _WIDE_LATIN.finditer(text):
+        if not _FULL_WIDTH_FORM.fullmatch(run.group()):
+            return True
+        near = _nearest_letters(text, run.start(), run.end())
+        if near:
+            in_cjk = any(_CJK_LETTER.match(letter) for letter in near)
+        else:
+            if text_is_cjk is None:
+                text_is_cjk = bool(_CJK_LETTER.search(text))
+            in_cjk = text_is_cjk
+        if not in_cjk:
+            return True
+    return False
+
+
+def _nearest_letters(text: str, start: int, end: int) -> list[str]:
+    """The letter nearest before ``start`` and after ``end``, within a few characters, skipping
+    punctuation, digits and other wide characters (as in "２月の", "ＱＱ：１２３")."""
+    near = []
+    for index in range(start - 1, max(start - _CONTEXT_REACH, 0) - 1, -1):
+        if text[index].isalpha() and not _WIDE_LATIN.match(text[index]):
+            near.append(text[index])
+            break
+    for index in range(end, min(end + _CONTEXT_REACH, len(text))):
+        if text[index].isalpha() and not _WIDE_LATIN.match(text[index]):
+            near.append(text[index])
+            break
+    return near
 
 
 def _unmix(text: str) -> str:

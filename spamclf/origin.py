@@ -46,8 +46,15 @@ _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
 _BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?![\w:.])")
 # The "-0000" zone after a time of day: "10:00:00 -0000".
 _UTC_ZONE = re.compile(r"\d:\d\d\s*-0000(?!\d)")
-# Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr).
-_SECOND_LEVEL = frozenset({"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go"})
+# Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr),
+# government ones included (sat.gob.mx, impots.gouv.fr, bmf.gv.at). A few from the Public Suffix
+# List, not all of it: a short list needs no dependency and no download.
+_SECOND_LEVEL = frozenset(
+    {"com", "net", "org", "edu", "gov", "co", "ac", "or", "ne", "go", "gob", "gouv", "gv", "mil"}
+)
+# Public suffixes whose second label is a registered domain under other country codes
+# ("me.fr", "nic.fr"), so that they are listed whole.
+_PUBLIC_SUFFIXES = frozenset({"nic.in", "ltd.uk", "plc.uk", "me.uk"})
 # "by" after whitespace: the rDNS "mail.tut.by" (Belarus) inside the from-part is no by-clause.
 _FROM = re.compile(r"^\s*from\s+(\S+)(.*?)(?:(?<=\s)by\s+(\S+)|$)", re.I | re.S)
 # Not after a name character: "(michelo [1.2.3.4])" names the host michelo, no HELO.
@@ -239,7 +246,10 @@ def registered_domain(host: str) -> str:
     ('example.com', 'sina.com.cn')
     """
     labels = host.split(".")
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+    if len(labels) >= 3 and (
+        (labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2)
+        or ".".join(labels[-2:]) in _PUBLIC_SUFFIXES
+    ):
         return ".".join(labels[-3:])
     return ".".join(labels[-2:])
 

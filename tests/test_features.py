@@ -264,6 +264,14 @@ def test_features_of_crlf_message_match_lf(fixture_bytes: Loader) -> None:
         ("vip-casino-loan.example.kr", "example.kr"),
         ("example.com", "example.com"),
         ("localhost", "localhost"),
+        ("www.sat.gob.mx", "sat.gob.mx"),
+        ("impots.gouv.fr", "impots.gouv.fr"),
+        ("www.bmf.gv.at", "bmf.gv.at"),
+        ("uidai.nic.in", "uidai.nic.in"),
+        ("shop.example.ltd.uk", "example.ltd.uk"),
+        ("john.me.uk", "john.me.uk"),
+        ("www.nic.fr", "nic.fr"),  # nic and me are public suffixes only where listed
+        ("mail.me.com", "me.com"),
     ],
 )
 def test_registered_domain(host: str, domain: str) -> None:
@@ -365,6 +373,12 @@ def _host_tokens(host: str, domain: str, tld: str) -> set[str]:
         "[http://example.cn]发送",
         "http://example.cn;地址",
         "http://example.cn&nbsp;",
+        "Voir «http://example.cn» ici",
+        "Siehe »http://example.cn« hier",
+        "‹http://example.cn›",
+        "see {http://example.cn}",
+        "visit *http://example.cn* now",
+        "link: http://example.cn|next",
     ],
 )
 def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
@@ -372,13 +386,55 @@ def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["Awww... thanks so much", "Thanks!! Awwww...", "ok www... hmm", "xwww.example.com"]
+)
+def test_www_inside_a_word_or_before_no_host_is_no_link(text: str) -> None:
+    assert _link_tokens(text) == {"url:count:0"}
+
+
+@pytest.mark.parametrize(
+    "text", ["see www.example.cn now", "访问www.example.cn", "(www.example.cn)"]
+)
+def test_www_as_a_word_of_its_own_starts_a_link(text: str) -> None:
+    assert _link_tokens(text) == _host_tokens("www.example.cn", "example.cn", "cn")
+
+
+@pytest.mark.parametrize(
     "href",
-    ["&#104;ttp://example.cn/", " http://example.cn/", "http://example.cn&nbsp;Example"],
+    [
+        "&#104;ttp://example.cn/",
+        " http://example.cn/",
+        "http://example.cn&nbsp;Example",
+        "http://example.cn»",
+        "http://example.cn*",
+        "http://example.cn|x",
+    ],
 )
 def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
     assert _link_tokens(f"<a href='{href}'>x</a>", "text/html") == _host_tokens(
         "example.cn", "example.cn", "cn"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "host"),
+    [
+        (
+            "see http://click.example.com?email=victim@bank.example now",
+            "text/plain",
+            "click.example.com",
+        ),
+        ("see www.shop.example#ref@other.example now", "text/plain", "www.shop.example"),
+        ('<a href="http://click.example?to=me@victim.example">x</a>', "text/html", "click.example"),
+        ('<a href="http://a.example\\x@victim.example/">x</a>', "text/html", "a.example"),
+        ("see http://paypal.com@evil.example/ now", "text/plain", "evil.example"),  # userinfo
+    ],
+)
+def test_at_sign_after_the_authority_is_no_userinfo(
+    body: str, content_type: str, host: str
+) -> None:
+    hosts = {t for t in _link_tokens(body, content_type) if t.startswith("url:host:")}
+    assert hosts == {f"url:host:{host}"}
 
 
 def test_chinese_label_between_dots_is_part_of_the_host() -> None:
@@ -498,6 +554,33 @@ def test_facts_about_subject_and_body_are_not_words_of_them() -> None:
     assert {"subject:is_missing", "body:is_empty"} <= set(bare)
 
 
+@pytest.mark.parametrize(
+    ("subject", "is_reply"),
+    [
+        ("Re: offer", True),
+        ("RE : offer", True),
+        ("Fwd: offer", True),
+        ("回复：报价", True),
+        ("AW: Angebot", True),
+        ("WG: Angebot", True),
+        ("SV: Offert", True),
+        ("VS: Tarjous", True),
+        ("TR: offre", True),
+        ("Antw: offerte", True),
+        ("R: offerta", True),
+        ("RIF: offerta", True),
+        ("Re[2]: offer", True),
+        ("Re^2: offer", True),
+        ("Reminder: offer", False),
+        ("Travel: offer", False),
+        ("R2: offer", False),
+    ],
+)
+def test_localized_reply_and_forward_prefixes_mark_a_reply(subject: str, is_reply: bool) -> None:
+    raw = f"From: a@example.com\nSubject: {subject}\n\nhi\n".encode()
+    assert ("subject:is_reply" in _tokens(raw)) is is_reply
+
+
 def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> None:
     raw = (
         b'From: "service@paypal.com" <x@evil.example>\n'
@@ -506,6 +589,37 @@ def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> Non
     tokens = _tokens(raw)
     assert "from:domain:evil.example" in tokens and "from:domain:paypal.com" not in tokens
     assert "reply-to:other_domain" in tokens
+
+
+@pytest.mark.parametrize(
+    ("message_id", "host_is_sender"),
+    [
+        pytest.param(b"<123@paypal.com>", False, id="display-name-domain"),
+        pytest.param(b"<123@evil.example>", True, id="real-sender-domain"),
+    ],
+)
+def test_message_id_host_is_compared_with_the_angle_address(
+    message_id: bytes, host_is_sender: bool
+) -> None:
+    raw = b'From: "service@paypal.com" <x@evil.example>\nMessage-ID: ' + message_id + b"\n\nhi\n"
+    assert ("message-id:host_is_sender" in _tokens(raw)) is host_is_sender
+
+
+@pytest.mark.parametrize(
+    ("sender", "expected"),
+    [
+        pytest.param(b'"service@paypal.com" <x@evil.example>', "from:name_is_other_address"),
+        pytest.param(b'"u@example.com" <u@example.com>', "from:no_name", id="outlook-repeat"),
+        pytest.param(b"u@example.com", "from:no_name", id="bare"),
+        pytest.param(b"Alice <u@example.com>", "from:name:alice", id="named"),
+    ],
+)
+def test_display_name_holding_another_address_is_no_missing_name(
+    sender: bytes, expected: str
+) -> None:
+    tokens = _tokens(b"From: " + sender + b"\nSubject: hi\n\nhi\n")
+    name_tokens = {t for t in tokens if t.startswith("from:") and "name" in t}
+    assert name_tokens == {expected}
 
 
 @pytest.mark.parametrize(
@@ -524,6 +638,15 @@ def test_sender_domain_is_the_angle_address_not_one_in_the_display_name() -> Non
         ),
         pytest.param(b"Cc: b@example.com\n", {"to:missing", "to:count:1"}, id="cc-only"),
         pytest.param(b"", {"to:missing"}, id="none"),
+        pytest.param(
+            b'To: "u0@example.com" <u0@example.com>, "u1@example.com" <u1@example.com>,\n'
+            b' "u2@example.com" <u2@example.com>\n',
+            {"to:count:2"},
+            id="outlook-names-repeat-the-address",
+        ),
+        pytest.param(
+            b'To: "Smith, Jo" <j@example.com>, b@example.com\n', {"to:count:2"}, id="quoted-comma"
+        ),
         pytest.param(
             b"To: undisclosed-recipients:;\nCc: b@example.com\n",
             {"to:count:1", "to:undisclosed"},

@@ -40,17 +40,53 @@ def test_normalize_text_undoes_evasion_and_names_it(
         "plain ASCII text, nothing to do",
         "Привет, как дела? Собрание в пятницу.",  # Russian stays Russian
         "Καλημέρα σας, η συνάντηση είναι αύριο.",  # so does Greek
-        "代开各类发票，优惠多多！ＱＱ：１２３",  # CJK punctuation is not folded (digits are)
         "café naïve façade",  # accented Latin is Latin
         "Москва and London",  # two scripts in one text, but not within a word
     ],
 )
 def test_normalize_text_leaves_real_text_alone(text: str) -> None:
-    result = normalize_text(text)
-    if "１" in text:
-        assert result == ("代开各类发票，优惠多多！QQ：123", ("full-width",))
-    else:
-        assert result == (text, ())
+    assert normalize_text(text) == (text, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        (
+            "代开各类发票，优惠多多！ＱＱ：１２３",
+            "代开各类发票，优惠多多！QQ：123",
+        ),  # punctuation stays
+        (
+            "会議は２０２４年１月１５日（月）、本社３Ｆです。",
+            "会議は2024年1月15日（月）、本社3Fです。",
+        ),
+        ("株式会社ＮＴＴドコモの山田です。", "株式会社NTTドコモの山田です。"),
+        ("我们的电话是１３８００１３８０００，请联系。", "我们的电话是13800138000，请联系。"),
+        ("안녕하세요. 회의는 ３시입니다.", "안녕하세요. 회의는 3시입니다."),
+        ("【重要】２月の会議", "【重要】2月の会議"),
+        (
+            "会議のお知らせ\n\n１２３４５６７８９０",
+            "会議のお知らせ\n\n1234567890",
+        ),  # no letter near
+    ],
+)
+def test_normalize_text_folds_full_width_of_cjk_typography_without_naming_evasion(
+    text: str, normalized: str
+) -> None:
+    assert normalize_text(text) == (normalized, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "buy ｖｉａｇｒａ now",
+        "Buy ｖｉａｇｒａ．ｃｏｍ today",
+        "Call ５５５-１２３４ now",
+        "１２３",
+        "免费\U0001d42f\U0001d422\U0001d41a",  # styled letters are no CJK typography
+    ],
+)
+def test_normalize_text_names_full_width_outside_cjk_text(text: str) -> None:
+    assert normalize_text(text).evasions == ("full-width",)
 
 
 @pytest.mark.parametrize(
