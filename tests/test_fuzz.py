@@ -564,7 +564,8 @@ _CASE_BLIND_PATTERNS = {
     ),
     htmltext._ANY_BACKGROUND: r"bgcolor\s*=|background(?:-color)?\s*:",
     features._URL: (
-        r"(?:[hｈ][tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]|[wｗ][wｗ][wｗ][.．])"
+        r"(?:[hｈ][tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]"
+        r"|(?<![a-z0-9_.．ａ-ｚ０-９])[wｗ][wｗ][wｗ][.．](?=[^\W_]))"
         rf"(?-i:{features._LINK_REST})"  # the rest of a link is not case-blind
     ),
 }
