@@ -159,14 +159,15 @@ def add_headers(raw: bytes, fields: Sequence[tuple[str, str]]) -> bytes:
     >>> add_headers(b"Subject: hi\\r\\n\\r\\nbody", [("X-Spam-Flag", "NO")])
     b'X-Spam-Flag: NO\\r\\nSubject: hi\\r\\n\\r\\nbody'
     """
-    eol = line_ending(raw)
-    block = b"".join(
-        f"{name}: {header_text(value, limit=MAX_REASONS_CHARS + 100)}".encode("ascii") + eol
-        for name, value in fields
-    )
-    # An mbox envelope line ("From sender date"), as procmail passes it, must stay first.
+    # An mbox envelope line ("From sender date"), as procmail passes it, must stay first; the
+    # headers after it say the message's line ending (procmail writes the envelope line LF).
     start = 0
     end = raw.find(b"\n")
     if raw.startswith(b"From ") and end >= 0:
         start = end + 1
+    eol = line_ending(raw[start:])
+    block = b"".join(
+        f"{name}: {header_text(value, limit=MAX_REASONS_CHARS + 100)}".encode("ascii") + eol
+        for name, value in fields
+    )
     return raw[:start] + block + raw[start:]

@@ -166,6 +166,13 @@ def test_add_headers_keeps_an_mbox_from_line_first() -> None:
     assert out == raw.replace(b"2006\n", b"2006\nX-Spam-Flag: NO\n", 1)
 
 
+def test_add_headers_after_an_lf_envelope_line_use_the_message_line_ending() -> None:
+    # procmail's LF envelope line before a CRLF message gave the added headers LF ends.
+    raw = b"From a@example.org Mon Jan  1 00:00:00 2024\nSubject: hi\r\n\r\nbody\r\n"
+    added = add_headers(raw, [("X-Spam-Flag", "NO")])
+    assert added == raw.replace(b"\nSubject", b"\nX-Spam-Flag: NO\r\nSubject")
+
+
 def test_add_headers_keeps_existing_spam_headers_after_ours() -> None:
     raw = b"X-Spam-Flag: NO\r\nX-Spam-Status: No, score=-5.0\r\nSubject: x\r\n\r\nbuy\r\n"
     out = add_headers(raw, [("X-Spam-Flag", "YES")])
