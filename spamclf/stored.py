@@ -63,6 +63,7 @@ _REFUSED = (
 )
 _REFUSED_MAGIC = tuple(magic for magic, _ in _REFUSED)
 _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_PREFIXES = _REFUSED_MAGIC + _UTF16_MARKS  # joined once: is_stored runs on every message
 # What a message's text opens with: a header line (or an mbox "From " line), maybe after blank
 # lines.
 _MESSAGE_START = re.compile(r"\s*(?:[!-9;-~]+:|From )")
@@ -84,7 +85,7 @@ def is_stored(start: bytes | memoryview) -> bool:
     or UTF-16 text (:func:`read_stored` tells)."""
     start = bytes(start)
     return start[:1] in _FIRST_BYTES and (
-        start.startswith(_REFUSED_MAGIC + _UTF16_MARKS)
+        start.startswith(_PREFIXES)
         or any(s.match(start) for s, _ in _DECOMPRESSED)
     )
 
