@@ -59,11 +59,13 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a filter that 
 
 # C0 and C1 controls (newlines, ESC, CSI), line and paragraph separators, and the bidi marks,
 # embeddings, overrides and isolates that can make a terminal show text in another order.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
 # A file name that is not UTF-8 comes to Python with its odd bytes as lone surrogates
 # (U+DC80-U+DCFF), which no UTF-8 output can encode: the first such name ended the run.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_JSON_UNSAFE = re.compile(f"{_CONTROL.pattern[:-1]}{_SURROGATE.pattern[1:]}")
+_SURROGATES = r"\ud800-\udfff"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+_JSON_UNSAFE = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

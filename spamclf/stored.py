@@ -85,8 +85,7 @@ def is_stored(start: bytes | memoryview) -> bool:
     or UTF-16 text (:func:`read_stored` tells)."""
     start = bytes(start)
     return start[:1] in _FIRST_BYTES and (
-        start.startswith(_PREFIXES)
-        or any(s.match(start) for s, _ in _DECOMPRESSED)
+        start.startswith(_PREFIXES) or any(s.match(start) for s, _ in _DECOMPRESSED)
     )
 
 
