@@ -559,7 +559,7 @@ FILTER_SPOOL_BYTES = 8 << 20
 
 def _filter(args: argparse.Namespace) -> int:
     from spamclf import __version__
-    from spamclf.mta import add_headers, spam_headers
+    from spamclf.mta import add_headers, spam_headers, without_added_headers
     from spamclf.parse import Limits
 
     # Mail must never be lost: whatever goes wrong after the message is read (a missing
@@ -580,9 +580,10 @@ def _filter(args: argparse.Namespace) -> int:
         try:
             if model is None:
                 raise failure or ModelError("no model")
-            verdict = model.classify_head(head, len(head) + rest.tell())
+            message = without_added_headers(head)  # filtered before: the new block replaces it
+            verdict = model.classify_head(message, len(message) + rest.tell())
             fields = spam_headers(verdict, model.settings.spam_cutoff, __version__)
-            output = add_headers(head, fields)
+            output = add_headers(message, fields)
             status = 0 if args.exit_zero else FILTER_EXIT[verdict.label]
         except Exception as exc:
             _complain(f"message not filtered: {exc}")

@@ -31,6 +31,7 @@ from spamclf.mta import (
     spam_headers,
     spamd_score,
     symbols,
+    without_added_headers,
 )
 from spamclf.verdict import Verdict
 
@@ -129,7 +130,9 @@ def read_request(stream: ByteStream, max_size: int) -> Request:
         request.headers = _read_headers(stream)
     if request.method in {"PING", "SKIP"}:
         return request
-    request.body = _read_body(stream, request.headers, max_size)
+    # A message spamclf filtered before is read without the block it added, which the new
+    # one replaces (spamclf/mta.py): scored with it, the old block counted towards its size.
+    request.body = without_added_headers(_read_body(stream, request.headers, max_size))
     return request
 
 

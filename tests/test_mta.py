@@ -24,6 +24,7 @@ from spamclf.mta import (
     spam_headers,
     spamd_score,
     symbols,
+    without_added_headers,
 )
 from spamclf.origin import Origin
 from spamclf.persist import load_model
@@ -179,6 +180,21 @@ def test_add_headers_keeps_existing_spam_headers_after_ours() -> None:
     assert out == b"X-Spam-Flag: YES\r\n" + raw
 
 
+def test_without_added_headers_takes_off_only_spamclfs_own_opening_block() -> None:
+    raw = b"From a@b Mon Jan  1 00:00:00 2024\nSubject: x\r\n\r\nbuy\r\n"
+    fields = spam_headers(_verdict(features=("subject:x",)), 0.99, __version__)
+    once = add_headers(raw, fields)
+    assert without_added_headers(once) == raw
+    assert without_added_headers(add_headers(once, fields)) == raw  # stacked by an old version
+    # Anything else stays: a sender's forged block, ours not first, another filter's status.
+    forged = b"X-Spam-Flag: NO\r\nX-Spam-Status: No, score=-5.0\r\nSubject: x\r\n\r\nbuy\r\n"
+    assert without_added_headers(forged) == forged
+    later = b"Subject: x\r\n" + add_headers(b"\r\nbuy\r\n", fields)
+    assert without_added_headers(later) == later
+    other = once.replace(f"version=spamclf-{__version__}".encode(), b"version=3.4.6")
+    assert without_added_headers(other) == other
+
+
 # --- spamclf filter --------------------------------------------------------------------------
 
 
@@ -202,6 +218,23 @@ def test_filter_changes_no_byte_of_the_message(
     verdict = small_model.classify(raw)
     assert code == FILTER_EXIT[verdict.label]
     assert added[0] == b"X-Spam-Flag: " + (b"YES" if verdict.is_spam else b"NO") + eol
+
+
+@pytest.mark.parametrize("form", [as_lf, as_crlf], ids=["LF", "CRLF"])
+def test_filter_run_twice_replaces_its_block_and_keeps_its_verdict(
+    form,  # type: ignore[no-untyped-def]
+    small_model: Model,
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    # Filtered again (a forward between two servers that both run spamclf), a message was
+    # scored with the first block's bytes counted towards its size, and stacked two blocks.
+    raw = form(fixture_path("examples/spam").read_bytes())
+    once = run_filter(raw, tmp_model_path, monkeypatch, capsysbinary)[1]
+    code, twice = run_filter(once, tmp_model_path, monkeypatch, capsysbinary)
+    assert twice == once
+    assert code == FILTER_EXIT[small_model.classify(raw).label]
 
 
 def test_filter_exit_codes_are_bogofilters(

@@ -85,6 +85,15 @@ def test_read_request_parses_what_spamc_sends() -> None:
     assert parsed.headers["User"] == "test"
 
 
+def test_read_request_takes_off_the_block_spamclf_added_before() -> None:
+    message = b"Subject: x\n\nhi\n"
+    status = "No, score=0.1 required=5.0 label=ham probability=0.0100 version=spamclf-0.1.0"
+    fields = [("X-Spam-Flag", "NO"), ("X-Spam-Score", "0.1"), ("X-Spam-Level", "")]
+    fields += [("X-Spam-Status", status), ("X-Spamclf-Reasons", "none")]
+    stream = io.BytesIO(spamc_request("PROCESS", add_headers(message, fields)))
+    assert read_request(stream, max_size=1000).body == message
+
+
 def test_read_request_inflates_zlib() -> None:
     body = b"Subject: x\n\n" + b"hello " * 1000
     data = zlib.compress(body)
