@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spamclf.errors import CorpusError, InputError
-from spamclf.parse import Limits
+from spamclf.parse import FIELD_NAME_CHAR, Limits
 from spamclf.stored import DECOMPRESSION_ERRORS, MAX_COUNTED_BYTES, open_stored
 
 __all__ = [
@@ -508,8 +508,8 @@ def _mbox_parts(path: str | os.PathLike[str], keep: int | None) -> Iterator[Mess
         raise CorpusError(f"cannot read mbox {source}: {exc}") from exc
 
 
-# A header field's first line: a field name (printable ASCII but ":") and a colon.
-_HEADER_LINE = re.compile(rb"[!-9;-~]+:")
+# A header field's first line: a field name and a colon.
+_HEADER_LINE = re.compile(FIELD_NAME_CHAR + rb"+:")
 # An mbox file's "From " line as mail stores write it: a sender, then a date that names a month
 # and a time of day, and a four-digit year. That covers asctime ("Mon Jan  1 00:00:00 2024"),
 # with a zone before or after the year ("... 00:00:00 PST 2024", "... 2024 -0700", Solaris and
@@ -525,7 +525,7 @@ _FROM_LINE = (
     rb"[^\r\n]{0,998}?\b\d{1,2}:\d\d\b[^\r\n]{0,998}\r{0,9}\n"
 )
 _MBOX_FROM_LINE = re.compile(_FROM_LINE)
-_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + rb"[!-9;-~]{1,998}:")
+_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + FIELD_NAME_CHAR + rb"{1,998}:")
 _SCAN_OVERLAP = 8 << 10
 # How far into a file that opens with a "From " line file_holds_several_messages looks for a
 # second one, so that a first message with an attachment of tens of megabytes is still seen past:

@@ -20,6 +20,7 @@ from spamclf.corpora import (
     holds_several_messages,
 )
 from spamclf.errors import InputError, SeveralMessagesError
+from spamclf.parse import FIELD_NAME_CHAR
 from spamclf.stored import DECOMPRESSION_ERRORS, is_stored, open_stored, read_stored
 
 __all__ = [
@@ -38,7 +39,7 @@ MessageInput = (
 )
 
 # A header field's start ("Subject:", "X-Mailer:"), but not a Windows drive (C:\mail).
-_HEADER_START = re.compile(r"[!-9;-~]+:(?![\\/])")
+_HEADER_START = re.compile(FIELD_NAME_CHAR.decode() + r"+:(?![\\/])")
 _SEPARATORS = {"/", os.sep, os.altsep or "/"}
 
 

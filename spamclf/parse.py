@@ -73,8 +73,11 @@ _KNOWN_HEADER = re.compile(_KNOWN_NAMES + rb":", re.IGNORECASE)
 _SPACED_COLON = re.compile(
     rb"^(" + _KNOWN_NAMES + rb"|cc|content-[a-z-]+)[ \t]+:", re.MULTILINE | re.IGNORECASE
 )
+# A character of a header field's name: printable ASCII but the colon (RFC 5322 section 3.6.8).
+# The readers that tell a header line from anything else (here, corpora, inputs, stored) share it.
+FIELD_NAME_CHAR = rb"[!-9;-~]"
 # A header line, or the continuation of one.
-_HEADER_OR_FOLD = re.compile(rb"[!-9;-~]+:|[ \t]")
+_HEADER_OR_FOLD = re.compile(FIELD_NAME_CHAR + rb"+:|[ \t]")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _EMLX_COUNT = re.compile(rb"(\d{1,9})[ \t]*\r?\n")
 _META_CHARSET = re.compile(

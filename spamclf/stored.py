@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from spamclf.errors import InputError
+from spamclf.parse import FIELD_NAME_CHAR
 
 __all__ = [
     "DECOMPRESSION_ERRORS",
@@ -66,7 +67,7 @@ _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _PREFIXES = _REFUSED_MAGIC + _UTF16_MARKS  # joined once: is_stored runs on every message
 # What a message's text opens with: a header line (or an mbox "From " line), maybe after blank
 # lines.
-_MESSAGE_START = re.compile(r"\s*(?:[!-9;-~]+:|From )")
+_MESSAGE_START = re.compile(r"\s*(?:" + FIELD_NAME_CHAR.decode() + r"+:|From )")
 # Every signature's first byte: most messages are told apart by their first byte alone.
 _FIRST_BYTES = b"\x1fB\xfd\x28\x04\xd0\xff\xfeP7R%"
 # Counting a compressed message's size decompresses it to the end, but no further than this, so
