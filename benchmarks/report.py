@@ -324,7 +324,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         "FPR is the share of ham marked spam, FNR the share of spam let through, both at each "
         "filter's default threshold (score ≥ threshold is spam). lam% is TREC's logistic average "
         "misclassification at that threshold. Recall @0.1% FP is the share of spam caught when at "
-        "most 0.1% of ham may be flagged (ties count against the filter).",
+        "most 0.1% of ham may be flagged: floor(0.001 × ham) messages, none below 1,000 ham (ties "
+        "count against the filter).",
         "",
         "## Batch: 70 % train → 30 % test",
         "",
