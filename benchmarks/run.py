@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# First: puts this checkout on sys.path, before peers (through costs) imports spamclf.
+import common  # noqa: F401
 import costs
 import numpy as np
 import peers

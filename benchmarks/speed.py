@@ -31,6 +31,8 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
+# First: puts this checkout on sys.path, before peers imports spamclf.
+import common  # noqa: F401
 import peers
 from common import ROOT, THROUGHPUT_RUNS, best_rate, corpora_dir, write_report
 
