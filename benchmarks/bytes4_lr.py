@@ -37,7 +37,14 @@ def byte_4grams(raw: bytes, n_features: int = N_FEATURES) -> np.ndarray:
         | data[2:-1].astype(np.uint32) << 8
         | data[3:].astype(np.uint32)
     )
-    return np.unique((grams * _MULTIPLIER) % np.uint32(n_features))
+    # Multiplicative hashing keeps the HIGH bits of the 32-bit product: its low k bits depend
+    # only on the window's low k bits, so "% n_features" kept the last 2.5 bytes of each window
+    # and "abcd", "Xbcd" and "\x00\x02cd" shared one column (a 2.5-gram filter, not a 4-gram
+    # one). The product scaled by n_features and shifted down 32 bits keeps the high bits for
+    # any width. On the spamassassin split, (1-AUC)% 0.0939 -> 0.0559 and recall at 0.1% FP
+    # 0.8772 -> 0.9135.
+    hashed = (grams * _MULTIPLIER).astype(np.uint64)
+    return np.unique((hashed * np.uint64(n_features)) >> np.uint64(32))
 
 
 class Bytes4LogisticRegression:

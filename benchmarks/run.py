@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# First: puts this checkout on sys.path, before peers (through costs) imports spamclf.
+import common  # noqa: F401
 import costs
 import numpy as np
 import peers
@@ -331,6 +333,8 @@ def run_spamassassin(
     sample_scores[SPAMASSASSIN] = np.asarray(sa_scores)
     run.results.setdefault("sa_sample", {})[name] = {
         "data": data,
+        # The others were trained on all the training messages, not on SpamAssassin's sample.
+        "others_data": f"{name}: {len(train):,} train → the same {len(test_idx):,} test messages",
         "rows": same,
         "vs_spamclf": versus_spamclf(y_sample, sample_scores),
     }

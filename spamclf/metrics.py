@@ -70,7 +70,9 @@ def _prepare(labels: Sequence[object], scores: Sequence[float]) -> tuple[np.ndar
     """Labels as a 1 = spam / 0 = ham array and scores as floats, both checked.
 
     Both classes must be present: AUC and the two error rates are undefined otherwise, and a
-    silent NaN in a benchmark table is worse than an error.
+    silent NaN in a benchmark table is worse than an error. Scores must be finite: a spam and a
+    ham tied at +inf cannot be told apart by any threshold, yet ``score >= inf`` would catch the
+    spam (recall 1.0 at no false positive); scikit-learn's AUC refuses infinity anyway.
     """
     y = np.fromiter((normalize_label(v) == SPAM for v in labels), dtype=bool).astype(np.int8)
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -78,6 +80,10 @@ def _prepare(labels: Sequence[object], scores: Sequence[float]) -> tuple[np.ndar
         raise InputError(f"{y.size} labels but {s.size} scores")
     if np.isnan(s).any():
         raise InputError("scores contain NaN")
+    if np.isinf(s).any():
+        raise InputError(
+            "scores contain infinity; give finite scores (clip an overflowed log-odds)"
+        )
     n_spam = int(y.sum())
     if n_spam == 0 or n_spam == y.size:
         raise InputError(f"need both spam and ham to evaluate; got {n_spam} spam of {y.size}")
@@ -107,8 +113,10 @@ def _threshold(y: np.ndarray, s: np.ndarray, max_fpr: float) -> float:
 def threshold_for_fpr(labels: Sequence[object], scores: Sequence[float], max_fpr: float) -> float:
     """Return the smallest threshold whose false positive rate is at most ``max_fpr``.
 
-    The threshold is one of the scores (or ``inf`` when even the top score is a ham that may not
-    be flagged), so using it on the same data reproduces the rates exactly.
+    At most ``floor(max_fpr * n_ham)`` ham may score at or above it, a whole number of messages,
+    not interpolated: at 0.1 %, 999 ham allow none and 1,000 to 1,999 allow one. The threshold
+    is one of the scores (or ``inf`` when even the top score is a ham that may not be flagged),
+    so using it on the same data reproduces the rates exactly.
     """
     _check_fpr(max_fpr)
     y, s = _prepare(labels, scores)

@@ -126,6 +126,36 @@ def test_evaluate_rejects_bad_input(
         evaluate(labels, scores)
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_infinite_scores_are_refused_everywhere(sign: float) -> None:
+    # A spam and a ham both at +inf: no threshold flags the spam but not the ham, yet the
+    # threshold came out as inf and "score >= inf" caught the spam, giving recall 1.0 at 0 FP;
+    # evaluate() failed inside scikit-learn instead. Every metric now says why up front.
+    labels, scores = [0, 0, 1, 1], [sign * math.inf, 0.1, sign * math.inf, 0.5]
+    for metric in (
+        lambda: recall_at_fpr(labels, scores, 0.0),
+        lambda: threshold_for_fpr(labels, scores, 0.0),
+        lambda: evaluate(labels, scores),
+        lambda: compare(labels, scores, [0.2, 0.1, 0.9, 0.5], n_resamples=5),
+    ):
+        with pytest.raises(InputError, match="infinity"):
+            metric()
+
+
+@pytest.mark.parametrize(
+    ("n_ham", "allowed"), [(999, 0), (1000, 1), (1999, 1), (2000, 2), (3873, 3)]
+)
+def test_recall_at_0_1pct_fpr_allows_floor_of_a_thousandth_of_the_ham(
+    n_ham: int, allowed: int
+) -> None:
+    # Ham scored 0 .. n_ham-1, one spam just below each of the top four ham: the spam caught
+    # are those above the (allowed+1)-th highest ham, so exactly `allowed` of the four.
+    ham = [float(i) for i in range(n_ham)]
+    spam = [n_ham - 1 - k - 0.5 for k in range(4)]
+    m = evaluate([0] * n_ham + [1] * 4, ham + spam)
+    assert m.recall_at_0_1pct_fpr == allowed / 4
+
+
 @pytest.mark.parametrize("max_fpr", [-0.1, 1.5])
 def test_max_fpr_out_of_range(max_fpr: float) -> None:
     with pytest.raises(InputError, match="max_fpr"):
