@@ -91,17 +91,27 @@ _MAIL_SERVER_WORDS = frozenset(
     {"mail", "smtp", "mta", "mx", "out", "outbound", "mailout", "smtpout", "outmail"}
 )
 _LETTERS = re.compile(r"[a-z]+")
+# The protocol after "with" in the by-part (RFC 5321's "with" clause): "with ESMTPSA id x",
+# "with esmtps (TLS1.3)", "with SMTP;". Exchange names its product instead, "with Microsoft
+# SMTP Server (version=TLS1_2, ...)" or "with Microsoft SMTPSVC(6.0...)": both read as "SMTP",
+# the protocol they speak, not "MICROSOFT". Read from the end of the by-host only: Postfix's
+# TLS comment in the from-part says "(using TLSv1.3 with cipher ...)".
+_WITH = re.compile(r"\swith\s+(Microsoft\s+SMTP|[A-Za-z][\w-]*)", re.I)
 
 
 @dataclass(frozen=True)
 class Hop:
-    """One ``Received:`` header: who handed the message over (``helo``, ``rdns``, ``ip``)."""
+    """One ``Received:`` header: who handed the message over (``helo``, ``rdns``, ``ip``),
+    to whom (``by``), when, and how: ``protocol`` is the word after ``with``, upper-cased
+    (``"ESMTPSA"``, ``"SMTP"``, ``"LMTP"``, ``"HTTPS"``, ``"LOCAL"``), or ``None``.
+    """
 
     helo: str | None
     rdns: str | None
     ip: str | None
     by: str | None
     date: datetime | None
+    protocol: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,8 @@ def parse_received(value: str) -> Hop:
     >>> hop = parse_received("from pc (adsl-1-2.dyn.example.cn [218.79.12.34]) by mx.example.com")
     >>> hop.helo, hop.rdns, hop.ip, hop.by
     ('pc', 'adsl-1-2.dyn.example.cn', '218.79.12.34', 'mx.example.com')
+    >>> parse_received("from pc ([192.168.1.5]) by mail.example.org with esmtpsa id 1").protocol
+    'ESMTPSA'
     """
     clause, _, stamp = value.rpartition(";")
     if not clause:
@@ -174,7 +186,12 @@ def parse_received(value: str) -> Hop:
         helo = helo.strip("[]()?").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
         rdns = None
-    return Hop(helo, rdns.lower() if rdns else None, ip, by, parse_date(stamp))
+    with_ = _WITH.search(clause, match.end(3) if match and by else 0)
+    protocol = None
+    if with_:
+        word = with_.group(1).upper()
+        protocol = "SMTP" if word.startswith("MICROSOFT") else word
+    return Hop(helo, rdns.lower() if rdns else None, ip, by, parse_date(stamp), protocol)
 
 
 def _lead_is_looked_up_name(clause: str, from_part: str) -> bool:

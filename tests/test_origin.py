@@ -291,6 +291,76 @@ def test_parse_received_styles(
 
 
 @pytest.mark.parametrize(
+    ("value", "protocol"),
+    [
+        pytest.param(
+            "from home-pc (dsl-1-2-3.dyn.isp.example [198.51.100.7]) by mail.example.org"
+            " (Postfix) with ESMTPSA id 4XyZ1; Mon, 4 Nov 2024 10:00:00 +0000",
+            "ESMTPSA",
+            id="postfix-esmtpsa",
+        ),
+        pytest.param(
+            "from mail-ed1-f41.google.com ([209.85.208.41])\n\tby mx.example.org with esmtps"
+            " (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.96) id 1tXyZ-000abc-12;"
+            " Mon, 04 Nov 2024 10:00:00 +0000",
+            "ESMTPS",
+            id="exim-lower-case",
+        ),
+        pytest.param(
+            "from unknown (HELO pc) (61.152.3.4)\n  by mail.kr-relay.example with SMTP;"
+            " 14 Mar 2006 01:12:40 -0000",
+            "SMTP",
+            id="qmail-before-the-date",
+        ),
+        pytest.param(
+            "from mail.example.com (203.0.113.7) by EXCH01.corp.example.com (10.0.0.5) with"
+            " Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)"
+            " id 15.1.2507.39; Mon, 4 Nov 2024 10:00:00 +0000",
+            "SMTP",
+            id="exchange-names-its-product",
+        ),
+        pytest.param(
+            "from user-pc ([192.168.0.100]) by mail.example.kr with Microsoft"
+            " SMTPSVC(6.0.2600.2180); Tue, 14 Mar 2006 11:31:19 +0900",
+            "SMTP",
+            id="exchange-smtpsvc",
+        ),
+        pytest.param(
+            "from DM6PR11MB1234.namprd11.prod.example.com (2603:10b6:5:1c0::12) by"
+            " DM6PR11MB5678.namprd11.prod.example.com with HTTPS; Mon, 1 Jan 2024 10:00:00 +0000",
+            "HTTPS",
+            id="exchange-mailbox",
+        ),
+        pytest.param(
+            "from mail.example.org by store.example.org (Dovecot) with LMTP id Ab12;"
+            " Mon, 4 Nov 2024 10:00:00 +0000",
+            "LMTP",
+            id="lmtp",
+        ),
+        pytest.param(
+            "by mail.example.org (Postfix, from userid 1000) with local id 0D3E4;"
+            " Mon, 4 Nov 2024 10:00:00 +0000",
+            "LOCAL",
+            id="no-from-part",
+        ),
+        pytest.param(
+            # Postfix's TLS comment in the from-part holds "with cipher": no protocol.
+            "from mail.example.net (mail.example.net [203.0.113.9])\n\t(using TLSv1.3 with"
+            " cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\tby mx.example.org (Postfix)"
+            " id 4XyZ1; Mon, 4 Nov 2024 10:00:00 +0000",
+            None,
+            id="with-in-the-from-part",
+        ),
+        pytest.param(
+            "(qmail 27981 invoked by uid 225); 14 Mar 2003 07:24:34 -0000", None, id="none"
+        ),
+    ],
+)
+def test_parse_received_reads_the_protocol_upper_cased(value: str, protocol: str | None) -> None:
+    assert parse_received(value).protocol == protocol
+
+
+@pytest.mark.parametrize(
     ("value", "ip"),
     [
         pytest.param(
