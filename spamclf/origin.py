@@ -4,7 +4,9 @@ Each relay prepends one ``Received:`` header, so the chain is read from the top 
 down. Hops from private, loopback or trusted addresses are ours; the first hop from any other
 address is the *first external relay*: the machine that handed the message to us, and the only
 one whose address we can believe (everything below it could be forged by the sender). The
-earliest public address in the chain, though forgeable, often names the sending PC.
+earliest public address in the chain, though forgeable, often names the sending PC. A hop
+where our own server took the message from a user who logged in (SMTP AUTH) is no relay at
+all: mail a colleague sends from home through the office server crossed no untrusted hop.
 
 Country codes come from an offline table (the ``iptocc`` package); nothing here touches the
 network.
@@ -97,6 +99,21 @@ _LETTERS = re.compile(r"[a-z]+")
 # the protocol they speak, not "MICROSOFT". Read from the end of the by-host only: Postfix's
 # TLS comment in the from-part says "(using TLSv1.3 with cipher ...)".
 _WITH = re.compile(r"\swith\s+(Microsoft\s+SMTP|[A-Za-z][\w-]*)", re.I)
+# Protocols that say the client logged in with SMTP AUTH: RFC 3848's ESMTPA, ESMTPSA, LMTPA
+# and LMTPSA, RFC 6531's UTF8 forms, and ASMTP, which Exim before 4.50 and Earthlink wrote
+# (SpamAssassin's Received.pm reads the same list; it also takes HTTP for webmail, which a
+# contact form can write too, so it is left out here).
+_AUTH_PROTOCOLS = frozenset(
+    {
+        *("ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA"),
+        *("UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA"),
+        "ASMTP",
+    }
+)
+# The comment an MTA writes after the client's address when it logged in, where the MTA's
+# protocol word does not say so: sendmail's "(authenticated bits=256)" (its Received template
+# writes "with ESMTP" either way) and Postfix's "(Authenticated sender: alice)".
+_AUTH_COMMENT = re.compile(r"\)\s*\((?:authenticated(?: bits=\d+)?\)|Authenticated sender: )")
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,8 @@ class Hop:
     """One ``Received:`` header: who handed the message over (``helo``, ``rdns``, ``ip``),
     to whom (``by``), when, and how: ``protocol`` is the word after ``with``, upper-cased
     (``"ESMTPSA"``, ``"SMTP"``, ``"LMTP"``, ``"HTTPS"``, ``"LOCAL"``), or ``None``.
+    ``authenticated`` says the receiving server had the client log in (SMTP AUTH), by the
+    protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``...) or by sendmail's and Postfix's comment.
     """
 
     helo: str | None
@@ -112,6 +131,7 @@ class Hop:
     by: str | None
     date: datetime | None
     protocol: str | None = None
+    authenticated: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,7 +199,8 @@ def parse_received(value: str) -> Hop:
     # internal hop. Only the address the receiving MTA wrote itself counts, so the HELO text
     # is cut out first, and the lead (Exim's "from [ip] (helo=x)"; Exchange puts the HELO
     # there) is read only when the rest of the from-part holds no address.
-    ip = _address_in(_HELO_IN_PARENS.sub(" ", from_part)) or _address_in(lead)
+    peer = _HELO_IN_PARENS.sub(" ", from_part)
+    ip = _address_in(peer) or _address_in(lead)
     if helo:
         # qmail writes each character of the HELO that is not a letter, digit or one of
         # ".@%+/=:-" as "?": "[192.168.1.100]" becomes "?192.168.1.100?".
@@ -191,7 +212,23 @@ def parse_received(value: str) -> Hop:
     if with_:
         word = with_.group(1).upper()
         protocol = "SMTP" if word.startswith("MICROSOFT") else word
-    return Hop(helo, rdns.lower() if rdns else None, ip, by, parse_date(stamp), protocol)
+    authenticated = protocol in _AUTH_PROTOCOLS or _has_auth_comment(peer)
+    rdns = rdns.lower() if rdns else None
+    return Hop(helo, rdns, ip, by, parse_date(stamp), protocol, authenticated)
+
+
+def _has_auth_comment(peer: str) -> bool:
+    """True when the from-part (its HELO cut out) holds sendmail's or Postfix's comment that
+    the client logged in. Only after the client's address: the text before it can hold the
+    ident user (sendmail's "(user@host [ip])"), which the client's own ident server answers,
+    and Exim writes the ident after the address ("([ip]:port ident=user)"), so a line that
+    holds one is not read at all. Both MTAs write the address in brackets; a from-part
+    without one (Exim's "from [ip] (helo=x)") has nothing after the address but the HELO.
+    """
+    if "uthenticated" not in peer or "ident=" in peer:  # nearly every line: no regex
+        return False
+    address_end = peer.rfind("]")
+    return address_end >= 0 and _AUTH_COMMENT.search(peer, address_end) is not None
 
 
 def _lead_is_looked_up_name(clause: str, from_part: str) -> bool:
@@ -212,17 +249,32 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
 
     ``trusted`` lists networks (``"203.0.113.0/24"``) whose relays are ours, like SpamAssassin's
     ``trusted_networks``; private and loopback addresses are always trusted.
+
+    Mail that one of our servers took from a logged-in user (an authenticated hop reached
+    before any external one) has no relay and no sender, like mail that never left our
+    networks: the hop's address is the user's home or phone connection, not a relay, and
+    below it only the user's own machine wrote. ``received:relay_dynamic`` (+3.97) fell on
+    colleagues' mail sent from home. An authenticated hop below the first external relay is
+    the sender's to forge and changes nothing.
+
+    >>> trace_origin([
+    ...     "from home-pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7])"
+    ...     " by mail.example.org (Postfix) with ESMTPSA id 4XyZ1"
+    ... ]).relay_ip is None
+    True
     """
     path = tuple(parse_received(value) for value in received)
     networks = _networks(tuple(trusted))
     receiver = _domain_of(path[0].by) if path else None
     external = [
-        hop
-        for hop in path
+        index
+        for index, hop in enumerate(path)
         if hop.ip and not _is_internal(hop.ip, networks) and not _is_own_ipv6_hop(hop, receiver)
     ]
-    relay = external[0] if external else None
-    sender = external[-1] if external else None
+    # The walk from the top ends at the first external hop or the first authenticated one.
+    submitted = next((index for index, hop in enumerate(path) if hop.authenticated), len(path))
+    relay = path[external[0]] if external and external[0] < submitted else None
+    sender = path[external[-1]] if relay else None
     return Origin(
         relay_ip=relay.ip if relay else None,
         relay_country=country_of(relay.ip) if relay and relay.ip else None,

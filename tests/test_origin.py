@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from spamclf.features import origin_tokens
 from spamclf.origin import (
     Origin,
     country_of,
@@ -677,3 +678,136 @@ def test_office365_internal_ipv6_hops_are_not_the_relay() -> None:
     # A sender that connects over IPv6 is the relay, though its address is IPv6 too.
     origin = trace_origin([*_OFFICE365_CHAIN, outside.format(ip="2001:4860:4860::8888")])
     assert origin.relay_ip == "2001:4860:4860::8888"
+
+
+_HOME_SUBMISSION = (
+    "from home-pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7])\n\t(Authenticated sender: alice)\n"
+    "\tby mail.example.org (Postfix) with ESMTPSA id 4XyZ1\n\tfor <bob@example.org>;"
+    " Mon, 4 Nov 2024 10:00:00 +0000"
+)
+_SPAM_RELAY = (
+    "from pc (adsl-218-79-12-34.dynamic.example.cn [218.79.12.34]) by mail.example.org"
+    " (Postfix) with ESMTP id 5AbC2; Mon, 4 Nov 2024 10:00:05 +0000"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "authenticated"),
+    [
+        pytest.param(_HOME_SUBMISSION, True, id="postfix"),
+        pytest.param(
+            "from home-pc (home-pc [82.113.1.7]) by mail.example.org with esmtpa (Exim 4.96)",
+            True,
+            id="exim-esmtpa",
+        ),
+        pytest.param(
+            "from unknown (HELO pc) (alice@82.113.1.7) by mail.example.org with UTF8SMTPSA;"
+            " 4 Nov 2024 10:00:00 -0000",
+            True,
+            id="utf8smtpsa",
+        ),
+        pytest.param(
+            "from [192.168.1.5] (dsl-82-113-1-7.dyn.isp.example [82.113.1.7]) (authenticated"
+            " bits=0)\n\tby mail.example.org (8.15.2/8.15.2) with ESMTP id 4AB1; Mon, 4 Nov 2024"
+            " 10:00:00 +0000",
+            True,
+            id="sendmail-says-esmtp",
+        ),
+        pytest.param(
+            "from pc (pc.example.cn [218.79.12.34] (may be forged)) (authenticated)"
+            " by mail.example.org (8.15.2/8.15.2) with ESMTP id 4AB1",
+            True,
+            id="sendmail-may-be-forged",
+        ),
+        pytest.param(_SPAM_RELAY, False, id="esmtp"),
+        pytest.param(
+            "from mail.example.net (mail.example.net [203.0.113.9]) by mx.example.org"
+            " (Postfix) with ESMTPS id 4XyZ1",
+            False,
+            id="esmtps-is-tls-only",
+        ),
+        # The client's own words say nothing: a HELO, or an ident answer before the address
+        # (sendmail) or beside it (Exim).
+        pytest.param(
+            "from [218.79.12.34] (helo=x)(authenticated) by mx.example.org with esmtp (Exim 4.96)",
+            False,
+            id="exim-helo",
+        ),
+        pytest.param(
+            "from pc (x) (authenticated bits=0) (y@pc.example.cn [218.79.12.34])"
+            " by mail.example.org (8.15.2/8.15.2) with ESMTP id 4AB1",
+            False,
+            id="sendmail-ident",
+        ),
+        pytest.param(
+            "from pc.example.cn ([218.79.12.34]:1234 ident=x) (authenticated bits=0))"
+            " by mx.example.org with esmtp (Exim 4.96)",
+            False,
+            id="exim-ident",
+        ),
+    ],
+)
+def test_parse_received_reads_smtp_auth(value: str, authenticated: bool) -> None:
+    assert parse_received(value).authenticated is authenticated
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        pytest.param([_HOME_SUBMISSION], id="top"),
+        pytest.param(
+            [
+                "from mail.example.org (mail.example.org [10.0.0.2]) by store.example.org"
+                " (Postfix) with ESMTP id 7Fe3; Mon, 4 Nov 2024 10:00:01 +0000",
+                _HOME_SUBMISSION,
+            ],
+            id="below-our-own-hop",
+        ),
+        pytest.param(
+            [
+                _HOME_SUBMISSION,
+                "from localhost (localhost [127.0.0.1]) by home-pc with SMTP; Mon, 4 Nov 2024",
+                "from x (adsl.example.cn [218.79.12.34]) by home-pc with SMTP; Mon, 4 Nov 2024",
+            ],
+            id="with-the-users-own-hops-below",
+        ),
+    ],
+)
+def test_trace_origin_mail_from_a_logged_in_user_has_no_relay(chain: list[str]) -> None:
+    # A colleague sending from home through the office server: the home address, a dynamic
+    # DSL name, is no relay, and what lies below was written on the colleague's machine.
+    origin = trace_origin(chain)
+    assert (origin.relay_ip, origin.relay_rdns, origin.sender_ip) == (None, None, None)
+    assert origin.hops == len(chain)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param(
+            "from pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7]) by mail.example.org (Postfix)"
+            " with ESMTPSA id 1aB2; Mon, 4 Nov 2024 10:00:00 +0000",
+            id="esmtpsa",
+        ),
+        pytest.param(
+            "from pc (pc [82.113.1.7]) (authenticated bits=0) by mail.example.org"
+            " (8.15.2/8.15.2) with ESMTP id 1aB2; Mon, 4 Nov 2024 10:00:00 +0000",
+            id="sendmail-comment",
+        ),
+    ],
+)
+def test_trace_origin_ignores_an_authenticated_hop_forged_below_the_relay(forged: str) -> None:
+    # The spammer writes every line below the first external relay, a login among them.
+    origin = trace_origin([_SPAM_RELAY, forged])
+    assert (origin.relay_ip, origin.sender_ip) == ("218.79.12.34", "82.113.1.7")
+
+
+def test_mail_from_a_logged_in_user_loses_the_dynamic_relay_token() -> None:
+    message = parse_bytes(
+        b"Received: " + _HOME_SUBMISSION.replace("\n", "\r\n").encode() + b"\r\n"
+        b"From: alice@example.org\r\nTo: bob@example.org\r\nSubject: minutes\r\n\r\nHi\r\n"
+    )
+    origin = trace_origin(message.headers_named("received", raw=True))
+    tokens = set(origin_tokens(message, origin))
+    assert "received:no_external_relay" in tokens
+    assert "received:relay_dynamic" not in tokens
