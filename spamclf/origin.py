@@ -114,6 +114,15 @@ _AUTH_PROTOCOLS = frozenset(
 # protocol word does not say so: sendmail's "(authenticated bits=256)" (its Received template
 # writes "with ESMTP" either way) and Postfix's "(Authenticated sender: alice)".
 _AUTH_COMMENT = re.compile(r"\)\s*\((?:authenticated(?: bits=\d+)?\)|Authenticated sender: )")
+# The receiving server's own address, which Exchange writes after its name: "by host (ip)".
+_BY_ADDRESS = re.compile(r"\s*\(([0-9a-fA-F:.]{2,45})\)")
+# Protocols no SMTP client on the internet speaks: Exchange hands mail between its own
+# mailbox servers "with HTTPS" (and "with mapi"), where a web login writes "with HTTP".
+_MAILBOX_PROTOCOLS = frozenset({"HTTP", "HTTPS", "MAPI"})
+# Microsoft's IPv6 allocations (ARIN's 2603:1000::/24, RIPE's 2a01:111::/32), from which Office
+# 365 numbers its servers: its protection frontends hand mail on from 2a01:111:f400::/48 to
+# servers in 2603:10b6::/32 (America) or 2603:10a6::/32 (Europe), so no prefix length joins them.
+_MICROSOFT_IPV6 = (ipaddress.IPv6Network("2603:1000::/24"), ipaddress.IPv6Network("2a01:111::/32"))
 
 
 @dataclass(frozen=True)
@@ -268,8 +277,10 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     receiver = _domain_of(path[0].by) if path else None
     external = [
         index
-        for index, hop in enumerate(path)
-        if hop.ip and not _is_internal(hop.ip, networks) and not _is_own_ipv6_hop(hop, receiver)
+        for index, (hop, value) in enumerate(zip(path, received, strict=True))
+        if hop.ip
+        and not _is_internal(hop.ip, networks)
+        and not _is_own_ipv6_hop(hop, value, receiver)
     ]
     # The walk from the top ends at the first external hop or the first authenticated one.
     submitted = next((index for index, hop in enumerate(path) if hop.authenticated), len(path))
@@ -287,12 +298,23 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     )
 
 
-def _is_own_ipv6_hop(hop: Hop, receiver: str | None) -> bool:
+def _is_own_ipv6_hop(hop: Hop, value: str, receiver: str | None) -> bool:
     """True for an IPv6 hop from a host of the receiving domain (``receiver``, the top hop's
     ``by``) or of the domain of the host it handed the message to: Office 365 passes every
     message through several of its own servers (``*.prod.outlook.com``,
     ``*.outlook.office365.com``), writing their public IPv6 addresses bare, and those are not
     where the message came from.
+
+    The host's name must come from our server, not from the client. The rDNS is what our MTA
+    looked up (Postfix and Exim write it only when it resolves back to the address; sendmail
+    says "may be forged" when it does not). Exchange writes no rDNS, only the client's HELO,
+    and a HELO is the client's own word: an IPv6 spammer that HELOed as the receiver's domain
+    was taken for one of our hops, and the line it forged below became the relay. A HELO
+    counts only beside what our server wrote of itself: that it took the message over HTTP
+    (Exchange's own mailbox transport, no SMTP client's), or its own IPv6 address in the
+    client's network: the same /32, or both in Microsoft's blocks (a /48 would part one
+    Office 365 server from the next). Office 365's frontends, which take mail from the
+    internet, write a private IPv4 address of their own, so a client there never counts.
 
     IPv6 only: an IPv4 hop from a host claiming the receiver's name is a spammer's forged
     HELO as often as one's own relay (trec06p's spam HELOs as psy1.psych.arizona.edu).
@@ -300,8 +322,27 @@ def _is_own_ipv6_hop(hop: Hop, receiver: str | None) -> bool:
     """
     if receiver is None or hop.ip is None or ":" not in hop.ip:
         return False
-    claimed = {_domain_of(hop.rdns), _domain_of(hop.helo)} - {None}
-    return bool(claimed & {receiver, _domain_of(hop.by)})
+    ours = {receiver, _domain_of(hop.by)} - {None}
+    if _domain_of(hop.rdns) in ours and "may be forged" not in value:
+        return True
+    if _domain_of(hop.helo) not in ours:
+        return False
+    if hop.protocol in _MAILBOX_PROTOCOLS:
+        return True
+    # Right after the by-host, where the server writes it: the envelope recipient further on
+    # ("for <...>") is the client's text again.
+    by_part = _FROM.match(value)
+    by_address = _BY_ADDRESS.match(value, by_part.end(3)) if by_part and by_part.group(3) else None
+    own_ip = _valid_ip(by_address.group(1)) if by_address else None
+    return own_ip is not None and ":" in own_ip and _same_ipv6_network(hop.ip, own_ip)
+
+
+def _same_ipv6_network(ip: str, other: str) -> bool:
+    """True when two IPv6 addresses share their /32 or both are Microsoft's."""
+    first, second = ipaddress.IPv6Address(ip), ipaddress.IPv6Address(other)
+    return first.packed[:4] == second.packed[:4] or all(
+        any(address in net for net in _MICROSOFT_IPV6) for address in (first, second)
+    )
 
 
 def _domain_of(host: str | None) -> str | None:

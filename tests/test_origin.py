@@ -811,3 +811,87 @@ def test_mail_from_a_logged_in_user_loses_the_dynamic_relay_token() -> None:
     tokens = set(origin_tokens(message, origin))
     assert "received:no_external_relay" in tokens
     assert "received:relay_dynamic" not in tokens
+
+
+_FORGED_BELOW = (
+    "from pc (pc.example.net [82.113.1.7]) by mx2.ourdomain.example (Postfix) with ESMTP id 1;"
+    " Mon, 2 Nov 2026 09:59:00 +0000"
+)
+
+
+@pytest.mark.parametrize(
+    "spammer",
+    [
+        pytest.param(
+            "from mx2.ourdomain.example (unknown [IPv6:2001:da8::66]) by mx.ourdomain.example"
+            " (Postfix) with ESMTP id 2; Mon, 2 Nov 2026 10:00:00 +0000",
+            id="postfix-no-rdns",
+        ),
+        pytest.param(
+            "from mx2.ourdomain.example (2001:da8::66) by EX01.ourdomain.example (10.0.0.5)"
+            " with Microsoft SMTP Server id 15.1.2507.39; Mon, 2 Nov 2026 10:00:00 +0000",
+            id="exchange-private-own-address",
+        ),
+        pytest.param(
+            "from mx2.ourdomain.example (2001:da8::66) by EX01.ourdomain.example (2a01:4f8::5)"
+            " with Microsoft SMTP Server id 15.1.2507.39; Mon, 2 Nov 2026 10:00:00 +0000",
+            id="exchange-own-address-elsewhere",
+        ),
+        pytest.param(
+            "from mx2.ourdomain.example (mx2.ourdomain.example [IPv6:2001:da8::66] (may be"
+            " forged)) by mx.ourdomain.example (8.15.2/8.15.2) with ESMTP id 2;"
+            " Mon, 2 Nov 2026 10:00:00 +0000",
+            id="sendmail-unconfirmed-rdns",
+        ),
+        pytest.param(
+            # The envelope recipient is the client's text: no server address in it counts.
+            "from mx2.ourdomain.example (unknown [IPv6:2001:da8::66]) by mx.ourdomain.example"
+            ' (Postfix) with ESMTP id 2 for <"a by b (2001:da8::1)"@ourdomain.example>;'
+            " Mon, 2 Nov 2026 10:00:00 +0000",
+            id="own-address-in-the-recipient",
+        ),
+    ],
+)
+def test_trace_origin_an_ipv6_helo_claiming_our_domain_is_no_own_hop(spammer: str) -> None:
+    # The HELO is the client's to choose; taken for our own hop, it made the line the spammer
+    # forged below it the relay.
+    origin = trace_origin([spammer, _FORGED_BELOW])
+    assert origin.relay_ip == "2001:da8::66"
+
+
+def test_trace_origin_an_ipv6_helo_spoofing_office365_is_the_relay() -> None:
+    spammer = (
+        "from BN8NAM11FT009.eop-nam11.prod.protection.outlook.com (2001:da8::66) by"
+        " BN8NAM11FT001.mail.protection.outlook.com (10.13.177.77) with Microsoft SMTP Server;"
+        " Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    origin = trace_origin([*_OFFICE365_CHAIN, spammer, _FORGED_BELOW])
+    assert origin.relay_ip == "2001:da8::66"
+
+
+def test_trace_origin_an_ipv6_hop_whose_rdns_is_ours_is_ours() -> None:
+    own = (
+        "from mx2.ourdomain.example (mx2.ourdomain.example [IPv6:2001:da8::66])"
+        " by mx.ourdomain.example (Postfix) with ESMTP id 2; Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    assert trace_origin([own, _FORGED_BELOW]).relay_ip == "82.113.1.7"
+
+
+def test_office365_hops_between_its_address_blocks_are_its_own() -> None:
+    # As Office 365 writes them: the protection frontend hands the message on from
+    # 2a01:111:f400::/48 to a server in 2603:10b6::/32, which may name itself in 2a01:111::/32.
+    chain = [
+        "from DM6PR12CA0021.namprd12.prod.outlook.com (2603:10b6:5:1c0::34) by"
+        " CH2PR12MB3848.namprd12.prod.outlook.com (2a01:111:e400:2c38::27) with Microsoft SMTP"
+        " Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.2451.29;"
+        " Mon, 2 Nov 2026 10:00:02 +0000",
+        "from BN8NAM11FT049.eop-nam11.prod.protection.outlook.com (2a01:111:f400:7eae::200) by"
+        " DM6PR12CA0021.outlook.office365.com (2603:10b6:5:1c0::34) with Microsoft SMTP Server"
+        " (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.2474.17 via"
+        " Frontend Transport; Mon, 2 Nov 2026 10:00:01 +0000",
+        "from mail.sender.example (61.152.3.4) by BN8NAM11FT049.mail.protection.outlook.com"
+        " (10.13.177.77) with Microsoft SMTP Server (version=TLS1_2,"
+        " cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.2474.17 via Frontend Transport;"
+        " Mon, 2 Nov 2026 10:00:00 +0000",
+    ]
+    assert trace_origin(chain).relay_ip == "61.152.3.4"
