@@ -19,7 +19,7 @@ import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cache, lru_cache
 
 from spamclf.budget import load_once
@@ -48,6 +48,19 @@ _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
 _BARE_IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F.]{0,40}:[0-9a-fA-F:.]{1,44})(?![\w:.])")
 # The "-0000" zone after a time of day: "10:00:00 -0000".
 _UTC_ZONE = re.compile(r"\d:\d\d\s*-0000(?!\d)")
+# A zone name after a time of day: "10:00:00 KST".
+_ZONE_NAME = re.compile(r"\d:\d\d\s*([A-Za-z]{3,4})(?![A-Za-z])")
+# Zone names that Asian and European mailers write instead of an offset, and that name one
+# zone only. email.utils knows RFC 822's (UT, GMT and the US zones) and leaves the rest
+# naive. Left out as ambiguous: CST (RFC 822's US Central, which email.utils reads as -0600,
+# but China's and Taiwan's Standard Time in their mail), IST (India, Israel, Ireland) and
+# BST (British Summer, Bangladesh).
+_ZONE_HOURS = {
+    **{"KST": 9, "JST": 9, "HKT": 8, "SGT": 8, "MYT": 8, "PHT": 8, "WIB": 7, "ICT": 7},
+    **{"MSK": 3, "MSD": 4, "EET": 2, "EEST": 3, "WET": 0, "WEST": 1},
+    **{"CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "MEZ": 1, "MESZ": 2},
+}
+_ZONES = {name: timezone(timedelta(hours=hours)) for name, hours in _ZONE_HOURS.items()}
 # Second-level labels under which a country's domains are registered (sina.com.cn, naver.co.kr),
 # government ones included (sat.gob.mx, impots.gouv.fr, bmf.gv.at). A few from the Public Suffix
 # List, not all of it: a short list needs no dependency and no download.
@@ -482,11 +495,15 @@ def parse_date(stamp: str | None) -> datetime | None:
     A ``-0000`` zone is UTC (RFC 5322 section 3.3: UTC, with no word on the local zone);
     ``email.utils`` leaves such a date naive, and a naive date cannot be compared with an
     aware one. qmail writes every stamp so, and the date skew of each message a qmail MX
-    received was lost. Unknown zone names (``KST``) stay naive: read as UTC they would put
-    a Korean sender's Date nine hours in the future.
+    received was lost. Zone names that name one zone (``KST``, ``JST``, ``CET``, ``MSK``...)
+    get their offset, where ``email.utils`` left them naive and their dates gave no skew;
+    others (``IST``) stay naive: read as UTC, a Korean sender's Date would be nine hours
+    in the future.
 
     >>> parse_date("4 Nov 2024 10:00:00 -0000")
     datetime.datetime(2024, 11, 4, 10, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_date("Mon, 4 Nov 2024 19:00:00 KST").utcoffset()
+    datetime.timedelta(seconds=32400)
     """
     stamp = (stamp or "").strip()
     if not stamp:
@@ -495,6 +512,10 @@ def parse_date(stamp: str | None) -> datetime | None:
         parsed = email.utils.parsedate_to_datetime(stamp)
     except (ValueError, TypeError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None and _UTC_ZONE.search(stamp):
+    if parsed.tzinfo is not None:
+        return parsed
+    if _UTC_ZONE.search(stamp):
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    name = _ZONE_NAME.search(stamp)
+    zone = _ZONES.get(name.group(1).upper()) if name else None
+    return parsed.replace(tzinfo=zone) if zone else parsed

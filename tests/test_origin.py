@@ -435,15 +435,50 @@ def test_parse_received_reads_the_date_after_the_semicolon() -> None:
         ("Mon, 4 Nov 2024 10:00:00 -0000 (UTC)", timezone.utc),
         ("Mon, 4 Nov 2024 10:00:00 +0000", timezone.utc),
         ("Mon, 4 Nov 2024 10:00:00 +0900", timezone(timedelta(hours=9))),
-        # An unknown zone name says nothing: read as UTC, a KST date would be 9 h off.
-        ("Mon, 4 Nov 2024 10:00:00 KST", None),
+        # An ambiguous zone name says nothing: read as UTC, an IST date could be 5.5 h off.
+        ("Mon, 4 Nov 2024 10:00:00 IST", None),
     ],
-    ids=["qmail-stamp", "minus-0000-with-comment", "plus-0000", "plus-0900", "zone-name-unknown"],
+    ids=["qmail-stamp", "minus-0000-with-comment", "plus-0000", "plus-0900", "zone-name-ambiguous"],
 )
 def test_parse_date_reads_minus_0000_as_utc(stamp: str, zone: timezone | None) -> None:
     parsed = parse_date(stamp)
     assert parsed is not None
     assert (parsed.replace(tzinfo=None), parsed.tzinfo) == (datetime(2024, 11, 4, 10), zone)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "hours"),
+    [
+        ("Mon, 4 Nov 2024 10:00:00 KST", 9),
+        ("4 Nov 2024 10:00 JST", 9),
+        ("Mon, 4 Nov 2024 10:00:00 HKT", 8),
+        ("Mon, 4 Nov 2024 10:00:00 SGT", 8),
+        ("Mon, 4 Nov 2024 10:00:00 MSK", 3),
+        ("Mon, 4 Nov 2024 10:00:00 CET (Central European)", 1),
+        ("Mon, 1 Jul 2024 10:00:00 cest", 2),
+        ("Mon, 4 Nov 2024 10:00:00 EET", 2),
+        ("Mon, 1 Jul 2024 10:00:00 EEST", 3),
+        ("Mon, 4 Nov 2024 10:00:00 WET", 0),
+        ("Mon, 1 Jul 2024 10:00:00 WEST", 1),
+        # email.utils' own: RFC 822's US zones, CST among them; an offset wins over a name.
+        ("Mon, 4 Nov 2024 10:00:00 PST", -8),
+        ("Mon, 4 Nov 2024 10:00:00 CST", -6),
+        ("Mon, 4 Nov 2024 10:00:00 +0800 (CST)", 8),
+    ],
+)
+def test_parse_date_reads_unambiguous_zone_names(stamp: str, hours: int) -> None:
+    # A Korean mailer's "KST" date was left naive and gave no date skew.
+    parsed = parse_date(stamp)
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(hours=hours)
+    assert parsed.replace(tzinfo=None).hour == 10
+
+
+@pytest.mark.parametrize("zone", ["IST", "BST", "XYZ", "ABCDE"])
+def test_parse_date_leaves_ambiguous_or_unknown_zone_names_naive(zone: str) -> None:
+    parsed = parse_date(f"Mon, 4 Nov 2024 10:00:00 {zone}")
+    assert parsed is not None
+    assert parsed.tzinfo is None
 
 
 @pytest.mark.parametrize(
