@@ -347,15 +347,19 @@ def _is_own_ipv6_hop(hop: Hop, value: str, receiver: str | None) -> bool:
     by_part = _FROM.match(value)
     by_address = _BY_ADDRESS.match(value, by_part.end(3)) if by_part and by_part.group(3) else None
     own_ip = _valid_ip(by_address.group(1)) if by_address else None
-    return own_ip is not None and ":" in own_ip and _same_ipv6_network(hop.ip, own_ip)
+    return own_ip is not None and ":" in own_ip and _operator(hop.ip) == _operator(own_ip)
 
 
-def _same_ipv6_network(ip: str, other: str) -> bool:
-    """True when two IPv6 addresses share their /32 or both are Microsoft's."""
-    first, second = ipaddress.IPv6Address(ip), ipaddress.IPv6Address(other)
-    return first.packed[:4] == second.packed[:4] or all(
-        any(address in net for net in _MICROSOFT_IPV6) for address in (first, second)
-    )
+# Office 365's servers recur in every chain it delivers, and parsing an address and testing
+# it against two networks took 6.5 us a pair before this was cached.
+@lru_cache(maxsize=4096)
+def _operator(ip: str) -> str:
+    """Whose an IPv6 address is, as far as telling our own hops goes: its /32, or
+    ``"microsoft"`` for any address in Microsoft's blocks."""
+    address = ipaddress.IPv6Address(ip)
+    if any(address in net for net in _MICROSOFT_IPV6):
+        return "microsoft"
+    return address.exploded[:9]
 
 
 def _domain_of(host: str | None) -> str | None:
