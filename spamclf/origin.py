@@ -347,13 +347,13 @@ def _is_own_ipv6_hop(hop: Hop, value: str, receiver: str | None) -> bool:
     by_part = _FROM.match(value)
     by_address = _BY_ADDRESS.match(value, by_part.end(3)) if by_part and by_part.group(3) else None
     own_ip = _valid_ip(by_address.group(1)) if by_address else None
-    return own_ip is not None and ":" in own_ip and _operator(hop.ip) == _operator(own_ip)
+    return own_ip is not None and ":" in own_ip and _ipv6_owner(hop.ip) == _ipv6_owner(own_ip)
 
 
 # Office 365's servers recur in every chain it delivers, and parsing an address and testing
 # it against two networks took 6.5 us a pair before this was cached.
 @lru_cache(maxsize=4096)
-def _operator(ip: str) -> str:
+def _ipv6_owner(ip: str) -> str:
     """Whose an IPv6 address is, as far as telling our own hops goes: its /32, or
     ``"microsoft"`` for any address in Microsoft's blocks."""
     address = ipaddress.IPv6Address(ip)
@@ -501,8 +501,7 @@ def parse_date(stamp: str | None) -> datetime | None:
     aware one. qmail writes every stamp so, and the date skew of each message a qmail MX
     received was lost. Zone names that name one zone (``KST``, ``JST``, ``CET``, ``MSK``...)
     get their offset, where ``email.utils`` left them naive and their dates gave no skew;
-    others (``IST``) stay naive: read as UTC, a Korean sender's Date would be nine hours
-    in the future.
+    others stay naive: read as UTC, an ``IST`` date from India would be 5.5 hours off.
 
     >>> parse_date("4 Nov 2024 10:00:00 -0000")
     datetime.datetime(2024, 11, 4, 10, 0, tzinfo=datetime.timezone.utc)
