@@ -272,12 +272,14 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     ``trusted`` lists networks (``"203.0.113.0/24"``) whose relays are ours, like SpamAssassin's
     ``trusted_networks``; private and loopback addresses are always trusted.
 
-    Mail that one of our servers took from a logged-in user (an authenticated hop reached
-    before any external one) has no relay and no sender, like mail that never left our
-    networks: the hop's address is the user's home or phone connection, not a relay, and
-    below it only the user's own machine wrote. ``received:relay_dynamic`` (+3.97) fell on
-    colleagues' mail sent from home. An authenticated hop below the first external relay is
-    the sender's to forge and changes nothing.
+    Mail that one of our servers took from a logged-in user (the first external hop is
+    authenticated) has no relay and no sender, like mail that never left our networks: the
+    hop's address is the user's home or phone connection, not a relay, and below it only the
+    user's own machine wrote. ``received:relay_dynamic`` (+3.97) fell on colleagues' mail sent
+    from home. A login between our own servers (an MX relaying to a mailbox host with SMTP
+    AUTH) is an internal hop like any other, and the walk goes on below it to the true relay,
+    as SpamAssassin trusts authenticated hops. An authenticated hop below the first external
+    relay is the sender's to forge and changes nothing.
 
     >>> trace_origin([
     ...     "from home-pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7])"
@@ -295,9 +297,8 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
         and not _is_internal(hop.ip, networks)
         and not _is_own_ipv6_hop(hop, value, receiver)
     ]
-    # The walk from the top ends at the first external hop or the first authenticated one.
-    submitted = next((index for index, hop in enumerate(path) if hop.authenticated), len(path))
-    relay = path[external[0]] if external and external[0] < submitted else None
+    # The walk from the top ends at the first external hop: the relay, unless a user logged in.
+    relay = path[external[0]] if external and not path[external[0]].authenticated else None
     sender = path[external[-1]] if relay else None
     return Origin(
         relay_ip=relay.ip if relay else None,

@@ -837,6 +837,17 @@ def test_trace_origin_ignores_an_authenticated_hop_forged_below_the_relay(forged
     assert (origin.relay_ip, origin.sender_ip) == ("218.79.12.34", "82.113.1.7")
 
 
+def test_trace_origin_walks_through_a_login_between_our_own_servers() -> None:
+    # Our MX relays to the mailbox host with SMTP AUTH: an internal hop, and the spam relay
+    # below it is still found (ending the walk at any login lost it).
+    chain = [
+        "from mx.example.org (mx.example.org [10.0.0.2]) by store.example.org (Postfix)"
+        " with ESMTPSA id 7Fe3; Mon, 4 Nov 2024 10:00:01 +0000",
+        _SPAM_RELAY,
+    ]
+    assert trace_origin(chain).relay_ip == "218.79.12.34"
+
+
 def test_mail_from_a_logged_in_user_loses_the_dynamic_relay_token() -> None:
     message = parse_bytes(
         b"Received: " + _HOME_SUBMISSION.replace("\n", "\r\n").encode() + b"\r\n"
