@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from spamclf.features import origin_tokens
 from spamclf.origin import (
     Origin,
     country_of,
@@ -291,6 +292,76 @@ def test_parse_received_styles(
 
 
 @pytest.mark.parametrize(
+    ("value", "protocol"),
+    [
+        pytest.param(
+            "from home-pc (dsl-1-2-3.dyn.isp.example [198.51.100.7]) by mail.example.org"
+            " (Postfix) with ESMTPSA id 4XyZ1; Mon, 4 Nov 2024 10:00:00 +0000",
+            "ESMTPSA",
+            id="postfix-esmtpsa",
+        ),
+        pytest.param(
+            "from mail-ed1-f41.google.com ([209.85.208.41])\n\tby mx.example.org with esmtps"
+            " (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.96) id 1tXyZ-000abc-12;"
+            " Mon, 04 Nov 2024 10:00:00 +0000",
+            "ESMTPS",
+            id="exim-lower-case",
+        ),
+        pytest.param(
+            "from unknown (HELO pc) (61.152.3.4)\n  by mail.kr-relay.example with SMTP;"
+            " 14 Mar 2006 01:12:40 -0000",
+            "SMTP",
+            id="qmail-before-the-date",
+        ),
+        pytest.param(
+            "from mail.example.com (203.0.113.7) by EXCH01.corp.example.com (10.0.0.5) with"
+            " Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)"
+            " id 15.1.2507.39; Mon, 4 Nov 2024 10:00:00 +0000",
+            "SMTP",
+            id="exchange-names-its-product",
+        ),
+        pytest.param(
+            "from user-pc ([192.168.0.100]) by mail.example.kr with Microsoft"
+            " SMTPSVC(6.0.2600.2180); Tue, 14 Mar 2006 11:31:19 +0900",
+            "SMTP",
+            id="exchange-smtpsvc",
+        ),
+        pytest.param(
+            "from DM6PR11MB1234.namprd11.prod.example.com (2603:10b6:5:1c0::12) by"
+            " DM6PR11MB5678.namprd11.prod.example.com with HTTPS; Mon, 1 Jan 2024 10:00:00 +0000",
+            "HTTPS",
+            id="exchange-mailbox",
+        ),
+        pytest.param(
+            "from mail.example.org by store.example.org (Dovecot) with LMTP id Ab12;"
+            " Mon, 4 Nov 2024 10:00:00 +0000",
+            "LMTP",
+            id="lmtp",
+        ),
+        pytest.param(
+            "by mail.example.org (Postfix, from userid 1000) with local id 0D3E4;"
+            " Mon, 4 Nov 2024 10:00:00 +0000",
+            "LOCAL",
+            id="no-from-part",
+        ),
+        pytest.param(
+            # Postfix's TLS comment in the from-part holds "with cipher": no protocol.
+            "from mail.example.net (mail.example.net [203.0.113.9])\n\t(using TLSv1.3 with"
+            " cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\tby mx.example.org (Postfix)"
+            " id 4XyZ1; Mon, 4 Nov 2024 10:00:00 +0000",
+            None,
+            id="with-in-the-from-part",
+        ),
+        pytest.param(
+            "(qmail 27981 invoked by uid 225); 14 Mar 2003 07:24:34 -0000", None, id="none"
+        ),
+    ],
+)
+def test_parse_received_reads_the_protocol_upper_cased(value: str, protocol: str | None) -> None:
+    assert parse_received(value).protocol == protocol
+
+
+@pytest.mark.parametrize(
     ("value", "ip"),
     [
         pytest.param(
@@ -364,15 +435,50 @@ def test_parse_received_reads_the_date_after_the_semicolon() -> None:
         ("Mon, 4 Nov 2024 10:00:00 -0000 (UTC)", timezone.utc),
         ("Mon, 4 Nov 2024 10:00:00 +0000", timezone.utc),
         ("Mon, 4 Nov 2024 10:00:00 +0900", timezone(timedelta(hours=9))),
-        # An unknown zone name says nothing: read as UTC, a KST date would be 9 h off.
-        ("Mon, 4 Nov 2024 10:00:00 KST", None),
+        # An ambiguous zone name says nothing: read as UTC, an IST date could be 5.5 h off.
+        ("Mon, 4 Nov 2024 10:00:00 IST", None),
     ],
-    ids=["qmail-stamp", "minus-0000-with-comment", "plus-0000", "plus-0900", "zone-name-unknown"],
+    ids=["qmail-stamp", "minus-0000-with-comment", "plus-0000", "plus-0900", "zone-name-ambiguous"],
 )
 def test_parse_date_reads_minus_0000_as_utc(stamp: str, zone: timezone | None) -> None:
     parsed = parse_date(stamp)
     assert parsed is not None
     assert (parsed.replace(tzinfo=None), parsed.tzinfo) == (datetime(2024, 11, 4, 10), zone)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "hours"),
+    [
+        ("Mon, 4 Nov 2024 10:00:00 KST", 9),
+        ("4 Nov 2024 10:00 JST", 9),
+        ("Mon, 4 Nov 2024 10:00:00 HKT", 8),
+        ("Mon, 4 Nov 2024 10:00:00 SGT", 8),
+        ("Mon, 4 Nov 2024 10:00:00 MSK", 3),
+        ("Mon, 4 Nov 2024 10:00:00 CET (Central European)", 1),
+        ("Mon, 1 Jul 2024 10:00:00 cest", 2),
+        ("Mon, 4 Nov 2024 10:00:00 EET", 2),
+        ("Mon, 1 Jul 2024 10:00:00 EEST", 3),
+        ("Mon, 4 Nov 2024 10:00:00 WET", 0),
+        ("Mon, 1 Jul 2024 10:00:00 WEST", 1),
+        # email.utils' own: RFC 822's US zones, CST among them; an offset wins over a name.
+        ("Mon, 4 Nov 2024 10:00:00 PST", -8),
+        ("Mon, 4 Nov 2024 10:00:00 CST", -6),
+        ("Mon, 4 Nov 2024 10:00:00 +0800 (CST)", 8),
+    ],
+)
+def test_parse_date_reads_unambiguous_zone_names(stamp: str, hours: int) -> None:
+    # A Korean mailer's "KST" date was left naive and gave no date skew.
+    parsed = parse_date(stamp)
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(hours=hours)
+    assert parsed.replace(tzinfo=None).hour == 10
+
+
+@pytest.mark.parametrize("zone", ["IST", "BST", "XYZ", "ABCDE"])
+def test_parse_date_leaves_ambiguous_or_unknown_zone_names_naive(zone: str) -> None:
+    parsed = parse_date(f"Mon, 4 Nov 2024 10:00:00 {zone}")
+    assert parsed is not None
+    assert parsed.tzinfo is None
 
 
 @pytest.mark.parametrize(
@@ -607,3 +713,231 @@ def test_office365_internal_ipv6_hops_are_not_the_relay() -> None:
     # A sender that connects over IPv6 is the relay, though its address is IPv6 too.
     origin = trace_origin([*_OFFICE365_CHAIN, outside.format(ip="2001:4860:4860::8888")])
     assert origin.relay_ip == "2001:4860:4860::8888"
+
+
+_HOME_SUBMISSION = (
+    "from home-pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7])\n\t(Authenticated sender: alice)\n"
+    "\tby mail.example.org (Postfix) with ESMTPSA id 4XyZ1\n\tfor <bob@example.org>;"
+    " Mon, 4 Nov 2024 10:00:00 +0000"
+)
+_SPAM_RELAY = (
+    "from pc (adsl-218-79-12-34.dynamic.example.cn [218.79.12.34]) by mail.example.org"
+    " (Postfix) with ESMTP id 5AbC2; Mon, 4 Nov 2024 10:00:05 +0000"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "authenticated"),
+    [
+        pytest.param(_HOME_SUBMISSION, True, id="postfix"),
+        pytest.param(
+            "from home-pc (home-pc [82.113.1.7]) by mail.example.org with esmtpa (Exim 4.96)",
+            True,
+            id="exim-esmtpa",
+        ),
+        pytest.param(
+            "from unknown (HELO pc) (alice@82.113.1.7) by mail.example.org with UTF8SMTPSA;"
+            " 4 Nov 2024 10:00:00 -0000",
+            True,
+            id="utf8smtpsa",
+        ),
+        pytest.param(
+            "from [192.168.1.5] (dsl-82-113-1-7.dyn.isp.example [82.113.1.7]) (authenticated"
+            " bits=0)\n\tby mail.example.org (8.15.2/8.15.2) with ESMTP id 4AB1; Mon, 4 Nov 2024"
+            " 10:00:00 +0000",
+            True,
+            id="sendmail-says-esmtp",
+        ),
+        pytest.param(
+            "from pc (pc.example.cn [218.79.12.34] (may be forged)) (authenticated)"
+            " by mail.example.org (8.15.2/8.15.2) with ESMTP id 4AB1",
+            True,
+            id="sendmail-may-be-forged",
+        ),
+        pytest.param(_SPAM_RELAY, False, id="esmtp"),
+        pytest.param(
+            "from mail.example.net (mail.example.net [203.0.113.9]) by mx.example.org"
+            " (Postfix) with ESMTPS id 4XyZ1",
+            False,
+            id="esmtps-is-tls-only",
+        ),
+        # The client's own words say nothing: a HELO, or an ident answer before the address
+        # (sendmail) or beside it (Exim).
+        pytest.param(
+            "from [218.79.12.34] (helo=x)(authenticated) by mx.example.org with esmtp (Exim 4.96)",
+            False,
+            id="exim-helo",
+        ),
+        pytest.param(
+            "from pc (x) (authenticated bits=0) (y@pc.example.cn [218.79.12.34])"
+            " by mail.example.org (8.15.2/8.15.2) with ESMTP id 4AB1",
+            False,
+            id="sendmail-ident",
+        ),
+        pytest.param(
+            "from pc.example.cn ([218.79.12.34]:1234 ident=x) (authenticated bits=0))"
+            " by mx.example.org with esmtp (Exim 4.96)",
+            False,
+            id="exim-ident",
+        ),
+    ],
+)
+def test_parse_received_reads_smtp_auth(value: str, authenticated: bool) -> None:
+    assert parse_received(value).authenticated is authenticated
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        pytest.param([_HOME_SUBMISSION], id="top"),
+        pytest.param(
+            [
+                "from mail.example.org (mail.example.org [10.0.0.2]) by store.example.org"
+                " (Postfix) with ESMTP id 7Fe3; Mon, 4 Nov 2024 10:00:01 +0000",
+                _HOME_SUBMISSION,
+            ],
+            id="below-our-own-hop",
+        ),
+        pytest.param(
+            [
+                _HOME_SUBMISSION,
+                "from localhost (localhost [127.0.0.1]) by home-pc with SMTP; Mon, 4 Nov 2024",
+                "from x (adsl.example.cn [218.79.12.34]) by home-pc with SMTP; Mon, 4 Nov 2024",
+            ],
+            id="with-the-users-own-hops-below",
+        ),
+    ],
+)
+def test_trace_origin_mail_from_a_logged_in_user_has_no_relay(chain: list[str]) -> None:
+    # A colleague sending from home through the office server: the home address, a dynamic
+    # DSL name, is no relay, and what lies below was written on the colleague's machine.
+    origin = trace_origin(chain)
+    assert (origin.relay_ip, origin.relay_rdns, origin.sender_ip) == (None, None, None)
+    assert origin.hops == len(chain)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param(
+            "from pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7]) by mail.example.org (Postfix)"
+            " with ESMTPSA id 1aB2; Mon, 4 Nov 2024 10:00:00 +0000",
+            id="esmtpsa",
+        ),
+        pytest.param(
+            "from pc (pc [82.113.1.7]) (authenticated bits=0) by mail.example.org"
+            " (8.15.2/8.15.2) with ESMTP id 1aB2; Mon, 4 Nov 2024 10:00:00 +0000",
+            id="sendmail-comment",
+        ),
+    ],
+)
+def test_trace_origin_ignores_an_authenticated_hop_forged_below_the_relay(forged: str) -> None:
+    # The spammer writes every line below the first external relay, a login among them.
+    origin = trace_origin([_SPAM_RELAY, forged])
+    assert (origin.relay_ip, origin.sender_ip) == ("218.79.12.34", "82.113.1.7")
+
+
+def test_trace_origin_walks_through_a_login_between_our_own_servers() -> None:
+    # Our MX relays to the mailbox host with SMTP AUTH: an internal hop, and the spam relay
+    # below it is still found (ending the walk at any login lost it).
+    chain = [
+        "from mx.example.org (mx.example.org [10.0.0.2]) by store.example.org (Postfix)"
+        " with ESMTPSA id 7Fe3; Mon, 4 Nov 2024 10:00:01 +0000",
+        _SPAM_RELAY,
+    ]
+    assert trace_origin(chain).relay_ip == "218.79.12.34"
+
+
+def test_mail_from_a_logged_in_user_loses_the_dynamic_relay_token() -> None:
+    message = parse_bytes(
+        b"Received: " + _HOME_SUBMISSION.replace("\n", "\r\n").encode() + b"\r\n"
+        b"From: alice@example.org\r\nTo: bob@example.org\r\nSubject: minutes\r\n\r\nHi\r\n"
+    )
+    origin = trace_origin(message.headers_named("received", raw=True))
+    tokens = set(origin_tokens(message, origin))
+    assert "received:no_external_relay" in tokens
+    assert "received:relay_dynamic" not in tokens
+
+
+_FORGED_BELOW = (
+    "from pc (pc.example.net [82.113.1.7]) by mx2.ourdomain.example (Postfix) with ESMTP id 1;"
+    " Mon, 2 Nov 2026 09:59:00 +0000"
+)
+
+
+@pytest.mark.parametrize(
+    "spammer",
+    [
+        pytest.param(
+            "from mx2.ourdomain.example (unknown [IPv6:2001:da8::66]) by mx.ourdomain.example"
+            " (Postfix) with ESMTP id 2; Mon, 2 Nov 2026 10:00:00 +0000",
+            id="postfix-no-rdns",
+        ),
+        pytest.param(
+            "from mx2.ourdomain.example (2001:da8::66) by EX01.ourdomain.example (10.0.0.5)"
+            " with Microsoft SMTP Server id 15.1.2507.39; Mon, 2 Nov 2026 10:00:00 +0000",
+            id="exchange-private-own-address",
+        ),
+        pytest.param(
+            "from mx2.ourdomain.example (2001:da8::66) by EX01.ourdomain.example (2a01:4f8::5)"
+            " with Microsoft SMTP Server id 15.1.2507.39; Mon, 2 Nov 2026 10:00:00 +0000",
+            id="exchange-own-address-elsewhere",
+        ),
+        pytest.param(
+            "from mx2.ourdomain.example (mx2.ourdomain.example [IPv6:2001:da8::66] (may be"
+            " forged)) by mx.ourdomain.example (8.15.2/8.15.2) with ESMTP id 2;"
+            " Mon, 2 Nov 2026 10:00:00 +0000",
+            id="sendmail-unconfirmed-rdns",
+        ),
+        pytest.param(
+            # The envelope recipient is the client's text: no server address in it counts.
+            "from mx2.ourdomain.example (unknown [IPv6:2001:da8::66]) by mx.ourdomain.example"
+            ' (Postfix) with ESMTP id 2 for <"a by b (2001:da8::1)"@ourdomain.example>;'
+            " Mon, 2 Nov 2026 10:00:00 +0000",
+            id="own-address-in-the-recipient",
+        ),
+    ],
+)
+def test_trace_origin_an_ipv6_helo_claiming_our_domain_is_no_own_hop(spammer: str) -> None:
+    # The HELO is the client's to choose; taken for our own hop, it made the line the spammer
+    # forged below it the relay.
+    origin = trace_origin([spammer, _FORGED_BELOW])
+    assert origin.relay_ip == "2001:da8::66"
+
+
+def test_trace_origin_an_ipv6_helo_spoofing_office365_is_the_relay() -> None:
+    spammer = (
+        "from BN8NAM11FT009.eop-nam11.prod.protection.outlook.com (2001:da8::66) by"
+        " BN8NAM11FT001.mail.protection.outlook.com (10.13.177.77) with Microsoft SMTP Server;"
+        " Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    origin = trace_origin([*_OFFICE365_CHAIN, spammer, _FORGED_BELOW])
+    assert origin.relay_ip == "2001:da8::66"
+
+
+def test_trace_origin_an_ipv6_hop_whose_rdns_is_ours_is_ours() -> None:
+    own = (
+        "from mx2.ourdomain.example (mx2.ourdomain.example [IPv6:2001:da8::66])"
+        " by mx.ourdomain.example (Postfix) with ESMTP id 2; Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    assert trace_origin([own, _FORGED_BELOW]).relay_ip == "82.113.1.7"
+
+
+def test_office365_hops_between_its_address_blocks_are_its_own() -> None:
+    # As Office 365 writes them: the protection frontend hands the message on from
+    # 2a01:111:f400::/48 to a server in 2603:10b6::/32, which may name itself in 2a01:111::/32.
+    chain = [
+        "from DM6PR12CA0021.namprd12.prod.outlook.com (2603:10b6:5:1c0::34) by"
+        " CH2PR12MB3848.namprd12.prod.outlook.com (2a01:111:e400:2c38::27) with Microsoft SMTP"
+        " Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.2451.29;"
+        " Mon, 2 Nov 2026 10:00:02 +0000",
+        "from BN8NAM11FT049.eop-nam11.prod.protection.outlook.com (2a01:111:f400:7eae::200) by"
+        " DM6PR12CA0021.outlook.office365.com (2603:10b6:5:1c0::34) with Microsoft SMTP Server"
+        " (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.2474.17 via"
+        " Frontend Transport; Mon, 2 Nov 2026 10:00:01 +0000",
+        "from mail.sender.example (61.152.3.4) by BN8NAM11FT049.mail.protection.outlook.com"
+        " (10.13.177.77) with Microsoft SMTP Server (version=TLS1_2,"
+        " cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.2474.17 via Frontend Transport;"
+        " Mon, 2 Nov 2026 10:00:00 +0000",
+    ]
+    assert trace_origin(chain).relay_ip == "61.152.3.4"
