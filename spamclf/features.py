@@ -441,7 +441,9 @@ def structure_tokens(message: ParsedMessage) -> Iterator[str]:
         yield "mime:html_only"
     for part in message.parts:
         if part.filename:
-            extension = part.filename.rsplit(".", 1)[-1].lower() if "." in part.filename else ""
+            # Windows drops a name's trailing dots and spaces: "invoice.exe." runs as an .exe.
+            name = part.filename.rstrip(". ")
+            extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
             yield f"mime:attachment:{extension[:8]}"
             yield f"mime:attachment_type:{part.content_type}"
         if part.charset:

@@ -17,9 +17,10 @@ from spamclf.features import (
     char_text,
     extract_features,
     registered_domain,
+    structure_tokens,
     url_tokens,
 )
-from spamclf.parse import Limits, ParsedMessage, parse_bytes
+from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
 Loader = Callable[[str], bytes]
 
@@ -667,3 +668,28 @@ def test_inline_text_part_with_a_name_gives_its_words_and_stays_an_attachment() 
     tokens = _tokens(raw)
     assert {"body:cheap", "mime:attachment:txt", "mime:attachment_type:text/plain"} <= set(tokens)
     assert "body:is_empty" not in tokens
+
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["invoice.exe", "invoice.exe.", "invoice.exe ", "invoice.exe. . ", "INVOICE.EXE.", "a.b.exe.."],
+)
+def test_attachment_extension_is_read_as_windows_reads_the_name(filename: str) -> None:
+    # Windows drops a name's trailing dots and spaces, so "invoice.exe." runs as an .exe. (The
+    # parser already trims spaces after a name; a Part is built here to hold one.)
+    attachment = Part("application/octet-stream", None, None, filename, 16, "base64")
+    message = ParsedMessage((), (), "see attached", None, (attachment,), 100)
+    extensions = {t for t in structure_tokens(message) if t.startswith("mime:attachment:")}
+    assert extensions == {"mime:attachment:exe"}
+
+
+def test_attachment_extension_from_a_message_with_a_trailing_dot() -> None:
+    raw = (
+        b'From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'
+        b"\n--b\nContent-Type: text/plain\n\nsee attached\n--b\n"
+        b"Content-Type: application/octet-stream\n"
+        b'Content-Disposition: attachment; filename="invoice.exe."\n'
+        b"Content-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA\n--b--\n"
+    )
+    assert "mime:attachment:exe" in _tokens(raw)
