@@ -55,8 +55,17 @@ _URL = re.compile(
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
 # Userinfo ("user@") comes before the first "/", "?", "#" or backslash, where a browser ends
 # the authority: "http://click.example?to=me@bank.example" goes to click.example.
-_HOST = re.compile(r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?([^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I)
+# An IPv6 address is written in brackets ("http://[2001:db8::1]/"); without its own branch the
+# host was read as the scheme, "url:host:http".
+_HOST = re.compile(
+    r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
+)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
+# A browser reads a host whose last label is a number as an IPv4 address (WHATWG URL, "ends in
+# a number"), each part decimal, octal ("0177") or hex ("0x7f"), and with fewer than four parts
+# ("127.1", "3232235777"); no domain name ends in a number. Spam writes addresses so that a
+# filter does not see them as one.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
 _ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
@@ -219,7 +228,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         if not match:
             continue
         host = match.group(1).lower().rstrip(".")
-        if _IP_HOST.match(host):
+        if host.startswith("[") or _NUMERIC_LABEL.fullmatch(host.rpartition(".")[2]):
             yield "url:ip_host"
             continue
         host, punycode, mixed_script = normalize_host(host)

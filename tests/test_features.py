@@ -418,6 +418,38 @@ def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "link",
+    [
+        "http://192.0.2.1/x",
+        "http://[2001:db8::1]/x",  # IPv6
+        "http://[::ffff:192.0.2.1]:8080/x",
+        "http://user@[2001:db8::1]/x",
+        "http://0x7f000001/",  # hex
+        "http://0177.0.0.1/",  # octal
+        "http://0x7f.0.0.1/",
+        "http://3232235777/",  # dword
+        "http://127.1/",  # short form: 127.0.0.1
+        "http://192.0.2.1./",
+    ],
+)
+def test_ip_address_host_in_any_form_a_browser_reads_is_an_ip_host(link: str) -> None:
+    assert _link_tokens(f"see {link} now") == {"url:count:1", "url:ip_host"}
+    assert _link_tokens(f'<a href="{link}">x</a>', "text/html") == {"url:count:1", "url:ip_host"}
+
+
+@pytest.mark.parametrize(
+    ("link", "host", "domain", "tld"),
+    [
+        ("http://1example.com/", "1example.com", "1example.com", "com"),
+        ("http://123.example/", "123.example", "123.example", "example"),
+        ("http://0x7f.example/", "0x7f.example", "0x7f.example", "example"),
+    ],
+)
+def test_host_with_digits_is_no_ip_host(link: str, host: str, domain: str, tld: str) -> None:
+    assert _link_tokens(f"see {link} now") == _host_tokens(host, domain, tld)
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "host"),
     [
         (
