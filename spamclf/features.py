@@ -52,13 +52,18 @@ _URL = re.compile(
     r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]"
     r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ][.．](?=[^\W_]))" + _LINK_REST
 )
+# Where a link's host starts: after a scheme and "//"; in an http(s) or ftp link, after any
+# run of "/" and "\" ("https:\\host", "http:/host"), as browsers read them; after two of them
+# with no scheme ("//host/path" takes the page's scheme); or at "www.". Other links (relative
+# paths, "mailto:") name no host: "redirect.php?to=http://x" had given url:host:redirect.php.
+_AUTHORITY = r"(?:(?:https?|ftp):[/\\]+|[a-z][a-z0-9+.\-]*://|[/\\]{2,}|(?=www\.))"
+_LINK_START = re.compile(_AUTHORITY, re.I)
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
 # Userinfo ("user@") comes before the first "/", "?", "#" or backslash, where a browser ends
-# the authority: "http://click.example?to=me@bank.example" goes to click.example.
-# An IPv6 address is written in brackets ("http://[2001:db8::1]/"); without its own branch the
-# host was read as the scheme, "url:host:http".
+# the authority: "http://click.example?to=me@bank.example" goes to click.example. An IPv6
+# address is written in brackets ("http://[2001:db8::1]/").
 _HOST = re.compile(
-    r"^(?:[a-z]+://)?(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
+    _AUTHORITY + r"(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
 )
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # A browser reads a host whose last label is a number as an IPv4 address (WHATWG URL, "ends in
@@ -216,9 +221,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     """
     links: list[str] = _URL.findall(message.text)
     if message.html:
-        links.extend(
-            link for link in message.html.links if "://" in link or link.startswith("www.")
-        )
+        links.extend(link for link in message.html.links if _LINK_START.match(link))
     yield f"url:count:{_bucket(len(links))}"
     for link in links:
         # Rare, so folding it costs nothing: "ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ" reads http://example.com.

@@ -418,6 +418,33 @@ def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "href",
+    [
+        "//example.cn/path",  # protocol-relative: the page's scheme
+        "\\\\example.cn\\path",
+        "https:\\\\example.cn\\path",  # browsers read "\" as "/" in http(s) links
+        "HTTPS:\\\\example.cn",
+        "https:/\\example.cn/path",
+        "http:/example.cn/path",
+        "https:///example.cn/path",
+        "ftp:\\\\example.cn/file",
+    ],
+)
+def test_html_link_without_two_slashes_reads_as_a_browser_reads_it(href: str) -> None:
+    expected = _host_tokens("example.cn", "example.cn", "cn")
+    assert _link_tokens('<a href="https://example.cn/path">x</a>', "text/html") == expected
+    assert _link_tokens(f'<a href="{href}">x</a>', "text/html") == expected
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["/path/page.html", "page.html", "redirect.php?to=http://example.cn/", "mailto:a@example.cn"],
+)
+def test_html_link_without_a_host_is_no_link(href: str) -> None:
+    assert _link_tokens(f'<a href="{href}">x</a>', "text/html") == {"url:count:0"}
+
+
+@pytest.mark.parametrize(
     "link",
     [
         "http://192.0.2.1/x",
