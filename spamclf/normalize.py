@@ -94,6 +94,8 @@ _PUNYCODE_LABEL = re.compile(r"(?<![\w-])xn--[a-z0-9-]{1,59}", re.I)
 _PUNYCODE_PREFIX = re.compile("xn--", re.I)
 _HAS_LATIN = re.compile(f"[{_LATIN}]")
 _NON_LATIN_LETTER = re.compile(f"[^\\W\\d_{_LATIN}]")
+# A letter that is neither Latin nor a look-alike of a Latin one (ό, ς, и, 中).
+_UNLIKE_LATIN = re.compile(f"[^\\W\\d_{_LATIN}{_LOOKALIKE}]")
 
 
 class NormalizedText(NamedTuple):
@@ -151,12 +153,15 @@ class NormalizedHost(NamedTuple):
 
 def normalize_host(host: str) -> NormalizedHost:
     """Decode ``xn--`` labels, drop invisible characters and soft hyphens, and map a host that
-    mixes Latin and look-alike letters to Latin.
+    mixes Latin and look-alike letters to Latin, unless its other labels are written in their
+    own script (see ``_written_in_its_script``).
 
     >>> normalize_host("www.xn--pypal-4ve.com")  # "pаypal" with a Cyrillic а
     NormalizedHost(host='www.paypal.com', punycode=True, mixed_script=True)
     >>> normalize_host("пример.рф")  # all Cyrillic: a real Russian domain
     NormalizedHost(host='пример.рф', punycode=False, mixed_script=False)
+    >>> normalize_host("ουρανός.gr")  # Greek under a Latin TLD: mixed, but no disguise
+    NormalizedHost(host='ουρανός.gr', punycode=False, mixed_script=True)
     """
     host = host.lower()
     punycode = "xn--" in host
@@ -170,9 +175,25 @@ def normalize_host(host: str) -> NormalizedHost:
     host = _fold_wide(host)
     # Mixed: Latin letters (in any label, the TLD included) beside letters of another script.
     mixed = bool(_HAS_LATIN.search(host)) and bool(_NON_LATIN_LETTER.search(host))
-    if mixed and _HAS_LOOKALIKE.search(host):
+    if mixed and _HAS_LOOKALIKE.search(host) and not _written_in_its_script(host):
         host = host.translate(_SKELETON).lower()
     return NormalizedHost(host, punycode, mixed)
+
+
+def _written_in_its_script(host: str) -> bool:
+    """Whether a host's non-Latin labels are written in their own script, not spelling Latin:
+    none holds a Latin letter, and some letter in them looks like no Latin one.
+
+    ``ουρανός.gr`` and ``www.пример.com`` are Greek and Russian names under Latin labels (mapped,
+    they read ``oupavός.gr`` and ``www.npиmep.com``); ``pаypal.com`` mixes within a label and
+    ``аррӏе.com`` is all look-alikes, a whole-script spoof that browsers show as punycode. So is
+    a short Russian or Greek word made only of look-alikes under a Latin TLD (``сок.com`` reads
+    ``cok.com``), as Chrome shows it too.
+    """
+    foreign = [label for label in host.split(".") if _NON_LATIN_LETTER.search(label)]
+    return not any(_HAS_LATIN.search(label) for label in foreign) and any(
+        _UNLIKE_LATIN.search(label) for label in foreign
+    )
 
 
 def _fold_wide(text: str) -> str:

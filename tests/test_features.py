@@ -537,6 +537,24 @@ def test_text_and_html_hosts_get_the_same_checks() -> None:
     assert "url:mixed_script" in _link_tokens("see http://\u0440\u0430ypal.com/ now")
 
 
+@pytest.mark.parametrize(
+    ("host", "read_as", "domain", "tld"),
+    [
+        ("ουρανός.gr", "ουρανός.gr", "ουρανός.gr", "gr"),  # Greek under a Latin TLD: as written
+        ("www.пример.com", "www.пример.com", "пример.com", "com"),
+        ("xn--mxayeiho6c.gr", "ουρανός.gr", "ουρανός.gr", "gr"),
+        ("p\u0430ypal.com", "paypal.com", "paypal.com", "com"),  # a Cyrillic а: a spoof
+        ("\u0430\u0440\u0440\u04cf\u0435.com", "apple.com", "apple.com", "com"),  # all look-alikes
+    ],
+)
+def test_host_in_another_script_is_kept_but_a_latin_spoof_is_mapped(
+    host: str, read_as: str, domain: str, tld: str
+) -> None:
+    tokens = _link_tokens(f'<a href="http://{host}/">x</a>', "text/html")
+    assert _host_tokens(read_as, domain, tld) <= tokens
+    assert "url:mixed_script" in tokens  # Latin beside another script, spoof or not
+
+
 def test_punycode_in_text_is_decoded_for_the_words_too() -> None:
     tokens = _tokens(b"Subject: x\n\nsee http://www.xn--pypal-4ve.com/ now\n")
     assert {"url:host:www.paypal.com", "url:punycode"} <= set(tokens)

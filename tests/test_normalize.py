@@ -137,6 +137,13 @@ def test_confusables_map_to_single_ascii_letters() -> None:
         ("WWW.Example.COM", ("www.example.com", False, False)),
         ("xn--e1afmkfd.xn--p1ai", ("пример.рф", True, False)),  # a real Russian domain
         ("xn--fiqs8s.cn", ("中国.cn", True, True)),  # mixed, but nothing looks like Latin
+        # Labels wholly in Greek or Cyrillic under a Latin TLD are written in that script:
+        ("ουρανός.gr", ("ουρανός.gr", False, True)),
+        ("www.ουρανός.gr", ("www.ουρανός.gr", False, True)),
+        ("пример.com", ("пример.com", False, True)),
+        ("www.сок.рф", ("www.сок.рф", False, True)),
+        # but not when a label mixes, or all their letters look Latin (as аррӏе above):
+        ("paypal.\u0441\u043e\u043c", ("paypal.com", False, True)),  # a Cyrillic "сом"
         ("xn--99999999999.com", ("xn--99999999999.com", True, False)),  # invalid: kept
         ("xn--a.com", ("xn--a.com", True, False)),  # decodes to a control character: kept
     ],
