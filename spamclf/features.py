@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from spamclf.budget import clock
 from spamclf.charsets import normalize_charset
-from spamclf.normalize import NormalizedText, normalize_host, normalize_text
+from spamclf.normalize import NormalizedText, normalize_host, normalize_text, remove_invisible
 from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
@@ -218,8 +218,10 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     letters of a mixed-script host mapped to Latin, so ``раypal.com`` counts as
     ``paypal.com``; that the host was disguised is a token of its own. (Read from the
     normalized body, a link in the text had lost that evidence before its host was read.)
+    Only invisible characters are taken out of the text first, as a reader sees through them:
+    "ht\\u200btp://" hid a link.
     """
-    links: list[str] = _URL.findall(message.text)
+    links: list[str] = _URL.findall(remove_invisible(message.text))
     if message.html:
         links.extend(link for link in message.html.links if _LINK_START.match(link))
     yield f"url:count:{_bucket(len(links))}"

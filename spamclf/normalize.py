@@ -26,7 +26,13 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-__all__ = ["CONFUSABLES", "NormalizedText", "normalize_host", "normalize_text"]
+__all__ = [
+    "CONFUSABLES",
+    "NormalizedText",
+    "normalize_host",
+    "normalize_text",
+    "remove_invisible",
+]
 
 # Characters that render as nothing (or nearly) and so can sit inside a word unseen: zero-width
 # space, non-joiner and joiner, word joiner and its invisible operators, the byte-order mark
@@ -171,13 +177,25 @@ def normalize_host(host: str) -> NormalizedHost:
         )
     if host.isascii():
         return NormalizedHost(host, punycode, False)
-    host = _INVISIBLE.sub("", host).replace(_SOFT_HYPHEN, "")
+    host = remove_invisible(host)
     host = _fold_wide(host)
     # Mixed: Latin letters (in any label, the TLD included) beside letters of another script.
     mixed = bool(_HAS_LATIN.search(host)) and bool(_NON_LATIN_LETTER.search(host))
     if mixed and _HAS_LOOKALIKE.search(host) and not _written_in_its_script(host):
         host = host.translate(_SKELETON).lower()
     return NormalizedHost(host, punycode, mixed)
+
+
+def remove_invisible(text: str) -> str:
+    """``text`` without its invisible characters and soft hyphens, and nothing else changed:
+    what a reader sees of it, with the look of its letters kept.
+
+    >>> remove_invisible("ht\\u200btp://pay\\u00adpal.example")
+    'http://paypal.example'
+    """
+    if text.isascii():
+        return text
+    return _INVISIBLE.sub("", text).replace(_SOFT_HYPHEN, "")
 
 
 def _written_in_its_script(host: str) -> bool:

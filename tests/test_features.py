@@ -525,6 +525,27 @@ def test_full_width_text_link_reads_as_its_ascii_form(written: str, ascii: str) 
     assert len(_link_tokens(written)) == 4
 
 
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "see ht\u200btp://evil.example/ now",  # zero-width space
+        "see h\u2060t\u200dtp://evil.example/ now",  # word joiner, zero-width joiner
+        "see ht\u00adtp://evil.example/ now",  # soft hyphen
+        "see http\u200b://evil.example/ now",
+        "see w\u200bww.evil.example now",
+        "see http://evil\u200b.example/ now",
+    ],
+)
+def test_invisible_characters_hide_no_text_link(hidden: str) -> None:
+    seen = re.sub("[\u200b\u200d\u2060\u00ad]", "", hidden)  # what a reader sees
+    assert _link_tokens(hidden) == _link_tokens(seen)
+    assert {"url:domain:evil.example", "url:count:1"} <= _link_tokens(hidden)
+    # The words are read from the normalized text, as they were.
+    message = "Subject: x\nContent-Type: text/plain; charset=utf-8\n\n{}\n"
+    hidden_words = _words(_tokens(message.format(hidden).encode()), "body")
+    assert hidden_words == _words(_tokens(message.format(seen).encode()), "body")
+
+
 def test_text_and_html_hosts_get_the_same_checks() -> None:
     link = "http://www.xn--pypal-4ve.com/"  # "pаypal" with a Cyrillic а
     in_text = _link_tokens(f"see {link} now")
@@ -745,7 +766,6 @@ def test_inline_text_part_with_a_name_gives_its_words_and_stays_an_attachment() 
     tokens = _tokens(raw)
     assert {"body:cheap", "mime:attachment:txt", "mime:attachment_type:text/plain"} <= set(tokens)
     assert "body:is_empty" not in tokens
-
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from spamclf.normalize import CONFUSABLES, normalize_host, normalize_text
+from spamclf.normalize import CONFUSABLES, normalize_host, normalize_text, remove_invisible
 
 
 @pytest.mark.parametrize(
@@ -166,3 +166,10 @@ def test_normalize_text_is_linear_on_hostile_text(text: str) -> None:
     start = time.perf_counter()
     normalize_text(text)
     assert time.perf_counter() - start < 1.0
+
+
+def test_remove_invisible_keeps_what_a_reader_sees() -> None:
+    # Look-alikes, full width and punycode stay: they are what url_tokens reads a disguise from.
+    written = "ｈｔｔｐ\u200b：／／p\u0430y\u00adpal.xn--p1ai \u200c"
+    assert remove_invisible(written) == "ｈｔｔｐ：／／p\u0430ypal.xn--p1ai "
+    assert remove_invisible("plain ascii") == "plain ascii"
