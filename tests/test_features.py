@@ -20,6 +20,7 @@ from spamclf.features import (
     structure_tokens,
     url_tokens,
 )
+from spamclf.htmltext import HtmlSummary
 from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
 Loader = Callable[[str], bytes]
@@ -508,6 +509,31 @@ def test_links_are_linear_on_chinese_text_without_a_dot(text: str) -> None:
     start = time.perf_counter()
     list(url_tokens(ParsedMessage((), (), text, None, (), len(text))))
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "//" + "/" * 1_000_000,
+        "https:" + "/\\" * 500_000 + "x",
+        "http://" + "a" * 1_000_000,  # no "@" to end a userinfo
+        "http://[" + ":" * 1_000_000,  # an IPv6 address never closed
+        "http://" + "[" * 1_000_000,
+        "http://0x" + "f" * 1_000_000,
+        "a+" * 500_000,  # a scheme that never ends
+        "ht\u200b" * 333_333,
+    ],
+)
+def test_link_hosts_are_linear_on_a_hostile_megabyte(link: str) -> None:
+    # Each takes 2-50 ms; a pattern that tried every start or every split would take minutes.
+    html = HtmlSummary("", (link,), frozenset(), 0, 0, 0)
+    for message in (
+        ParsedMessage((), (), link, None, (), len(link)),
+        ParsedMessage((), (), "", html, (), len(link)),
+    ):
+        start = time.perf_counter()
+        list(url_tokens(message))
+        assert time.perf_counter() - start < 0.25
 
 
 @pytest.mark.parametrize(
