@@ -225,7 +225,12 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     """
     links: list[str] = _URL.findall(remove_invisible(message.text))
     if message.html:
-        links.extend(link for link in message.html.links if _LINK_START.match(link))
+        # Most links start "http://" or "https://", which a string method tells 3x as fast.
+        links.extend(
+            link
+            for link in message.html.links
+            if link.startswith(("http://", "https://")) or _LINK_START.match(link)
+        )
     yield f"url:count:{_bucket(len(links))}"
     for link in links:
         # Rare, so folding it costs nothing: "ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ" reads http://example.com.
