@@ -17,7 +17,8 @@ inside words of real text, and would add a dependency for a few dozen pairs.
 
 :func:`normalize_host` does the same for URL hosts: ``xn--`` labels are decoded from punycode
 and mixed-script hosts are mapped to their Latin skeleton, so that ``раypal.com`` (Cyrillic
-``р`` and ``а``) reads ``paypal.com``.
+``р`` and ``а``) reads ``paypal.com``; a name written in another script under a Latin TLD
+(``ουρανός.gr``) is kept as written.
 """
 
 from __future__ import annotations
@@ -159,8 +160,8 @@ class NormalizedHost(NamedTuple):
 
 def normalize_host(host: str) -> NormalizedHost:
     """Decode ``xn--`` labels, drop invisible characters and soft hyphens, and map a host that
-    mixes Latin and look-alike letters to Latin, unless its other labels are written in their
-    own script (see ``_written_in_its_script``).
+    mixes Latin and look-alike letters to Latin, unless its non-Latin labels are written in
+    their own script (see ``_written_in_its_script``).
 
     >>> normalize_host("www.xn--pypal-4ve.com")  # "pаypal" with a Cyrillic а
     NormalizedHost(host='www.paypal.com', punycode=True, mixed_script=True)
@@ -204,9 +205,9 @@ def _written_in_its_script(host: str) -> bool:
 
     ``ουρανός.gr`` and ``www.пример.com`` are Greek and Russian names under Latin labels (mapped,
     they read ``oupavός.gr`` and ``www.npиmep.com``); ``pаypal.com`` mixes within a label and
-    ``аррӏе.com`` is all look-alikes, a whole-script spoof that browsers show as punycode. So is
-    a short Russian or Greek word made only of look-alikes under a Latin TLD (``сок.com`` reads
-    ``cok.com``), as Chrome shows it too.
+    ``аррӏе.com`` is all look-alikes, a whole-script spoof that browsers show as punycode. A
+    short Russian or Greek word made only of look-alikes under a Latin TLD is read as one too
+    (``сок.com`` reads ``cok.com``), as Chrome shows it as punycode too.
     """
     foreign = [label for label in host.split(".") if _NON_LATIN_LETTER.search(label)]
     return not any(_HAS_LATIN.search(label) for label in foreign) and any(
