@@ -173,3 +173,18 @@ def test_remove_invisible_keeps_what_a_reader_sees() -> None:
     written = "ｈｔｔｐ\u200b：／／p\u0430y\u00adpal.xn--p1ai \u200c"
     assert remove_invisible(written) == "ｈｔｔｐ：／／p\u0430ypal.xn--p1ai "
     assert remove_invisible("plain ascii") == "plain ascii"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ουρανός." * 125_000 + "gr",  # labels written in their script: every one is read
+        "а" * 1_000_000 + "b.com",  # one label, mixed only at its end
+        "ό" * 1_000_000 + ".com",
+        "." * 1_000_000 + "ό.com",
+    ],
+)
+def test_normalize_host_is_linear_on_a_hostile_megabyte(host: str) -> None:
+    start = time.perf_counter()
+    normalize_host(host)
+    assert time.perf_counter() - start < 0.25
