@@ -66,6 +66,8 @@ _OPEN_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b([^<>]*)>", re.S)
 _VOID_TAGS = frozenset({"br", "img", "input", "hr", "meta", "link", "area", "base", "col", "wbr"})
 _NAMED_COLORS = {"white": "#ffffff", "black": "#000000", "#fff": "#ffffff", "#000": "#000000"}
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# What the URL standard removes from anywhere in a link before reading it.
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
 # Tags whose presence tells structure apart from prose; other tags are too common to matter.
 _TELLING_TAGS = frozenset(
     {"form", "input", "script", "iframe", "img", "table", "font", "a", "map", "object", "embed"}
@@ -120,8 +122,12 @@ def summarize_html(source: str) -> HtmlSummary:
 
 def _target(href: str) -> str:
     """Where a link goes, as a browser reads its attribute: entities decoded (spam writes
-    "&#104;ttp://" so that a filter reading the source finds no link) and spaces dropped."""
-    return html.unescape(href).strip()
+    "&#104;ttp://" so that a filter reading the source finds no link), spaces around it and
+    tabs and line breaks anywhere in it dropped ("ht&#9;tp://" goes to http://)."""
+    target = html.unescape(href).strip()
+    # Rare (only an entity can put them inside: _HREF stops at white space), so looked for with
+    # isprintable() first: a search of every link took as long as the rest of this function.
+    return target if target.isprintable() else _TAB_OR_NEWLINE.sub("", target)
 
 
 def _spans(page: str, opening: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -17,7 +17,8 @@ inside words of real text, and would add a dependency for a few dozen pairs.
 
 :func:`normalize_host` does the same for URL hosts: ``xn--`` labels are decoded from punycode
 and mixed-script hosts are mapped to their Latin skeleton, so that ``раypal.com`` (Cyrillic
-``р`` and ``а``) reads ``paypal.com``.
+``р`` and ``а``) reads ``paypal.com``; a name written in another script under a Latin TLD
+(``ουρανός.gr``) is kept as written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-__all__ = ["CONFUSABLES", "NormalizedText", "normalize_host", "normalize_text"]
+__all__ = [
+    "CONFUSABLES",
+    "NormalizedText",
+    "normalize_host",
+    "normalize_text",
+    "remove_invisible",
+]
 
 # Characters that render as nothing (or nearly) and so can sit inside a word unseen: zero-width
 # space, non-joiner and joiner, word joiner and its invisible operators, the byte-order mark
@@ -94,6 +101,12 @@ _PUNYCODE_LABEL = re.compile(r"(?<![\w-])xn--[a-z0-9-]{1,59}", re.I)
 _PUNYCODE_PREFIX = re.compile("xn--", re.I)
 _HAS_LATIN = re.compile(f"[{_LATIN}]")
 _NON_LATIN_LETTER = re.compile(f"[^\\W\\d_{_LATIN}]")
+# A letter that is neither Latin nor a look-alike of a Latin one (ό, ς, и, 中).
+_UNLIKE_LATIN = re.compile(f"[^\\W\\d_{_LATIN}{_LOOKALIKE}]")
+# A host label holding a Latin letter and a letter of another script. Only a label's start is
+# tried, and its two lookaheads read that label once each, so a search is linear: looked at
+# label by label, a megabyte of Greek labels took 38 ms, this way 18.
+_MIXED_LABEL = re.compile(f"(?:^|\\.)(?=[^.]*?[{_LATIN}])(?=[^.]*?{_NON_LATIN_LETTER.pattern})")
 
 
 class NormalizedText(NamedTuple):
@@ -151,12 +164,15 @@ class NormalizedHost(NamedTuple):
 
 def normalize_host(host: str) -> NormalizedHost:
     """Decode ``xn--`` labels, drop invisible characters and soft hyphens, and map a host that
-    mixes Latin and look-alike letters to Latin.
+    mixes Latin and look-alike letters to Latin, unless its non-Latin labels are written in
+    their own script (see ``_written_in_its_script``).
 
     >>> normalize_host("www.xn--pypal-4ve.com")  # "pаypal" with a Cyrillic а
     NormalizedHost(host='www.paypal.com', punycode=True, mixed_script=True)
     >>> normalize_host("пример.рф")  # all Cyrillic: a real Russian domain
     NormalizedHost(host='пример.рф', punycode=False, mixed_script=False)
+    >>> normalize_host("ουρανός.gr")  # Greek under a Latin TLD: mixed, but no disguise
+    NormalizedHost(host='ουρανός.gr', punycode=False, mixed_script=True)
     """
     host = host.lower()
     punycode = "xn--" in host
@@ -166,13 +182,38 @@ def normalize_host(host: str) -> NormalizedHost:
         )
     if host.isascii():
         return NormalizedHost(host, punycode, False)
-    host = _INVISIBLE.sub("", host).replace(_SOFT_HYPHEN, "")
+    host = remove_invisible(host)
     host = _fold_wide(host)
     # Mixed: Latin letters (in any label, the TLD included) beside letters of another script.
     mixed = bool(_HAS_LATIN.search(host)) and bool(_NON_LATIN_LETTER.search(host))
-    if mixed and _HAS_LOOKALIKE.search(host):
+    if mixed and _HAS_LOOKALIKE.search(host) and not _written_in_its_script(host):
         host = host.translate(_SKELETON).lower()
     return NormalizedHost(host, punycode, mixed)
+
+
+def remove_invisible(text: str) -> str:
+    """``text`` without its invisible characters and soft hyphens, and nothing else changed:
+    what a reader sees of it, with the look of its letters kept.
+
+    >>> remove_invisible("ht\\u200btp://pay\\u00adpal.example")
+    'http://paypal.example'
+    """
+    if text.isascii():
+        return text
+    return _INVISIBLE.sub("", text).replace(_SOFT_HYPHEN, "")
+
+
+def _written_in_its_script(host: str) -> bool:
+    """Whether a host's non-Latin labels are written in their own script, not spelling Latin:
+    none holds a Latin letter, and some letter in them looks like no Latin one.
+
+    ``ουρανός.gr`` and ``www.пример.com`` are Greek and Russian names under Latin labels (mapped,
+    they read ``oupavός.gr`` and ``www.npиmep.com``); ``pаypal.com`` mixes within a label and
+    ``аррӏе.com`` is all look-alikes, a whole-script spoof that browsers show as punycode. A
+    short Russian or Greek word made only of look-alikes under a Latin TLD is read as one too
+    (``сок.com`` reads ``cok.com``), as Chrome shows it as punycode too.
+    """
+    return bool(_UNLIKE_LATIN.search(host)) and not _MIXED_LABEL.search(host)
 
 
 def _fold_wide(text: str) -> str:

@@ -17,9 +17,11 @@ from spamclf.features import (
     char_text,
     extract_features,
     registered_domain,
+    structure_tokens,
     url_tokens,
 )
-from spamclf.parse import Limits, ParsedMessage, parse_bytes
+from spamclf.htmltext import HtmlSummary
+from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
 Loader = Callable[[str], bytes]
 
@@ -417,6 +419,65 @@ def test_html_link_host_is_read_as_a_browser_reads_it(href: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "href",
+    [
+        "//example.cn/path",  # protocol-relative: the page's scheme
+        "\\\\example.cn\\path",
+        "https:\\\\example.cn\\path",  # browsers read "\" as "/" in http(s) links
+        "HTTPS:\\\\example.cn",
+        "https:/\\example.cn/path",
+        "http:/example.cn/path",
+        "https:///example.cn/path",
+        "ftp:\\\\example.cn/file",
+    ],
+)
+def test_html_link_without_two_slashes_reads_as_a_browser_reads_it(href: str) -> None:
+    expected = _host_tokens("example.cn", "example.cn", "cn")
+    assert _link_tokens('<a href="https://example.cn/path">x</a>', "text/html") == expected
+    assert _link_tokens(f'<a href="{href}">x</a>', "text/html") == expected
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["/path/page.html", "page.html", "redirect.php?to=http://example.cn/", "mailto:a@example.cn"],
+)
+def test_html_link_without_a_host_is_no_link(href: str) -> None:
+    assert _link_tokens(f'<a href="{href}">x</a>', "text/html") == {"url:count:0"}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://192.0.2.1/x",
+        "http://[2001:db8::1]/x",  # IPv6
+        "http://[::ffff:192.0.2.1]:8080/x",
+        "http://user@[2001:db8::1]/x",
+        "http://0x7f000001/",  # hex
+        "http://0177.0.0.1/",  # octal
+        "http://0x7f.0.0.1/",
+        "http://3232235777/",  # dword
+        "http://127.1/",  # short form: 127.0.0.1
+        "http://192.0.2.1./",
+    ],
+)
+def test_ip_address_host_in_any_form_a_browser_reads_is_an_ip_host(link: str) -> None:
+    assert _link_tokens(f"see {link} now") == {"url:count:1", "url:ip_host"}
+    assert _link_tokens(f'<a href="{link}">x</a>', "text/html") == {"url:count:1", "url:ip_host"}
+
+
+@pytest.mark.parametrize(
+    ("link", "host", "domain", "tld"),
+    [
+        ("http://1example.com/", "1example.com", "1example.com", "com"),
+        ("http://123.example/", "123.example", "123.example", "example"),
+        ("http://0x7f.example/", "0x7f.example", "0x7f.example", "example"),
+    ],
+)
+def test_host_with_digits_is_no_ip_host(link: str, host: str, domain: str, tld: str) -> None:
+    assert _link_tokens(f"see {link} now") == _host_tokens(host, domain, tld)
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "host"),
     [
         (
@@ -451,6 +512,31 @@ def test_links_are_linear_on_chinese_text_without_a_dot(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "link",
+    [
+        "//" + "/" * 1_000_000,
+        "https:" + "/\\" * 500_000 + "x",
+        "http://" + "a" * 1_000_000,  # no "@" to end a userinfo
+        "http://[" + ":" * 1_000_000,  # an IPv6 address never closed
+        "http://" + "[" * 1_000_000,
+        "http://0x" + "f" * 1_000_000,
+        "a+" * 500_000,  # a scheme that never ends
+        "ht\u200b" * 333_333,
+    ],
+)
+def test_link_hosts_are_linear_on_a_hostile_megabyte(link: str) -> None:
+    # Each takes 2-50 ms; a pattern that tried every start or every split would take minutes.
+    html = HtmlSummary("", (link,), frozenset(), 0, 0, 0)
+    for message in (
+        ParsedMessage((), (), link, None, (), len(link)),
+        ParsedMessage((), (), "", html, (), len(link)),
+    ):
+        start = time.perf_counter()
+        list(url_tokens(message))
+        assert time.perf_counter() - start < 0.25
+
+
+@pytest.mark.parametrize(
     ("written", "ascii"),
     [
         ("ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ／ｘ", "http://example.com/x"),
@@ -465,6 +551,27 @@ def test_full_width_text_link_reads_as_its_ascii_form(written: str, ascii: str) 
     assert len(_link_tokens(written)) == 4
 
 
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "see ht\u200btp://evil.example/ now",  # zero-width space
+        "see h\u2060t\u200dtp://evil.example/ now",  # word joiner, zero-width joiner
+        "see ht\u00adtp://evil.example/ now",  # soft hyphen
+        "see http\u200b://evil.example/ now",
+        "see w\u200bww.evil.example now",
+        "see http://evil\u200b.example/ now",
+    ],
+)
+def test_invisible_characters_hide_no_text_link(hidden: str) -> None:
+    seen = re.sub("[\u200b\u200d\u2060\u00ad]", "", hidden)  # what a reader sees
+    assert _link_tokens(hidden) == _link_tokens(seen)
+    assert {"url:domain:evil.example", "url:count:1"} <= _link_tokens(hidden)
+    # The words are read from the normalized text, as they were.
+    message = "Subject: x\nContent-Type: text/plain; charset=utf-8\n\n{}\n"
+    hidden_words = _words(_tokens(message.format(hidden).encode()), "body")
+    assert hidden_words == _words(_tokens(message.format(seen).encode()), "body")
+
+
 def test_text_and_html_hosts_get_the_same_checks() -> None:
     link = "http://www.xn--pypal-4ve.com/"  # "pаypal" with a Cyrillic а
     in_text = _link_tokens(f"see {link} now")
@@ -475,6 +582,24 @@ def test_text_and_html_hosts_get_the_same_checks() -> None:
         "url:mixed_script",
     }
     assert "url:mixed_script" in _link_tokens("see http://\u0440\u0430ypal.com/ now")
+
+
+@pytest.mark.parametrize(
+    ("host", "read_as", "domain", "tld"),
+    [
+        ("ουρανός.gr", "ουρανός.gr", "ουρανός.gr", "gr"),  # Greek under a Latin TLD: as written
+        ("www.пример.com", "www.пример.com", "пример.com", "com"),
+        ("xn--mxayeiho6c.gr", "ουρανός.gr", "ουρανός.gr", "gr"),
+        ("p\u0430ypal.com", "paypal.com", "paypal.com", "com"),  # a Cyrillic а: a spoof
+        ("\u0430\u0440\u0440\u04cf\u0435.com", "apple.com", "apple.com", "com"),  # all look-alikes
+    ],
+)
+def test_host_in_another_script_is_kept_but_a_latin_spoof_is_mapped(
+    host: str, read_as: str, domain: str, tld: str
+) -> None:
+    tokens = _link_tokens(f'<a href="http://{host}/">x</a>', "text/html")
+    assert _host_tokens(read_as, domain, tld) <= tokens
+    assert "url:mixed_script" in tokens  # Latin beside another script, spoof or not
 
 
 def test_punycode_in_text_is_decoded_for_the_words_too() -> None:
@@ -667,3 +792,27 @@ def test_inline_text_part_with_a_name_gives_its_words_and_stays_an_attachment() 
     tokens = _tokens(raw)
     assert {"body:cheap", "mime:attachment:txt", "mime:attachment_type:text/plain"} <= set(tokens)
     assert "body:is_empty" not in tokens
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["invoice.exe", "invoice.exe.", "invoice.exe ", "invoice.exe. . ", "INVOICE.EXE.", "a.b.exe.."],
+)
+def test_attachment_extension_is_read_as_windows_reads_the_name(filename: str) -> None:
+    # Windows drops a name's trailing dots and spaces, so "invoice.exe." runs as an .exe. (The
+    # parser already trims spaces after a name; a Part is built here to hold one.)
+    attachment = Part("application/octet-stream", None, None, filename, 16, "base64")
+    message = ParsedMessage((), (), "see attached", None, (attachment,), 100)
+    extensions = {t for t in structure_tokens(message) if t.startswith("mime:attachment:")}
+    assert extensions == {"mime:attachment:exe"}
+
+
+def test_attachment_extension_from_a_message_with_a_trailing_dot() -> None:
+    raw = (
+        b'From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'
+        b"\n--b\nContent-Type: text/plain\n\nsee attached\n--b\n"
+        b"Content-Type: application/octet-stream\n"
+        b'Content-Disposition: attachment; filename="invoice.exe."\n'
+        b"Content-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA\n--b--\n"
+    )
+    assert "mime:attachment:exe" in _tokens(raw)

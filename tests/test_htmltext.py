@@ -54,6 +54,9 @@ def test_summarize_html_collects_links_from_href_src_and_action() -> None:
         '<a href="http&#58;//x.example/">',
         "<a href=&#x68;&#x74;tp&#x3a;&#x2f;/x.example/>",
         '<a href="http://x&#46;example/">',
+        '<a href="ht&#9;tp://x.example/">',  # browsers drop tabs and line breaks anywhere
+        '<a href="http://x.exa&#10;mple/">',
+        '<a href="http:&#13;&#10;//x.example/&#x9;">',
     ],
 )
 def test_summarize_html_reads_links_as_a_browser_does(source: str) -> None:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from spamclf.normalize import CONFUSABLES, normalize_host, normalize_text
+from spamclf.normalize import CONFUSABLES, normalize_host, normalize_text, remove_invisible
 
 
 @pytest.mark.parametrize(
@@ -137,6 +137,13 @@ def test_confusables_map_to_single_ascii_letters() -> None:
         ("WWW.Example.COM", ("www.example.com", False, False)),
         ("xn--e1afmkfd.xn--p1ai", ("пример.рф", True, False)),  # a real Russian domain
         ("xn--fiqs8s.cn", ("中国.cn", True, True)),  # mixed, but nothing looks like Latin
+        # Labels wholly in Greek or Cyrillic under a Latin TLD are written in that script:
+        ("ουρανός.gr", ("ουρανός.gr", False, True)),
+        ("www.ουρανός.gr", ("www.ουρανός.gr", False, True)),
+        ("пример.com", ("пример.com", False, True)),
+        ("www.сок.рф", ("www.сок.рф", False, True)),
+        # but not when a label mixes, or all their letters look Latin (as аррӏе above):
+        ("paypal.\u0441\u043e\u043c", ("paypal.com", False, True)),  # a Cyrillic "сом"
         ("xn--99999999999.com", ("xn--99999999999.com", True, False)),  # invalid: kept
         ("xn--a.com", ("xn--a.com", True, False)),  # decodes to a control character: kept
     ],
@@ -159,3 +166,25 @@ def test_normalize_text_is_linear_on_hostile_text(text: str) -> None:
     start = time.perf_counter()
     normalize_text(text)
     assert time.perf_counter() - start < 1.0
+
+
+def test_remove_invisible_keeps_what_a_reader_sees() -> None:
+    # Look-alikes, full width and punycode stay: they are what url_tokens reads a disguise from.
+    written = "ｈｔｔｐ\u200b：／／p\u0430y\u00adpal.xn--p1ai \u200c"
+    assert remove_invisible(written) == "ｈｔｔｐ：／／p\u0430ypal.xn--p1ai "
+    assert remove_invisible("plain ascii") == "plain ascii"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ουρανός." * 125_000 + "gr",  # labels written in their script: every one is read
+        "а" * 1_000_000 + "b.com",  # one label, mixed only at its end
+        "ό" * 1_000_000 + ".com",
+        "." * 1_000_000 + "ό.com",
+    ],
+)
+def test_normalize_host_is_linear_on_a_hostile_megabyte(host: str) -> None:
+    start = time.perf_counter()
+    normalize_host(host)
+    assert time.perf_counter() - start < 0.25
