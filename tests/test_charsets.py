@@ -120,6 +120,39 @@ def test_decode_keeps_ascii_that_only_looks_like_hz(data: bytes) -> None:
     assert decode(data) == (data.decode("ascii"), "ascii")
 
 
+# A gateway that drops ESC bytes leaves ISO-2022-JP as "$B...(B": it was read as ASCII garbage.
+STRIPPED_JAPANESE = "お知らせ：来週の会議の資料を送ります。"
+
+
+@pytest.mark.parametrize("label", ["iso-2022-jp", None])
+@pytest.mark.parametrize(
+    "text",
+    [STRIPPED_JAPANESE, JAPANESE_TEXT, "Re: プチ割引のご案内", "10月の予定です"],
+)
+def test_decode_restores_iso2022_jp_without_its_escapes(text: str, label: str | None) -> None:
+    data = text.encode("iso2022_jp").replace(b"\x1b", b"")
+    assert b"$B" in data
+    assert decode(data, label) == (text, "iso2022_jp_ext")
+
+
+# ASCII that writes the designations without ESC: not a run of pairs up to "(B", one kanji
+# ("$B12(B"), or no kana ("$BCAFE(B" reads as two kanji).
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Budget: $B12(B) of the plan",
+        b"Options: (A) $B (B) $C",
+        b"LDAA #$BF00 ; see $BFFE-$BFFF",
+        b"=SUM($B$2:$B$9)*(B2/100)",
+        b"The $BCAFE(B) case",
+        b"echo $@ (B)",
+    ],
+)
+@pytest.mark.parametrize("label", ["iso-2022-jp", None])
+def test_decode_keeps_ascii_that_only_looks_like_iso2022_jp(data: bytes, label: str | None) -> None:
+    assert decode(data, label)[0] == data.decode("ascii")
+
+
 ENGLISH_TEXT = "Lunch tomorrow at noon? The usual place."
 
 
