@@ -325,6 +325,17 @@ def test_decode_reads_short_utf8_under_a_cjk_label_as_utf8(text: str, label: str
     assert decode(text.encode("utf-8"), label) == (text, "utf-8")
 
 
+# UTF-8 with accented letters and no CJK under a CJK label: each letter's two bytes read as
+# one common Han character ("Caf茅", "na茂ve r茅sum茅", "Cafﾃｩ"), and that won.
+@pytest.mark.parametrize("label", ["gb2312", "big5", "euc-kr", "shift_jis"])
+@pytest.mark.parametrize(
+    "text",
+    ["Café", "naïve résumé", "Grüße aus Köln", "Děkujeme za objednávku", "Don’t miss it"],
+)
+def test_decode_reads_latin_utf8_under_a_cjk_label_as_utf8(text: str, label: str) -> None:
+    assert decode(text.encode("utf-8"), label) == (text, "utf-8")
+
+
 # GB2312 and EUC-KR text this short is often valid UTF-8 too, but as UTF-8 it reads as
 # scattered Latin, Cyrillic or Hebrew letters: the label stands.
 @pytest.mark.parametrize(
@@ -334,6 +345,9 @@ def test_decode_reads_short_utf8_under_a_cjk_label_as_utf8(text: str, label: str
         ("陆泉", "gb2312", "gb18030"),  # ½Ȫ
         ("转史习忙", "gb2312", "gb18030"),  # תʷϰæ
         ("茅", "gb2312", "gb18030"),  # é
+        ("茅台", "gb2312", "gb18030"),  # é and a combining ogonek
+        ("Re: 茅", "gb2312", "gb18030"),  # Re: é, a letter in no ASCII word
+        ("Re: 천", "euc-kr", "cp949"),  # Re: õ
     ],
 )
 def test_decode_keeps_a_cjk_label_over_short_text_that_is_also_utf8(
