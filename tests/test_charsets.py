@@ -249,6 +249,11 @@ def test_decode_keeps_a_single_byte_label_over_a_few_words(text: str, label: str
         ("Доставка", "windows-1251"),
         ("Привет", "iso-8859-5"),
         ("Γεια", "iso-8859-7"),
+        # Read as two common Han characters ("五存", "羊波"): Hebrew and Arabic letters stand.
+        ("חינם", "windows-1255"),
+        ("חינם", "iso-8859-8"),
+        ("حساب", "windows-1256"),
+        ("حساب", "iso-8859-6"),
     ],
 )
 def test_decode_keeps_a_non_latin_single_byte_label_that_reads_as_words(
@@ -383,7 +388,7 @@ def test_decode_keeps_the_label_of_text_cut_inside_a_character(
     assert decode(data, label) == (text[:-1] + "\ufffd", codec)
 
 
-@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii"])
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii", "windows-1255"])
 @pytest.mark.parametrize("text", ["免费发票", "广州", "代开各类发票"])
 def test_decode_reads_a_few_chinese_words_under_a_wrong_single_byte_label(
     text: str, label: str
