@@ -305,6 +305,33 @@ def test_decode_tells_unlabelled_czech_and_slovak_from_turkish(text: str, codec:
     assert decode(text.encode(codec)) == (text, codec)
 
 
+# Czech, Polish and Croatian read as windows-1252 are words too, but their letters come from
+# several languages at once ("Proszê ... zadzwoniæ": French ê, Danish æ) or are symbols glued
+# to letters ("³adna", "ni¿sze", "nasz¹"); read as windows-1254, Czech has acute vowels that
+# Turkish does not write. Western and Turkish text keeps its codec, "nº" and "1ª" included.
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Děkujeme za Vaši objednávku", "cp1250"),  # was Dìkujeme
+        ("Máte zájem o levnou půjčku?", "cp1250"),  # was pùjèku
+        ("Dobrý den, posíláme Vám fakturu.", "cp1250"),  # was Dobrı (windows-1254)
+        ("Ďakujeme za objednávku", "cp1250"),  # was Ïakujeme
+        ("Proszę do nas zadzwonić", "cp1250"),
+        ("Jutro będzie ładna pogoda", "cp1250"),
+        ("Ceny niższe niż kiedykolwiek", "cp1250"),
+        ("Zobacz naszą ofertę", "cp1250"),
+        ("É a 1ª vez que compra?", "cp1252"),
+        ("Informações sobre o pedido nº 123", "cp1252"),  # was Informaçőes ... nş
+        ("Willkommen im Café Müller", "cp1252"),
+        ("Wohnung 50m² ab sofort, Windows® für 5€", "cp1252"),
+        ("¿Qué tal? ¡Hola, señor!", "cp1252"),
+        ("Hesabınız askıya alındı", "cp1254"),
+    ],
+)
+def test_decode_reads_unlabelled_latin_text_in_one_language(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == (text, codec)
+
+
 @pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
 def test_decode_reads_a_few_unlabelled_chinese_words_as_chinese(text: str) -> None:
     # Short subjects were too few characters to judge, and cp949 sometimes won by a bonus.
