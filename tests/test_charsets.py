@@ -120,6 +120,39 @@ def test_decode_keeps_ascii_that_only_looks_like_hz(data: bytes) -> None:
     assert decode(data) == (data.decode("ascii"), "ascii")
 
 
+# A gateway that drops ESC bytes leaves ISO-2022-JP as "$B...(B": it was read as ASCII garbage.
+STRIPPED_JAPANESE = "お知らせ：来週の会議の資料を送ります。"
+
+
+@pytest.mark.parametrize("label", ["iso-2022-jp", None])
+@pytest.mark.parametrize(
+    "text",
+    [STRIPPED_JAPANESE, JAPANESE_TEXT, "Re: プチ割引のご案内", "10月の予定です"],
+)
+def test_decode_restores_iso2022_jp_without_its_escapes(text: str, label: str | None) -> None:
+    data = text.encode("iso2022_jp").replace(b"\x1b", b"")
+    assert b"$B" in data
+    assert decode(data, label) == (text, "iso2022_jp_ext")
+
+
+# ASCII that writes the designations without ESC: not a run of pairs up to "(B", one kanji
+# ("$B12(B"), or no kana ("$BCAFE(B" reads as two kanji).
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Budget: $B12(B) of the plan",
+        b"Options: (A) $B (B) $C",
+        b"LDAA #$BF00 ; see $BFFE-$BFFF",
+        b"=SUM($B$2:$B$9)*(B2/100)",
+        b"The $BCAFE(B) case",
+        b"echo $@ (B)",
+    ],
+)
+@pytest.mark.parametrize("label", ["iso-2022-jp", None])
+def test_decode_keeps_ascii_that_only_looks_like_iso2022_jp(data: bytes, label: str | None) -> None:
+    assert decode(data, label)[0] == data.decode("ascii")
+
+
 ENGLISH_TEXT = "Lunch tomorrow at noon? The usual place."
 
 
@@ -216,6 +249,11 @@ def test_decode_keeps_a_single_byte_label_over_a_few_words(text: str, label: str
         ("Доставка", "windows-1251"),
         ("Привет", "iso-8859-5"),
         ("Γεια", "iso-8859-7"),
+        # Read as two common Han characters ("五存", "羊波"): Hebrew and Arabic letters stand.
+        ("חינם", "windows-1255"),
+        ("חינם", "iso-8859-8"),
+        ("حساب", "windows-1256"),
+        ("حساب", "iso-8859-6"),
     ],
 )
 def test_decode_keeps_a_non_latin_single_byte_label_that_reads_as_words(
@@ -267,6 +305,33 @@ def test_decode_tells_unlabelled_czech_and_slovak_from_turkish(text: str, codec:
     assert decode(text.encode(codec)) == (text, codec)
 
 
+# Czech, Polish and Croatian read as windows-1252 are words too, but their letters come from
+# several languages at once ("Proszê ... zadzwoniæ": French ê, Danish æ) or are symbols glued
+# to letters ("³adna", "ni¿sze", "nasz¹"); read as windows-1254, Czech has acute vowels that
+# Turkish does not write. Western and Turkish text keeps its codec, "nº" and "1ª" included.
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Děkujeme za Vaši objednávku", "cp1250"),  # was Dìkujeme
+        ("Máte zájem o levnou půjčku?", "cp1250"),  # was pùjèku
+        ("Dobrý den, posíláme Vám fakturu.", "cp1250"),  # was Dobrı (windows-1254)
+        ("Ďakujeme za objednávku", "cp1250"),  # was Ïakujeme
+        ("Proszę do nas zadzwonić", "cp1250"),
+        ("Jutro będzie ładna pogoda", "cp1250"),
+        ("Ceny niższe niż kiedykolwiek", "cp1250"),
+        ("Zobacz naszą ofertę", "cp1250"),
+        ("É a 1ª vez que compra?", "cp1252"),
+        ("Informações sobre o pedido nº 123", "cp1252"),  # was Informaçőes ... nş
+        ("Willkommen im Café Müller", "cp1252"),
+        ("Wohnung 50m² ab sofort, Windows® für 5€", "cp1252"),
+        ("¿Qué tal? ¡Hola, señor!", "cp1252"),
+        ("Hesabınız askıya alındı", "cp1254"),
+    ],
+)
+def test_decode_reads_unlabelled_latin_text_in_one_language(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == (text, codec)
+
+
 @pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
 def test_decode_reads_a_few_unlabelled_chinese_words_as_chinese(text: str) -> None:
     # Short subjects were too few characters to judge, and cp949 sometimes won by a bonus.
@@ -292,6 +357,17 @@ def test_decode_reads_short_utf8_under_a_cjk_label_as_utf8(text: str, label: str
     assert decode(text.encode("utf-8"), label) == (text, "utf-8")
 
 
+# UTF-8 with accented letters and no CJK under a CJK label: each letter's two bytes read as
+# one common Han character ("Caf茅", "na茂ve r茅sum茅", "Cafﾃｩ"), and that won.
+@pytest.mark.parametrize("label", ["gb2312", "big5", "euc-kr", "shift_jis"])
+@pytest.mark.parametrize(
+    "text",
+    ["Café", "naïve résumé", "Grüße aus Köln", "Děkujeme za objednávku", "Don’t miss it"],
+)
+def test_decode_reads_latin_utf8_under_a_cjk_label_as_utf8(text: str, label: str) -> None:
+    assert decode(text.encode("utf-8"), label) == (text, "utf-8")
+
+
 # GB2312 and EUC-KR text this short is often valid UTF-8 too, but as UTF-8 it reads as
 # scattered Latin, Cyrillic or Hebrew letters: the label stands.
 @pytest.mark.parametrize(
@@ -301,6 +377,9 @@ def test_decode_reads_short_utf8_under_a_cjk_label_as_utf8(text: str, label: str
         ("陆泉", "gb2312", "gb18030"),  # ½Ȫ
         ("转史习忙", "gb2312", "gb18030"),  # תʷϰæ
         ("茅", "gb2312", "gb18030"),  # é
+        ("茅台", "gb2312", "gb18030"),  # é and a combining ogonek
+        ("Re: 茅", "gb2312", "gb18030"),  # Re: é, a letter in no ASCII word
+        ("Re: 천", "euc-kr", "cp949"),  # Re: õ
     ],
 )
 def test_decode_keeps_a_cjk_label_over_short_text_that_is_also_utf8(
@@ -336,7 +415,7 @@ def test_decode_keeps_the_label_of_text_cut_inside_a_character(
     assert decode(data, label) == (text[:-1] + "\ufffd", codec)
 
 
-@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii"])
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "us-ascii", "windows-1255"])
 @pytest.mark.parametrize("text", ["免费发票", "广州", "代开各类发票"])
 def test_decode_reads_a_few_chinese_words_under_a_wrong_single_byte_label(
     text: str, label: str
