@@ -68,11 +68,11 @@ _HOST = re.compile(
     _AUTHORITY + r"(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
 )
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
-# A browser reads a host whose last label is a number as an IPv4 address (WHATWG URL, "ends in
-# a number"), each part decimal, octal ("0177") or hex ("0x7f"), and with fewer than four parts
-# ("127.1", "3232235777"); no domain name ends in a number. Spam writes addresses so that a
-# filter does not see them as one.
-_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+# A browser reads a host of one to four numbers as an IPv4 address (WHATWG URL, "IPv4 parser"),
+# each part decimal, octal ("0177") or hex ("0x7f"), and with fewer than four parts ("127.1",
+# "3232235777"). Spam writes addresses so that a filter does not see them as one. A name that
+# only ends in a number ("www.18", cut short in text) is no address, and keeps its host tokens.
+_NUMERIC_HOST = re.compile(r"(?:(?:[0-9]+|0x[0-9a-f]*)\.){0,3}(?:[0-9]+|0x[0-9a-f]*)")
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
 _ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
@@ -240,7 +240,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         if not match:
             continue
         host = match.group(1).lower().rstrip(".")
-        if host.startswith("[") or _NUMERIC_LABEL.fullmatch(host.rpartition(".")[2]):
+        if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):
             yield "url:ip_host"
             continue
         host, punycode, mixed_script = normalize_host(host)
