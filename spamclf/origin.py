@@ -272,14 +272,12 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     ``trusted`` lists networks (``"203.0.113.0/24"``) whose relays are ours, like SpamAssassin's
     ``trusted_networks``; private and loopback addresses are always trusted.
 
-    Mail that one of our servers took from a logged-in user (the first external hop is
-    authenticated) has no relay and no sender, like mail that never left our networks: the
-    hop's address is the user's home or phone connection, not a relay, and below it only the
-    user's own machine wrote. ``received:relay_dynamic`` (+3.97) fell on colleagues' mail sent
-    from home. A login between our own servers (an MX relaying to a mailbox host with SMTP
-    AUTH) is an internal hop like any other, and the walk goes on below it to the true relay,
-    as SpamAssassin trusts authenticated hops. An authenticated hop below the first external
-    relay is the sender's to forge and changes nothing.
+    A hop where the client logged in (SMTP AUTH) is trusted as our own, as SpamAssassin trusts
+    it: the client is one of our users, or one of our servers logged in to another. So mail a
+    colleague sent from home has no relay (``received:relay_dynamic``, +3.97, fell on the home
+    connection), and mail that Cyrus passed on "with LMTPA" is traced on below to where it
+    came from (ending the walk at a login lost 13 trec06p relays). A login forged below the
+    first external relay changes nothing: the walk has ended there.
 
     >>> trace_origin([
     ...     "from home-pc (dsl-82-113-1-7.dyn.isp.example [82.113.1.7])"
@@ -291,15 +289,14 @@ def trace_origin(received: Sequence[str], trusted: Sequence[str] = ()) -> Origin
     networks = _networks(tuple(trusted))
     receiver = _domain_of(path[0].by) if path else None
     external = [
-        index
-        for index, (hop, value) in enumerate(zip(path, received, strict=True))
+        hop
+        for hop, value in zip(path, received, strict=True)
         if hop.ip
         and not _is_internal(hop.ip, networks)
         and not _is_own_ipv6_hop(hop, value, receiver)
     ]
-    # The walk from the top ends at the first external hop: the relay, unless a user logged in.
-    relay = path[external[0]] if external and not path[external[0]].authenticated else None
-    sender = path[external[-1]] if relay else None
+    relay = next((hop for hop in external if not hop.authenticated), None)
+    sender = external[-1] if relay else None
     return Origin(
         relay_ip=relay.ip if relay else None,
         relay_country=country_of(relay.ip) if relay and relay.ip else None,
