@@ -468,6 +468,41 @@ def test_ip_address_host_in_any_form_a_browser_reads_is_an_ip_host(link: str) ->
 @pytest.mark.parametrize(
     ("link", "host", "domain", "tld"),
     [
+        ("http://%65%68%61%70%70%79.%63%6f%6d/x", "ehappy.com", "ehappy.com", "com"),
+        ("http://%6f%43%6bpap%73.%43om", "ockpaps.com", "ockpaps.com", "com"),  # mixed, any case
+        (
+            "http://%77%77%77.%6D%79%65%64%6D.%63%6F%6D.%63%6E/",
+            "www.myedm.com.cn",
+            "myedm.com.cn",
+            "cn",
+        ),
+        ("http://shop%2Eexample%2Ecom%2Fpath", "shop.example.com", "example.com", "com"),
+    ],
+)
+def test_percent_encoded_host_is_read_as_a_browser_reads_it(
+    link: str, host: str, domain: str, tld: str
+) -> None:
+    # 390 trec06p and 37 spamassassin spam wrote their hosts so: each encoding was a host of
+    # its own ("url:host:%65%68..."), and the host they go to was never seen.
+    expected = _host_tokens(host, domain, tld) | {"url:percent_encoded_host"}
+    assert _link_tokens(f"see {link} now") == expected
+    assert _link_tokens(f'<a href="{link}">x</a>', "text/html") == expected
+
+
+def test_percent_encoded_address_is_an_ip_host_and_nothing_is_no_host() -> None:
+    encoded = {"url:count:1", "url:percent_encoded_host"}
+    assert _link_tokens("see http://%31%32%37.0.0.1/ now") == encoded | {"url:ip_host"}
+    assert _link_tokens("see http://%2F%2F/ now") == encoded
+
+
+def test_host_tokens_are_cut_at_the_longest_host_name() -> None:
+    tokens = _link_tokens("see http://" + "a" * 5_000 + ".example/ now")
+    assert max(len(token) for token in tokens) <= len("url:domain:") + 253
+
+
+@pytest.mark.parametrize(
+    ("link", "host", "domain", "tld"),
+    [
         ("http://1example.com/", "1example.com", "1example.com", "com"),
         ("http://123.example/", "123.example", "123.example", "example"),
         ("http://0x7f.example/", "0x7f.example", "0x7f.example", "example"),
@@ -526,6 +561,8 @@ def test_links_are_linear_on_chinese_text_without_a_dot(text: str) -> None:
         "http://0x" + "f" * 1_000_000,
         "a+" * 500_000,  # a scheme that never ends
         "ht\u200b" * 333_333,
+        "http://" + "%61." * 250_000,  # a megabyte of escaped labels
+        "http://" + "a." * 500_000,  # the 95 ms of normalizing every label, now cut at 253
     ],
 )
 def test_link_hosts_are_linear_on_a_hostile_megabyte(link: str) -> None:
