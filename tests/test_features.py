@@ -506,8 +506,8 @@ def test_host_tokens_are_cut_at_the_longest_host_name() -> None:
         ("http://1example.com/", "1example.com", "1example.com", "com"),
         ("http://123.example/", "123.example", "123.example", "example"),
         ("http://0x7f.example/", "0x7f.example", "0x7f.example", "example"),
-        # Ends in a number but is no address (a name cut short in a Chinese spam's text): a
-        # campaign's own host token, which 35 trec06c spam share.
+        # Ends in a number but is no address (a name cut short in the text of two trec06c
+        # spam): it keeps its own host tokens.
         ("http://www.18/", "www.18", "www.18", "18"),
         ("http://1.2.3.4.5/", "1.2.3.4.5", "4.5", "5"),  # five numbers: no address
     ],
