@@ -694,10 +694,12 @@ def _single_byte_label_holds(sample: bytes, label: str, cjk_text: str, cjk_score
         return False
     if len(_wide_codes(cjk_text)) >= _MIN_CJK_SAMPLE and cjk_score >= _PLAUSIBLE:
         return False
+    # All-common CJK overrules the label, but for scripts whose letters CJK bytes seldom spell:
+    # told before the sample is decoded, which the other labels then need not be.
+    if cjk_score >= 1.0 and label not in _LETTERS_CJK_SELDOM_SPELLS:
+        return False
     own = _decode_or_replace(sample, label)
-    if cjk_score >= 1.0 and not (
-        label in _LETTERS_CJK_SELDOM_SPELLS and _letter_share(own, label) >= _SINGLE_BYTE_PLAUSIBLE
-    ):
+    if cjk_score >= 1.0 and _letter_share(own, label) < _SINGLE_BYTE_PLAUSIBLE:
         return False
     return _word_plausibility(own, label) >= _SINGLE_BYTE_PLAUSIBLE
 
