@@ -349,7 +349,9 @@ def write(results: dict[str, Any], out: Path) -> None:
         "run in the background and stopped at a time budget, and the other filters are also "
         "shown on the prefix it reached); the 4-gram LR learns every message (`partial_fit`). "
         "TF-IDF + naive Bayes (needs its vocabulary up front) and SpamAssassin (`sa-learn` per "
-        "message takes about a second) are batch-only here.",
+        "message takes about a second) are batch-only here. The msg/s column (classify and "
+        "learn, one core) is taken while bogofilter's background run may still hold the other "
+        "core; bogofilter's FPR and FNR are at its installed `spam_cutoff` (`bogofilter -Q`).",
         "",
         *online_table(results["online"]),
         "",

@@ -390,12 +390,14 @@ class BogofilterOnline(threading.Thread):
         self.streams = streams
         self.stop = threading.Event()
         self.scores: dict[str, list[float]] = {name: [] for name in streams}
+        self.threshold: float | None = None  # its installed spam_cutoff, read when it starts
         self.error: str | None = None
 
     def run(self) -> None:
         try:
             for name, messages in self.streams.items():
                 bogo = peers.Bogofilter(self.run_.scratch / f"bogofilter-online-{name}")
+                self.threshold = bogo.threshold
                 for i, message in enumerate(messages):
                     if self.stop.is_set():
                         return
@@ -492,9 +494,10 @@ def finish_bogofilter_online(run: Run, thread: BogofilterOnline | None, deadline
         if done < total:
             data += f" (budget of {run.plan.bogofilter_online_budget_s:.0f} s reached)"
         entry["scores"][BOGOFILTER] = np.array(thread.scores[name])  # for the ROC plot
+        assert thread.threshold is not None  # set before its first score
         entry["rows"][BOGOFILTER] = {
             "data": data,
-            "metrics": evaluate(y, entry["scores"][BOGOFILTER], 0.99).as_dict(),
+            "metrics": evaluate(y, entry["scores"][BOGOFILTER], thread.threshold).as_dict(),
             # on the prefix bogofilter reached, so that both saw the same messages
             "vs_spamclf": compare(
                 y, entry["scores"][SPAMCLF][:done], entry["scores"][BOGOFILTER]
