@@ -283,6 +283,13 @@ def _classify(args: argparse.Namespace) -> int:
                 print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
                 unreadable = True
                 continue
+            if isinstance(messages, list) and messages[0][1][1] == 0:
+                # An empty file holds no message, as an mbox folder emptied (Thunderbird's
+                # Trash) holds none: no line, where the verdict on an empty message answered
+                # for mail that is not there; said, for a message file emptied by mistake.
+                what = "standard input" if name == "-" else safe_text(name)
+                print(f"spamclf: warning: {what} is empty: no message", file=sys.stderr)
+                continue
             try:
                 for label, message in messages:
                     names.append(label)

@@ -125,6 +125,28 @@ def test_an_mbox_of_one_message_is_that_message_and_on_stdin_several_are_refused
     assert "name the file instead" in capsys.readouterr().err
 
 
+def test_an_empty_file_is_no_message_and_gets_no_line(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An emptied Trash mbox, as Thunderbird leaves it, got the verdict of an empty message.
+    trash = tmp_path / "Trash"
+    trash.write_bytes(b"")
+    packed = tmp_path / "empty.eml.gz"
+    packed.write_bytes(gzip.compress(b""))
+    alone = str(fixture_path("english_ham"))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(b"")))
+    args = ["classify", "--json", "--model", str(tmp_model_path), str(trash), alone]
+    assert main([*args, str(packed), "-"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["file"] for line in _lines(out)] == [alone]
+    assert f"{trash} is empty" in err
+    assert f"{packed} is empty" in err
+    assert "standard input is empty" in err
+
+
 def test_classify_output_is_tab_separated(
     small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
