@@ -39,6 +39,7 @@ from spamclf.corpora import (
     mbox_heads,
     message_files,
     read_corpus,
+    stream_holds_several_messages,
 )
 from spamclf.errors import (
     CorpusError,
@@ -361,10 +362,22 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     if stored is not None:
         _drained(stdin)
         head, size = stored
+        several = holds_several_messages(head)
     else:
         head = stdin.read(max_bytes)
-        size = len(head) + _drained(stdin)
-    if holds_several_messages(head):
+        rest = 0
+
+        def read(size: int) -> bytes:
+            nonlocal rest
+            block = stdin.read(size)
+            rest += len(block)
+            return block
+
+        # Searched on as it is drained, as a file is: a first message longer than the head
+        # (an attachment) hid the messages after it, and a mailbox got one verdict.
+        several = stream_holds_several_messages(head, read)
+        size = len(head) + rest + _drained(stdin)
+    if several:
         raise InputError(
             "standard input holds an mbox file of several messages: name the file instead, "
             "and each message gets its line"

@@ -57,6 +57,7 @@ __all__ = [
     "read_mbox",
     "read_trec",
     "split_benchmark",
+    "stream_holds_several_messages",
 ]
 
 SPAM = "spam"
@@ -560,19 +561,27 @@ def file_holds_several_messages(path: str | os.PathLike[str]) -> bool:
     decompressor's error, :class:`InputError`).
     """
     with open(path, "rb") as file, open_stored(file) as handle:
-        data = handle.read(_SCAN_BLOCK)
-        if not _MBOX_FROM_LINE.match(data):
-            return False
-        scanned = len(data)
         limit = MBOX_SCAN_BYTES if handle is file else MAX_COUNTED_BYTES
-        while True:
-            if _MBOX_SEPARATOR.search(data):
-                return True
-            if scanned >= limit or not (block := handle.read(_SCAN_BLOCK)):
-                return False
-            # The last bytes again, so that a separator that spans two blocks is found.
-            data = data[-_SCAN_OVERLAP:] + block
-            scanned += len(block)
+        return stream_holds_several_messages(handle.read(_SCAN_BLOCK), handle.read, limit)
+
+
+def stream_holds_several_messages(
+    head: bytes, read: Callable[[int], bytes], limit: int = MBOX_SCAN_BYTES
+) -> bool:
+    """:func:`holds_several_messages` of ``head`` and what ``read(n)`` gives after it, a block
+    at a time (so memory stays bounded), looked for in the first ``limit`` bytes: a pipe that
+    cannot be read again is searched as it is drained."""
+    if not _MBOX_FROM_LINE.match(head):
+        return False
+    data, scanned = head, len(head)
+    while True:
+        if _MBOX_SEPARATOR.search(data):
+            return True
+        if scanned >= limit or not (block := read(_SCAN_BLOCK)):
+            return False
+        # The last bytes again, so that a separator that spans two blocks is found.
+        data = data[-_SCAN_OVERLAP:] + block
+        scanned += len(block)
 
 
 def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:

@@ -247,6 +247,22 @@ def test_stdin_keeps_only_what_a_model_reads_and_counts_the_rest(
     assert stdin.read() == b""  # read to the end: the writer never meets a closed pipe
 
 
+def test_stdin_mbox_whose_first_message_is_longer_than_the_head_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its second message lay past the head, and the mailbox got one verdict (a path did not).
+    first = b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: big\n\n" + b"x" * 5_000
+    data = first + b"\n\n" + _mbox_of("english_ham")
+    stdin = io.BufferedReader(io.BytesIO(data))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    with pytest.raises(InputError, match="several messages"):
+        _read_stdin(1_000)
+    assert stdin.read() == b""
+    stdin = io.BufferedReader(io.BytesIO(first))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    assert _read_stdin(1_000) == (first[:1_000], len(first))
+
+
 def test_stdin_reads_a_compressed_message_through_and_drains_the_pipe(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
