@@ -713,6 +713,7 @@ def read_csv(
     are skipped (datasets often carry extra classes such as "smishing"), but a file in which no
     row matches raises :class:`~spamclf.errors.CorpusError`, as that means wrong arguments.
     Quoted fields may contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
+    Column names match case-blind (``Text``, ``LABEL``) where none matches exactly.
 
     A quote that never closes where it should makes the csv module read on to the next quote,
     joining the rows between into one text cell (with the last row's label, or, at the end of
@@ -727,11 +728,11 @@ def read_csv(
         # newline="" lets csv see the newlines inside quoted fields; utf-8-sig drops an Excel BOM.
         with open(source, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            missing = [c for c in (text_column, label_column) if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CorpusError(f"{source}: no column {missing}; columns are {reader.fieldnames}")
-            width = len(reader.fieldnames or [])
-            position = (reader.fieldnames or []).index(label_column)
+            names = reader.fieldnames or []
+            text_column = _column(names, text_column, source)
+            label_column = _column(names, label_column, source)
+            width = len(names)
+            position = names.index(label_column)
             for rows, row in enumerate(reader, start=1):
                 text = row[text_column] or ""
                 if "\n" in text and (joined := _rows_inside(text, width, position, labels)):
@@ -750,6 +751,18 @@ def read_csv(
         raise CorpusError(f"cannot read CSV {source}: {exc}") from exc
     if rows and not matched:
         raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")
+
+
+def _column(names: Sequence[str], wanted: str, source: str) -> str:
+    """The header name in ``names`` that stands for the column ``wanted``: itself, or else the
+    one that differs from it only in case and surrounding blanks (``Text,Label`` as pandas
+    writes a frame's columns, ``label, text`` as typed), which stopped the run."""
+    if wanted in names:
+        return wanted
+    alike = [name for name in names if name.strip().lower() == wanted.strip().lower()]
+    if len(alike) != 1:
+        raise CorpusError(f"{source}: no column {wanted!r}; columns are {list(names)}")
+    return alike[0]
 
 
 def _rows_inside(text: str, width: int, position: int, labels: dict[str, str]) -> int:

@@ -445,10 +445,18 @@ def test_read_csv_custom_columns_and_values(tmp_path: Path) -> None:
     assert [m.label for m in messages] == ["spam", "ham"]
 
 
+def test_read_csv_finds_its_columns_whatever_their_case_and_blanks(tmp_path: Path) -> None:
+    # pandas writes a frame's column names as they are ("Text", "Label"): no column was found.
+    path = tmp_path / "d.csv"
+    path.write_text("Label, Text ,extra\nSpam,win,1\nham,hi,2\n", encoding="utf-8")
+    assert [(m.label, m.raw) for m in read_csv(path)] == [("spam", b"win"), ("ham", b"hi")]
+
+
 @pytest.mark.parametrize(
     ("content", "kwargs", "match"),
     [
         ("a,b\nspam,x\n", {}, "no column"),
+        ("Text,TEXT,label\nx,y,spam\n", {}, "no column 'text'"),
         ("label,text\nmaybe,x\n", {}, "none of 1 rows"),
         (
             "label,text\nspam,x\n",
