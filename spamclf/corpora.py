@@ -258,8 +258,9 @@ def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         fold = not any(part.is_symlink() for part in (folder, *folder.parents))
         # A file name in another encoding than UTF-8 stays the bytes it was (surrogateescape),
-        # which is how Python spells such a name on POSIX: the file opens.
-        with index_path.open(encoding="utf-8", errors="surrogateescape") as lines:
+        # which is how Python spells such a name on POSIX: the file opens. utf-8-sig drops the
+        # byte-order mark Windows Notepad writes, which made the first label unrecognised.
+        with index_path.open(encoding="utf-8-sig", errors="surrogateescape") as lines:
             for line_number, line in enumerate(lines, start=1):
                 entry = _parse_index_line(line, index_path, line_number)
                 if entry is not None:

@@ -120,6 +120,13 @@ def test_read_trec_reads_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     assert _subjects(messages) == ["000", "latin-1 name"]
 
 
+def test_read_trec_reads_an_index_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # Saved by Windows Notepad: its first label, read as "\ufeffspam", stopped the run.
+    index = _make_trec(tmp_path, [("spam", "000"), ("ham", "001")])
+    index.write_bytes(b"\xef\xbb\xbf" + index.read_bytes().replace(b"\n", b"\r\n"))
+    assert [m.label for m in read_trec(index)] == ["spam", "ham"]
+
+
 def test_read_trec_through_a_linked_index_folder(tmp_path: Path) -> None:
     # ../data from a link to full/ is the data beside the real full/, not beside the link:
     # folded by text, every message was "missing".
