@@ -518,6 +518,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     messages, labels, _, left_out = _read_corpora(
         args.corpora, model.settings.limits.max_message_bytes
     )
+    if len(set(labels)) < 2:  # said now, where it came after every message had been scored
+        raise CorpusError(
+            f"need both spam and ham to evaluate; got {labels.count('spam')} spam of {len(labels)}"
+        )
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
     verdicts = list(tqdm(verdicts, total=len(labels), unit="msg", mininterval=1.0))
     scores = [v.score for v in verdicts]

@@ -699,6 +699,25 @@ def test_evaluate_json(
     assert 0.0 <= metrics["calibration"]["ece"] < 0.5
 
 
+def test_evaluate_on_one_label_stops_before_scoring(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every message was scored (a minute for a large Junk folder) before it was refused.
+    folder = tmp_path / "spam"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(b"Subject: x\n\nwin\n")
+
+    def scored(*_: object, **__: object) -> None:
+        raise AssertionError("scored")
+
+    monkeypatch.setattr(Model, "classify_many", scored)
+    assert main(["evaluate", "--model", str(tmp_model_path), str(tmp_path)]) == EXIT_INPUT
+    assert "need both spam and ham" in capsys.readouterr().err
+
+
 def test_evaluate_with_tampered_model_exits_4(
     folder_corpus: Path, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
