@@ -527,7 +527,9 @@ _FROM_LINE = (
     rb"[^\r\n]{0,998}?\b\d{1,2}:\d\d\b[^\r\n]{0,998}\r{0,9}\n"
 )
 _MBOX_FROM_LINE = re.compile(_FROM_LINE)
-_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + FIELD_NAME_CHAR + rb"{1,998}:")
+# A second message: a "From " line with a header line after it, or with a blank line after it
+# (a message with no header, as _starts_bare tells).
+_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + rb"(?:" + FIELD_NAME_CHAR + rb"{1,998}:|\r?\n)")
 _SCAN_OVERLAP = 8 << 10
 # How far into a file that opens with a "From " line file_holds_several_messages looks for a
 # second one, so that a first message with an attachment of tens of megabytes is still seen past:
@@ -598,7 +600,7 @@ def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:
     with open(path, "rb") as file, open_stored(file) as handle:
         while line := handle.readline(_MAX_LINE):
             if separator is not None:
-                if not started or _HEADER_LINE.match(line):
+                if not started or _HEADER_LINE.match(line) or _starts_bare(separator, line):
                     if started:
                         yield message.done()
                     message, started = _MboxMessage(keep), True
@@ -616,6 +618,14 @@ def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:
         message, started = _MboxMessage(keep), True
     if started:
         yield message.done()
+
+
+def _starts_bare(separator: bytes, line: bytes) -> bool:
+    """Whether the ``From `` line ``separator``, followed by ``line``, starts a message with
+    no header (mailbox writes one for an empty message): a blank line follows a ``From `` line
+    as mail stores write it (with a date). Read as a body line, it joined the message to the
+    one before it."""
+    return line in (b"\n", b"\r\n") and bool(_MBOX_FROM_LINE.fullmatch(separator))
 
 
 class _MboxMessage:

@@ -22,6 +22,7 @@ from spamclf.corpora import (
     LabelledMessage,
     MessageHead,
     MissingMessageWarning,
+    holds_several_messages,
     mbox_heads,
     mbox_messages,
     message_files,
@@ -324,6 +325,27 @@ def test_read_mbox_reads_what_mailbox_reads_where_bodies_are_escaped(tmp_path: P
     expected = [box.get_bytes(key) for key in box.iterkeys()]
     box.close()
     assert [m.raw for m in read_mbox(path, "spam")] == expected
+
+
+def test_read_mbox_reads_a_message_with_no_header_as_a_message_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # Its "From " line, with no header line after it, was read as a body line: the message
+    # joined the one before it, as did an empty one.
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(path))
+    for message in (b"Subject: one\n\nhi\n", b"\nno header\n", b"", b"Subject: two\n\nyo\n"):
+        box.add(message)
+    box.flush()
+    expected = [box.get_bytes(key) for key in box.iterkeys()]
+    box.close()
+    assert [m.raw for m in read_mbox(path, "spam")] == expected
+    assert len(expected) == 4
+    # Told from one message too (spamclf classify FILE gave one line for the two).
+    assert holds_several_messages(
+        b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\n\n"
+        b"From b@example.com Mon Jan  1 00:00:01 2024\n\nno header\n"
+    )
 
 
 def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None:
