@@ -353,20 +353,41 @@ def _walk(
             raise refusal
         onerror(refusal)
 
+    # A link to a folder that is under ``root`` without one (a label folder linked again under
+    # another, a loop) is not followed: which of the two paths came first, and so a file's
+    # label, hung on the order the file system lists folders in (ham/ read as spam/old/).
+    direct = set()
+    for folder, dirnames, _ in os.walk(root):  # errors are reported by the walk below
+        direct.add(os.path.realpath(folder))
+        _prune(dirnames)
     for folder, dirnames, filenames in os.walk(root, onerror=refuse, followlinks=True):
         real = os.path.realpath(folder)
         if real in seen:
             dirnames[:] = []
             continue
         seen.add(real)
-        skipped = {"tmp"} if {"cur", "new"} <= set(dirnames) else set()
-        if "Messages" in dirnames:
-            skipped.add("Attachments")
+        _prune(dirnames)
         dirnames[:] = [
-            name for name in dirnames if not name.startswith(".") and name not in skipped
+            name
+            for name in dirnames
+            if not (
+                os.path.islink(os.path.join(folder, name))
+                and os.path.realpath(os.path.join(folder, name)) in direct
+            )
         ]
         here = Path(folder)
         yield here, [name for name in filenames if _is_message_file(here / name)]
+
+
+def _prune(dirnames: list[str]) -> None:
+    """Leave out of ``dirnames`` (in place, as ``os.walk`` reads it) the folders that hold no
+    messages of this corpus (see :func:`_walk`), and sort the rest."""
+    skipped = {"tmp"} if {"cur", "new"} <= set(dirnames) else set()
+    if "Messages" in dirnames:
+        skipped.add("Attachments")
+    dirnames[:] = sorted(
+        name for name in dirnames if not name.startswith(".") and name not in skipped
+    )
 
 
 def _labelled_files(

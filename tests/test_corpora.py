@@ -579,6 +579,42 @@ def test_read_folders_follows_a_linked_label_folder_once(tmp_path: Path) -> None
     assert _subjects(list(read_folders(corpus))) == ["h2", "s1"]
 
 
+class _Listing:
+    """``os.scandir`` listing a folder in name order, or in reverse, as a file system may."""
+
+    def __init__(self, scandir, reverse: bool, path: str = ".") -> None:  # type: ignore[no-untyped-def]
+        with scandir(path) as entries:
+            self.entries = iter(sorted(entries, key=lambda e: e.name, reverse=reverse))
+
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def __iter__(self) -> _Listing:
+        return self
+
+    def __next__(self) -> os.DirEntry[str]:
+        return next(self.entries)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["name-order", "reverse-order"])
+def test_read_folders_reads_a_folder_linked_again_under_its_own_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reverse: bool
+) -> None:
+    # spam/old links to ham/: listed first, spam/ claimed ham's files as spam.
+    _write(tmp_path / "ham" / "1", _msg("h1"))
+    _write(tmp_path / "spam" / "2", _msg("s2"))
+    (tmp_path / "spam" / "old").symlink_to(tmp_path / "ham", target_is_directory=True)
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda *path: _Listing(scandir, reverse, *path))
+    assert [(m.source, m.label) for m in read_folders(tmp_path)] == [
+        (str(tmp_path / "ham" / "1"), "ham"),
+        (str(tmp_path / "spam" / "2"), "spam"),
+    ]
+
+
 def test_read_folders_of_the_current_folder_knows_its_label(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
