@@ -6,7 +6,8 @@ Exit codes (also in the README):
 - 2: bad command line (argparse's convention);
 - 3: some input could not be read or a corpus is malformed (every readable message still
   gets its line);
-- 4: the model could not be loaded (missing, altered, or from an incompatible version).
+- 4: the model could not be loaded (missing, altered, or from an incompatible version);
+- 130: interrupted (Ctrl-C), as a shell reports it; ``train`` then leaves no model file.
 
 ``spamclf filter`` follows bogofilter's convention instead, since delivery agents branch on it:
 0 spam, 1 ham, 2 unsure, 3 error (the message is still written out unchanged); with
@@ -56,6 +57,7 @@ from spamclf.verdict import Verdict
 EXIT_OK = 0
 EXIT_INPUT = 3
 EXIT_MODEL = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a filter that SIGPIPE stopped
 
 # C0 and C1 controls (newlines, ESC, CSI), line and paragraph separators, and the bidi marks,
@@ -103,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
             return EXIT_INPUT
         except KeyboardInterrupt:
-            return 130
+            return EXIT_INTERRUPTED
         except BrokenPipeError:
             # The reader went (`spamclf classify ... | head`): stop quietly, as a filter that
             # SIGPIPE stops, instead of a traceback; stdout goes nowhere so that Python's own

@@ -20,6 +20,7 @@ from conftest import fixture_path, rewrite_model_header
 from spamclf.cli import (
     EXIT_BROKEN_PIPE,
     EXIT_INPUT,
+    EXIT_INTERRUPTED,
     EXIT_MODEL,
     EXIT_OK,
     _read_corpora,
@@ -440,6 +441,20 @@ def test_train_on_a_folder_holding_an_mbox_file_names_it_and_how_to_give_it(
     assert err.index("is an mbox file") < err.index("training on 80 messages")
     assert "left out 1 unreadable message(s)" in err
     assert load_model(output).card["training"]["messages"] == 80
+
+
+def test_train_interrupted_while_saving_exits_130_and_leaves_no_model_file(
+    folder_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def interrupted(_: Path) -> str:  # Ctrl-C once the model's temporary file is written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("spamclf.persist._sha256", interrupted)
+    assert main(["train", str(folder_corpus), "-o", str(out / "m.spamclf")]) == EXIT_INTERRUPTED
+    assert list(out.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
