@@ -281,6 +281,14 @@ def _classify(args: argparse.Namespace) -> int:
                 else:
                     messages = [(name, read_head(Path(name), max_bytes))]
             except SeveralMessagesError:  # an mbox file: a line for each of its messages
+                if not os.path.isfile(name):  # a pipe, <(zcat Junk.gz): read, it is gone
+                    print(
+                        f"spamclf: {safe_text(name)} is a pipe that holds an mbox file of several "
+                        "messages: name the file instead, and each message gets its line",
+                        file=sys.stderr,
+                    )
+                    unreadable = True
+                    continue
                 messages = _mbox_heads(name, max_bytes)
             except (CorpusError, InputError, OSError) as exc:  # the others still get lines
                 print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)

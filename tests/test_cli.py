@@ -11,6 +11,7 @@ import mailbox
 import os
 import re
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -124,6 +125,20 @@ def test_an_mbox_of_one_message_is_that_message_and_on_stdin_several_are_refused
     monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
     assert main(["classify", "--model", str(tmp_model_path), "-"]) == EXIT_INPUT
     assert "name the file instead" in capsys.readouterr().err
+
+
+def test_an_mbox_through_a_pipe_is_refused_saying_so(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Opened again to read its messages, the pipe was "an mbox that does not exist".
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    data = _mbox_of("english_ham", "big5_ham")
+    threading.Thread(target=lambda: pipe.write_bytes(data), daemon=True).start()
+    assert main(["classify", "--model", str(tmp_model_path), str(pipe)]) == EXIT_INPUT
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"{pipe} is a pipe that holds an mbox file of several messages" in err
 
 
 def test_an_empty_file_is_no_message_and_gets_no_line(
