@@ -405,7 +405,8 @@ def _drained(stream: BinaryIO) -> int:
 
 class _Corpora(NamedTuple):
     """What ``train`` and ``evaluate`` read: the messages (a second pass, lazily), their
-    labels, the index of each one's corpus, and how many messages were left out unread."""
+    labels, the index of each one's corpus, and how many messages were left out unread
+    (empty ones, also left out, are not counted: they were read)."""
 
     messages: Iterator[MessageInput]
     labels: list[str]
@@ -430,26 +431,36 @@ def _read_corpora(specs: Sequence[str], max_bytes: int) -> _Corpora:
     labels: list[str] = []
     groups: list[int] = []
     unreadable: set[int] = set()
+    empty = 0
     for position, (index, item) in enumerate(_corpus_items(specs)):
         try:
-            read_head(item.content, max_bytes)
+            _, size = read_head(item.content, max_bytes)
         except InputError as exc:
             warnings.warn(CorpusWarning(f"left out {item.source}: {exc}"), stacklevel=2)
             unreadable.add(position)
+            continue
+        if size == 0:
+            # No message, as classify gives it no line: a file emptied or never written, an
+            # mbox's empty message. Trained on, it taught what an empty message is; scored, it
+            # counted in the metrics. Left out, but nothing was unreadable (no exit 3).
+            warnings.warn(CorpusWarning(f"left out {item.source}: empty, no message"), stacklevel=2)
+            unreadable.add(position)
+            empty += 1
             continue
         labels.append(item.label)
         groups.append(index)
     # Each corpus must give something: one that gives nothing among others was dropped
     # without a word (an empty Maildir, a folder whose label folders are named otherwise).
     given = set(groups)
-    empty = [spec for index, spec in enumerate(specs) if index not in given]
-    if empty:
+    barren = [spec for index, spec in enumerate(specs) if index not in given]
+    if barren:
         raise CorpusError(
-            f"no labelled messages in {', '.join(empty)} (a folder corpus needs sub-folders "
+            f"no labelled messages in {', '.join(barren)} (a folder corpus needs sub-folders "
             "named spam and ham, or spam_2, easy_ham, junk, ...; label a plain folder, an mbox "
             "or a Maildir as spam:PATH or ham:PATH)"
         )
-    return _Corpora(_read_again(specs, labels, unreadable), labels, groups, len(unreadable))
+    left_out = len(unreadable) - empty
+    return _Corpora(_read_again(specs, labels, unreadable), labels, groups, left_out)
 
 
 def _read_again(

@@ -494,6 +494,30 @@ def test_a_file_that_is_no_message_is_left_out_and_the_run_goes_on(
         assert load_model(tmp_path / "m.spamclf").card["training"]["messages"] == 80
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_an_empty_message_is_left_out_with_a_warning(
+    folder_corpus: Path,
+    tmp_path: Path,
+    tmp_model_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    # An empty file, and an mbox's empty message, were trained on and scored as messages.
+    (folder_corpus / "spam" / "zz.eml").write_bytes(b"")
+    box = tmp_path / "Junk"
+    box.write_bytes(_mbox_of("gb2312_spam") + b"From a@example.com Mon Jan  1 00:00:09 2024\n\n")
+    options = ["-o", str(tmp_path / "m.spamclf")] if command == "train" else []
+    options += ["--model", str(tmp_model_path)] if command == "evaluate" else []
+    assert main([command, str(folder_corpus), f"spam:{box}", *options]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert f"left out {folder_corpus / 'spam' / 'zz.eml'}: empty" in captured.err
+    assert f"left out {box}#1: empty" in captured.err
+    if command == "evaluate":
+        assert "messages          81 (41 spam, 40 ham)" in captured.out
+    else:
+        assert load_model(tmp_path / "m.spamclf").card["training"]["messages"] == 81
+
+
 def test_train_writes_model_and_card(
     folder_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
