@@ -294,15 +294,16 @@ def _classify(args: argparse.Namespace) -> int:
                 print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
                 unreadable = True
                 continue
-            if isinstance(messages, list) and messages[0][1][1] == 0:
-                # An empty file holds no message, as an mbox folder emptied (Thunderbird's
-                # Trash) holds none: no line, where the verdict on an empty message answered
-                # for mail that is not there; said, for a message file emptied by mistake.
-                what = "standard input" if name == "-" else safe_text(name)
-                print(f"spamclf: warning: {what} is empty: no message", file=sys.stderr)
-                continue
             try:
                 for label, message in messages:
+                    if message[1] == 0:
+                        # An empty file holds no message, as an mbox folder emptied
+                        # (Thunderbird's Trash) holds none: no line, where the verdict on an
+                        # empty message answered for mail that is not there; said, for a
+                        # message file emptied by mistake. An mbox's empty message alike.
+                        what = "standard input" if label == "-" else safe_text(label)
+                        print(f"spamclf: warning: {what} is empty: no message", file=sys.stderr)
+                        continue
                     names.append(label)
                     yield message
             except CorpusError as exc:  # an mbox that breaks off: its messages so far count

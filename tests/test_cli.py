@@ -152,12 +152,15 @@ def test_an_empty_file_is_no_message_and_gets_no_line(
     trash.write_bytes(b"")
     packed = tmp_path / "empty.eml.gz"
     packed.write_bytes(gzip.compress(b""))
+    box = tmp_path / "Junk"  # its second message is empty
+    box.write_bytes(_mbox_of("english_ham") + b"From a@example.com Mon Jan  1 00:00:09 2024\n\n")
     alone = str(fixture_path("english_ham"))
     monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(b"")))
     args = ["classify", "--json", "--model", str(tmp_model_path), str(trash), alone]
-    assert main([*args, str(packed), "-"]) == EXIT_OK
+    assert main([*args, str(packed), str(box), "-"]) == EXIT_OK
     out, err = capsys.readouterr()
-    assert [json.loads(line)["file"] for line in _lines(out)] == [alone]
+    assert [json.loads(line)["file"] for line in _lines(out)] == [alone, f"{box}#0"]
+    assert f"{box}#1 is empty" in err
     assert f"{trash} is empty" in err
     assert f"{packed} is empty" in err
     assert "standard input is empty" in err
