@@ -6,7 +6,8 @@ Exit codes (also in the README):
 - 2: bad command line (argparse's convention);
 - 3: some input could not be read or a corpus is malformed (every readable message still
   gets its line);
-- 4: the model could not be loaded (missing, altered, or from an incompatible version).
+- 4: the model could not be loaded (missing, altered, or from an incompatible version);
+- 130: interrupted (Ctrl-C), as a shell reports it; ``train`` then leaves no model file.
 
 ``spamclf filter`` follows bogofilter's convention instead, since delivery agents branch on it:
 0 spam, 1 ham, 2 unsure, 3 error (the message is still written out unchanged); with
@@ -39,6 +40,7 @@ from spamclf.corpora import (
     mbox_heads,
     message_files,
     read_corpus,
+    stream_holds_several_messages,
 )
 from spamclf.errors import (
     CorpusError,
@@ -55,6 +57,7 @@ from spamclf.verdict import Verdict
 EXIT_OK = 0
 EXIT_INPUT = 3
 EXIT_MODEL = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a filter that SIGPIPE stopped
 
 # C0 and C1 controls (newlines, ESC, CSI), line and paragraph separators, and the bidi marks,
@@ -102,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
             return EXIT_INPUT
         except KeyboardInterrupt:
-            return 130
+            return EXIT_INTERRUPTED
         except BrokenPipeError:
             # The reader went (`spamclf classify ... | head`): stop quietly, as a filter that
             # SIGPIPE stops, instead of a traceback; stdout goes nowhere so that Python's own
@@ -278,6 +281,14 @@ def _classify(args: argparse.Namespace) -> int:
                 else:
                     messages = [(name, read_head(Path(name), max_bytes))]
             except SeveralMessagesError:  # an mbox file: a line for each of its messages
+                if not os.path.isfile(name):  # a pipe, <(zcat Junk.gz): read, it is gone
+                    print(
+                        f"spamclf: {safe_text(name)} is a pipe that holds an mbox file of several "
+                        "messages: name the file instead, and each message gets its line",
+                        file=sys.stderr,
+                    )
+                    unreadable = True
+                    continue
                 messages = _mbox_heads(name, max_bytes)
             except (CorpusError, InputError, OSError) as exc:  # the others still get lines
                 print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
@@ -285,6 +296,14 @@ def _classify(args: argparse.Namespace) -> int:
                 continue
             try:
                 for label, message in messages:
+                    if message[1] == 0:
+                        # An empty file holds no message, as an mbox folder emptied
+                        # (Thunderbird's Trash) holds none: no line, where the verdict on an
+                        # empty message answered for mail that is not there; said, for a
+                        # message file emptied by mistake. An mbox's empty message alike.
+                        what = "standard input" if label == "-" else safe_text(label)
+                        print(f"spamclf: warning: {what} is empty: no message", file=sys.stderr)
+                        continue
                     names.append(label)
                     yield message
             except CorpusError as exc:  # an mbox that breaks off: its messages so far count
@@ -354,10 +373,22 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     if stored is not None:
         _drained(stdin)
         head, size = stored
+        several = holds_several_messages(head)
     else:
         head = stdin.read(max_bytes)
-        size = len(head) + _drained(stdin)
-    if holds_several_messages(head):
+        rest = 0
+
+        def read(size: int) -> bytes:
+            nonlocal rest
+            block = stdin.read(size)
+            rest += len(block)
+            return block
+
+        # Searched on as it is drained, as a file is: a first message longer than the head
+        # (an attachment) hid the messages after it, and a mailbox got one verdict.
+        several = stream_holds_several_messages(head, read)
+        size = len(head) + rest + _drained(stdin)
+    if several:
         raise InputError(
             "standard input holds an mbox file of several messages: name the file instead, "
             "and each message gets its line"
@@ -375,7 +406,8 @@ def _drained(stream: BinaryIO) -> int:
 
 class _Corpora(NamedTuple):
     """What ``train`` and ``evaluate`` read: the messages (a second pass, lazily), their
-    labels, the index of each one's corpus, and how many messages were left out unread."""
+    labels, the index of each one's corpus, and how many messages were left out unread
+    (empty ones, also left out, are not counted: they were read)."""
 
     messages: Iterator[MessageInput]
     labels: list[str]
@@ -400,26 +432,36 @@ def _read_corpora(specs: Sequence[str], max_bytes: int) -> _Corpora:
     labels: list[str] = []
     groups: list[int] = []
     unreadable: set[int] = set()
+    empty = 0
     for position, (index, item) in enumerate(_corpus_items(specs)):
         try:
-            read_head(item.content, max_bytes)
+            _, size = read_head(item.content, max_bytes)
         except InputError as exc:
             warnings.warn(CorpusWarning(f"left out {item.source}: {exc}"), stacklevel=2)
             unreadable.add(position)
+            continue
+        if size == 0:
+            # No message, as classify gives it no line: a file emptied or never written, an
+            # mbox's empty message. Trained on, it taught what an empty message is; scored, it
+            # counted in the metrics. Left out, but nothing was unreadable (no exit 3).
+            warnings.warn(CorpusWarning(f"left out {item.source}: empty, no message"), stacklevel=2)
+            unreadable.add(position)
+            empty += 1
             continue
         labels.append(item.label)
         groups.append(index)
     # Each corpus must give something: one that gives nothing among others was dropped
     # without a word (an empty Maildir, a folder whose label folders are named otherwise).
     given = set(groups)
-    empty = [spec for index, spec in enumerate(specs) if index not in given]
-    if empty:
+    barren = [spec for index, spec in enumerate(specs) if index not in given]
+    if barren:
         raise CorpusError(
-            f"no labelled messages in {', '.join(empty)} (a folder corpus needs sub-folders "
+            f"no labelled messages in {', '.join(barren)} (a folder corpus needs sub-folders "
             "named spam and ham, or spam_2, easy_ham, junk, ...; label a plain folder, an mbox "
             "or a Maildir as spam:PATH or ham:PATH)"
         )
-    return _Corpora(_read_again(specs, labels, unreadable), labels, groups, len(unreadable))
+    left_out = len(unreadable) - empty
+    return _Corpora(_read_again(specs, labels, unreadable), labels, groups, left_out)
 
 
 def _read_again(
@@ -498,6 +540,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     messages, labels, _, left_out = _read_corpora(
         args.corpora, model.settings.limits.max_message_bytes
     )
+    if len(set(labels)) < 2:  # said now, where it came after every message had been scored
+        raise CorpusError(
+            f"need both spam and ham to evaluate; got {labels.count('spam')} spam of {len(labels)}"
+        )
     verdicts = model.classify_many(messages, n_jobs=args.jobs)
     verdicts = list(tqdm(verdicts, total=len(labels), unit="msg", mininterval=1.0))
     scores = [v.score for v in verdicts]

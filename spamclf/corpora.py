@@ -57,6 +57,7 @@ __all__ = [
     "read_mbox",
     "read_trec",
     "split_benchmark",
+    "stream_holds_several_messages",
 ]
 
 SPAM = "spam"
@@ -257,8 +258,9 @@ def _trec_entries(index_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         fold = not any(part.is_symlink() for part in (folder, *folder.parents))
         # A file name in another encoding than UTF-8 stays the bytes it was (surrogateescape),
-        # which is how Python spells such a name on POSIX: the file opens.
-        with index_path.open(encoding="utf-8", errors="surrogateescape") as lines:
+        # which is how Python spells such a name on POSIX: the file opens. utf-8-sig drops the
+        # byte-order mark Windows Notepad writes, which made the first label unrecognised.
+        with index_path.open(encoding="utf-8-sig", errors="surrogateescape") as lines:
             for line_number, line in enumerate(lines, start=1):
                 entry = _parse_index_line(line, index_path, line_number)
                 if entry is not None:
@@ -351,20 +353,41 @@ def _walk(
             raise refusal
         onerror(refusal)
 
+    # A link to a folder that is under ``root`` without one (a label folder linked again under
+    # another, a loop) is not followed: which of the two paths came first, and so a file's
+    # label, hung on the order the file system lists folders in (ham/ read as spam/old/).
+    direct = set()
+    for folder, dirnames, _ in os.walk(root):  # errors are reported by the walk below
+        direct.add(os.path.realpath(folder))
+        _prune(dirnames)
     for folder, dirnames, filenames in os.walk(root, onerror=refuse, followlinks=True):
         real = os.path.realpath(folder)
         if real in seen:
             dirnames[:] = []
             continue
         seen.add(real)
-        skipped = {"tmp"} if {"cur", "new"} <= set(dirnames) else set()
-        if "Messages" in dirnames:
-            skipped.add("Attachments")
+        _prune(dirnames)
         dirnames[:] = [
-            name for name in dirnames if not name.startswith(".") and name not in skipped
+            name
+            for name in dirnames
+            if not (
+                os.path.islink(os.path.join(folder, name))
+                and os.path.realpath(os.path.join(folder, name)) in direct
+            )
         ]
         here = Path(folder)
         yield here, [name for name in filenames if _is_message_file(here / name)]
+
+
+def _prune(dirnames: list[str]) -> None:
+    """Leave out of ``dirnames`` (in place, as ``os.walk`` reads it) the folders that hold no
+    messages of this corpus (see :func:`_walk`), and sort the rest."""
+    skipped = {"tmp"} if {"cur", "new"} <= set(dirnames) else set()
+    if "Messages" in dirnames:
+        skipped.add("Attachments")
+    dirnames[:] = sorted(
+        name for name in dirnames if not name.startswith(".") and name not in skipped
+    )
 
 
 def _labelled_files(
@@ -525,7 +548,9 @@ _FROM_LINE = (
     rb"[^\r\n]{0,998}?\b\d{1,2}:\d\d\b[^\r\n]{0,998}\r{0,9}\n"
 )
 _MBOX_FROM_LINE = re.compile(_FROM_LINE)
-_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + FIELD_NAME_CHAR + rb"{1,998}:")
+# A second message: a "From " line with a header line after it, or with a blank line after it
+# (a message with no header, as _starts_bare tells).
+_MBOX_SEPARATOR = re.compile(rb"\n" + _FROM_LINE + rb"(?:" + FIELD_NAME_CHAR + rb"{1,998}:|\r?\n)")
 _SCAN_OVERLAP = 8 << 10
 # How far into a file that opens with a "From " line file_holds_several_messages looks for a
 # second one, so that a first message with an attachment of tens of megabytes is still seen past:
@@ -560,19 +585,27 @@ def file_holds_several_messages(path: str | os.PathLike[str]) -> bool:
     decompressor's error, :class:`InputError`).
     """
     with open(path, "rb") as file, open_stored(file) as handle:
-        data = handle.read(_SCAN_BLOCK)
-        if not _MBOX_FROM_LINE.match(data):
-            return False
-        scanned = len(data)
         limit = MBOX_SCAN_BYTES if handle is file else MAX_COUNTED_BYTES
-        while True:
-            if _MBOX_SEPARATOR.search(data):
-                return True
-            if scanned >= limit or not (block := handle.read(_SCAN_BLOCK)):
-                return False
-            # The last bytes again, so that a separator that spans two blocks is found.
-            data = data[-_SCAN_OVERLAP:] + block
-            scanned += len(block)
+        return stream_holds_several_messages(handle.read(_SCAN_BLOCK), handle.read, limit)
+
+
+def stream_holds_several_messages(
+    head: bytes, read: Callable[[int], bytes], limit: int = MBOX_SCAN_BYTES
+) -> bool:
+    """:func:`holds_several_messages` of ``head`` and what ``read(n)`` gives after it, a block
+    at a time (so memory stays bounded), looked for in the first ``limit`` bytes: a pipe that
+    cannot be read again is searched as it is drained."""
+    if not _MBOX_FROM_LINE.match(head):
+        return False
+    data, scanned = head, len(head)
+    while True:
+        if _MBOX_SEPARATOR.search(data):
+            return True
+        if scanned >= limit or not (block := read(_SCAN_BLOCK)):
+            return False
+        # The last bytes again, so that a separator that spans two blocks is found.
+        data = data[-_SCAN_OVERLAP:] + block
+        scanned += len(block)
 
 
 def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:
@@ -588,7 +621,7 @@ def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:
     with open(path, "rb") as file, open_stored(file) as handle:
         while line := handle.readline(_MAX_LINE):
             if separator is not None:
-                if not started or _HEADER_LINE.match(line):
+                if not started or _HEADER_LINE.match(line) or _starts_bare(separator, line):
                     if started:
                         yield message.done()
                     message, started = _MboxMessage(keep), True
@@ -606,6 +639,14 @@ def _mbox_messages(path: str, keep: int | None) -> Iterator[MessageHead]:
         message, started = _MboxMessage(keep), True
     if started:
         yield message.done()
+
+
+def _starts_bare(separator: bytes, line: bytes) -> bool:
+    """Whether the ``From `` line ``separator``, followed by ``line``, starts a message with
+    no header (mailbox writes one for an empty message): a blank line follows a ``From `` line
+    as mail stores write it (with a date). Read as a body line, it joined the message to the
+    one before it."""
+    return line in (b"\n", b"\r\n") and bool(_MBOX_FROM_LINE.fullmatch(separator))
 
 
 class _MboxMessage:
@@ -704,6 +745,7 @@ def read_csv(
     are skipped (datasets often carry extra classes such as "smishing"), but a file in which no
     row matches raises :class:`~spamclf.errors.CorpusError`, as that means wrong arguments.
     Quoted fields may contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
+    Column names match case-blind (``Text``, ``LABEL``) where none matches exactly.
 
     A quote that never closes where it should makes the csv module read on to the next quote,
     joining the rows between into one text cell (with the last row's label, or, at the end of
@@ -718,11 +760,11 @@ def read_csv(
         # newline="" lets csv see the newlines inside quoted fields; utf-8-sig drops an Excel BOM.
         with open(source, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            missing = [c for c in (text_column, label_column) if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CorpusError(f"{source}: no column {missing}; columns are {reader.fieldnames}")
-            width = len(reader.fieldnames or [])
-            position = (reader.fieldnames or []).index(label_column)
+            names = reader.fieldnames or []
+            text_column = _column(names, text_column, source)
+            label_column = _column(names, label_column, source)
+            width = len(names)
+            position = names.index(label_column)
             for rows, row in enumerate(reader, start=1):
                 text = row[text_column] or ""
                 if "\n" in text and (joined := _rows_inside(text, width, position, labels)):
@@ -741,6 +783,18 @@ def read_csv(
         raise CorpusError(f"cannot read CSV {source}: {exc}") from exc
     if rows and not matched:
         raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")
+
+
+def _column(names: Sequence[str], wanted: str, source: str) -> str:
+    """The header name in ``names`` that stands for the column ``wanted``: itself, or else the
+    one that differs from it only in case and surrounding blanks (``Text,Label`` as pandas
+    writes a frame's columns, ``label, text`` as typed), which stopped the run."""
+    if wanted in names:
+        return wanted
+    alike = [name for name in names if name.strip().lower() == wanted.strip().lower()]
+    if len(alike) != 1:
+        raise CorpusError(f"{source}: no column {wanted!r}; columns are {list(names)}")
+    return alike[0]
 
 
 def _rows_inside(text: str, width: int, position: int, labels: dict[str, str]) -> int:

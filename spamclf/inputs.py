@@ -18,6 +18,7 @@ from spamclf.corpora import (
     MessageHead,
     file_holds_several_messages,
     holds_several_messages,
+    stream_holds_several_messages,
 )
 from spamclf.errors import InputError, SeveralMessagesError
 from spamclf.parse import FIELD_NAME_CHAR
@@ -69,28 +70,33 @@ def read_head(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
     necessarily only those) and its full size in bytes.
 
     A file is read no further than ``max_bytes``, so a message of gigabytes on disk costs what
-    its first megabyte costs; bytes already in memory are returned as they are, and so are the
-    head and size of a :class:`MessageHead`. A message compressed as mail stores keep it (gzip,
-    bzip2, xz) is read through its decompressor, and its size is the uncompressed size (see
-    :mod:`spamclf.stored`). An mbox file of several messages raises
-    :class:`SeveralMessagesError`: one verdict for a mailbox would be a verdict on its first
-    messages run together. To tell, a file longer than ``max_bytes`` that opens with an mbox
-    ``From`` line is searched on for a second one, as far as
-    :data:`~spamclf.corpora.MBOX_SCAN_BYTES` (0.03 s for 64 MiB), in bounded memory.
+    its first megabyte costs (a pipe, which cannot tell its size, is read on to count it, as
+    far as :data:`~spamclf.corpora.MBOX_SCAN_BYTES`, and not kept); bytes already in memory
+    are returned as they are, and so are the head and size of a :class:`MessageHead`. A
+    message compressed as mail stores keep it (gzip, bzip2, xz) is read through its
+    decompressor, and its size is the uncompressed size (see :mod:`spamclf.stored`). An mbox
+    file of several messages raises :class:`SeveralMessagesError`: one verdict for a mailbox
+    would be a verdict on its first messages run together. To tell, a file longer than
+    ``max_bytes`` that opens with an mbox ``From`` line is searched on for a second one, as
+    far as :data:`~spamclf.corpora.MBOX_SCAN_BYTES` (0.03 s for 64 MiB), in bounded memory.
 
     >>> read_head(b"Subject: hi\\n\\nbody", 4)
     (b'Subject: hi\\n\\nbody', 17)
     """
     head, size = _head_and_size(message, max_bytes)
     if head.startswith(b"From ") and _several_messages(message, head, size):
-        path = _as_path(message) if isinstance(message, (str, os.PathLike)) else None
-        what = "the message" if path is None else f"message file {str(path)!r}"
-        raise SeveralMessagesError(
-            f"{what} is an mbox file of several messages: read its messages one by one "
-            "(spamclf.corpora.mbox_messages; spamclf classify FILE does; to train on them, "
-            "name it as a corpus of its own, spam:FILE or ham:FILE)"
-        )
+        raise _several_messages_error(message)
     return head, size
+
+
+def _several_messages_error(message: MessageInput) -> SeveralMessagesError:
+    path = _as_path(message) if isinstance(message, (str, os.PathLike)) else None
+    what = "the message" if path is None else f"message file {str(path)!r}"
+    return SeveralMessagesError(
+        f"{what} is an mbox file of several messages: read its messages one by one "
+        "(spamclf.corpora.mbox_messages; spamclf classify FILE does; to train on them, "
+        "name it as a corpus of its own, spam:FILE or ham:FILE)"
+    )
 
 
 def _several_messages(message: MessageInput, head: bytes, size: int) -> bool:
@@ -141,9 +147,26 @@ def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
         if len(head) < max_bytes:  # the whole file
             return head, len(head)
         info = os.fstat(f.fileno())
-        # A regular file knows its size; for a pipe, one byte more says there is more.
-        more = info.st_size if stat.S_ISREG(info.st_mode) else len(head) + len(f.read(1))
-    return head, max(more, len(head))
+        if stat.S_ISREG(info.st_mode):  # a regular file knows its size
+            return head, max(info.st_size, len(head))
+        # A pipe (spamclf classify <(zcat m.eml.gz)) is read on, as standard input is, and
+        # searched for a second mbox message as it goes: counted as its head and one byte
+        # more, a message of 3.5 MB scored otherwise than its file, and the writer met a
+        # closed pipe. No further than MBOX_SCAN_BYTES, so that a device (/dev/zero) ends.
+        rest = 0
+
+        def read(size: int) -> bytes:
+            nonlocal rest
+            block = f.read(min(size, MBOX_SCAN_BYTES - len(head) - rest))
+            rest += len(block)
+            return block
+
+        several = stream_holds_several_messages(head, read)
+        while read(1 << 20):
+            pass
+    if several:  # raised here: _reading would make it a plain InputError
+        raise _several_messages_error(message)
+    return head, len(head) + rest
 
 
 def _given_head(message: MessageHead, max_bytes: int) -> tuple[bytes, int]:

@@ -11,6 +11,7 @@ import mailbox
 import os
 import re
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from conftest import fixture_path, rewrite_model_header
 from spamclf.cli import (
     EXIT_BROKEN_PIPE,
     EXIT_INPUT,
+    EXIT_INTERRUPTED,
     EXIT_MODEL,
     EXIT_OK,
     _read_corpora,
@@ -125,6 +127,45 @@ def test_an_mbox_of_one_message_is_that_message_and_on_stdin_several_are_refused
     assert "name the file instead" in capsys.readouterr().err
 
 
+def test_an_mbox_through_a_pipe_is_refused_saying_so(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Opened again to read its messages, the pipe was "an mbox that does not exist".
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    data = _mbox_of("english_ham", "big5_ham")
+    threading.Thread(target=lambda: pipe.write_bytes(data), daemon=True).start()
+    assert main(["classify", "--model", str(tmp_model_path), str(pipe)]) == EXIT_INPUT
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"{pipe} is a pipe that holds an mbox file of several messages" in err
+
+
+def test_an_empty_file_is_no_message_and_gets_no_line(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An emptied Trash mbox, as Thunderbird leaves it, got the verdict of an empty message.
+    trash = tmp_path / "Trash"
+    trash.write_bytes(b"")
+    packed = tmp_path / "empty.eml.gz"
+    packed.write_bytes(gzip.compress(b""))
+    box = tmp_path / "Junk"  # its second message is empty
+    box.write_bytes(_mbox_of("english_ham") + b"From a@example.com Mon Jan  1 00:00:09 2024\n\n")
+    alone = str(fixture_path("english_ham"))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(b"")))
+    args = ["classify", "--json", "--model", str(tmp_model_path), str(trash), alone]
+    assert main([*args, str(packed), str(box), "-"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["file"] for line in _lines(out)] == [alone, f"{box}#0"]
+    assert f"{box}#1 is empty" in err
+    assert f"{trash} is empty" in err
+    assert f"{packed} is empty" in err
+    assert "standard input is empty" in err
+
+
 def test_classify_output_is_tab_separated(
     small_model: Model, tmp_model_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -223,6 +264,22 @@ def test_stdin_keeps_only_what_a_model_reads_and_counts_the_rest(
     monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
     assert _read_stdin(1_000) == (data[:1_000], len(data))
     assert stdin.read() == b""  # read to the end: the writer never meets a closed pipe
+
+
+def test_stdin_mbox_whose_first_message_is_longer_than_the_head_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its second message lay past the head, and the mailbox got one verdict (a path did not).
+    first = b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: big\n\n" + b"x" * 5_000
+    data = first + b"\n\n" + _mbox_of("english_ham")
+    stdin = io.BufferedReader(io.BytesIO(data))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    with pytest.raises(InputError, match="several messages"):
+        _read_stdin(1_000)
+    assert stdin.read() == b""
+    stdin = io.BufferedReader(io.BytesIO(first))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    assert _read_stdin(1_000) == (first[:1_000], len(first))
 
 
 def test_stdin_reads_a_compressed_message_through_and_drains_the_pipe(
@@ -404,6 +461,20 @@ def test_train_on_a_folder_holding_an_mbox_file_names_it_and_how_to_give_it(
     assert load_model(output).card["training"]["messages"] == 80
 
 
+def test_train_interrupted_while_saving_exits_130_and_leaves_no_model_file(
+    folder_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def interrupted(_: Path) -> str:  # Ctrl-C once the model's temporary file is written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("spamclf.persist._sha256", interrupted)
+    assert main(["train", str(folder_corpus), "-o", str(out / "m.spamclf")]) == EXIT_INTERRUPTED
+    assert list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_a_file_that_is_no_message_is_left_out_and_the_run_goes_on(
     folder_corpus: Path,
@@ -424,6 +495,30 @@ def test_a_file_that_is_no_message_is_left_out_and_the_run_goes_on(
         assert "messages          80 (40 spam, 40 ham)" in captured.out
     else:
         assert load_model(tmp_path / "m.spamclf").card["training"]["messages"] == 80
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_an_empty_message_is_left_out_with_a_warning(
+    folder_corpus: Path,
+    tmp_path: Path,
+    tmp_model_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    # An empty file, and an mbox's empty message, were trained on and scored as messages.
+    (folder_corpus / "spam" / "zz.eml").write_bytes(b"")
+    box = tmp_path / "Junk"
+    box.write_bytes(_mbox_of("gb2312_spam") + b"From a@example.com Mon Jan  1 00:00:09 2024\n\n")
+    options = ["-o", str(tmp_path / "m.spamclf")] if command == "train" else []
+    options += ["--model", str(tmp_model_path)] if command == "evaluate" else []
+    assert main([command, str(folder_corpus), f"spam:{box}", *options]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert f"left out {folder_corpus / 'spam' / 'zz.eml'}: empty" in captured.err
+    assert f"left out {box}#1: empty" in captured.err
+    if command == "evaluate":
+        assert "messages          81 (41 spam, 40 ham)" in captured.out
+    else:
+        assert load_model(tmp_path / "m.spamclf").card["training"]["messages"] == 81
 
 
 def test_train_writes_model_and_card(
@@ -659,6 +754,25 @@ def test_evaluate_json(
     assert metrics["roc_auc"] == 1.0
     assert set(metrics["calibration"]) == {"log_loss", "brier", "ece"}
     assert 0.0 <= metrics["calibration"]["ece"] < 0.5
+
+
+def test_evaluate_on_one_label_stops_before_scoring(
+    tmp_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every message was scored (a minute for a large Junk folder) before it was refused.
+    folder = tmp_path / "spam"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(b"Subject: x\n\nwin\n")
+
+    def scored(*_: object, **__: object) -> None:
+        raise AssertionError("scored")
+
+    monkeypatch.setattr(Model, "classify_many", scored)
+    assert main(["evaluate", "--model", str(tmp_model_path), str(tmp_path)]) == EXIT_INPUT
+    assert "need both spam and ham" in capsys.readouterr().err
 
 
 def test_evaluate_with_tampered_model_exits_4(

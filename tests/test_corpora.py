@@ -22,6 +22,7 @@ from spamclf.corpora import (
     LabelledMessage,
     MessageHead,
     MissingMessageWarning,
+    holds_several_messages,
     mbox_heads,
     mbox_messages,
     message_files,
@@ -118,6 +119,13 @@ def test_read_trec_reads_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     messages = list(read_trec(index))
     assert [m.label for m in messages] == ["spam", "ham"]
     assert _subjects(messages) == ["000", "latin-1 name"]
+
+
+def test_read_trec_reads_an_index_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # Saved by Windows Notepad: its first label, read as "\ufeffspam", stopped the run.
+    index = _make_trec(tmp_path, [("spam", "000"), ("ham", "001")])
+    index.write_bytes(b"\xef\xbb\xbf" + index.read_bytes().replace(b"\n", b"\r\n"))
+    assert [m.label for m in read_trec(index)] == ["spam", "ham"]
 
 
 def test_read_trec_through_a_linked_index_folder(tmp_path: Path) -> None:
@@ -319,6 +327,27 @@ def test_read_mbox_reads_what_mailbox_reads_where_bodies_are_escaped(tmp_path: P
     assert [m.raw for m in read_mbox(path, "spam")] == expected
 
 
+def test_read_mbox_reads_a_message_with_no_header_as_a_message_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # Its "From " line, with no header line after it, was read as a body line: the message
+    # joined the one before it, as did an empty one.
+    path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(path))
+    for message in (b"Subject: one\n\nhi\n", b"\nno header\n", b"", b"Subject: two\n\nyo\n"):
+        box.add(message)
+    box.flush()
+    expected = [box.get_bytes(key) for key in box.iterkeys()]
+    box.close()
+    assert [m.raw for m in read_mbox(path, "spam")] == expected
+    assert len(expected) == 4
+    # Told from one message too (spamclf classify FILE gave one line for the two).
+    assert holds_several_messages(
+        b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\n\n"
+        b"From b@example.com Mon Jan  1 00:00:01 2024\n\nno header\n"
+    )
+
+
 def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None:
     path = tmp_path / "Maildir"
     box = mailbox.Maildir(str(path))
@@ -445,10 +474,18 @@ def test_read_csv_custom_columns_and_values(tmp_path: Path) -> None:
     assert [m.label for m in messages] == ["spam", "ham"]
 
 
+def test_read_csv_finds_its_columns_whatever_their_case_and_blanks(tmp_path: Path) -> None:
+    # pandas writes a frame's column names as they are ("Text", "Label"): no column was found.
+    path = tmp_path / "d.csv"
+    path.write_text("Label, Text ,extra\nSpam,win,1\nham,hi,2\n", encoding="utf-8")
+    assert [(m.label, m.raw) for m in read_csv(path)] == [("spam", b"win"), ("ham", b"hi")]
+
+
 @pytest.mark.parametrize(
     ("content", "kwargs", "match"),
     [
         ("a,b\nspam,x\n", {}, "no column"),
+        ("Text,TEXT,label\nx,y,spam\n", {}, "no column 'text'"),
         ("label,text\nmaybe,x\n", {}, "none of 1 rows"),
         (
             "label,text\nspam,x\n",
@@ -540,6 +577,42 @@ def test_read_folders_follows_a_linked_label_folder_once(tmp_path: Path) -> None
     (corpus / "spam").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     (corpus / "ham" / "loop").symlink_to(corpus, target_is_directory=True)  # must end
     assert _subjects(list(read_folders(corpus))) == ["h2", "s1"]
+
+
+class _Listing:
+    """``os.scandir`` listing a folder in name order, or in reverse, as a file system may."""
+
+    def __init__(self, scandir, reverse: bool, path: str = ".") -> None:  # type: ignore[no-untyped-def]
+        with scandir(path) as entries:
+            self.entries = iter(sorted(entries, key=lambda e: e.name, reverse=reverse))
+
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def __iter__(self) -> _Listing:
+        return self
+
+    def __next__(self) -> os.DirEntry[str]:
+        return next(self.entries)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["name-order", "reverse-order"])
+def test_read_folders_reads_a_folder_linked_again_under_its_own_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reverse: bool
+) -> None:
+    # spam/old links to ham/: listed first, spam/ claimed ham's files as spam.
+    _write(tmp_path / "ham" / "1", _msg("h1"))
+    _write(tmp_path / "spam" / "2", _msg("s2"))
+    (tmp_path / "spam" / "old").symlink_to(tmp_path / "ham", target_is_directory=True)
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda *path: _Listing(scandir, reverse, *path))
+    assert [(m.source, m.label) for m in read_folders(tmp_path)] == [
+        (str(tmp_path / "ham" / "1"), "ham"),
+        (str(tmp_path / "spam" / "2"), "spam"),
+    ]
 
 
 def test_read_folders_of_the_current_folder_knows_its_label(

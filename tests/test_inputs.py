@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.message
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -370,9 +372,6 @@ def test_read_head_of_a_strided_memoryview_reads_its_bytes(view: memoryview) -> 
 
 def test_read_head_of_a_pipe_that_opens_with_a_from_line_reads_it_once(tmp_path: Path) -> None:
     # A pipe cannot be searched on past its head: opened again, it would wait for a writer.
-    import os
-    import threading
-
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     data = b"From a@example.com Mon Jan  1 00:00:00 2024\n" + RAW * 100
@@ -381,4 +380,35 @@ def test_read_head_of_a_pipe_that_opens_with_a_from_line_reads_it_once(tmp_path:
     reader = threading.Thread(target=lambda: result.append(read_head(fifo, 50)), daemon=True)
     reader.start()
     reader.join(timeout=10)
-    assert result == [(data[:50], 51)]  # one byte past the head says there is more
+    assert result == [(data[:50], len(data))]  # read on and counted, as standard input is
+
+
+def _through_a_pipe(tmp_path: Path, data: bytes) -> Path:
+    """A named pipe that a thread writes ``data`` to, as ``<(zcat m.eml.gz)`` is."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        try:
+            with open(pipe, "wb") as writer:
+                writer.write(data)
+        except BrokenPipeError:  # what the old reading left the writer with
+            pass
+
+    threading.Thread(target=write, daemon=True).start()
+    return pipe
+
+
+def test_a_message_read_through_a_pipe_counts_its_whole_size(tmp_path: Path) -> None:
+    # Counted as its head and one byte more: another size clue, and score, than its file's.
+    data = b"Subject: big\n\n" + b"word " * 1_000
+    assert read_head(_through_a_pipe(tmp_path, data), 1_000) == (data[:1_000], len(data))
+
+
+def test_an_mbox_read_through_a_pipe_is_refused_past_a_long_first_message(
+    tmp_path: Path,
+) -> None:
+    from_line = b"From a@example.com Mon Jan  1 00:00:00 2024\n"
+    data = from_line + b"Subject: big\n\n" + b"QUJD" * 1_000 + b"\n\n" + from_line + _TWO
+    with pytest.raises(SeveralMessagesError):
+        read_head(_through_a_pipe(tmp_path, data), 1_000)
