@@ -30,7 +30,7 @@ import numpy as np
 from spamclf._chartables import COMMON_HAN, COMMON_HANGUL
 from spamclf.budget import load_once
 
-__all__ = ["decode", "normalize_charset"]
+__all__ = ["UTF16_MARKS", "decode", "normalize_charset"]
 
 # Labels seen in real mail mapped to the widest codec Python ships for them: decoding GB2312
 # as GB18030 and EUC-KR as cp949 loses nothing and rescues the extensions real senders use.
@@ -272,7 +272,7 @@ _STRIPPED_ISO2022_JP = re.compile(rb"\$([@B])((?:[\x21-\x7e]{2})+?)\(([BJ])")
 _MIN_STRIPPED_JIS = 2
 # UTF-16 and its labels (WHATWG: Outlook's "unicode" is UTF-16LE); the marks tell it unlabelled.
 _UTF16_CODECS = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
-_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # also what spamclf.stored looks for
 # Encodings of 7-bit bytes only (ISO-2022-JP, one of the CJK codecs, aside).
 _SEVEN_BIT_CODECS = frozenset({"hz", "iso2022_kr", "utf-7"})
 # ISO-2022-KR (RFC 1557) announces its Korean once, at the start of the text, then switches to
@@ -337,7 +337,7 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if not data:
         return "", "ascii"
     codec = normalize_charset(declared)
-    if codec in _UTF16_CODECS or data.startswith(_UTF16_MARKS):
+    if codec in _UTF16_CODECS or data.startswith(UTF16_MARKS):
         if (read := _utf16(data, codec)) is not None:
             return read
         codec = None
@@ -374,7 +374,7 @@ def _utf16(data: bytes, codec: str | None) -> tuple[str, str] | None:
     """
     whole = data[: len(data) // 2 * 2]  # a size cap may cut a code unit
     orders: tuple[str, ...]
-    if data.startswith(_UTF16_MARKS):
+    if data.startswith(UTF16_MARKS):
         codec, orders = "utf-16", ("utf-16",)  # the mark tells the byte order, whatever the label
     elif codec == "utf-16":
         # Without a mark the label does not say the byte order: WHATWG reads little-endian,

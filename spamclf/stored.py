@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from spamclf.charsets import UTF16_MARKS
 from spamclf.errors import InputError
 from spamclf.parse import FIELD_NAME_CHAR
 
@@ -63,8 +64,7 @@ _REFUSED = (
     (b"%PDF-", "it is a PDF document, not an RFC 822 message"),
 )
 _REFUSED_MAGIC = tuple(magic for magic, _ in _REFUSED)
-_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_PREFIXES = _REFUSED_MAGIC + _UTF16_MARKS  # joined once: is_stored runs on every message
+_PREFIXES = _REFUSED_MAGIC + UTF16_MARKS  # joined once: is_stored runs on every message
 # What a message's text opens with: a header line (or an mbox "From " line), maybe after blank
 # lines.
 _MESSAGE_START = re.compile(r"\s*(?:" + FIELD_NAME_CHAR.decode() + r"+:|From )")
@@ -100,7 +100,7 @@ def open_stored(handle: BinaryIO) -> Reader:
     for magic, why in _REFUSED:
         if start.startswith(magic):
             raise InputError(f"not a message as it is: {why}")
-    if start.startswith(_UTF16_MARKS) and _MESSAGE_START.match(start.decode("utf-16", "replace")):
+    if start.startswith(UTF16_MARKS) and _MESSAGE_START.match(start.decode("utf-16", "replace")):
         return codecs.EncodedFile(handle, "utf-8", "utf-16", "replace")
     return handle
 
