@@ -44,14 +44,26 @@ _CJK_LABEL = rf"[{_CJK_LETTERS}]+(?=[.．][a-zA-Z0-9ａ-ｚＡ-Ｚ０-９])"
 # Each character can be matched one way only, without nested repeats: written as
 # "(?:char|label)+", a link took 1.1 us over the trec06p links, this way 0.4 (one class: 0.3).
 _LINK_REST = f"(?:{_LINK_CHAR}|{_CJK_LABEL}){_LINK_CHAR}*(?:{_CJK_LABEL}{_LINK_CHAR}*)*"
+# Chinese spam writes a host's dots as ideographic full stops, "www。example。net/x" (44
+# trec06c spam, whose links gave no host), which a browser reads as dots (UTS 46 maps "。" and
+# "｡" to ".", as NFKC maps "．"). They join Latin labels only at the start of the host, so that
+# a sentence's full stop after a link still ends it ("访问http://example.cn。立即"). "www。"
+# starts a link only before two more labels: "看看www。Thanks" is a sentence.
+_LATIN_LABEL = "[a-zA-Z0-9ａ-ｚＡ-Ｚ０-９-]"
+_IDEOGRAPHIC_DOT = "[。｡]"
+_IDEOGRAPHIC_LABELS = f"(?:{_LATIN_LABEL}{{1,63}}{_IDEOGRAPHIC_DOT}(?={_LATIN_LABEL}))*"
+_IDEOGRAPHIC_WWW = f"{_IDEOGRAPHIC_DOT}(?={_LATIN_LABEL}{{1,63}}{_IDEOGRAPHIC_DOT}{_LATIN_LABEL})"
 # Case-blind after its first character, so that the regex engine can skip ahead (see
 # spamclf.htmltext): over trec06p and trec06c bodies 22 -> 8 us a message. Each ASCII
 # character of "http://" and "www." may also be written in full width ("ｈｔｔｐ：／／").
 # "www." starts a link only as a word of its own and before a host: "Awww... thanks" is none.
 # (Chinese text may run into it, "访问www.example.cn", so only Latin letters and digits count.)
+# Without "www" or a scheme no full stop makes a link: five trec06c ham write
+# "我今年27岁了。PP。CN。".
 _URL = re.compile(
     r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]"
-    r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ][.．](?=[^\W_]))" + _LINK_REST
+    r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ]"
+    rf"(?:[.．](?=[^\W_])|{_IDEOGRAPHIC_WWW}))" + _IDEOGRAPHIC_LABELS + _LINK_REST
 )
 # Where a link's host starts: after a scheme and "//"; in an http(s) or ftp link, after any
 # run of "/" and "\" ("https:\\host", "http:/host"), as browsers read them; after two of them
@@ -59,7 +71,7 @@ _URL = re.compile(
 # paths, "mailto:") name no host: "redirect.php?to=http://x" had given url:host:redirect.php.
 # No host starts with a slash, so the closing "(?![/\\])" ends each step back through a run of
 # slashes before the userinfo and host are tried (1,000,000 slashes: 32 -> 9 ms).
-_AUTHORITY = r"(?:(?:https?|ftp):[/\\]+|[a-z][a-z0-9+.\-]*://|[/\\]{2,}|(?=www\.))(?![/\\])"
+_AUTHORITY = r"(?:(?:https?|ftp):[/\\]+|[a-z][a-z0-9+.\-]*://|[/\\]{2,}|(?=www[.．。｡]))(?![/\\])"
 _LINK_START = re.compile(_AUTHORITY, re.I)
 # The host ends at what no host name holds: "see http://example.com, then" is example.com.
 # Userinfo ("user@") comes before the first "/", "?", "#" or backslash, where a browser ends
@@ -68,6 +80,9 @@ _LINK_START = re.compile(_AUTHORITY, re.I)
 _HOST = re.compile(
     _AUTHORITY + r"(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
 )
+# The dots a browser reads in a host (UTS 46): the ideographic full stop, its half-width form
+# and the full-width one, which NFKC maps already but a percent-escape does not.
+_TO_DOTS = str.maketrans(dict.fromkeys("。｡．", "."))
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # A browser decodes percent-escapes in a host: "http://%65%68%61.%63%6f%6d" goes to eha.com.
 # Spam wrote hosts so to hide them (390 trec06p and 37 spamassassin messages), which gave each
@@ -229,7 +244,8 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
     ``paypal.com``; that the host was disguised is a token of its own. (Read from the
     normalized body, a link in the text had lost that evidence before its host was read.)
     Only invisible characters are taken out of the text first, as a reader sees through them:
-    "ht\\u200btp://" hid a link.
+    "ht\\u200btp://" hid a link. Ideographic full stops between a host's labels
+    ("www。example。cn") are read as dots, as a browser reads them (``url:ideographic_dot``).
     """
     links: list[str] = _URL.findall(remove_invisible(message.text))
     if message.html:
@@ -251,7 +267,13 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         if "%" in host:
             yield "url:percent_encoded_host"
             host = _HOST_END.split(unquote(host, errors="replace"), maxsplit=1)[0].lower()
-        host = host[:_MAX_HOST_CHARS].rstrip(".")
+        host = host[:_MAX_HOST_CHARS]
+        if not host.isascii():
+            dotted = host.translate(_TO_DOTS)
+            if dotted != host:
+                yield "url:ideographic_dot"
+                host = dotted
+        host = host.rstrip(".")
         if not host:
             continue
         if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):

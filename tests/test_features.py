@@ -580,6 +580,53 @@ def test_link_hosts_are_linear_on_a_hostile_megabyte(link: str) -> None:
 @pytest.mark.parametrize(
     ("written", "ascii"),
     [
+        ("下载www。example。net/mulu.rar立即", "www.example.net/mulu.rar"),
+        ("下载 www｡example｡net/mulu.rar", "www.example.net/mulu.rar"),  # half-width
+        ("下载www.example。net", "www.example.net"),
+        ("访问http://www。example。cn。立即", "http://www.example.cn"),
+        ("访问ｈｔｔｐ：／／ｗｗｗ。ｅｘａｍｐｌｅ。ｃｎ，立即", "http://www.example.cn"),
+        ("see http://192。0。2。1/x", "http://192.0.2.1/x"),
+    ],
+)
+def test_link_written_with_ideographic_full_stops_reads_as_its_host(
+    written: str, ascii: str
+) -> None:
+    # 27 trec06c spam write "www。cnmk。net/mulu.rar", which gave no host at all; a browser
+    # reads these dots as "." (UTS 46), as NFKC reads "．".
+    assert _link_tokens(written) == _link_tokens(ascii) | {"url:ideographic_dot"}
+
+
+def test_html_link_with_ideographic_full_stops_reads_as_its_host() -> None:
+    expected = _host_tokens("www.example.cn", "example.cn", "cn") | {"url:ideographic_dot"}
+    assert _link_tokens('<a href="http://www。example。cn/">x</a>', "text/html") == expected
+    assert _link_tokens('<a href="www｡example｡cn">x</a>', "text/html") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我今年27岁了。PP。CN。从21岁起",  # five trec06c ham: no www or scheme, no link
+        "去www。谢谢",
+        "看看www。Thanks",  # "www" and one sentence after it: no host
+        "请访问http://example.cn。Thanks",  # a full stop after a dotted host ends it
+    ],
+)
+def test_full_stops_in_a_sentence_make_no_ideographic_link(text: str) -> None:
+    assert "url:ideographic_dot" not in _link_tokens(text)
+    hosts = {t for t in _link_tokens(text) if t.startswith("url:host:")}
+    assert hosts <= {"url:host:example.cn"}
+
+
+@pytest.mark.parametrize("text", ["www。" * 250_000, "www｡" * 250_000, "http://a。" * 100_000])
+def test_ideographic_links_are_linear_on_a_hostile_megabyte(text: str) -> None:
+    start = time.perf_counter()
+    list(url_tokens(ParsedMessage((), (), text, None, (), len(text))))
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    ("written", "ascii"),
+    [
         ("ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ／ｘ", "http://example.com/x"),
         ("ＨＴＴＰ：／／ＥＸＡＭＰＬＥ．ＣＯＭ", "http://example.com"),
         ("请访问ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ，立即", "www.example.com"),
