@@ -8,6 +8,7 @@ Numeric facts become buckets, which a linear model can weigh separately.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -83,7 +84,6 @@ _HOST = re.compile(
 # The dots a browser reads in a host (UTS 46): the ideographic full stop, its half-width form
 # and the full-width one, which NFKC maps already but a percent-escape does not.
 _TO_DOTS = str.maketrans(dict.fromkeys("。｡．", "."))
-_IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+$|^0x[0-9a-f]+$", re.I)
 # A browser decodes percent-escapes in a host: "http://%65%68%61.%63%6f%6d" goes to eha.com.
 # Spam wrote hosts so to hide them (390 trec06p and 37 spamassassin messages), which gave each
 # encoding a host token of its own. Decoded, the host ends where a host would.
@@ -276,7 +276,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         host = host.rstrip(".")
         if not host:
             continue
-        if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):
+        if _is_address_host(host):
             yield "url:ip_host"
             continue
         host, punycode, mixed_script = normalize_host(host)
@@ -287,6 +287,28 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
             yield "url:punycode"
         if mixed_script:
             yield "url:mixed_script"
+
+
+def _is_address_host(host: str) -> bool:
+    """Whether a host (lower case, no trailing dot) is an address, not a name: what a browser
+    reads as IPv4 (``_NUMERIC_HOST``), a literal in brackets (``[192.0.2.1]``, a URL's
+    ``[2001:db8::1]``, a HELO's ``[IPv6:2001:db8::1]``), or an IPv6 address, which a HELO
+    may write without its brackets. URL hosts and HELO names are read alike: a HELO's own
+    pattern had read octal, hex, short and dotted-at-the-end forms as domains, which gave 72
+    trec06c spam that HELO'd with numbers received:helo_domain (``21323.213``) and no
+    received:helo_not_fqdn."""
+    if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):
+        return True
+    # No name holds a colon, so that the rare HELO with one is parsed.
+    return ":" in host and _is_ipv6(host.removeprefix("ipv6:"))
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def header_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -451,9 +473,11 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
     if origin.sender_country and origin.sender_ip != origin.relay_ip:
         yield f"received:sender_country:{origin.sender_country}"
     helo, rdns = origin.relay_helo, origin.relay_rdns
+    # parse_received takes a HELO's brackets off and lowers it; an Origin made otherwise may not.
+    helo_is_address = helo is not None and _is_address_host(helo.lower().rstrip("."))
     if origin.relay_ip and "." in origin.relay_ip:
         yield f"received:net24:{origin.relay_ip.rsplit('.', 1)[0]}"
-    if helo and "." in helo and not _IP_HOST.match(helo):
+    if helo and "." in helo and not helo_is_address:
         yield f"received:helo_domain:{registered_domain(helo)}"
     if rdns:
         yield f"received:rdns_domain:{registered_domain(rdns)}"
@@ -461,7 +485,7 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
         yield "received:relay_no_rdns"
     if is_dynamic_host(rdns) or is_dynamic_host(helo):
         yield "received:relay_dynamic"
-    if helo and ("." not in helo or _IP_HOST.match(helo)):
+    if helo and ("." not in helo or helo_is_address):
         yield "received:helo_not_fqdn"
     elif helo and rdns and registered_domain(helo) != registered_domain(rdns):
         yield "received:helo_mismatch"

@@ -16,11 +16,13 @@ from spamclf.features import (
     FeatureSettings,
     char_text,
     extract_features,
+    origin_tokens,
     registered_domain,
     structure_tokens,
     url_tokens,
 )
 from spamclf.htmltext import HtmlSummary
+from spamclf.origin import Origin
 from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
 Loader = Callable[[str], bytes]
@@ -200,6 +202,59 @@ def test_relay_no_rdns_follows_what_the_mta_looked_up(received: str, no_rdns: bo
     # Exim and qmail write the looked-up name alone when the HELO was the same name.
     data = f"Received: {received}\nFrom: a@example.com\nSubject: s\n\nb\n".encode()
     assert ("received:relay_no_rdns" in _tokens(data)) is no_rdns
+
+
+def _helo_tokens(helo: str) -> set[str]:
+    received = (
+        f"from {helo} (unknown [218.79.12.34]) by mx.example.org (Postfix) with SMTP id 4XyZ;"
+        " Thu, 7 Nov 2024 10:00:00 +0000"
+    )
+    data = f"Received: {received}\nFrom: a@example.cn\nSubject: s\n\nb\n".encode()
+    return {token for token in _tokens(data) if token.startswith("received:helo")}
+
+
+@pytest.mark.parametrize(
+    "helo",
+    [
+        "203.0.113.5",
+        "0313.0.0161.05",  # octal
+        "0xcb.0x0.0x71.0x5",  # hex
+        "0xCB007105",
+        "3405803781",
+        "203.7434373",  # short forms, as a browser reads them
+        "203.0.29957",
+        "203.0.113.5.",
+        "[203.0.113.5]",
+        "[IPv6:2001:db8::1]",
+        "[IPv6:::ffff:203.0.113.5]",
+    ],
+)
+def test_helo_written_as_an_address_in_any_form_is_no_domain(helo: str) -> None:
+    # The same notion as a URL's ip_host: an octal, hex or short address had given
+    # received:helo_domain:0.0161.05 and no received:helo_not_fqdn.
+    assert _helo_tokens(helo) == {"received:helo_not_fqdn"}
+
+
+@pytest.mark.parametrize("helo", ["[203.0.113.5]", "[IPv6:2001:db8::1]", "2001:db8::1"])
+def test_helo_address_literal_is_no_domain_in_any_origin(helo: str) -> None:
+    # A HELO is read from what parse_received left of it, which strips the brackets; an
+    # Origin made otherwise still reads a literal as an address.
+    origin = Origin("218.79.12.34", "CN", helo, "mail.example.cn", None, None, 1, ())
+    message = parse_bytes(b"Received: x\nSubject: s\n\nb\n")
+    tokens = {t for t in origin_tokens(message, origin) if t.startswith("received:helo")}
+    assert tokens == {"received:helo_not_fqdn"}
+
+
+@pytest.mark.parametrize(
+    ("helo", "domain"),
+    [
+        ("mail.example.cn", "example.cn"),
+        ("123.example", "123.example"),
+        ("0x7f.example", "0x7f.example"),
+    ],
+)
+def test_helo_name_with_numbers_is_a_domain(helo: str, domain: str) -> None:
+    assert _helo_tokens(helo) == {f"received:helo_domain:{domain}"}
 
 
 _POSTFIX_HOP = (
