@@ -257,6 +257,30 @@ def test_helo_name_with_numbers_is_a_domain(helo: str, domain: str) -> None:
     assert _helo_tokens(helo) == {f"received:helo_domain:{domain}"}
 
 
+@pytest.mark.parametrize(
+    ("peer", "nets"),
+    [
+        (
+            "[IPv6:2a01:4f8:1:2::5]",
+            {"received:net32:2a01:4f8::", "received:net48:2a01:4f8:1::"},
+        ),
+        (
+            "[IPv6:2400:CB00:0012:0000:0000:0000:0000:0001]",  # written long, read canonically
+            {"received:net32:2400:cb00::", "received:net48:2400:cb00:12::"},
+        ),
+        # An IPv4-mapped address is its IPv4 address, with the IPv4 blocks.
+        ("[IPv6:::ffff:218.79.12.34]", {"received:net16:218.79", "received:net24:218.79.12"}),
+        ("[218.79.12.34]", {"received:net16:218.79", "received:net24:218.79.12"}),
+    ],
+)
+def test_relay_network_tokens_name_its_ipv4_or_ipv6_blocks(peer: str, nets: set[str]) -> None:
+    # An ISP gets an IPv6 /32 and gives a site a /48 (RFC 6177), as IPv4's /16 and /24: an
+    # IPv6 relay had no network token at all.
+    received = f"from mail.example.de (mail.example.de {peer}) by mx.example.org (Postfix)"
+    data = f"Received: {received}\nFrom: a@example.de\nSubject: s\n\nb\n".encode()
+    assert {token for token in _tokens(data) if token.startswith("received:net")} == nets
+
+
 _POSTFIX_HOP = (
     "from pc (unknown [218.79.12.34]) by mx.example.org (Postfix) with SMTP id 4XyZ;"
     " Thu, 7 Nov 2024 10:00:00 +0000"
