@@ -125,8 +125,12 @@ _AUTH_PROTOCOLS = frozenset(
 )
 # The comment an MTA writes after the client's address when it logged in, where the MTA's
 # protocol word does not say so: sendmail's "(authenticated bits=256)" (its Received template
-# writes "with ESMTP" either way) and Postfix's "(Authenticated sender: alice)".
-_AUTH_COMMENT = re.compile(r"\)\s*\((?:authenticated(?: bits=\d+)?\)|Authenticated sender: )")
+# writes "with ESMTP" either way), Postfix's "(Authenticated sender: alice)", and Courier's
+# "(AUTH: LOGIN alice, TLS: ...)" with "with ESMTPS" (or "with esmtp" before RFC 3848, as in
+# SpamAssassin's Received parser tests, which read it as a login too).
+_AUTH_COMMENT = re.compile(
+    r"\)\s*\((?:authenticated(?: bits=\d+)?\)|Authenticated sender: |AUTH: [\w-]+ \S)"
+)
 # The receiving server's own address, which Exchange writes after its name: "by host (ip)".
 _BY_ADDRESS = re.compile(r"\s*\(([0-9a-fA-F:.]{2,45})\)")
 # Protocols no SMTP client on the internet speaks: Exchange hands mail between its own
@@ -144,7 +148,8 @@ class Hop:
     to whom (``by``), when, and how: ``protocol`` is the word after ``with``, upper-cased
     (``"ESMTPSA"``, ``"SMTP"``, ``"LMTP"``, ``"HTTPS"``, ``"LOCAL"``), or ``None``.
     ``authenticated`` says the receiving server had the client log in (SMTP AUTH), by the
-    protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``...) or by sendmail's and Postfix's comment.
+    protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``...) or by sendmail's, Postfix's or Courier's
+    comment.
     """
 
     helo: str | None
@@ -240,15 +245,16 @@ def parse_received(value: str) -> Hop:
 
 
 def _has_auth_comment(peer: str) -> bool:
-    """True when the from-part (its HELO cut out) holds sendmail's or Postfix's comment that
-    the client logged in. Only after the client's address: the text before it can hold the
-    ident user (sendmail's "(user@host [ip])"), which the client's own ident server answers,
-    and Exim writes the ident after the address ("([ip]:port ident=user)"), so a line that
-    holds one is not read at all. Both MTAs write the address in brackets; a from-part
-    without one (Exim's "from [ip] (helo=x)") has nothing after the address but the HELO.
+    """True when the from-part (its HELO cut out) holds sendmail's, Postfix's or Courier's
+    comment that the client logged in. Only after the client's address: the text before it
+    can hold the ident user (sendmail's "(user@host [ip])"), which the client's own ident
+    server answers, and Exim writes the ident after the address ("([ip]:port ident=user)"),
+    so a line that holds one is not read at all. All three write the address in brackets; a
+    from-part without one (Exim's "from [ip] (helo=x)") has nothing after the address but
+    the HELO.
     """
-    if "uthenticated" not in peer or "ident=" in peer:  # nearly every line: no regex
-        return False
+    if "ident=" in peer or ("uthenticated" not in peer and "(AUTH: " not in peer):
+        return False  # nearly every line: no regex
     address_end = peer.rfind("]")
     return address_end >= 0 and _AUTH_COMMENT.search(peer, address_end) is not None
 

@@ -16,11 +16,13 @@ from spamclf.features import (
     FeatureSettings,
     char_text,
     extract_features,
+    origin_tokens,
     registered_domain,
     structure_tokens,
     url_tokens,
 )
 from spamclf.htmltext import HtmlSummary
+from spamclf.origin import Origin
 from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
 Loader = Callable[[str], bytes]
@@ -200,6 +202,83 @@ def test_relay_no_rdns_follows_what_the_mta_looked_up(received: str, no_rdns: bo
     # Exim and qmail write the looked-up name alone when the HELO was the same name.
     data = f"Received: {received}\nFrom: a@example.com\nSubject: s\n\nb\n".encode()
     assert ("received:relay_no_rdns" in _tokens(data)) is no_rdns
+
+
+def _helo_tokens(helo: str) -> set[str]:
+    received = (
+        f"from {helo} (unknown [218.79.12.34]) by mx.example.org (Postfix) with SMTP id 4XyZ;"
+        " Thu, 7 Nov 2024 10:00:00 +0000"
+    )
+    data = f"Received: {received}\nFrom: a@example.cn\nSubject: s\n\nb\n".encode()
+    return {token for token in _tokens(data) if token.startswith("received:helo")}
+
+
+@pytest.mark.parametrize(
+    "helo",
+    [
+        "203.0.113.5",
+        "0313.0.0161.05",  # octal
+        "0xcb.0x0.0x71.0x5",  # hex
+        "0xCB007105",
+        "3405803781",
+        "203.7434373",  # short forms, as a browser reads them
+        "203.0.29957",
+        "203.0.113.5.",
+        "[203.0.113.5]",
+        "[IPv6:2001:db8::1]",
+        "[IPv6:::ffff:203.0.113.5]",
+    ],
+)
+def test_helo_written_as_an_address_in_any_form_is_no_domain(helo: str) -> None:
+    # The same notion as a URL's ip_host: an octal, hex or short address had given
+    # received:helo_domain:0.0161.05 and no received:helo_not_fqdn.
+    assert _helo_tokens(helo) == {"received:helo_not_fqdn"}
+
+
+@pytest.mark.parametrize("helo", ["[203.0.113.5]", "[IPv6:2001:db8::1]", "2001:db8::1"])
+def test_helo_address_literal_is_no_domain_in_any_origin(helo: str) -> None:
+    # A HELO is read from what parse_received left of it, which strips the brackets; an
+    # Origin made otherwise still reads a literal as an address.
+    origin = Origin("218.79.12.34", "CN", helo, "mail.example.cn", None, None, 1, ())
+    message = parse_bytes(b"Received: x\nSubject: s\n\nb\n")
+    tokens = {t for t in origin_tokens(message, origin) if t.startswith("received:helo")}
+    assert tokens == {"received:helo_not_fqdn"}
+
+
+@pytest.mark.parametrize(
+    ("helo", "domain"),
+    [
+        ("mail.example.cn", "example.cn"),
+        ("123.example", "123.example"),
+        ("0x7f.example", "0x7f.example"),
+    ],
+)
+def test_helo_name_with_numbers_is_a_domain(helo: str, domain: str) -> None:
+    assert _helo_tokens(helo) == {f"received:helo_domain:{domain}"}
+
+
+@pytest.mark.parametrize(
+    ("peer", "nets"),
+    [
+        (
+            "[IPv6:2a01:4f8:1:2::5]",
+            {"received:net32:2a01:4f8::", "received:net48:2a01:4f8:1::"},
+        ),
+        (
+            "[IPv6:2400:CB00:0012:0000:0000:0000:0000:0001]",  # written long, read canonically
+            {"received:net32:2400:cb00::", "received:net48:2400:cb00:12::"},
+        ),
+        # An IPv4-mapped address is its IPv4 address, with the IPv4 blocks.
+        ("[IPv6:::ffff:218.79.12.34]", {"received:net16:218.79", "received:net24:218.79.12"}),
+        ("[218.79.12.34]", {"received:net16:218.79", "received:net24:218.79.12"}),
+    ],
+)
+def test_relay_network_tokens_name_its_ipv4_or_ipv6_blocks(peer: str, nets: set[str]) -> None:
+    # An ISP gets an IPv6 /32 and gives a site a /48 (RFC 6177), as IPv4's /16 and /24: an
+    # IPv6 relay had no network token at all.
+    received = f"from mail.example.de (mail.example.de {peer}) by mx.example.org (Postfix)"
+    data = f"Received: {received}\nFrom: a@example.de\nSubject: s\n\nb\n".encode()
+    assert {token for token in _tokens(data) if token.startswith("received:net")} == nets
 
 
 _POSTFIX_HOP = (
@@ -575,6 +654,53 @@ def test_link_hosts_are_linear_on_a_hostile_megabyte(link: str) -> None:
         start = time.perf_counter()
         list(url_tokens(message))
         assert time.perf_counter() - start < 0.25
+
+
+@pytest.mark.parametrize(
+    ("written", "ascii"),
+    [
+        ("下载www。example。net/mulu.rar立即", "www.example.net/mulu.rar"),
+        ("下载 www｡example｡net/mulu.rar", "www.example.net/mulu.rar"),  # half-width
+        ("下载www.example。net", "www.example.net"),
+        ("访问http://www。example。cn。立即", "http://www.example.cn"),
+        ("访问ｈｔｔｐ：／／ｗｗｗ。ｅｘａｍｐｌｅ。ｃｎ，立即", "http://www.example.cn"),
+        ("see http://192。0。2。1/x", "http://192.0.2.1/x"),
+    ],
+)
+def test_link_written_with_ideographic_full_stops_reads_as_its_host(
+    written: str, ascii: str
+) -> None:
+    # 27 trec06c spam write "www。cnmk。net/mulu.rar", which gave no host at all; a browser
+    # reads these dots as "." (UTS 46), as NFKC reads "．".
+    assert _link_tokens(written) == _link_tokens(ascii) | {"url:ideographic_dot"}
+
+
+def test_html_link_with_ideographic_full_stops_reads_as_its_host() -> None:
+    expected = _host_tokens("www.example.cn", "example.cn", "cn") | {"url:ideographic_dot"}
+    assert _link_tokens('<a href="http://www。example。cn/">x</a>', "text/html") == expected
+    assert _link_tokens('<a href="www｡example｡cn">x</a>', "text/html") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我今年27岁了。PP。CN。从21岁起",  # five trec06c ham: no www or scheme, no link
+        "去www。谢谢",
+        "看看www。Thanks",  # "www" and one sentence after it: no host
+        "请访问http://example.cn。Thanks",  # a full stop after a dotted host ends it
+    ],
+)
+def test_full_stops_in_a_sentence_make_no_ideographic_link(text: str) -> None:
+    assert "url:ideographic_dot" not in _link_tokens(text)
+    hosts = {t for t in _link_tokens(text) if t.startswith("url:host:")}
+    assert hosts <= {"url:host:example.cn"}
+
+
+@pytest.mark.parametrize("text", ["www。" * 250_000, "www｡" * 250_000, "http://a。" * 100_000])
+def test_ideographic_links_are_linear_on_a_hostile_megabyte(text: str) -> None:
+    start = time.perf_counter()
+    list(url_tokens(ParsedMessage((), (), text, None, (), len(text))))
+    assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize(

@@ -720,6 +720,13 @@ _HOME_SUBMISSION = (
     "\tby mail.example.org (Postfix) with ESMTPSA id 4XyZ1\n\tfor <bob@example.org>;"
     " Mon, 4 Nov 2024 10:00:00 +0000"
 )
+# Courier's format, written from its documentation and the MTA's source as remembered: the
+# login in the from-part, after the client's address.
+_COURIER_SUBMISSION = (
+    "from home-pc (dsl-82-113-1-7.dyn.isp.example [::ffff:82.113.1.7])\n  (AUTH: LOGIN"
+    " alice@example.org, TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n  by mail.example.org"
+    " with ESMTPS; Mon, 04 Nov 2024 10:00:00 +0000\n  id 0000000A.6728A0B0.00001F2C"
+)
 _SPAM_RELAY = (
     "from pc (adsl-218-79-12-34.dynamic.example.cn [218.79.12.34]) by mail.example.org"
     " (Postfix) with ESMTP id 5AbC2; Mon, 4 Nov 2024 10:00:05 +0000"
@@ -754,6 +761,20 @@ _SPAM_RELAY = (
             True,
             id="sendmail-may-be-forged",
         ),
+        # Courier writes the login in the from-part, with "ESMTPS" (or, before RFC 3848,
+        # "esmtp") as its protocol.
+        pytest.param(_COURIER_SUBMISSION, True, id="courier-tls"),
+        pytest.param(
+            "from home-pc ([82.113.1.7]) (AUTH: PLAIN alice, SSL: TLSv1/SSLv3,128bits,RC4-MD5)"
+            " by mail.example.org with esmtp; Mon, 04 Nov 2024 10:00:00 +0000",
+            True,
+            id="courier-ssl-esmtp",
+        ),
+        pytest.param(
+            "from home-pc ([82.113.1.7]) (AUTH: CRAM-MD5 alice) by mail.example.org with esmtp",
+            True,
+            id="courier-no-tls",
+        ),
         pytest.param(_SPAM_RELAY, False, id="esmtp"),
         pytest.param(
             "from mail.example.net (mail.example.net [203.0.113.9]) by mx.example.org"
@@ -775,6 +796,12 @@ _SPAM_RELAY = (
             id="sendmail-ident",
         ),
         pytest.param(
+            "from pc (AUTH: LOGIN x) (pc.example.cn [218.79.12.34]) by mail.example.org"
+            " with ESMTPS; Mon, 04 Nov 2024 10:00:00 +0000",
+            False,
+            id="courier-comment-before-the-address",
+        ),
+        pytest.param(
             "from pc.example.cn ([218.79.12.34]:1234 ident=x) (authenticated bits=0))"
             " by mx.example.org with esmtp (Exim 4.96)",
             False,
@@ -790,6 +817,7 @@ def test_parse_received_reads_smtp_auth(value: str, authenticated: bool) -> None
     "chain",
     [
         pytest.param([_HOME_SUBMISSION], id="top"),
+        pytest.param([_COURIER_SUBMISSION], id="courier"),
         pytest.param(
             [
                 "from mail.example.org (mail.example.org [10.0.0.2]) by store.example.org"
