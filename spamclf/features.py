@@ -36,9 +36,11 @@ _CJK_LETTERS = "\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # ellipsis, and the full-width punctuation no link is written with. Full-width letters, digits
 # and "．／：" stay: spam writes whole links in full width to dodge filters. Guillemets quote
 # in French, German and Russian ("«http://exemple.fr»"); "}", "*" (bold) and "|" close or
-# separate a link in plain text and stuck to its host ("url:tld:fr»").
+# separate a link in plain text and stuck to its host ("url:tld:fr»"). So do arrows, box
+# drawing, shapes, symbols and dingbats, which no host name holds (IDNA disallows them) and
+# Chinese spam decorates its links with: "www.example.com★" gave url:host:www.example.com★.
 _LINK_END = (
-    f"\u2018-\u201f\u2026\u3000-\u303f{_CJK_LETTERS}"
+    f"\u2018-\u201f\u2026\u2190-\u21ff\u2500-\u27bf\u3000-\u303f{_CJK_LETTERS}"
     "！＂＇（）＊，；＜＞［＼］＾｀｛｜｝～\uff5f-\uffef«»‹›}*|"
 )
 _LINK_CHAR = rf"[^\s<>\"'(){_LINK_END}]"

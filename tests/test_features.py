@@ -460,6 +460,10 @@ def _host_tokens(host: str, domain: str, tld: str) -> set[str]:
         "see {http://example.cn}",
         "visit *http://example.cn* now",
         "link: http://example.cn|next",
+        "访问 http://example.cn★免费",  # a symbol decorating a link
+        "●http://example.cn● 立即",
+        "http://example.cn→点击",
+        "http://example.cn■",
     ],
 )
 def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
