@@ -35,7 +35,7 @@ __all__ = [
 # Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
 # change meaning: a model trained on other features would silently score nonsense.
 FORMAT_VERSION = 1
-FEATURE_SCHEMA = "spamclf-features-13"
+FEATURE_SCHEMA = "spamclf-features-14"
 
 
 def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
