@@ -5,7 +5,7 @@ and Enron-Spam shuffled with random.Random(0) then 70/30. Leave-one-out trains o
 email corpus (all of it) and tests on the one left out: all of spamassassin and enron-spam, the
 test split of trec06c and trec06p (the rows the peers were measured on).
 
-Usage: python benchmarks/accuracy.py [--corpora DIR] [--C 5.0 (the split models' C)]
+Usage: python benchmarks/accuracy.py [--corpora DIR] [--C C (the split models' C, default 2.0)]
 Writes benchmarks/accuracy.md and benchmarks/accuracy.json.
 """
 
