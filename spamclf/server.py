@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -125,6 +126,7 @@ class SpamdServer:
         self.model: Model = _load(self.model_path)
         self._learn_lock = threading.Lock()
         self._listeners: list[socket.socket] = []
+        self._socket_files: dict[socket.socket, tuple[int, int] | None] = {}
         self._connections: dict[socket.socket, _Connection] = {}
         self._stopping = threading.Event()
         self._listening = False
@@ -230,7 +232,8 @@ class SpamdServer:
         for listener in self._listeners:
             address = listener.getsockname() if listener.family == socket.AF_UNIX else None
             listener.close()
-            if address:
+            # Only the file this server made: one put there since is another server's.
+            if address and _identity(Path(address)) == self._socket_files.get(listener):
                 Path(address).unlink(missing_ok=True)
         self._listeners = []
 
@@ -404,7 +407,12 @@ class SpamdServer:
         if "/" in address:
             path = Path(address)
             if path.exists() and stat.S_ISSOCK(path.stat().st_mode):
-                path.unlink()  # a stale socket from a server that did not stop cleanly
+                # A stale socket from a server that did not stop cleanly goes; a live one is
+                # another server's. Taken over, it left that server serving no one there, and
+                # this one removed the path when it stopped: mail went unfiltered.
+                if _listening_at(address):
+                    raise SpamclfError(f"--listen {address!r}: another server is listening there")
+                path.unlink()
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 listener.bind(address)
@@ -414,6 +422,7 @@ class SpamdServer:
                 raise
             if self.settings.socket_mode is not None:
                 path.chmod(self.settings.socket_mode)
+            self._socket_files[listener] = _identity(path)
             return listener
         host, _, port = address.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
@@ -484,6 +493,23 @@ class _Received:
         chunk = bytes(self._data[self._pos : self._pos + size])
         self._pos += len(chunk)
         return chunk
+
+
+def _listening_at(path: str) -> bool:
+    """Whether a server accepts connections on the Unix socket at ``path`` (a full backlog
+    counts: that server is busy, not gone)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.setblocking(False)
+        return probe.connect_ex(path) in {0, errno.EAGAIN}
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file at ``path`` (device and inode), or None if there is none."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _describe(listener: socket.socket) -> str:

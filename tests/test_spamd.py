@@ -467,6 +467,25 @@ def test_servers_with_reuse_port_share_one_port(model_file: Path, tmp_path: Path
             server.stop()
 
 
+def test_a_second_server_on_a_live_unix_socket_leaves_it_to_the_first(
+    model_file: Path, tmp_path: Path
+) -> None:
+    # The second took the path over, leaving the first serving no one there, then removed it
+    # when it stopped: spamc found no server at all.
+    live = _start(model_file, tmp_path)
+    second = SpamdServer(model_file, ServerSettings(listen=(live.path,)))
+    with pytest.raises(SpamclfError, match="another server is listening"):
+        second.start()
+    second.stop()
+    assert request(live.path, b"PING SPAMC/1.5\r\n\r\n") == b"SPAMD/1.5 0 PONG\r\n"
+    # A socket put at the path since is another server's: stopping leaves it there.
+    Path(live.path).unlink()
+    with socket.socket(socket.AF_UNIX) as other:
+        other.bind(live.path)
+        live.server.stop()
+        assert Path(live.path).exists()
+
+
 def test_a_client_that_never_reads_its_reply_holds_up_nobody(
     model_file: Path, tmp_path: Path
 ) -> None:
