@@ -636,6 +636,48 @@ def test_reload_of_a_file_that_fails_to_load_keeps_serving(
         live.server.stop()
 
 
+def test_a_lesson_taught_while_a_reload_reads_the_file_is_kept(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --model and --save-learned on one file, as docs/mta.md advises: a TELL learned while
+    # SIGHUP read the file was saved, then lost from the model swapped in, and the next
+    # lesson's save wrote the file without it.
+    import spamclf.server
+
+    served = tmp_path / "served.spamclf"
+    shutil.copy(model_file, served)
+    shutil.copy(card_path(model_file), card_path(served))
+    live = _start(served, tmp_path, allow_tell=True, save_learned=str(served))
+    read, go = threading.Event(), threading.Event()
+
+    def slow_load(path: Path) -> Model:
+        model = spamclf.server.load_model(path)
+        read.set()
+        go.wait(5)
+        return model
+
+    monkeypatch.setattr(spamclf.server, "_load", slow_load)
+    tell = spamc_request(
+        "TELL", fixture_path("english_ham").read_bytes(), Message_class="spam", Set="local"
+    )
+    replies: list[bytes] = []
+    try:
+        reloading = threading.Thread(target=live.server.reload)
+        reloading.start()
+        assert read.wait(5)  # the file is read; the swap is still to come
+        teaching = threading.Thread(target=lambda: replies.append(request(live.path, tell)))
+        teaching.start()
+        teaching.join(0.3)  # the old server answered at once; now it waits for the reload
+        go.set()
+        reloading.join(5)
+        teaching.join(5)
+        assert replies == [tell_reply(did_set=True)]
+        assert live.server.model.card.get("learned") == {"spam": 1, "ham": 0}
+    finally:
+        go.set()
+        live.server.stop()
+
+
 # --- the server as a process: signals -------------------------------------------------------
 
 
