@@ -125,6 +125,7 @@ class SpamdServer:
         self.version = __version__
         self.model: Model = _load(self.model_path)
         self._learn_lock = threading.Lock()
+        self._unsaved = False  # a lesson whose save failed, kept in memory only
         self._listeners: list[socket.socket] = []
         self._socket_files: dict[socket.socket, tuple[int, int] | None] = {}
         self._connections: dict[socket.socket, _Connection] = {}
@@ -184,6 +185,10 @@ class SpamdServer:
             self._selector.close()
             self._wake_read.close()
             self._wake_write.close()
+        if self._unsaved:
+            # A save failed (a full disk) and no lesson since saved: the last chance to keep
+            # what was learned, which stopping would otherwise drop.
+            self._save()
         log.info("stopped")
 
     def _wake(self) -> None:
@@ -397,13 +402,21 @@ class SpamdServer:
             # never refused as an mbox or a stored file, which model.learn(bytes) would check.
             features = self.model.head_features(request.body, len(request.body))
             learned = self.model.learn(request.body, label, features=features)
-            if learned and self.settings.save_learned:
-                try:
-                    self.model.save(self.settings.save_learned)
-                except ModelError as exc:  # the disk filled up, the folder went: not a bug
-                    log.error("TELL: learned, but the model was not saved: %s", exc)
-                    return error_reply(EX_CANTCREAT, "learned, but the model could not be saved")
+            if learned and self.settings.save_learned and not self._save():
+                return error_reply(EX_CANTCREAT, "learned, but the model could not be saved")
         return tell_reply(did_set=learned)
+
+    def _save(self) -> bool:
+        """Save the model to ``--save-learned``; say whether that worked."""
+        assert self.settings.save_learned
+        try:
+            self.model.save(self.settings.save_learned)
+        except ModelError as exc:  # the disk filled up, the folder went: not a bug
+            log.error("learned, but the model was not saved: %s", exc)
+            self._unsaved = True
+            return False
+        self._unsaved = False
+        return True
 
     # --- sockets -----------------------------------------------------------------------------
 

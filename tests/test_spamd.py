@@ -611,6 +611,23 @@ def test_tell_that_cannot_save_says_so(model_file: Path, tmp_path: Path) -> None
         live.server.stop()
 
 
+def test_a_lesson_whose_save_failed_is_saved_when_the_server_stops(
+    model_file: Path, tmp_path: Path
+) -> None:
+    # The disk was full at the lesson and freed since: SIGTERM dropped the lesson unsaved.
+    saved = tmp_path / "learned.spamclf"
+    live = _start(model_file, tmp_path, allow_tell=True, save_learned=str(saved))
+    card_path(saved).mkdir()  # the save fails
+    message = fixture_path("english_ham").read_bytes()
+    reply = request(live.path, spamc_request("TELL", message, Message_class="spam", Set="local"))
+    assert reply.startswith(b"SPAMD/1.0 73 ")
+    card_path(saved).rmdir()
+    live.server.stop()
+    from spamclf.persist import load_model
+
+    assert load_model(saved).card["learned"] == {"spam": 1, "ham": 0}
+
+
 def test_reload_of_a_file_that_fails_to_load_keeps_serving(
     model_file: Path, tmp_path: Path
 ) -> None:
