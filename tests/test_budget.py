@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -46,3 +47,30 @@ def test_a_slow_first_load_does_not_cost_the_first_message_its_words(
     tokens = extract_features(message, limits=limits).tokens
     assert "limit:time" not in tokens
     assert "body:发票" in tokens
+
+
+def test_the_clock_stops_in_every_thread_while_a_load_runs() -> None:
+    # Another thread's clock ran on during the load and jumped back after it: a message
+    # scored beside a slow load ran out of its budget, and loads in two threads at once were
+    # taken off twice, so the clock went backwards.
+    started, finish = threading.Event(), threading.Event()
+
+    @load_once
+    def slow_table(name: str) -> str:
+        started.set()
+        finish.wait(5)
+        return name
+
+    before = clock()
+    loaders = [threading.Thread(target=slow_table, args=("a",)) for _ in range(2)]
+    for loader in loaders:
+        loader.start()
+    assert started.wait(5)
+    time.sleep(0.2)  # in another thread, while the loads run
+    during = clock()
+    finish.set()
+    for loader in loaders:
+        loader.join(5)
+    after = clock()
+    assert during - before < 0.1
+    assert before <= during <= after
