@@ -104,6 +104,12 @@ class ServerSettings:
             )
         if not _whole(self.max_connections) or self.max_connections < 1:
             raise SpamclfError(f"max_connections must be 1 or more, got {self.max_connections!r}")
+        # A negative mode was taken as every bit set: -1 made the socket 7777, open to every
+        # local user (and to their lessons, with --allow-tell).
+        if self.socket_mode is not None and not (
+            _whole(self.socket_mode) and 0 <= self.socket_mode <= 0o777
+        ):
+            raise SpamclfError(f"socket_mode must be 0 to 0o777, got {self.socket_mode!r}")
 
 
 def _whole(value: object) -> bool:
@@ -571,6 +577,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     size = number_argument(int, lambda n: n >= 0, "0 or more")
     seconds = number_argument(float, lambda x: 0.0 < x < math.inf, "a positive number")
     connections = number_argument(int, lambda n: n >= 1, "1 or more")
+    mode = number_argument(lambda text: int(text, 8), lambda n: 0 <= n <= 0o777, "000 to 777")
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument(
         "--listen",
@@ -612,7 +619,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--socket-mode",
-        type=lambda text: int(text, 8),
+        type=mode,
         metavar="OCTAL",
         help="permissions of Unix sockets, e.g. 660",
     )

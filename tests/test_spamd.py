@@ -3,6 +3,7 @@ the real ``spamc`` client from Debian's ``spamc`` package (CI installs it: .ci/r
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import json
@@ -821,9 +822,31 @@ def test_serve_refuses_impossible_options_as_a_bad_command_line(
     assert stopped.value.code == 2
 
 
+@pytest.mark.parametrize("mode", ["-1", "7777"])
+def test_serve_refuses_a_socket_mode_that_is_no_mode(
+    mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -1 was taken as 7777: a socket every local user could connect to (and, with
+    # --allow-tell, teach). Parsed alone: the old parser accepted it and went on to serve.
+    from spamclf.server import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["--socket-mode", mode])
+    assert stopped.value.code == 2
+    assert "must be 000 to 777" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "settings",
-    [{"max_connections": 0}, {"timeout": math.inf}, {"timeout": math.nan}, {"max_size": -1}],
+    [
+        {"max_connections": 0},
+        {"timeout": math.inf},
+        {"timeout": math.nan},
+        {"max_size": -1},
+        {"socket_mode": -1},
+    ],
 )
 def test_server_settings_refuse_impossible_values(settings: dict[str, float]) -> None:
     with pytest.raises(SpamclfError):
