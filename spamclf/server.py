@@ -177,6 +177,7 @@ class SpamdServer:
                 log.exception("reload failed, still serving the previous model")
                 return False
             self.model = model
+            self._unsaved = False  # the lessons that were not saved went with the old model
         log.info("reloaded %s", self.model_path)
         return True
 

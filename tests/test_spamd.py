@@ -629,6 +629,29 @@ def test_a_lesson_whose_save_failed_is_saved_when_the_server_stops(
     assert load_model(saved).card["learned"] == {"spam": 1, "ham": 0}
 
 
+def test_a_reload_drops_the_unsaved_lesson_and_the_save_at_stop(
+    model_file: Path, tmp_path: Path
+) -> None:
+    # The reloaded --model has nothing unsaved: saved at the stop, it would overwrite the
+    # lessons --save-learned kept before the failed save.
+    saved = tmp_path / "learned.spamclf"
+    live = _start(model_file, tmp_path, allow_tell=True, save_learned=str(saved))
+    message = fixture_path("english_ham").read_bytes()
+    tell = spamc_request("TELL", message, Message_class="spam", Set="local")
+    assert request(live.path, tell) == tell_reply(did_set=True)
+    card = card_path(saved).read_bytes()
+    card_path(saved).unlink()
+    card_path(saved).mkdir()  # the next save fails
+    assert request(live.path, tell).startswith(b"SPAMD/1.0 73 ")
+    card_path(saved).rmdir()
+    card_path(saved).write_bytes(card)
+    assert live.server.reload()
+    live.server.stop()
+    from spamclf.persist import load_model
+
+    assert load_model(saved).card["learned"] == {"spam": 1, "ham": 0}
+
+
 def test_reload_of_a_file_that_fails_to_load_keeps_serving(
     model_file: Path, tmp_path: Path
 ) -> None:
