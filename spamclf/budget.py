@@ -13,6 +13,7 @@ first Chinese message) stop it once, not once each, so it never runs backwards.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -68,3 +69,17 @@ def _restart() -> None:
             seconds, since = _stopped
             assert since is not None
             _stopped = (seconds + time.monotonic() - since, None)
+
+
+def _forked() -> None:
+    """In a child forked while another thread loaded: that thread is not there to restart the
+    clock, which would stand still for good, and the child's messages have no budget."""
+    global _lock, _loads_running
+    _lock = threading.Lock()
+    if _loads_running:
+        _loads_running = 1
+        _restart()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forked)

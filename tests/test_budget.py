@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -74,3 +76,34 @@ def test_the_clock_stops_in_every_thread_while_a_load_runs() -> None:
     after = clock()
     assert during - before < 0.1
     assert before <= during <= after
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_during_a_load_has_a_running_clock() -> None:
+    started, finish = threading.Event(), threading.Event()
+
+    @load_once
+    def slow_table() -> str:
+        started.set()
+        finish.wait(5)
+        return "table"
+
+    loader = threading.Thread(target=slow_table)
+    loader.start()
+    assert started.wait(5)
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12 warns of forking with threads: this test's point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        before = clock()
+        time.sleep(0.1)
+        os.write(write, b"1" if clock() - before > 0.05 else b"0")
+        os._exit(0)
+    finish.set()
+    loader.join(5)
+    os.close(write)
+    runs = os.read(read, 1)
+    os.close(read)
+    os.waitpid(child, 0)
+    assert runs == b"1"
