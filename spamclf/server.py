@@ -520,11 +520,12 @@ class _Received:
 
 
 def _listening_at(path: str) -> bool:
-    """Whether a server accepts connections on the Unix socket at ``path`` (a full backlog
-    counts: that server is busy, not gone)."""
+    """Whether a server may be listening on the Unix socket at ``path``: only a refused
+    connection says none is (a full backlog is a busy server; no permission to connect, maybe
+    another user's)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         probe.setblocking(False)
-        return probe.connect_ex(path) in {0, errno.EAGAIN}
+        return probe.connect_ex(path) not in {errno.ECONNREFUSED, errno.ENOENT}
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -473,7 +473,9 @@ def test_a_second_server_on_a_live_unix_socket_leaves_it_to_the_first(
 ) -> None:
     # The second took the path over, leaving the first serving no one there, then removed it
     # when it stopped: spamc found no server at all.
-    live = _start(model_file, tmp_path)
+    with socket.socket(socket.AF_UNIX) as gone:  # a server that did not stop cleanly
+        gone.bind(str(tmp_path / "spamd.sock"))
+    live = _start(model_file, tmp_path)  # takes the stale socket's place
     second = SpamdServer(model_file, ServerSettings(listen=(live.path,)))
     with pytest.raises(SpamclfError, match="another server is listening"):
         second.start()
