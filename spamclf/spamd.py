@@ -47,6 +47,8 @@ __all__ = [
     "Request",
     "check_reply",
     "error_reply",
+    "read_body",
+    "read_head",
     "read_request",
     "tell_reply",
 ]
@@ -118,6 +120,14 @@ def error_reply(code: int, message: str) -> bytes:
 def read_request(stream: ByteStream, max_size: int) -> Request:
     """Read one request from ``stream``; raise :class:`ProtocolError` for anything malformed,
     and for a message over ``max_size`` bytes (before reading it)."""
+    request = read_head(stream)
+    if request.method not in {"PING", "SKIP"}:
+        request.body = read_body(stream, request, max_size)
+    return request
+
+
+def read_head(stream: ByteStream) -> Request:
+    """The request line and headers of one request, with no body yet (:func:`read_request`)."""
     line = stream.readline(MAX_LINE)
     if not line:
         raise ProtocolError(EX_PROTOCOL, "(closed before headers)")
@@ -128,12 +138,14 @@ def read_request(stream: ByteStream, max_size: int) -> Request:
     # spamd reads no headers from SPAMC/1.0, and none from PING/SKIP before SPAMC/1.5.
     if request.version > 1.0 and (request.method not in {"PING", "SKIP"} or request.version >= 1.5):
         request.headers = _read_headers(stream)
-    if request.method in {"PING", "SKIP"}:
-        return request
+    return request
+
+
+def read_body(stream: ByteStream, request: Request, max_size: int) -> bytes:
+    """The message that follows the head :func:`read_head` read."""
     # A message spamclf filtered before is read without the block it added, which the new
     # one replaces (spamclf/mta.py): scored with it, the old block counted towards its size.
-    request.body = without_added_headers(_read_body(stream, request.headers, max_size))
-    return request
+    return without_added_headers(_read_body(stream, request.headers, max_size))
 
 
 def _read_headers(stream: ByteStream) -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+import warnings
 
 import pytest
 
@@ -46,3 +49,61 @@ def test_a_slow_first_load_does_not_cost_the_first_message_its_words(
     tokens = extract_features(message, limits=limits).tokens
     assert "limit:time" not in tokens
     assert "body:发票" in tokens
+
+
+def test_the_clock_stops_in_every_thread_while_a_load_runs() -> None:
+    # Another thread's clock ran on during the load and jumped back after it: a message
+    # scored beside a slow load ran out of its budget, and loads in two threads at once were
+    # taken off twice, so the clock went backwards.
+    started, finish = threading.Event(), threading.Event()
+
+    @load_once
+    def slow_table(name: str) -> str:
+        started.set()
+        finish.wait(5)
+        return name
+
+    before = clock()
+    loaders = [threading.Thread(target=slow_table, args=("a",)) for _ in range(2)]
+    for loader in loaders:
+        loader.start()
+    assert started.wait(5)
+    time.sleep(0.2)  # in another thread, while the loads run
+    during = clock()
+    finish.set()
+    for loader in loaders:
+        loader.join(5)
+    after = clock()
+    assert during - before < 0.1
+    assert before <= during <= after
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_during_a_load_has_a_running_clock() -> None:
+    started, finish = threading.Event(), threading.Event()
+
+    @load_once
+    def slow_table() -> str:
+        started.set()
+        finish.wait(5)
+        return "table"
+
+    loader = threading.Thread(target=slow_table)
+    loader.start()
+    assert started.wait(5)
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12 warns of forking with threads: this test's point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        before = clock()
+        time.sleep(0.1)
+        os.write(write, b"1" if clock() - before > 0.05 else b"0")
+        os._exit(0)
+    finish.set()
+    loader.join(5)
+    os.close(write)
+    runs = os.read(read, 1)
+    os.close(read)
+    os.waitpid(child, 0)
+    assert runs == b"1"
