@@ -115,6 +115,12 @@ _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bq])\?", re.I)
 _HEADER_WORD = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,40}")
 # Enough for a Received line's hosts, addresses, ids and dates; beyond that a header is padding.
 MAX_WORDS_PER_HEADER = 60
+# Spam filters' verdicts (spamclf's own block, SpamAssassin's, bogofilter's, DSPAM's), which
+# SpamAssassin's Bayes leaves out too ("too easy to chain from these"): learnt, a model would
+# learn an earlier verdict, its own among them, where a delivery agent's Return-Path above the
+# block keeps it from being taken off (spamclf.mta), and a correction would teach it that its
+# own "X-Spam-Flag: YES" means ham.
+_VERDICT_HEADERS = ("x-spam", "x-bogosity", "x-dspam")
 # Character 4-grams are taken from the first 3,000 characters, as TREC 2007's byte 4-gram filter
 # read the first 2,500 bytes: spam shows its hand early, and the cost stays bounded.
 CHAR_NGRAM_SPAN = 3000
@@ -352,6 +358,8 @@ def header_word_tokens(message: ParsedMessage) -> Iterator[str]:
     0.026 (benchmarks/online_learning.md).
     """
     for name, value in message.raw_headers:
+        if name.startswith(_VERDICT_HEADERS):
+            continue
         name = name[:40]  # a junk "name" can be a whole line
         yield f"hdr:{name}"
         for word in _HEADER_WORD.findall(value.lower())[:MAX_WORDS_PER_HEADER]:

@@ -319,6 +319,20 @@ def test_header_words_only_when_asked(fixture_bytes: Loader) -> None:
     assert "hdr:received:adsl-61-152-3-4.sh.cn" in with_headers
 
 
+def test_header_words_leave_spam_filters_verdicts_out() -> None:
+    # A delivery agent's Return-Path above spamclf's block keeps it from being taken off; its
+    # verdict, or SpamAssassin's or bogofilter's, must not be learnt as evidence.
+    data = (
+        b"Return-Path: <a@example.org>\nX-Spam-Flag: YES\nX-Spam-Score: 9.9\n"
+        b"X-Spam-Status: Yes, score=9.9 version=spamclf-1\nX-Spamclf-Reasons: subject:free\n"
+        b"X-Bogosity: Spam, tests=bogofilter\nX-DSPAM-Result: Spam\nX-Mailer: Mutt\n"
+        b"Subject: hello\n\nbody\n"
+    )
+    words = [t for t in _tokens(data, FeatureSettings(header_words=True)) if t.startswith("hdr:")]
+    assert "hdr:x-mailer:mutt" in words and "hdr:return-path" in words
+    assert not [t for t in words if t.startswith(("hdr:x-spam", "hdr:x-bogosity", "hdr:x-dspam"))]
+
+
 def test_header_words_stay_bounded_on_a_huge_header() -> None:
     data = b"Subject: x\nX-Junk: " + b"word " * 5000 + b"\n\nbody\n"
     tokens = _tokens(data, FeatureSettings(header_words=True))
