@@ -210,8 +210,9 @@ class Model:
     def _start_pool_state(self) -> None:
         # classify_many's worker processes, kept between calls for as long as what they hold
         # is what the model is: every learn() counts a new generation, which retires them.
+        # The key also holds the process that started them (see _worker_pool).
         self._generation = 0
-        self._pool: tuple[tuple[int, int], Any] | None = None
+        self._pool: tuple[tuple[int, int, int], Any] | None = None
 
     @classmethod
     def empty(cls, settings: ModelSettings | None = None) -> Model:
@@ -379,12 +380,16 @@ class Model:
         workers exit once nothing refers to it (loky stops the workers of a collected pool), as
         when the model itself goes; idle workers exit after ``_IDLE_WORKER_SECONDS`` and start
         again when needed.
+
+        A process forked from one that holds a pool (a web server's workers, forked after a
+        warm-up call) starts its own: the pool's workers and the thread that feeds them belong
+        to the parent, and a batch handed to the parent's pool in the child waited forever.
         """
         # joblib's loky executor: its workers start cleanly from scripts without a main guard.
         from joblib.externals.loky import ProcessPoolExecutor
 
         with self._lock:
-            key = (workers, self._generation)
+            key = (workers, self._generation, os.getpid())
             if self._pool is not None and self._pool[0] == key:
                 return self._pool[1]
             pool = ProcessPoolExecutor(
