@@ -77,9 +77,7 @@ def train(
     """
     from spamclf.pipeline import fit_model, model_matrix
 
-    # Checked now, not after an hour of reading the corpus.
-    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not 0.0 < C < math.inf:
-        raise InputError(f"C must be a positive number, got {C!r}")
+    C = check_c(C)  # checked now, not after an hour of reading the corpus
     check_jobs(n_jobs)
     settings = settings or ModelSettings()
     # The labels are held; the messages are read once, in order, each turned into its row as
@@ -115,6 +113,17 @@ def train(
         model.card["training"]["balanced_groups"] = sorted({str(g) for g in groups})
     model.card["training"]["seconds"] = round(time.perf_counter() - start, 1)
     return model
+
+
+def check_c(C: object) -> float:
+    """The SVM's ``C`` as a Python float; :class:`InputError` unless it is a positive number.
+
+    A NumPy number (``np.arange(1, 4)`` in a grid search) passed every check before, trained,
+    and then made ``model.save()`` fail: the card is JSON, and JSON writes no ``np.int64``.
+    """
+    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not 0.0 < float(C) < math.inf:
+        raise InputError(f"C must be a positive number, got {C!r}")
+    return float(C)
 
 
 def training_card(description: str, y: np.ndarray, C: float) -> dict[str, Any]:

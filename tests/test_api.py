@@ -6,6 +6,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import fixture_path
 
@@ -43,6 +44,18 @@ def test_train_accepts_generators_and_settings(corpus: tuple[list[bytes], list[s
     assert model.settings == settings
     assert model.weights.shape == (2**12,)
     assert model.card["classifier"]["C"] == 1.0
+
+
+@pytest.mark.parametrize("C", [np.int64(1), np.float32(1.0)])
+def test_train_with_a_numpy_c_makes_a_model_that_saves(
+    corpus: tuple[list[bytes], list[str]], tmp_path: Path, C: object
+) -> None:
+    # The card is JSON: an np.int64 C trained, then failed model.save() with a TypeError.
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12)
+    model = spamclf.train(messages[:12], labels[:12], settings=settings, C=C)  # type: ignore[arg-type]
+    model.save(tmp_path / "m.spamclf")
+    assert spamclf.load_model(tmp_path / "m.spamclf").card["classifier"]["C"] == 1.0
 
 
 def test_train_does_not_hold_the_messages_it_is_given(
