@@ -142,14 +142,17 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
             raise ValueError("it is not an archive of arrays")
         with loaded as data:
             header = json.loads(bytes(data["header"]).decode("utf-8"))
+            if not isinstance(header, dict):
+                raise ValueError("its header is not a JSON object")
+            # The versions before the arrays: a newer format may lay them out otherwise, and
+            # its file is then from a newer spamclf, not "not a spamclf model".
+            _check_compatible(header, path)
             weights = np.array(data["weights"], dtype=np.float64)
             intercept = float(data["intercept"][0])
             calibration = (float(data["calibration"][0]), float(data["calibration"][1]))
             variances = (
                 np.array(data["variances"], dtype=np.float64) if "variances" in data else None
             )
-        if not isinstance(header, dict):
-            raise ValueError("its header is not a JSON object")
         # NaN or infinite weights score every message 0.0 or NaN without a word of warning.
         if not (np.isfinite(weights).all() and np.isfinite([intercept, *calibration]).all()):
             raise ValueError("its weights are not all finite numbers")
@@ -168,7 +171,6 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
         raise ModelError(
             f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
         ) from exc
-    _check_compatible(header, path)
     try:
         settings = ModelSettings.from_dict(header["settings"])
         script_counts = header.get("script_counts")
