@@ -165,6 +165,8 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
         ValueError,
         KeyError,
         IndexError,
+        TypeError,  # an array of another shape: float() of a row
+        RecursionError,  # a header of JSON brackets nested thousands deep
         zipfile.BadZipFile,
         UnicodeError,
     ) as exc:
@@ -175,7 +177,15 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
         settings = ModelSettings.from_dict(header["settings"])
         script_counts = header.get("script_counts")
         return Model(weights, intercept, calibration, settings, card, variances, script_counts)
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, SpamclfError) as exc:
+    except (
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,  # a count of 1e999, which JSON reads as infinity
+        SpamclfError,
+    ) as exc:
         raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
 
 
@@ -197,7 +207,7 @@ def _read_card(path: Path) -> dict[str, Any]:
             f"{str(path)!r} has no card {card_path(path).name} to verify it against "
             "(load_model(..., verify=False) skips the check)"
         ) from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelError(f"cannot read the card of {str(path)!r}: {exc}") from exc
     if not isinstance(card, dict):
         raise ModelError(f"the card of {str(path)!r} is not a JSON object")

@@ -437,6 +437,41 @@ def test_header_that_is_not_an_object_raises_model_error(tmp_model_path: Path, h
         load_model(tmp_model_path)
 
 
+def _header_with(path: Path, **changes: object) -> str:
+    """The JSON text of the saved model's header with ``changes`` made."""
+    with np.load(path, allow_pickle=False) as data:
+        header = json.loads(bytes(data["header"]).decode("utf-8"))
+    header.update(changes)
+    return json.dumps(header)
+
+
+# Each escaped as a bare TypeError, OverflowError or RecursionError.
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"calibration": np.ones((2, 2))},
+        {"intercept": np.ones((1, 3))},
+        {"header": '{"a": ' * 100_000},
+        {"script_counts": {"latin": [1e999, 1]}},
+    ],
+    ids=["calibration-2d", "intercept-2d", "header-deep", "count-infinite"],
+)
+def test_malformed_arrays_and_header_raise_model_error(
+    tmp_model_path: Path, change: dict[str, object]
+) -> None:
+    if "script_counts" in change:
+        change = {"header": _header_with(tmp_model_path, **change)}
+    _rewrite_arrays(tmp_model_path, **change)
+    with pytest.raises(ModelError):
+        load_model(tmp_model_path)
+
+
+def test_a_card_nested_thousands_deep_raises_model_error(tmp_model_path: Path) -> None:
+    card_path(tmp_model_path).write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(ModelError, match="cannot read the card"):
+        load_model(tmp_model_path)
+
+
 def test_weights_that_are_not_finite_raise_model_error(
     small_model: Model, tmp_model_path: Path
 ) -> None:
