@@ -525,7 +525,7 @@ class Model:
             learned["spam" if target > 0 else "ham"] += 1
         return True
 
-    def save(self, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+    def save(self, path: str | bytes | os.PathLike) -> None:  # type: ignore[type-arg]
         """Write the model and its card (``PATH`` and ``PATH.card.json``) atomically."""
         from spamclf.persist import save_model
 

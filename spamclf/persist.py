@@ -38,17 +38,32 @@ FORMAT_VERSION = 1
 FEATURE_SCHEMA = "spamclf-features-13"
 
 
-def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
+# What load_model and save_model take as a path: as the os module does, bytes too.
+PathArg = str | bytes | os.PathLike  # type: ignore[type-arg]
+
+
+def _as_path(path: PathArg, doing: str) -> Path:
+    """``path`` as a :class:`Path`; :class:`ModelError` for what is no path. Path() alone took
+    no bytes, nor an ``os.PathLike`` whose ``__fspath__`` gives bytes: a bare TypeError."""
+    try:
+        return Path(os.fsdecode(path))
+    except TypeError as exc:  # None, a number, a PathLike giving neither str nor bytes
+        raise ModelError(
+            f"{doing} takes a path to a model file, got {type(path).__name__}"
+        ) from exc
+
+
+def card_path(path: PathArg) -> Path:
     """Where the card of the model at ``path`` lies: beside it, named after it."""
-    path = Path(path)
+    path = _as_path(path, "card_path")
     if not path.name:  # ".", "/", "": Path.with_name raised a bare ValueError
         raise ModelError(f"cannot save a model at {str(path)!r}: that is no file name")
     return path.with_name(path.name + ".card.json")
 
 
-def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+def save_model(model: Model, path: PathArg) -> None:
     """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
-    path = Path(path)
+    path = _as_path(path, "save_model")
     # One consistent state, even while another thread learns.
     weights, intercept, calibration, card, variances, script_counts = model.parameters()
     header = {
@@ -100,10 +115,10 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
     _fsync_dir(path.parent)
 
 
-def check_can_save(path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+def check_can_save(path: PathArg) -> None:
     """Raise :class:`ModelError` now if :func:`save_model` could not write at ``path``: for a
     server that saves after every lesson, finding out at the first lesson is too late."""
-    path = Path(path)
+    path = _as_path(path, "check_can_save")
     try:
         _refuse_folders(path)
         _write_temp(path, lambda f: None).unlink()
@@ -118,16 +133,14 @@ def _refuse_folders(path: Path) -> None:
             raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
 
 
-def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # type: ignore[type-arg]
+def load_model(path: PathArg, *, verify: bool = True) -> Model:
     """Load a model saved by :func:`save_model`.
 
     With ``verify`` (the default) the file must match the SHA-256 in its card. Raises
     :class:`ModelError` (missing or not a model), :class:`ModelIntegrityError` (checksum) or
     :class:`ModelVersionError` (format or feature schema from another spamclf version).
     """
-    if not isinstance(path, (str, os.PathLike)):  # Path(None) raised a bare TypeError
-        raise ModelError(f"load_model takes a path to a model file, got {type(path).__name__}")
-    path = Path(path)
+    path = _as_path(path, "load_model")
     if not path.is_file():
         raise ModelError(f"no model file at {str(path)!r}")
     card = _read_card(path) if verify or card_path(path).exists() else {}

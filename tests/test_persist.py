@@ -103,6 +103,27 @@ def test_save_accepts_str_paths_and_creates_folders(small_model: Model, tmp_path
     assert load_model(str(path)).settings == small_model.settings
 
 
+class _BytesPath:
+    """An ``os.PathLike`` whose ``__fspath__`` gives bytes, as the os module allows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __fspath__(self) -> bytes:
+        return bytes(self.path)
+
+
+@pytest.mark.parametrize("form", [bytes, _BytesPath], ids=["bytes", "pathlike-of-bytes"])
+def test_save_and_load_accept_bytes_paths(
+    small_model: Model, tmp_path: Path, form: Callable[[Path], object]
+) -> None:
+    # Both raised a bare TypeError from Path() (load_model refused plain bytes outright).
+    path = tmp_path / "m.spamclf"
+    small_model.save(form(path))  # type: ignore[arg-type]
+    assert card_path(path).is_file()
+    assert load_model(form(path)).settings == small_model.settings  # type: ignore[arg-type]
+
+
 def test_card_path_sits_beside_the_model() -> None:
     assert card_path("models/default.spamclf") == Path("models/default.spamclf.card.json")
 
