@@ -31,7 +31,7 @@ import numpy as np
 from spamclf.corpora import normalize_label
 from spamclf.errors import InputError, SpamclfError
 from spamclf.features import Features, FeatureSettings, extract_features
-from spamclf.inputs import MessageInput, read_head, read_heads
+from spamclf.inputs import MessageInput, each_message, read_head, read_heads
 from spamclf.parse import Limits, parse_bytes
 from spamclf.scripts import NO_SCRIPT
 from spamclf.vectorize import CHAR_NGRAM, DEFAULT_N_FEATURES, Row, hash_row
@@ -317,8 +317,9 @@ class Model:
         A message that cannot be read (a missing file, a type that is not a message) raises
         :class:`InputError` naming its position, once the verdicts of every message before it
         have been yielded, whatever ``n_jobs``; a caller that catches it can go on after it.
+        What is no iterable, and a bad ``n_jobs`` or ``batch_size``, raise at the call.
         """
-        heads = read_heads(messages, self.settings.limits.max_message_bytes)
+        heads = read_heads(each_message(messages), self.settings.limits.max_message_bytes)
         return self.classify_heads(heads, n_jobs=n_jobs, batch_size=batch_size)
 
     def classify_heads(
@@ -326,16 +327,27 @@ class Model:
     ) -> Iterator[Verdict]:
         """:meth:`classify_head` over ``(head, size)`` pairs, as :meth:`classify_many` does
         over messages: for a caller that reads the messages itself (``spamclf classify``)."""
+        # Checked here, outside the generator: there they waited for the first next(), so
+        # classify_many(messages, n_jobs=0) returned as if all was well.
         workers = check_jobs(n_jobs)
+        if (
+            not isinstance(batch_size, numbers.Integral)
+            or isinstance(batch_size, bool)
+            or batch_size < 1
+        ):
+            raise SpamclfError(f"batch_size must be a positive whole number, got {batch_size!r}")
+        return self._classify_heads(iter(heads), workers, int(batch_size))
+
+    def _classify_heads(
+        self, heads: Iterator[tuple[bytes, int]], workers: int, batch_size: int
+    ) -> Iterator[Verdict]:
         if workers == 1:
             for head, size in heads:
                 yield self.classify_head(head, size)
             return
-        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise SpamclfError(f"batch_size must be a positive whole number, got {batch_size!r}")
         pool = self._worker_pool(workers)
         failure: list[Exception] = []
-        batches = _batched(_until_failure(iter(heads), failure), batch_size)
+        batches = _batched(_until_failure(heads, failure), batch_size)
         # Each worker receives the model once (initializer), then only message batches; at most
         # two batches per worker are in flight, so a huge iterable is read as it is scored.
         # Only each message's head travels (see read_heads): a file of gigabytes costs its first

@@ -260,13 +260,22 @@ def test_classify_head_scores_as_classify_and_refuses_what_is_not_bytes(
 
 @pytest.mark.parametrize(
     ("n_jobs", "batch_size"),
-    [(0, 10), (2, 0), (2**40, 10), (1.5, 10), ("2", 10), (None, 10), (True, 10)],
+    [(0, 10), (2, 0), (1, 0), (2, True), (2**40, 10), (1.5, 10), ("2", 10), (None, 10), (True, 10)],
 )
-def test_classify_many_rejects_bad_parallel_settings(
+def test_classify_many_rejects_bad_parallel_settings_at_the_call(
     small_model: Model, n_jobs: int, batch_size: int
 ) -> None:
+    # Not at the first next(): a call that returned had seemed to accept them.
     with pytest.raises(SpamclfError, match=r"n_jobs|batch_size"):
-        list(small_model.classify_many([b"x"], n_jobs=n_jobs, batch_size=batch_size))
+        small_model.classify_many([b"x"], n_jobs=n_jobs, batch_size=batch_size)
+
+
+@pytest.mark.parametrize("messages", [42, None, b"Subject: one message\n\nbody"])
+def test_classify_many_rejects_what_is_no_iterable_of_messages_at_the_call(
+    small_model: Model, messages: object
+) -> None:
+    with pytest.raises(InputError, match="iterable of messages"):
+        small_model.classify_many(messages)  # type: ignore[arg-type]
 
 
 def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_bytes: Loader) -> None:
