@@ -178,7 +178,12 @@ def evaluate(
     n_spam, n_ham = int(is_spam.sum()), int(is_ham.sum())
     called_spam = s >= threshold
     if labelled is not None:
-        called_spam &= np.asarray(labelled, dtype=bool)
+        # Checked: one flag broadcast over every message unnoticed, and two raised NumPy's
+        # ValueError about shapes.
+        mask = np.asarray(labelled, dtype=bool).reshape(-1)
+        if mask.shape != y.shape:
+            raise InputError(f"{y.size} labels but {mask.size} labelled flags")
+        called_spam &= mask
     false_positives = int(np.sum(called_spam[is_ham]))
     false_negatives = int(np.sum(~called_spam[is_spam]))
     auc = float(roc_auc_score(y, s))

@@ -249,3 +249,17 @@ def test_compare_is_reproducible_and_checks_its_input() -> None:
         compare(y, a, b[:-1])
     with pytest.raises(InputError):
         compare(y, a, b, n_resamples=0)
+
+
+def test_evaluate_never_counts_an_unlabelled_message_as_called_spam() -> None:
+    labels, scores = ["spam", "ham", "spam", "ham"], [0.9, 0.8, 0.7, 0.1]
+    assert evaluate(labels, scores).fpr == 0.5
+    flagged = evaluate(labels, scores, labelled=[True, False, False, True])
+    assert (flagged.fpr, flagged.fnr) == (0.0, 0.5)
+
+
+@pytest.mark.parametrize("labelled", [[False], [True, False], [True] * 5])
+def test_evaluate_rejects_labelled_flags_of_another_length(labelled: list[bool]) -> None:
+    # [False] was broadcast over all four messages: a filter that labelled nothing.
+    with pytest.raises(InputError, match="4 labels but"):
+        evaluate(["spam", "ham", "spam", "ham"], [0.9, 0.8, 0.7, 0.1], labelled=labelled)
