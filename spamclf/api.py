@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from datetime import datetime, timezone
@@ -149,12 +150,23 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
 
 
-@cache
 def default_model() -> Model:
     """The bundled default model, loaded once on first use.
 
     ``SPAMCLF_MODEL`` names another model file to use instead.
     """
+    # One caller loads it and any others wait for that model. With functools.cache alone,
+    # threads that asked at once (a server's first requests) each loaded a copy: of 4, 3 then
+    # held a model that was not the default one, and what they learned was lost.
+    with _DEFAULT_MODEL_LOCK:
+        return _load_default_model()
+
+
+_DEFAULT_MODEL_LOCK = threading.Lock()
+
+
+@cache
+def _load_default_model() -> Model:
     chosen = os.environ.get("SPAMCLF_MODEL")
     path = Path(chosen or default_model_path())
     if not path.is_file():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +24,9 @@ Loader = Callable[[str], bytes]
 @pytest.fixture
 def fresh_default_model() -> Iterator[None]:
     """Forget the cached default model before and after a test that changes where it lies."""
-    default_model.cache_clear()
+    spamclf.api._load_default_model.cache_clear()
     yield
-    default_model.cache_clear()
+    spamclf.api._load_default_model.cache_clear()
 
 
 def test_train_accepts_integer_labels(corpus: tuple[list[bytes], list[str]]) -> None:
@@ -201,6 +204,34 @@ def test_default_model_honours_spamclf_model(
     data = fixture_bytes("gb2312_spam")
     assert spamclf.classify(data).score == pytest.approx(small_model.classify(data).score)
     assert default_model() is default_model()  # loaded once
+
+
+def test_default_model_asked_from_many_threads_at_once_is_loaded_once(
+    small_model: Model,
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_default_model: None,
+) -> None:
+    # Each thread loaded a model of its own; the one kept was the last to finish loading.
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_model_path))
+    loads = []
+
+    def slow_load(path: object) -> Model:
+        time.sleep(0.05)  # a real load takes longer: 0.16 s for the bundled model
+        loads.append(path)
+        return small_model.with_settings()
+
+    monkeypatch.setattr(spamclf.api, "load_model", slow_load)
+    start = threading.Barrier(4)
+
+    def ask() -> Model:
+        start.wait()
+        return default_model()
+
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: ask(), range(4)))
+    assert len(loads) == 1
+    assert all(model is default_model() for model in models)
 
 
 def test_default_model_missing_raises_model_error(
