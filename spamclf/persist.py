@@ -97,7 +97,16 @@ def save_model(model: Model, path: PathArg) -> None:
         temporary.append(model_tmp)
         card["sha256"] = _sha256(model_tmp)
         card["size_bytes"] = model_tmp.stat().st_size
-        text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        try:
+            text = json.dumps(
+                card, indent=2, ensure_ascii=False, sort_keys=True, default=_card_value
+            )
+        except (TypeError, ValueError) as exc:  # a set, an object, a loop, keys of mixed types
+            raise ModelError(
+                f"cannot save a model at {str(path)!r}: its card holds what JSON cannot write "
+                f"({exc})"
+            ) from exc
+        text += "\n"
         # A corpus path that is not UTF-8 reaches the card's description as lone surrogates;
         # backslashreplace writes each as JSON's \\udcXX escape, which loads back as it was
         # (strict UTF-8 failed there, after all the training, and no model was written).
@@ -113,6 +122,19 @@ def save_model(model: Model, path: PathArg) -> None:
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def _card_value(value: object) -> object:
+    """A card value JSON cannot write as it is, as JSON can: a NumPy number (a count or a
+    metric computed with NumPy) as a number, a path (``description=Path(corpus)``) as text.
+    Each failed ``save()`` with a bare TypeError, after all the training."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fsdecode(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def check_can_save(path: PathArg) -> None:

@@ -124,6 +124,34 @@ def test_save_and_load_accept_bytes_paths(
     assert load_model(form(path)).settings == small_model.settings  # type: ignore[arg-type]
 
 
+def test_a_card_with_numpy_numbers_and_paths_saves_as_json(
+    small_model: Model, tmp_path: Path
+) -> None:
+    # Each failed save() with a bare TypeError: JSON writes neither.
+    model = small_model.with_settings()
+    model.card["training"]["description"] = tmp_path / "corpus"
+    model.card["evaluation"] = {"auc": np.float32(0.5), "n": np.int64(7), "per_fold": np.ones(2)}
+    model.save(tmp_path / "m.spamclf")
+    card = load_model(tmp_path / "m.spamclf").card
+    assert card["training"]["description"] == str(tmp_path / "corpus")
+    assert card["evaluation"] == {"auc": 0.5, "n": 7, "per_fold": [1.0, 1.0]}
+
+
+@pytest.mark.parametrize("value", [{"a", "b"}, object(), {1: "one", "two": 2}])
+def test_a_card_json_cannot_write_raises_model_error_and_keeps_the_old_model(
+    small_model: Model, tmp_model_path: Path, value: object
+) -> None:
+    before = tmp_model_path.read_bytes(), card_path(tmp_model_path).read_bytes()
+    model = small_model.with_settings(spam_cutoff=0.95)
+    model.card["notes"] = value
+    with pytest.raises(ModelError, match="card holds what JSON cannot write"):
+        model.save(tmp_model_path)
+    assert (tmp_model_path.read_bytes(), card_path(tmp_model_path).read_bytes()) == before
+    assert sorted(p.name for p in tmp_model_path.parent.iterdir()) == sorted(
+        [tmp_model_path.name, card_path(tmp_model_path).name]
+    )
+
+
 def test_card_path_sits_beside_the_model() -> None:
     assert card_path("models/default.spamclf") == Path("models/default.spamclf.card.json")
 
