@@ -66,7 +66,7 @@ def train(
     n_jobs: int = 1,
     progress: bool = False,
     description: str = "",
-    groups: Sequence[object] | None = None,
+    groups: Sequence[object] | Iterable[object] | None = None,
 ) -> Model:
     """Train a new model on labelled messages (labels ``"spam"``/``"ham"`` or 1/0).
 
@@ -90,8 +90,13 @@ def train(
     y = np.array([normalize_label(label) == "spam" for label in labels], dtype=np.int8)
     if isinstance(messages, Sized) and len(messages) != len(y):
         raise InputError(f"{len(messages)} messages but {len(y)} labels")
-    if groups is not None and len(groups) != len(y):
-        raise InputError(f"{len(y)} labels but {len(groups)} groups")
+    if groups is not None:
+        # Any iterable, as messages and labels may be: len() of a generator was a TypeError.
+        if isinstance(groups, (str, bytes)) or not isinstance(groups, Iterable):
+            raise InputError(f"groups must be a sequence of groups, got {type(groups).__name__}")
+        groups = list(groups)
+        if len(groups) != len(y):
+            raise InputError(f"{len(y)} labels but {len(groups)} groups")
     n_spam = int(y.sum())
     if min(n_spam, len(y) - n_spam) < 3:
         raise InputError(

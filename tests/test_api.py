@@ -115,6 +115,25 @@ def test_train_with_groups_weighs_each_group_the_same(
     assert not (balanced.weights == plain.weights).all()
 
 
+def test_train_takes_groups_from_a_generator(corpus: tuple[list[bytes], list[str]]) -> None:
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12)
+    groups = ["cn" if i % 4 == 0 else "en" for i in range(12)]
+    listed = spamclf.train(messages[:12], labels[:12], settings=settings, groups=groups)
+    generated = spamclf.train(messages[:12], labels[:12], settings=settings, groups=iter(groups))
+    assert (generated.weights == listed.weights).all()
+    assert generated.card["training"]["balanced_groups"] == ["cn", "en"]
+
+
+@pytest.mark.parametrize("groups", ["cn", 3])
+def test_train_rejects_groups_that_are_no_sequence(
+    corpus: tuple[list[bytes], list[str]], groups: object
+) -> None:
+    messages, labels = corpus
+    with pytest.raises(InputError, match="groups must be a sequence"):
+        spamclf.train(messages[:12], labels[:12], groups=groups)  # type: ignore[arg-type]
+
+
 def test_train_rejects_groups_of_the_wrong_length(corpus: tuple[list[bytes], list[str]]) -> None:
     messages, labels = corpus
     with pytest.raises(InputError, match="groups"):
