@@ -18,6 +18,7 @@ from conftest import ALL_FIXTURES, fixture_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spamclf import model as model_module
 from spamclf import stored
 from spamclf.errors import CorpusError, InputError, SpamclfError
 from spamclf.model import Model, ModelSettings
@@ -293,6 +294,25 @@ def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_byte
     first_three = list(itertools.islice(verdicts, 3))
     assert len(first_three) == 3
     assert pulled == 3
+
+
+def test_classify_many_holds_few_big_messages_in_flight(small_model: Model) -> None:
+    # Batches were 256 messages whatever their size: with two batches per worker in flight,
+    # messages of a megabyte took the caller's memory up by a gigabyte (2 workers).
+    model = small_model.with_settings()  # a copy: its workers go with it
+    big = b"Subject: big\n\n" + b"word " * 200_000
+    pulled = 0
+
+    def messages() -> Iterator[bytes]:
+        nonlocal pulled
+        for _ in range(200):
+            pulled += 1
+            yield big
+
+    verdicts = model.classify_many(messages(), n_jobs=2)
+    next(verdicts)
+    verdicts.close()
+    assert pulled * len(big) <= 6 * model_module._BATCH_BYTES
 
 
 def test_model_survives_pickle_round_trip(small_model: Model, fixture_bytes: Loader) -> None:
