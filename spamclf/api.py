@@ -80,6 +80,13 @@ def train(
 
     C = check_c(C)  # checked now, not after an hour of reading the corpus
     check_jobs(n_jobs)
+    # A dict was taken as no settings when empty ({} is false) and failed deep in the reading
+    # with an AttributeError when not.
+    if settings is not None and not isinstance(settings, ModelSettings):
+        raise InputError(
+            f"settings must be a spamclf.ModelSettings, got {type(settings).__name__} "
+            "(ModelSettings(**your_dict) makes one)"
+        )
     settings = settings or ModelSettings()
     # The labels are held; the messages are read once, in order, each turned into its row as
     # it comes, so a stream of large messages (an mbox, files read on demand) is never held

@@ -166,6 +166,8 @@ def test_train_rejects_too_few_of_one_class(n_spam: int, n_ham: int) -> None:
         ({"C": "2"}, InputError),
         ({"n_jobs": 0}, SpamclfError),
         ({"n_jobs": 1.5}, SpamclfError),
+        ({"settings": {}}, InputError),
+        ({"settings": {"n_features": 4096}}, InputError),
     ],
 )
 def test_train_refuses_bad_options_before_reading_a_message(
@@ -175,7 +177,7 @@ def test_train_refuses_bad_options_before_reading_a_message(
         raise AssertionError("read a message before checking the options")
         yield b""
 
-    with pytest.raises(error, match=r"C must|n_jobs must"):
+    with pytest.raises(error, match=r"C must|n_jobs must|settings must"):
         spamclf.train(messages(), ["spam", "ham"] * 3, **options)  # type: ignore[arg-type]
 
 
