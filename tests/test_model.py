@@ -94,6 +94,24 @@ def test_classify_reasons_are_the_messages_own_tokens(
     assert {r.feature for r in small_model.classify(data).reasons} <= set(features.tokens) | grams
 
 
+@pytest.mark.parametrize("name", ["english_ham", "gb2312_spam", "html_only_spam"])
+def test_equal_reasons_come_in_the_order_of_the_message(fixture_bytes: Loader, name: str) -> None:
+    # Words of equal weight give equal contributions (4-grams give none here): which of them
+    # made the list, and in what order, was left to NumPy's selection.
+    data = fixture_bytes(name)
+    model = Model.empty(ModelSettings(n_features=2**20, n_reasons=8))
+    features = model.features(data)
+    columns = model.decision(features)[1].token_columns
+    assert len(set(columns)) == len(columns)  # no two words share a weight
+    # Three sizes of weight, both signs: many words tie on each size.
+    sizes = np.random.default_rng(0).choice([2.0, -2.0, 1.0, -1.0, 0.5], len(columns))
+    weights = np.zeros(model.settings.n_features)
+    weights[columns] = sizes
+    tied = Model(weights, 0.0, model.calibration, model.settings)
+    expected = [features.tokens[i] for i in np.argsort(-np.abs(sizes), kind="stable")[:8]]
+    assert [r.feature for r in tied.classify(data).reasons] == expected
+
+
 def test_classify_reasons_add_up_to_the_log_odds(small_model: Model) -> None:
     """The reasons are exact contributions: with all of them, they give back the score."""
     settings = ModelSettings(n_reasons=10_000)
