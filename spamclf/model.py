@@ -178,6 +178,7 @@ class Model:
         variances: np.ndarray | None = None,
         script_counts: dict[str, list[int]] | None = None,
     ) -> None:
+        _check_settings(settings)
         if weights.shape != (settings.n_features,):
             raise SpamclfError(
                 f"weights have shape {weights.shape}, expected ({settings.n_features},)"
@@ -231,6 +232,8 @@ class Model:
         :func:`spamclf.features.header_word_tokens`): a model that learns one mailbox's own
         stream gains from that mailbox's relays and mailers, which mislead only across mailboxes.
         """
+        if settings is not None:  # {} was taken as no settings: an empty dict is false
+            _check_settings(settings)
         settings = settings or ModelSettings(header_words=True)
         cutoff = min(max(settings.spam_cutoff, 0.5 + 1e-6), 1 - 1e-6)
         slope = math.log(cutoff / (1.0 - cutoff))
@@ -596,6 +599,14 @@ class Model:
                 name = "chars:" + features.chars[start : start + CHAR_NGRAM]
             reasons.append(Reason(name, float(contributions[i])))
         return tuple(reasons)
+
+
+def _check_settings(settings: object) -> None:
+    if not isinstance(settings, ModelSettings):
+        raise SpamclfError(
+            f"settings must be a spamclf.ModelSettings, got {type(settings).__name__} "
+            "(ModelSettings(**your_dict) makes one)"
+        )
 
 
 def _check_limits(limits: Limits) -> None:

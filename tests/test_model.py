@@ -333,6 +333,16 @@ def test_classify_many_holds_few_big_messages_in_flight(small_model: Model) -> N
     assert pulled * len(big) <= 6 * model_module._BATCH_BYTES
 
 
+@pytest.mark.parametrize("settings", [{}, {"n_features": 16}])
+def test_a_model_refuses_settings_that_are_no_model_settings(settings: object) -> None:
+    # Model.empty({}) learned with the defaults (an empty dict is false); Model(...) of a
+    # dict failed with an AttributeError.
+    with pytest.raises(SpamclfError, match=r"settings must be a spamclf\.ModelSettings"):
+        Model.empty(settings)  # type: ignore[arg-type]
+    with pytest.raises(SpamclfError, match=r"settings must be a spamclf\.ModelSettings"):
+        Model(np.zeros(16), 0.0, (1.0, 0.0), settings)  # type: ignore[arg-type]
+
+
 def test_model_survives_pickle_round_trip(small_model: Model, fixture_bytes: Loader) -> None:
     clone = pickle.loads(pickle.dumps(small_model))
     data = fixture_bytes("gb2312_spam")
