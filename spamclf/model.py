@@ -669,7 +669,14 @@ def check_jobs(n_jobs: object) -> int:
         raise SpamclfError(
             f"n_jobs must be 1 to {MAX_WORKERS}, or negative for one per core, got {n_jobs!r}"
         )
-    return (os.cpu_count() or 1) if jobs < 0 else jobs
+    if jobs > 0:
+        return jobs
+    # The cores this process may use, not the machine's (os.cpu_count()): a container allowed
+    # 2 CPUs of a 64-core host, or a process pinned with taskset, started 64 workers, each
+    # holding the model. loky counts CPU affinity and cgroup quotas, as joblib does in train().
+    from joblib.externals.loky import cpu_count
+
+    return max(1, cpu_count())
 
 
 def _set_worker_model(model: Model) -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from spamclf import model as model_module
 from spamclf import stored
 from spamclf.errors import CorpusError, InputError, SpamclfError
-from spamclf.model import Model, ModelSettings
+from spamclf.model import Model, ModelSettings, check_jobs
 from spamclf.origin import Origin
 from spamclf.parse import Limits
 from spamclf.verdict import Verdict
@@ -295,6 +295,21 @@ def test_classify_many_rejects_what_is_no_iterable_of_messages_at_the_call(
 ) -> None:
     with pytest.raises(InputError, match="iterable of messages"):
         small_model.classify_many(messages)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2,
+    reason="needs CPU affinity and two cores",
+)
+def test_n_jobs_minus_one_counts_the_cores_this_process_may_use() -> None:
+    # It counted the machine's cores: under taskset, or in a container given 2 CPUs of 64,
+    # classify_many(n_jobs=-1) started a worker for each of the machine's.
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        assert check_jobs(-1) == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_bytes: Loader) -> None:
