@@ -12,9 +12,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import lzma
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +174,12 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
             "altered or truncated (load_model(..., verify=False) skips the check)"
         )
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
-            raise ValueError("it is not an archive of arrays")
-        with loaded as data:
+        # The file is opened here, not by np.load: when a damaged archive fails inside np.load,
+        # NumPy left its own file open (a ResourceWarning at collection).
+        with path.open("rb") as f:
+            data = np.load(f, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
+                raise ValueError("it is not an archive of arrays")
             header = json.loads(bytes(data["header"]).decode("utf-8"))
             if not isinstance(header, dict):
                 raise ValueError("its header is not a JSON object")
@@ -203,6 +207,12 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
         TypeError,  # an array of another shape: float() of a row
         RecursionError,  # a header of JSON brackets nested thousands deep
         zipfile.BadZipFile,
+        # A damaged archive member: its compressed data, or its compression method, version
+        # or flags (these escaped with verify=False, or a card written for the damaged file).
+        zlib.error,
+        lzma.LZMAError,
+        NotImplementedError,
+        RuntimeError,  # a member marked encrypted
         UnicodeError,
     ) as exc:
         raise ModelError(

@@ -515,6 +515,36 @@ def test_malformed_arrays_and_header_raise_model_error(
         load_model(tmp_model_path)
 
 
+def _damage_zip(data: bytes, damage: str) -> bytes:
+    """A saved model with its first archive member damaged in one way."""
+    b = bytearray(data)
+    central = b.index(b"PK\x01\x02")  # the member's entry in the archive's directory
+    local = b.index(b"PK\x03\x04")  # its own header, which its compressed data follows
+    if damage == "method":
+        b[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    elif damage == "version":
+        b[central + 6] = 200
+    elif damage == "encrypted":
+        b[central + 8] |= 1
+    else:  # its compressed data
+        start = local + 30 + int.from_bytes(b[local + 26 : local + 28], "little")
+        start += int.from_bytes(b[local + 28 : local + 30], "little")
+        for k in range(8):
+            b[start + k] ^= 0xFF
+    return bytes(b)
+
+
+@pytest.mark.parametrize("damage", ["method", "version", "encrypted", "data"])
+def test_a_damaged_archive_raises_model_error(tmp_path: Path, damage: str) -> None:
+    # These escaped as NotImplementedError, RuntimeError or zlib.error (with verify=False, or
+    # a card written for the damaged file), and NumPy left the file open.
+    path = tmp_path / "m.spamclf"
+    Model.empty(ModelSettings(n_features=64)).save(path)
+    path.write_bytes(_damage_zip(path.read_bytes(), damage))
+    with pytest.raises(ModelError, match="not a spamclf model"):
+        load_model(path, verify=False)
+
+
 def test_a_card_nested_thousands_deep_raises_model_error(tmp_model_path: Path) -> None:
     card_path(tmp_model_path).write_text("[" * 100_000, encoding="utf-8")
     with pytest.raises(ModelError, match="cannot read the card"):
