@@ -190,26 +190,22 @@ def test_classify_many_keeps_its_workers_until_learn_changes_the_model(
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_classify_many_in_a_forked_child_starts_its_own_workers(
-    small_model: Model, fixture_bytes: Loader
-) -> None:
+def test_a_forked_child_does_not_use_its_parents_workers(small_model: Model) -> None:
+    # The child handed its batches to the parent's pool, whose feeding thread lives only in the
+    # parent: classify_many in a process forked after a warm-up call waited forever. (No
+    # worker starts here: which pool each process gets is what decides it.)
     model = small_model.with_settings()
-    messages = [fixture_bytes(name) for name in MESSAGES]
-    expected = list(model.classify_many(messages, n_jobs=2))  # the parent's workers start
     parent_pool = model._worker_pool(2)
     pid = os.fork()
     if pid == 0:  # the child: any way out but os._exit would run pytest's own teardown
         code = 1
         try:
-            signal.alarm(30)  # the parent's pool never answered the child: it hung here
-            code = 0 if list(model.classify_many(messages, n_jobs=2)) == expected else 2
+            code = 0 if model._worker_pool(2) is not parent_pool else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    # The child's pool is its own; the parent's still serves the parent.
-    assert list(model.classify_many(messages, n_jobs=2)) == expected
-    assert model._worker_pool(2) is parent_pool
+    assert model._worker_pool(2) is parent_pool  # the parent keeps its own
 
 
 def test_a_dead_worker_fails_one_call_and_the_next_starts_new_workers(
