@@ -578,9 +578,9 @@ class Model:
         if k == 0:
             return ()
         magnitude = np.abs(contributions)
-        # The k-th largest in linear time (partition); then every contribution at least that
-        # large, but none of nothing, is sorted, equal ones words first, each word and 4-gram
-        # in the order it comes in the message. Taking argpartition's k alone left it to NumPy's
+        # The k-th largest in linear time (partition); every non-zero contribution at least
+        # that large is then sorted by size, equal ones words first, each word and 4-gram in
+        # the order it comes in the message. Taking argpartition's k alone left it to NumPy's
         # selection which of equal contributions (words that always come together weigh the
         # same) made the list, and in what order: not the message's order in 1,979 of 2,000
         # random cases, and free to change with NumPy's version.
