@@ -127,9 +127,10 @@ def save_model(model: Model, path: PathArg) -> None:
 
 
 def _card_value(value: object) -> object:
-    """A card value JSON cannot write as it is, as JSON can: a NumPy number (a count or a
-    metric computed with NumPy) as a number, a path (``description=Path(corpus)``) as text.
-    Each failed ``save()`` with a bare TypeError, after all the training."""
+    """A card value that JSON cannot write, in a form it can: a NumPy number (a count or a
+    metric computed with NumPy) as a number, an array as a list, a path
+    (``description=Path(corpus)``) as text. Each failed ``save()`` with a bare TypeError,
+    after all the training."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
