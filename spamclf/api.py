@@ -177,6 +177,17 @@ def default_model() -> Model:
 _DEFAULT_MODEL_LOCK = threading.Lock()
 
 
+def _unlock_default_model_in_child() -> None:
+    # A child forked while another thread loaded the model has the lock held, and no thread to
+    # release it: its first default_model() would wait forever. It loads the model itself.
+    global _DEFAULT_MODEL_LOCK
+    _DEFAULT_MODEL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_unlock_default_model_in_child)
+
+
 @cache
 def _load_default_model() -> Model:
     chosen = os.environ.get("SPAMCLF_MODEL")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import tracemalloc
@@ -253,6 +255,25 @@ def test_default_model_asked_from_many_threads_at_once_is_loaded_once(
         models = list(pool.map(lambda _: ask(), range(4)))
     assert len(loads) == 1
     assert all(model is default_model() for model in models)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_child_forked_while_the_default_model_loads_can_load_it(
+    tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default_model: None
+) -> None:
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_model_path))
+    with spamclf.api._DEFAULT_MODEL_LOCK:  # as another thread loading it holds the lock
+        pid = os.fork()
+        if pid == 0:  # the child: any way out but os._exit would run pytest's own teardown
+            code = 1
+            try:
+                signal.alarm(10)  # it waited forever for a lock no thread would release
+                code = 0 if isinstance(default_model(), Model) else 2
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_default_model_missing_raises_model_error(
