@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from datetime import datetime, timezone
@@ -65,7 +66,7 @@ def train(
     n_jobs: int = 1,
     progress: bool = False,
     description: str = "",
-    groups: Sequence[object] | None = None,
+    groups: Sequence[object] | Iterable[object] | None = None,
 ) -> Model:
     """Train a new model on labelled messages (labels ``"spam"``/``"ham"`` or 1/0).
 
@@ -77,10 +78,15 @@ def train(
     """
     from spamclf.pipeline import fit_model, model_matrix
 
-    # Checked now, not after an hour of reading the corpus.
-    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not 0.0 < C < math.inf:
-        raise InputError(f"C must be a positive number, got {C!r}")
+    C = check_c(C)  # checked now, not after an hour of reading the corpus
     check_jobs(n_jobs)
+    # A dict was taken as no settings when empty ({} is false) and failed deep in the reading
+    # with an AttributeError when not.
+    if settings is not None and not isinstance(settings, ModelSettings):
+        raise InputError(
+            f"settings must be a spamclf.ModelSettings, got {type(settings).__name__} "
+            "(ModelSettings(**your_dict) makes one)"
+        )
     settings = settings or ModelSettings()
     # The labels are held; the messages are read once, in order, each turned into its row as
     # it comes, so a stream of large messages (an mbox, files read on demand) is never held
@@ -91,8 +97,13 @@ def train(
     y = np.array([normalize_label(label) == "spam" for label in labels], dtype=np.int8)
     if isinstance(messages, Sized) and len(messages) != len(y):
         raise InputError(f"{len(messages)} messages but {len(y)} labels")
-    if groups is not None and len(groups) != len(y):
-        raise InputError(f"{len(y)} labels but {len(groups)} groups")
+    if groups is not None:
+        # Any iterable, as messages and labels may be: len() of a generator was a TypeError.
+        if isinstance(groups, (str, bytes)) or not isinstance(groups, Iterable):
+            raise InputError(f"groups must be a sequence of groups, got {type(groups).__name__}")
+        groups = list(groups)
+        if len(groups) != len(y):
+            raise InputError(f"{len(y)} labels but {len(groups)} groups")
     n_spam = int(y.sum())
     if min(n_spam, len(y) - n_spam) < 3:
         raise InputError(
@@ -115,6 +126,17 @@ def train(
         model.card["training"]["balanced_groups"] = sorted({str(g) for g in groups})
     model.card["training"]["seconds"] = round(time.perf_counter() - start, 1)
     return model
+
+
+def check_c(C: object) -> float:
+    """The SVM's ``C`` as a Python float; :class:`InputError` unless it is a positive number.
+
+    A NumPy number (``np.arange(1, 4)`` in a grid search) passed every check before, trained,
+    and then made ``model.save()`` fail: the card is JSON, and JSON writes no ``np.int64``.
+    """
+    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not 0.0 < float(C) < math.inf:
+        raise InputError(f"C must be a positive number, got {C!r}")
+    return float(C)
 
 
 def training_card(description: str, y: np.ndarray, C: float) -> dict[str, Any]:
@@ -140,12 +162,34 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
 
 
-@cache
 def default_model() -> Model:
     """The bundled default model, loaded once on first use.
 
     ``SPAMCLF_MODEL`` names another model file to use instead.
     """
+    # One caller loads it and any others wait for that model. With functools.cache alone,
+    # threads that asked at once (a server's first requests) each loaded a copy: of 4, 3 then
+    # held a model that was not the default one, and what they learned was lost.
+    with _DEFAULT_MODEL_LOCK:
+        return _load_default_model()
+
+
+_DEFAULT_MODEL_LOCK = threading.Lock()
+
+
+def _unlock_default_model_in_child() -> None:
+    # A child forked while another thread loaded the model has the lock held, and no thread to
+    # release it: its first default_model() would wait forever. It loads the model itself.
+    global _DEFAULT_MODEL_LOCK
+    _DEFAULT_MODEL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_unlock_default_model_in_child)
+
+
+@cache
+def _load_default_model() -> Model:
     chosen = os.environ.get("SPAMCLF_MODEL")
     path = Path(chosen or default_model_path())
     if not path.is_file():

@@ -194,8 +194,9 @@ def train(
     ``max_iter`` bound the L-BFGS runs (four of them: three calibration folds and the final
     fit, each pass over the blocks counted in ``model.card["training"]["passes"]``).
     """
-    from spamclf.api import training_card
+    from spamclf.api import check_c, training_card
 
+    C = check_c(C)  # before the cluster's work, not in the middle of L-BFGS
     client = client or _current_client()
     if client is None:
         raise SpamclfError(

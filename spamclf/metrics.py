@@ -15,6 +15,7 @@ spam when ``score >= t``.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -75,7 +76,10 @@ def _prepare(labels: Sequence[object], scores: Sequence[float]) -> tuple[np.ndar
     spam (recall 1.0 at no false positive); scikit-learn's AUC refuses infinity anyway.
     """
     y = np.fromiter((normalize_label(v) == SPAM for v in labels), dtype=bool).astype(np.int8)
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    try:
+        s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:  # text, None, a generator: NumPy's own error
+        raise InputError(f"scores must be a sequence of numbers: {exc}") from exc
     if y.shape != s.shape:
         raise InputError(f"{y.size} labels but {s.size} scores")
     if np.isnan(s).any():
@@ -91,8 +95,9 @@ def _prepare(labels: Sequence[object], scores: Sequence[float]) -> tuple[np.ndar
 
 
 def _check_fpr(max_fpr: float) -> None:
-    if not 0.0 <= max_fpr <= 1.0:
-        raise InputError(f"max_fpr must be within [0, 1], not {max_fpr}")
+    # A string compared with a float was a bare TypeError; NaN fails the range check.
+    if not isinstance(max_fpr, numbers.Real) or not 0.0 <= max_fpr <= 1.0:
+        raise InputError(f"max_fpr must be within [0, 1], not {max_fpr!r}")
 
 
 def _threshold(y: np.ndarray, s: np.ndarray, max_fpr: float) -> float:
@@ -178,7 +183,12 @@ def evaluate(
     n_spam, n_ham = int(is_spam.sum()), int(is_ham.sum())
     called_spam = s >= threshold
     if labelled is not None:
-        called_spam &= np.asarray(labelled, dtype=bool)
+        # Checked: one flag broadcast over every message unnoticed, and two raised NumPy's
+        # ValueError about shapes.
+        mask = np.asarray(labelled, dtype=bool).reshape(-1)
+        if mask.shape != y.shape:
+            raise InputError(f"{y.size} labels but {mask.size} labelled flags")
+        called_spam &= mask
     false_positives = int(np.sum(called_spam[is_ham]))
     false_negatives = int(np.sum(~called_spam[is_spam]))
     auc = float(roc_auc_score(y, s))
@@ -300,8 +310,9 @@ def compare(
     """
     y, a = _prepare(labels, scores_a)
     _, b = _prepare(labels, scores_b)
-    if n_resamples < 1:
-        raise InputError(f"n_resamples must be at least 1, not {n_resamples}")
+    # A float (2.5, NaN) was a bare TypeError from NumPy, far into the work.
+    if not isinstance(n_resamples, numbers.Integral) or n_resamples < 1:
+        raise InputError(f"n_resamples must be a whole number of 1 or more, not {n_resamples!r}")
     is_spam = y == 1
     filters = [_WeightedMetrics(s, is_spam) for s in (a, b)]
     unit = np.ones(y.size)

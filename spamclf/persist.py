@@ -12,9 +12,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import lzma
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +40,32 @@ FORMAT_VERSION = 1
 FEATURE_SCHEMA = "spamclf-features-14"
 
 
-def card_path(path: str | os.PathLike) -> Path:  # type: ignore[type-arg]
+# What load_model and save_model take as a path: as the os module does, bytes too.
+PathArg = str | bytes | os.PathLike  # type: ignore[type-arg]
+
+
+def _as_path(path: PathArg, doing: str) -> Path:
+    """``path`` as a :class:`Path`; :class:`ModelError` for what is no path. Path() alone took
+    no bytes, nor an ``os.PathLike`` whose ``__fspath__`` gives bytes: a bare TypeError."""
+    try:
+        return Path(os.fsdecode(path))
+    except TypeError as exc:  # None, a number, a PathLike giving neither str nor bytes
+        raise ModelError(
+            f"{doing} takes a path to a model file, got {type(path).__name__}"
+        ) from exc
+
+
+def card_path(path: PathArg) -> Path:
     """Where the card of the model at ``path`` lies: beside it, named after it."""
-    path = Path(path)
+    path = _as_path(path, "card_path")
     if not path.name:  # ".", "/", "": Path.with_name raised a bare ValueError
         raise ModelError(f"cannot save a model at {str(path)!r}: that is no file name")
     return path.with_name(path.name + ".card.json")
 
 
-def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+def save_model(model: Model, path: PathArg) -> None:
     """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
-    path = Path(path)
+    path = _as_path(path, "save_model")
     # One consistent state, even while another thread learns.
     weights, intercept, calibration, card, variances, script_counts = model.parameters()
     header = {
@@ -82,7 +99,16 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
         temporary.append(model_tmp)
         card["sha256"] = _sha256(model_tmp)
         card["size_bytes"] = model_tmp.stat().st_size
-        text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        try:
+            text = json.dumps(
+                card, indent=2, ensure_ascii=False, sort_keys=True, default=_card_value
+            )
+        except (TypeError, ValueError) as exc:  # a set, an object, a loop, keys of mixed types
+            raise ModelError(
+                f"cannot save a model at {str(path)!r}: its card holds what JSON cannot write "
+                f"({exc})"
+            ) from exc
+        text += "\n"
         # A corpus path that is not UTF-8 reaches the card's description as lone surrogates;
         # backslashreplace writes each as JSON's \\udcXX escape, which loads back as it was
         # (strict UTF-8 failed there, after all the training, and no model was written).
@@ -100,10 +126,24 @@ def save_model(model: Model, path: str | os.PathLike) -> None:  # type: ignore[t
     _fsync_dir(path.parent)
 
 
-def check_can_save(path: str | os.PathLike) -> None:  # type: ignore[type-arg]
+def _card_value(value: object) -> object:
+    """A card value that JSON cannot write, in a form it can: a NumPy number (a count or a
+    metric computed with NumPy) as a number, an array as a list, a path
+    (``description=Path(corpus)``) as text. Each failed ``save()`` with a bare TypeError,
+    after all the training."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fsdecode(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def check_can_save(path: PathArg) -> None:
     """Raise :class:`ModelError` now if :func:`save_model` could not write at ``path``: for a
     server that saves after every lesson, finding out at the first lesson is too late."""
-    path = Path(path)
+    path = _as_path(path, "check_can_save")
     try:
         _refuse_folders(path)
         _write_temp(path, lambda f: None).unlink()
@@ -118,16 +158,14 @@ def _refuse_folders(path: Path) -> None:
             raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
 
 
-def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # type: ignore[type-arg]
+def load_model(path: PathArg, *, verify: bool = True) -> Model:
     """Load a model saved by :func:`save_model`.
 
     With ``verify`` (the default) the file must match the SHA-256 in its card. Raises
     :class:`ModelError` (missing or not a model), :class:`ModelIntegrityError` (checksum) or
     :class:`ModelVersionError` (format or feature schema from another spamclf version).
     """
-    if not isinstance(path, (str, os.PathLike)):  # Path(None) raised a bare TypeError
-        raise ModelError(f"load_model takes a path to a model file, got {type(path).__name__}")
-    path = Path(path)
+    path = _as_path(path, "load_model")
     if not path.is_file():
         raise ModelError(f"no model file at {str(path)!r}")
     card = _read_card(path) if verify or card_path(path).exists() else {}
@@ -137,19 +175,24 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
             "altered or truncated (load_model(..., verify=False) skips the check)"
         )
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
-            raise ValueError("it is not an archive of arrays")
-        with loaded as data:
+        # The file is opened here, not by np.load: when a damaged archive fails inside np.load,
+        # NumPy left its own file open (a ResourceWarning at collection).
+        with path.open("rb") as f:
+            data = np.load(f, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
+                raise ValueError("it is not an archive of arrays")
             header = json.loads(bytes(data["header"]).decode("utf-8"))
+            if not isinstance(header, dict):
+                raise ValueError("its header is not a JSON object")
+            # The versions before the arrays: a newer format may lay them out otherwise, and
+            # its file is then from a newer spamclf, not "not a spamclf model".
+            _check_compatible(header, path)
             weights = np.array(data["weights"], dtype=np.float64)
             intercept = float(data["intercept"][0])
             calibration = (float(data["calibration"][0]), float(data["calibration"][1]))
             variances = (
                 np.array(data["variances"], dtype=np.float64) if "variances" in data else None
             )
-        if not isinstance(header, dict):
-            raise ValueError("its header is not a JSON object")
         # NaN or infinite weights score every message 0.0 or NaN without a word of warning.
         if not (np.isfinite(weights).all() and np.isfinite([intercept, *calibration]).all()):
             raise ValueError("its weights are not all finite numbers")
@@ -162,18 +205,33 @@ def load_model(path: str | os.PathLike, *, verify: bool = True) -> Model:  # typ
         ValueError,
         KeyError,
         IndexError,
+        TypeError,  # an array of another shape: float() of a row
+        RecursionError,  # a header of JSON brackets nested thousands deep
         zipfile.BadZipFile,
+        # A damaged archive member: its compressed data, or its compression method, version
+        # or flags (these escaped with verify=False, or a card written for the damaged file).
+        zlib.error,
+        lzma.LZMAError,
+        NotImplementedError,
+        RuntimeError,  # a member marked encrypted
         UnicodeError,
     ) as exc:
         raise ModelError(
             f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
         ) from exc
-    _check_compatible(header, path)
     try:
         settings = ModelSettings.from_dict(header["settings"])
         script_counts = header.get("script_counts")
         return Model(weights, intercept, calibration, settings, card, variances, script_counts)
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, SpamclfError) as exc:
+    except (
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,  # a count of 1e999, which JSON reads as infinity
+        SpamclfError,
+    ) as exc:
         raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
 
 
@@ -195,7 +253,7 @@ def _read_card(path: Path) -> dict[str, Any]:
             f"{str(path)!r} has no card {card_path(path).name} to verify it against "
             "(load_model(..., verify=False) skips the check)"
         ) from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelError(f"cannot read the card of {str(path)!r}: {exc}") from exc
     if not isinstance(card, dict):
         raise ModelError(f"the card of {str(path)!r} is not a JSON object")

@@ -77,7 +77,9 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
     def transform(self, messages: Sequence[MessageInput]):  # type: ignore[no-untyped-def]
         settings = ModelSettings(
             n_features=self.n_features,
-            trusted_networks=tuple(self.trusted_networks),
+            # As given: ModelSettings reads one network written as a str, which tuple() cut
+            # into characters ("10.0.0.0/8": "'1' is not a network").
+            trusted_networks=self.trusted_networks,
             header_words=self.header_words,
             limits=self.limits or Limits(),
         )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import fixture_path
 
@@ -20,9 +26,9 @@ Loader = Callable[[str], bytes]
 @pytest.fixture
 def fresh_default_model() -> Iterator[None]:
     """Forget the cached default model before and after a test that changes where it lies."""
-    default_model.cache_clear()
+    spamclf.api._load_default_model.cache_clear()
     yield
-    default_model.cache_clear()
+    spamclf.api._load_default_model.cache_clear()
 
 
 def test_train_accepts_integer_labels(corpus: tuple[list[bytes], list[str]]) -> None:
@@ -43,6 +49,18 @@ def test_train_accepts_generators_and_settings(corpus: tuple[list[bytes], list[s
     assert model.settings == settings
     assert model.weights.shape == (2**12,)
     assert model.card["classifier"]["C"] == 1.0
+
+
+@pytest.mark.parametrize("C", [np.int64(1), np.float32(1.0)])
+def test_train_with_a_numpy_c_makes_a_model_that_saves(
+    corpus: tuple[list[bytes], list[str]], tmp_path: Path, C: object
+) -> None:
+    # The card is JSON: an np.int64 C trained, then failed model.save() with a TypeError.
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12)
+    model = spamclf.train(messages[:12], labels[:12], settings=settings, C=C)  # type: ignore[arg-type]
+    model.save(tmp_path / "m.spamclf")
+    assert spamclf.load_model(tmp_path / "m.spamclf").card["classifier"]["C"] == 1.0
 
 
 def test_train_does_not_hold_the_messages_it_is_given(
@@ -99,6 +117,25 @@ def test_train_with_groups_weighs_each_group_the_same(
     assert not (balanced.weights == plain.weights).all()
 
 
+def test_train_takes_groups_from_a_generator(corpus: tuple[list[bytes], list[str]]) -> None:
+    messages, labels = corpus
+    settings = ModelSettings(n_features=2**12)
+    groups = ["cn" if i % 4 == 0 else "en" for i in range(12)]
+    listed = spamclf.train(messages[:12], labels[:12], settings=settings, groups=groups)
+    generated = spamclf.train(messages[:12], labels[:12], settings=settings, groups=iter(groups))
+    assert (generated.weights == listed.weights).all()
+    assert generated.card["training"]["balanced_groups"] == ["cn", "en"]
+
+
+@pytest.mark.parametrize("groups", ["cn", 3])
+def test_train_rejects_groups_that_are_no_sequence(
+    corpus: tuple[list[bytes], list[str]], groups: object
+) -> None:
+    messages, labels = corpus
+    with pytest.raises(InputError, match="groups must be a sequence"):
+        spamclf.train(messages[:12], labels[:12], groups=groups)  # type: ignore[arg-type]
+
+
 def test_train_rejects_groups_of_the_wrong_length(corpus: tuple[list[bytes], list[str]]) -> None:
     messages, labels = corpus
     with pytest.raises(InputError, match="groups"):
@@ -131,6 +168,8 @@ def test_train_rejects_too_few_of_one_class(n_spam: int, n_ham: int) -> None:
         ({"C": "2"}, InputError),
         ({"n_jobs": 0}, SpamclfError),
         ({"n_jobs": 1.5}, SpamclfError),
+        ({"settings": {}}, InputError),
+        ({"settings": {"n_features": 4096}}, InputError),
     ],
 )
 def test_train_refuses_bad_options_before_reading_a_message(
@@ -140,7 +179,7 @@ def test_train_refuses_bad_options_before_reading_a_message(
         raise AssertionError("read a message before checking the options")
         yield b""
 
-    with pytest.raises(error, match=r"C must|n_jobs must"):
+    with pytest.raises(error, match=r"C must|n_jobs must|settings must"):
         spamclf.train(messages(), ["spam", "ham"] * 3, **options)  # type: ignore[arg-type]
 
 
@@ -188,6 +227,53 @@ def test_default_model_honours_spamclf_model(
     data = fixture_bytes("gb2312_spam")
     assert spamclf.classify(data).score == pytest.approx(small_model.classify(data).score)
     assert default_model() is default_model()  # loaded once
+
+
+def test_default_model_asked_from_many_threads_at_once_is_loaded_once(
+    small_model: Model,
+    tmp_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_default_model: None,
+) -> None:
+    # Each thread loaded a model of its own; the one kept was the last to finish loading.
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_model_path))
+    loads = []
+
+    def slow_load(path: object) -> Model:
+        time.sleep(0.05)  # a real load takes longer: 0.16 s for the bundled model
+        loads.append(path)
+        return small_model.with_settings()
+
+    monkeypatch.setattr(spamclf.api, "load_model", slow_load)
+    start = threading.Barrier(4)
+
+    def ask() -> Model:
+        start.wait()
+        return default_model()
+
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: ask(), range(4)))
+    assert len(loads) == 1
+    assert all(model is default_model() for model in models)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_child_forked_while_the_default_model_loads_can_load_it(
+    tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default_model: None
+) -> None:
+    monkeypatch.setenv("SPAMCLF_MODEL", str(tmp_model_path))
+    with spamclf.api._DEFAULT_MODEL_LOCK:  # as another thread loading it holds the lock
+        pid = os.fork()
+        if pid == 0:  # the child: any way out but os._exit would run pytest's own teardown
+            code = 1
+            try:
+                signal.alarm(10)  # it waited forever for a lock no thread would release
+                code = 0 if isinstance(default_model(), Model) else 2
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_default_model_missing_raises_model_error(

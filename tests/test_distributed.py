@@ -142,6 +142,14 @@ def test_train_without_a_distributed_client_says_so(corpus, monkeypatch):
         sd.train(db.from_sequence(list(zip(messages, labels, strict=True))), client=None)
 
 
+@pytest.mark.parametrize("C", [0, -1.0, float("nan"), "2"])
+def test_train_refuses_a_bad_c_before_any_work(C, monkeypatch):
+    # As spamclf.train does; a negative C made the objective unbounded below.
+    monkeypatch.setattr(sd, "_current_client", lambda: None)
+    with pytest.raises(InputError, match="C must"):
+        sd.train(db.from_sequence([(b"Subject: x\n\nbody", "spam")]), C=C)
+
+
 def test_import_spamclf_never_imports_dask_and_missing_dask_gives_a_hint():
     code = (
         "import sys; import spamclf; assert 'dask' not in sys.modules\n"

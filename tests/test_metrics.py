@@ -117,6 +117,8 @@ def test_recall_at_0_1pct_fpr_in_evaluate() -> None:
         ([], [], InputError, "both spam and ham"),
         ([0, 1], [0.5, float("nan")], InputError, "NaN"),
         ([0, 2], [0.5, 0.6], CorpusError, "unrecognised label"),
+        ([0, 1], ["low", "high"], InputError, "scores must be"),
+        ([0, 1], (x for x in (0.5, 0.6)), InputError, "scores must be"),
     ],
 )
 def test_evaluate_rejects_bad_input(
@@ -249,3 +251,29 @@ def test_compare_is_reproducible_and_checks_its_input() -> None:
         compare(y, a, b[:-1])
     with pytest.raises(InputError):
         compare(y, a, b, n_resamples=0)
+
+
+def test_evaluate_never_counts_an_unlabelled_message_as_called_spam() -> None:
+    labels, scores = ["spam", "ham", "spam", "ham"], [0.9, 0.8, 0.7, 0.1]
+    assert evaluate(labels, scores).fpr == 0.5
+    flagged = evaluate(labels, scores, labelled=[True, False, False, True])
+    assert (flagged.fpr, flagged.fnr) == (0.0, 0.5)
+
+
+@pytest.mark.parametrize("labelled", [[False], [True, False], [True] * 5])
+def test_evaluate_rejects_labelled_flags_of_another_length(labelled: list[bool]) -> None:
+    # [False] was broadcast over all four messages: a filter that labelled nothing.
+    with pytest.raises(InputError, match="4 labels but"):
+        evaluate(["spam", "ham", "spam", "ham"], [0.9, 0.8, 0.7, 0.1], labelled=labelled)
+
+
+@pytest.mark.parametrize("max_fpr", ["0.1", None])
+def test_max_fpr_that_is_no_number_raises_input_error(max_fpr: object) -> None:
+    with pytest.raises(InputError, match="max_fpr"):
+        recall_at_fpr([0, 1], [0.1, 0.9], max_fpr)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n_resamples", [2.5, float("nan"), "10"])
+def test_compare_rejects_n_resamples_that_is_no_whole_number(n_resamples: object) -> None:
+    with pytest.raises(InputError, match="n_resamples"):
+        compare([0, 1], [0.1, 0.9], [0.2, 0.8], n_resamples=n_resamples)  # type: ignore[arg-type]

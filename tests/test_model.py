@@ -18,9 +18,10 @@ from conftest import ALL_FIXTURES, fixture_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spamclf import model as model_module
 from spamclf import stored
 from spamclf.errors import CorpusError, InputError, SpamclfError
-from spamclf.model import Model, ModelSettings
+from spamclf.model import Model, ModelSettings, check_jobs
 from spamclf.origin import Origin
 from spamclf.parse import Limits
 from spamclf.verdict import Verdict
@@ -91,6 +92,24 @@ def test_classify_reasons_are_the_messages_own_tokens(
     features = small_model.features(data)
     grams = {"chars:" + features.chars[i : i + 4] for i in range(len(features.chars) - 3)}
     assert {r.feature for r in small_model.classify(data).reasons} <= set(features.tokens) | grams
+
+
+@pytest.mark.parametrize("name", ["english_ham", "gb2312_spam", "html_only_spam"])
+def test_equal_reasons_come_in_the_order_of_the_message(fixture_bytes: Loader, name: str) -> None:
+    # Words of equal weight give equal contributions (4-grams give none here): which of them
+    # made the list, and in what order, was left to NumPy's selection.
+    data = fixture_bytes(name)
+    model = Model.empty(ModelSettings(n_features=2**20, n_reasons=8))
+    features = model.features(data)
+    columns = model.decision(features)[1].token_columns
+    assert len(set(columns)) == len(columns)  # no two words share a weight
+    # Three sizes of weight, both signs: many words tie on each size.
+    sizes = np.random.default_rng(0).choice([2.0, -2.0, 1.0, -1.0, 0.5], len(columns))
+    weights = np.zeros(model.settings.n_features)
+    weights[columns] = sizes
+    tied = Model(weights, 0.0, model.calibration, model.settings)
+    expected = [features.tokens[i] for i in np.argsort(-np.abs(sizes), kind="stable")[:8]]
+    assert [r.feature for r in tied.classify(data).reasons] == expected
 
 
 def test_classify_reasons_add_up_to_the_log_odds(small_model: Model) -> None:
@@ -169,6 +188,26 @@ def test_classify_many_keeps_its_workers_until_learn_changes_the_model(
     assert pickle.loads(pickle.dumps(model))._pool is None  # workers do not travel
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_does_not_use_its_parents_workers(small_model: Model) -> None:
+    # The child handed its batches to the parent's pool, whose feeding thread lives only in the
+    # parent: classify_many in a process forked after a warm-up call waited forever. (No
+    # worker starts here: which pool each process gets is what decides it.)
+    model = small_model.with_settings()
+    parent_pool = model._worker_pool(2)
+    pid = os.fork()
+    if pid == 0:  # the child: any way out but os._exit would run pytest's own teardown
+        code = 1
+        try:
+            code = 0 if model._worker_pool(2) is not parent_pool else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert model._worker_pool(2) is parent_pool  # the parent keeps its own
+
+
 def test_a_dead_worker_fails_one_call_and_the_next_starts_new_workers(
     small_model: Model, fixture_bytes: Loader
 ) -> None:
@@ -236,13 +275,37 @@ def test_classify_head_scores_as_classify_and_refuses_what_is_not_bytes(
 
 @pytest.mark.parametrize(
     ("n_jobs", "batch_size"),
-    [(0, 10), (2, 0), (2**40, 10), (1.5, 10), ("2", 10), (None, 10), (True, 10)],
+    [(0, 10), (2, 0), (1, 0), (2, True), (2**40, 10), (1.5, 10), ("2", 10), (None, 10), (True, 10)],
 )
-def test_classify_many_rejects_bad_parallel_settings(
+def test_classify_many_rejects_bad_parallel_settings_at_the_call(
     small_model: Model, n_jobs: int, batch_size: int
 ) -> None:
+    # Not at the first next(): a call that returned had seemed to accept them.
     with pytest.raises(SpamclfError, match=r"n_jobs|batch_size"):
-        list(small_model.classify_many([b"x"], n_jobs=n_jobs, batch_size=batch_size))
+        small_model.classify_many([b"x"], n_jobs=n_jobs, batch_size=batch_size)
+
+
+@pytest.mark.parametrize("messages", [42, None, b"Subject: one message\n\nbody"])
+def test_classify_many_rejects_what_is_no_iterable_of_messages_at_the_call(
+    small_model: Model, messages: object
+) -> None:
+    with pytest.raises(InputError, match="iterable of messages"):
+        small_model.classify_many(messages)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2,
+    reason="needs CPU affinity and two cores",
+)
+def test_n_jobs_minus_one_counts_the_cores_this_process_may_use() -> None:
+    # It counted the machine's cores: under taskset, or in a container given 2 CPUs of 64,
+    # classify_many(n_jobs=-1) started a worker for each of the machine's.
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        assert check_jobs(-1) == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_bytes: Loader) -> None:
@@ -260,6 +323,35 @@ def test_classify_many_reads_a_generator_lazily(small_model: Model, fixture_byte
     first_three = list(itertools.islice(verdicts, 3))
     assert len(first_three) == 3
     assert pulled == 3
+
+
+def test_classify_many_holds_few_big_messages_in_flight(small_model: Model) -> None:
+    # Batches were 256 messages whatever their size: with two batches per worker in flight,
+    # messages of a megabyte took the caller's memory up by a gigabyte (2 workers).
+    model = small_model.with_settings()  # a copy: its workers go with it
+    big = b"Subject: big\n\n" + b"word " * 200_000
+    pulled = 0
+
+    def messages() -> Iterator[bytes]:
+        nonlocal pulled
+        for _ in range(200):
+            pulled += 1
+            yield big
+
+    verdicts = model.classify_many(messages(), n_jobs=2)
+    next(verdicts)
+    verdicts.close()
+    assert pulled * len(big) <= 6 * model_module._BATCH_BYTES
+
+
+@pytest.mark.parametrize("settings", [{}, {"n_features": 16}])
+def test_a_model_refuses_settings_that_are_no_model_settings(settings: object) -> None:
+    # Model.empty({}) learned with the defaults (an empty dict is false); Model(...) of a
+    # dict failed with an AttributeError.
+    with pytest.raises(SpamclfError, match=r"settings must be a spamclf\.ModelSettings"):
+        Model.empty(settings)  # type: ignore[arg-type]
+    with pytest.raises(SpamclfError, match=r"settings must be a spamclf\.ModelSettings"):
+        Model(np.zeros(16), 0.0, (1.0, 0.0), settings)  # type: ignore[arg-type]
 
 
 def test_model_survives_pickle_round_trip(small_model: Model, fixture_bytes: Loader) -> None:

@@ -69,3 +69,13 @@ def test_the_pipeline_and_train_fit_the_same_svm(corpus: tuple[list[bytes], list
 def test_message_vectorizer_refuses_fewer_than_two_columns() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         MessageVectorizer(n_features=1).fit([b"Subject: x\n\ny\n"])
+
+
+def test_message_vectorizer_reads_one_trusted_network_written_as_a_str(
+    corpus: tuple[list[bytes], list[str]],
+) -> None:
+    # As ModelSettings does: the str was cut into characters, each "not a network".
+    messages = corpus[0][:4]
+    one = MessageVectorizer(n_features=2**12, trusted_networks="218.79.0.0/16")
+    listed = MessageVectorizer(n_features=2**12, trusted_networks=("218.79.0.0/16",))
+    assert (one.fit_transform(messages) != listed.fit_transform(messages)).nnz == 0
