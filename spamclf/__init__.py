@@ -15,6 +15,7 @@ from spamclf.errors import (
     SeveralMessagesError,
     SpamclfError,
 )
+from spamclf.inputs import MessageHead
 from spamclf.model import Model, ModelSettings
 from spamclf.origin import Hop, Origin
 from spamclf.parse import Limits
@@ -28,6 +29,7 @@ __all__ = [
     "Hop",
     "InputError",
     "Limits",
+    "MessageHead",
     "Model",
     "ModelError",
     "ModelIntegrityError",

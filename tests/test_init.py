@@ -36,6 +36,13 @@ def test_star_import_gives_exactly_all() -> None:
     assert set(namespace) == set(spamclf.__all__)
 
 
+def test_message_head_is_the_one_the_readers_give() -> None:
+    # classify_heads and classify take what mbox_heads yields; users name it from the top.
+    import spamclf.corpora
+
+    assert spamclf.MessageHead is spamclf.corpora.MessageHead
+
+
 def test_version_is_a_string() -> None:
     assert isinstance(spamclf.__version__, str)
 
