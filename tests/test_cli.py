@@ -475,6 +475,11 @@ def test_train_interrupted_while_saving_exits_130_and_leaves_no_model_file(
     assert list(out.iterdir()) == []
 
 
+def _train_or_evaluate_options(command: str, output: Path, model: Path) -> list[str]:
+    """What ``train`` (where to write) or ``evaluate`` (which model) needs besides the corpus."""
+    return ["-o", str(output)] if command == "train" else ["--model", str(model)]
+
+
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_a_file_that_is_no_message_is_left_out_and_the_run_goes_on(
     folder_corpus: Path,
@@ -486,8 +491,7 @@ def test_a_file_that_is_no_message_is_left_out_and_the_run_goes_on(
     # One stray PDF among the messages: every message before it was read and scored, then
     # the run stopped with no metrics and no model.
     (folder_corpus / "spam" / "zz.pdf").write_bytes(b"%PDF-1.4\n%binary\n")
-    options = ["-o", str(tmp_path / "m.spamclf")] if command == "train" else []
-    options += ["--model", str(tmp_model_path)] if command == "evaluate" else []
+    options = _train_or_evaluate_options(command, tmp_path / "m.spamclf", tmp_model_path)
     assert main([command, str(folder_corpus), *options]) == EXIT_INPUT
     captured = capsys.readouterr()
     assert "zz.pdf" in captured.err and "PDF" in captured.err
@@ -509,8 +513,7 @@ def test_an_empty_message_is_left_out_with_a_warning(
     (folder_corpus / "spam" / "zz.eml").write_bytes(b"")
     box = tmp_path / "Junk"
     box.write_bytes(_mbox_of("gb2312_spam") + b"From a@example.com Mon Jan  1 00:00:09 2024\n\n")
-    options = ["-o", str(tmp_path / "m.spamclf")] if command == "train" else []
-    options += ["--model", str(tmp_model_path)] if command == "evaluate" else []
+    options = _train_or_evaluate_options(command, tmp_path / "m.spamclf", tmp_model_path)
     assert main([command, str(folder_corpus), f"spam:{box}", *options]) == EXIT_OK
     captured = capsys.readouterr()
     assert f"left out {folder_corpus / 'spam' / 'zz.eml'}: empty" in captured.err
