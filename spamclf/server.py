@@ -138,6 +138,8 @@ class SpamdServer:
         self._socket_files: dict[socket.socket, tuple[int, int] | None] = {}
         self._connections: dict[socket.socket, _Connection] = {}
         self._stopping = threading.Event()
+        self._stop_lock = threading.Lock()
+        self._stopped = False
         self._listening = False
         self._loop: threading.Thread | None = None
 
@@ -184,7 +186,13 @@ class SpamdServer:
         return True
 
     def stop(self) -> None:
-        """Stop accepting, wait for requests in flight, close and remove the sockets."""
+        """Stop accepting, wait for requests in flight, close and remove the sockets. A second
+        call (a signal handler's and a ``finally``'s) does nothing: the first closed the
+        sockets, and waking the loop again raised EBADF."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         self._stopping.set()
         if self._loop is None:  # start() failed part way: close whatever did bind
             self._close_listeners()

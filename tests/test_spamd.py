@@ -468,6 +468,14 @@ def test_servers_with_reuse_port_share_one_port(model_file: Path, tmp_path: Path
             server.stop()
 
 
+def test_stop_twice_is_stop_once(model_file: Path, tmp_path: Path) -> None:
+    # A signal handler's stop() and a finally's: the second woke a closed loop (EBADF).
+    live = _start(model_file, tmp_path)
+    live.server.stop()
+    live.server.stop()
+    assert not Path(live.path).exists()
+
+
 def test_a_second_server_on_a_live_unix_socket_leaves_it_to_the_first(
     model_file: Path, tmp_path: Path
 ) -> None:
