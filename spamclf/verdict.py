@@ -49,10 +49,14 @@ class Verdict:
         return self.label == "spam"
 
     def as_dict(self) -> dict[str, object]:
-        """A JSON-ready dictionary (used by ``spamclf classify --json``)."""
+        """A JSON-ready dictionary (used by ``spamclf classify --json``).
+
+        The score is given whole: rounded, 0.9899996 read 0.99, at the spam cutoff, beside the
+        label ``unsure``, and a program comparing it with the cutoff disagreed with the label.
+        """
         return {
             "label": self.label,
-            "score": round(self.score, 6),
+            "score": self.score,
             "reasons": [
                 {"feature": r.feature, "contribution": round(r.contribution, 4)}
                 for r in self.reasons

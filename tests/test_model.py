@@ -497,6 +497,12 @@ def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
     assert data["origin"]["relay_country"] == "KR"  # type: ignore[index]
 
 
+def test_verdict_as_dict_score_agrees_with_the_label() -> None:
+    # Rounded to 6 places, a score just under the spam cutoff read as the cutoff itself.
+    verdict = Verdict("unsure", 0.9899996, (), Origin(None, None, None, None, None, None, 0, ()))
+    assert verdict.as_dict()["score"] < ModelSettings().spam_cutoff
+
+
 @pytest.mark.parametrize("name", ["gb2312_spam", "received_cn_kr", "empty"])
 def test_verdict_explanation_adds_up(small_model: Model, fixture_bytes: Loader, name: str) -> None:
     # Every contribution, not only the top reasons: the baseline plus all of them is the
