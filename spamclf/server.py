@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import ipaddress
 import logging
 import math
 import os
@@ -82,7 +83,10 @@ class ServerSettings:
     reply, so a client that stalls cannot hold a connection; ``max_connections`` bounds the
     connections open at once (more clients wait in the listen backlog). ``reuse_port`` lets
     several servers listen on one TCP port, the kernel sharing connections among them: one
-    server scores on one core, so that is how to use more.
+    server scores on one core, so that is how to use more. ``allowed_ips`` (addresses and
+    CIDR blocks, as spamd's ``--allowed-ips``) are the TCP clients that may connect; others are
+    closed at once. None, the default, lets every client that reaches the port connect (the
+    default port is on 127.0.0.1); Unix-socket clients are governed by ``socket_mode``.
     """
 
     listen: tuple[str, ...] = (DEFAULT_LISTEN,)
@@ -93,6 +97,7 @@ class ServerSettings:
     save_learned: str | None = None
     socket_mode: int | None = None
     reuse_port: bool = False
+    allowed_ips: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         # No connection allowed made the loop spin on a listener it never accepts from; an
@@ -112,6 +117,21 @@ class ServerSettings:
             _whole(self.socket_mode) and 0 <= self.socket_mode <= 0o777
         ):
             raise SpamclfError(f"socket_mode must be 0 to 0o777, got {self.socket_mode!r}")
+        if self.allowed_ips is not None:
+            allowed_networks(self.allowed_ips)  # a typo stops the server at start, not later
+
+
+def allowed_networks(
+    allowed_ips: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of ``allowed_ips`` (addresses or CIDR blocks); SpamclfError for a typo."""
+    networks = []
+    for text in allowed_ips:
+        try:
+            networks.append(ipaddress.ip_network(text.strip(), strict=False))
+        except ValueError as exc:
+            raise SpamclfError(f"allowed_ips: {text!r} is no address or network") from exc
+    return tuple(networks)
 
 
 def _whole(value: object) -> bool:
@@ -142,6 +162,9 @@ class SpamdServer:
         self._stopped = False
         self._listening = False
         self._loop: threading.Thread | None = None
+        self._allowed = (
+            None if settings.allowed_ips is None else allowed_networks(settings.allowed_ips)
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -266,18 +289,31 @@ class SpamdServer:
     def _accept(self, listener: socket.socket) -> None:
         while len(self._connections) < self.settings.max_connections:
             try:
-                sock, _ = listener.accept()
+                sock, peer = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # out of file descriptors, a connection reset in the backlog
                 log.warning("accept failed: %s", exc)
                 return
+            if not self._is_allowed(listener, peer):
+                log.warning("refused a connection from %s: not in --allowed-ips", peer[0])
+                sock.close()
+                continue
             sock.setblocking(False)
             deadline = time.monotonic() + self.settings.timeout
             self._connections[sock] = _Connection(sock, deadline)
             self._selector.register(sock, selectors.EVENT_READ)
             if len(self._connections) == self.settings.max_connections:
                 self._accepting(False)  # the rest wait in the listen backlog
+
+    def _is_allowed(self, listener: socket.socket, peer: object) -> bool:
+        if self._allowed is None or listener.family == socket.AF_UNIX:
+            return True
+        assert isinstance(peer, tuple)
+        address = ipaddress.ip_address(peer[0].split("%", 1)[0])  # "fe80::1%eth0": no zone
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped  # an IPv4 client of a dual-stack socket
+        return any(address in network for network in self._allowed)
 
     def _close(self, connection: _Connection) -> None:
         if self._connections.pop(connection.sock, None) is None:
@@ -654,6 +690,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="let clients teach the model (spamc -L spam|ham), as spamd's switch",
     )
     parser.add_argument(
+        "--allowed-ips",
+        action="append",
+        metavar="IP[,IP...]",
+        help="TCP clients that may connect: addresses or CIDR blocks, comma-separated or "
+        "repeated, as spamd's switch (default: any that reaches --listen)",
+    )
+    parser.add_argument(
         "--save-learned",
         metavar="PATH",
         help="save the model there after every TELL that changed it",
@@ -682,7 +725,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def serve_from_args(args: argparse.Namespace) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the model."""
     logging.basicConfig(level=args.log_level.upper(), format="spamclf serve: %(message)s")
-    settings = ServerSettings(
+    server = SpamdServer(model_path(args.model), settings_from_args(args))
+    return run_until_signalled(server)
+
+
+def settings_from_args(args: argparse.Namespace) -> ServerSettings:
+    """The settings that ``spamclf serve``'s arguments ask for."""
+    return ServerSettings(
         listen=tuple(args.listen or (DEFAULT_LISTEN,)),
         max_size=args.max_size,
         timeout=args.timeout,
@@ -691,9 +740,10 @@ def serve_from_args(args: argparse.Namespace) -> int:
         save_learned=args.save_learned,
         socket_mode=args.socket_mode,
         reuse_port=args.reuse_port,
+        allowed_ips=None
+        if args.allowed_ips is None
+        else tuple(ip.strip() for arg in args.allowed_ips for ip in arg.split(",") if ip.strip()),
     )
-    server = SpamdServer(model_path(args.model), settings)
-    return run_until_signalled(server)
 
 
 def run_until_signalled(server: SpamdServer) -> int:

@@ -468,6 +468,44 @@ def test_servers_with_reuse_port_share_one_port(model_file: Path, tmp_path: Path
             server.stop()
 
 
+def test_allowed_ips_close_other_tcp_clients_at_once(model_file: Path, tmp_path: Path) -> None:
+    # spamd's --allowed-ips: a server listening beyond loopback answers only the clients named.
+    ping = b"PING SPAMC/1.5\r\n\r\n"
+    live = _start(model_file, tmp_path, allowed_ips=("10.0.0.0/8", "2001:db8::/32"))
+    try:
+        try:
+            answer = request(("127.0.0.1", live.port), ping)
+        except ConnectionResetError:
+            answer = b""
+        assert answer == b""
+        assert request(live.path, ping) == b"SPAMD/1.5 0 PONG\r\n"  # Unix sockets: socket_mode
+    finally:
+        live.server.stop()
+    live = _start(model_file, tmp_path, allowed_ips=("192.0.2.1", "127.0.0.0/8"))
+    try:
+        assert request(("127.0.0.1", live.port), ping) == b"SPAMD/1.5 0 PONG\r\n"
+    finally:
+        live.server.stop()
+
+
+@pytest.mark.parametrize("allowed", [("10.0.0.0/33",), ("localhost",), ("",)])
+def test_allowed_ips_typo_stops_the_server_at_start(allowed: tuple[str, ...]) -> None:
+    with pytest.raises(SpamclfError, match="allowed_ips"):
+        ServerSettings(allowed_ips=allowed)
+
+
+def test_allowed_ips_on_the_command_line_split_at_commas() -> None:
+    import argparse
+
+    from spamclf.server import add_arguments, settings_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--allowed-ips", "127.0.0.1, 10.0.0.0/8", "--allowed-ips", "::1"])
+    assert settings_from_args(args).allowed_ips == ("127.0.0.1", "10.0.0.0/8", "::1")
+    assert settings_from_args(parser.parse_args([])).allowed_ips is None
+
+
 def test_stop_twice_is_stop_once(model_file: Path, tmp_path: Path) -> None:
     # A signal handler's stop() and a finally's: the second woke a closed loop (EBADF).
     live = _start(model_file, tmp_path)
