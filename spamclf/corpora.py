@@ -842,8 +842,18 @@ def _corpus_kind(path: Path) -> str:
     if _is_dir(path):
         if _is_dir(path / "cur") and _is_dir(path / "new"):
             return "maildir"
+        if _apple_mail_export(path):
+            return "mbox"
         return "folders"
     raise CorpusError(f"corpus {path} does not exist")
+
+
+def _apple_mail_export(path: Path) -> bool:
+    """Whether folder ``path`` is what Apple Mail's "Export Mailbox" writes: ``Junk.mbox/``
+    holding the mailbox as one mbox file, ``mbox`` (beside ``Info.plist`` or
+    ``table_of_contents``). Read as a folder, its one file was one mbox, left out."""
+    inner = path / "mbox"
+    return path.suffix.lower() == ".mbox" and _is_file(inner) and _starts_like_mbox(inner)
 
 
 def read_corpus(spec: str) -> Iterator[LabelledMessage]:
@@ -853,7 +863,8 @@ def read_corpus(spec: str) -> Iterator[LabelledMessage]:
 
     * ``.../full/index`` -- a file named ``index``: a TREC corpus (:func:`read_trec`).
     * ``data.csv`` -- a CSV with ``text`` and ``label`` columns (:func:`read_csv`).
-    * ``spam:/path/to/mbox`` -- a file starting with ``From ``: an mbox (:func:`read_mbox`).
+    * ``spam:/path/to/mbox`` -- a file starting with ``From ``: an mbox (:func:`read_mbox`);
+      also the ``Junk.mbox/`` folder Apple Mail exports, which holds one, named ``mbox``.
     * ``ham:/path/to/Maildir`` -- a folder holding ``cur`` and ``new``: a Maildir
       (:func:`read_maildir`).
     * ``/path/to/folders`` -- any other folder: label-named folders (:func:`read_folders`).
@@ -871,7 +882,9 @@ def read_corpus(spec: str) -> Iterator[LabelledMessage]:
             raise CorpusError(
                 f"{kind} {path} holds no labels: write the spec as spam:{path} or ham:{path}"
             )
-        return read_mbox(path, label) if kind == "mbox" else read_maildir(path, label)
+        if kind == "maildir":
+            return read_maildir(path, label)
+        return read_mbox(path / "mbox" if _is_dir(path) else path, label)  # an Apple Mail export
     if kind == "folders" and label is not None and not _has_label_folders(path):
         return read_labelled_folder(path, label)  # `spam:DIR`: every message in DIR is spam
     if label is not None:

@@ -717,6 +717,20 @@ def test_read_corpus_takes_an_empty_mbox(tmp_path: Path) -> None:
     assert list(read_corpus(f"spam:{_write(tmp_path / 'junk.mbox', b'')}")) == []
 
 
+def test_read_corpus_reads_an_apple_mail_export_as_its_mbox(tmp_path: Path) -> None:
+    # Apple Mail's "Export Mailbox" writes Junk.mbox/ holding one mbox file named "mbox": read
+    # as a folder, that file was one mbox among message files, left out, and the run stopped.
+    export = tmp_path / "Junk.mbox"
+    export.mkdir()
+    _fill(mailbox.mbox(str(export / "mbox")), ["one", "two", "three"])
+    _write(export / "Info.plist", b"<plist/>")
+    messages = list(read_corpus(f"spam:{export}"))
+    assert _subjects(messages) == ["one", "two", "three"]
+    assert {m.label for m in messages} == {"spam"}
+    with pytest.raises(CorpusError, match="holds no labels"):
+        read_corpus(str(export))
+
+
 @pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
 def test_a_compressed_mbox_reads_as_the_mbox(tmp_path: Path, compress) -> None:
     # Dovecot reads gzip, bzip2 and xz mbox files; so does spamclf, told by their first bytes.
