@@ -221,12 +221,12 @@ class Model:
         teaches it, one message at a time (the TREC spam track's online protocol).
 
         With no held-out decisions to calibrate on, the calibration puts the SVM margin at the
-        spam cutoff: a decision of +1 scores ``spam_cutoff``, -1 scores ``1 - spam_cutoff``, so
-        :meth:`learn` works to margin 1 on both sides. (With the logistic of the raw decision,
-        slope 1, the margins would have been 3.9 for spam (4.6 at today's 0.99) and 1.4 for
-        ham at the 0.98 cutoff then shipped; on the first 5,000 trec06p
-        messages in arrival order that made (1-ROCA)% 0.113 against 0.097 with the
-        passive-aggressive update learn() used before AROW.)
+        stricter cutoff (the spam cutoff, as shipped): a decision of +1 scores ``spam_cutoff``,
+        -1 scores ``1 - spam_cutoff``, so :meth:`learn` works to margin 1 on both sides. (With
+        the logistic of the raw decision, slope 1, the margins would have been 3.9 for spam
+        (4.6 at today's 0.99) and 1.4 for ham at the 0.98 cutoff then shipped; on the first
+        5,000 trec06p messages in arrival order that made (1-ROCA)% 0.113 against 0.097 with
+        the passive-aggressive update learn() used before AROW.)
 
         Without ``settings`` it reads the words of every header too (``header_words``, see
         :func:`spamclf.features.header_word_tokens`): a model that learns one mailbox's own
@@ -235,7 +235,15 @@ class Model:
         if settings is not None:  # {} was taken as no settings: an empty dict is false
             _check_settings(settings)
         settings = settings or ModelSettings(header_words=True)
-        cutoff = min(max(settings.spam_cutoff, 0.5 + 1e-6), 1 - 1e-6)
+        # At the stricter cutoff: with spam_cutoff 0.5 (and ham_cutoff 0.2) the margin went at
+        # 0.5, the slope was 4e-6, and one learned message moved weights by 1e5.
+        cutoff = min(max(settings.spam_cutoff, 1.0 - settings.ham_cutoff), 1 - 1e-6)
+        if cutoff <= 0.5:
+            raise SpamclfError(
+                "Model.empty() puts its learning margin at its cutoffs, and with spam_cutoff "
+                "and ham_cutoff both 0.5 there is none: set ham_cutoff below 0.5 (or change "
+                "the cutoffs after, with with_settings())"
+            )
         slope = math.log(cutoff / (1.0 - cutoff))
         card = {"training": {"description": "empty: learned online", "messages": 0}}
         return cls(np.zeros(settings.n_features), 0.0, (slope, 0.0), settings, card, None, {})

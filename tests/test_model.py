@@ -630,6 +630,23 @@ def test_empty_model_learns_online_from_nothing(corpus: tuple[list[bytes], list[
     assert min(scores["spam"]) > max(scores["ham"])
 
 
+def test_empty_model_with_an_even_spam_cutoff_learns_as_usual(
+    corpus: tuple[list[bytes], list[str]],
+) -> None:
+    # At spam_cutoff 0.5 the margin went at 0.5: slope 4e-6, weights of 1e5 after one message.
+    messages, labels = corpus
+    model = Model.empty(ModelSettings(spam_cutoff=0.5, header_words=True))
+    for message, label in zip(messages, labels, strict=True):
+        model.learn(message, label)
+    assert np.abs(model.weights).max() < 100
+    scores = [model.classify(m).score for m in messages]
+    spam = [s for s, label in zip(scores, labels, strict=True) if label == "spam"]
+    ham = [s for s, label in zip(scores, labels, strict=True) if label == "ham"]
+    assert min(spam) > max(ham)
+    with pytest.raises(SpamclfError, match=r"both 0\.5"):
+        Model.empty(ModelSettings(spam_cutoff=0.5, ham_cutoff=0.5))
+
+
 def test_learn_grows_surer_of_the_weights_it_uses(model_copy: Model, fixture_bytes: Loader) -> None:
     # AROW: each update shrinks the variance of the weights it moved, and the weights it never
     # used stay as unsure as ever; teaching the same correction again moves them less.
