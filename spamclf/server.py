@@ -353,8 +353,7 @@ class SpamdServer:
                 connection.request = read_head(received)
                 connection.body_at = received.position
             request = connection.request
-            if request.method not in {"PING", "SKIP"}:
-                request.body = read_body(received, request, self.settings.max_size)
+            request.body = read_body(received, request, self.settings.max_size)
         except _Incomplete:
             return
         except ProtocolError as exc:

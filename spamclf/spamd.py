@@ -63,7 +63,9 @@ EX_PROTOCOL = 76
 EX_TIMEOUT = 79
 
 CHECK_METHODS = frozenset({"CHECK", "SYMBOLS", "REPORT", "REPORT_IFSPAM", "PROCESS", "HEADERS"})
-METHODS = CHECK_METHODS | {"TELL", "PING", "SKIP"}
+# The methods that send no message.
+_NO_MESSAGE = frozenset({"PING", "SKIP"})
+METHODS = CHECK_METHODS | {"TELL"} | _NO_MESSAGE
 
 # spamd reads at most 255 header lines; a request line or header longer than this is not spamc.
 MAX_HEADERS = 255
@@ -121,8 +123,7 @@ def read_request(stream: ByteStream, max_size: int) -> Request:
     """Read one request from ``stream``; raise :class:`ProtocolError` for anything malformed,
     and for a message over ``max_size`` bytes (before reading it)."""
     request = read_head(stream)
-    if request.method not in {"PING", "SKIP"}:
-        request.body = read_body(stream, request, max_size)
+    request.body = read_body(stream, request, max_size)
     return request
 
 
@@ -136,13 +137,15 @@ def read_head(stream: ByteStream) -> Request:
         raise ProtocolError(EX_PROTOCOL, line.rstrip(b"\r\n").decode("latin-1"))
     request = Request(match.group(1).decode(), float(match.group(2)))
     # spamd reads no headers from SPAMC/1.0, and none from PING/SKIP before SPAMC/1.5.
-    if request.version > 1.0 and (request.method not in {"PING", "SKIP"} or request.version >= 1.5):
+    if request.version > 1.0 and (request.method not in _NO_MESSAGE or request.version >= 1.5):
         request.headers = _read_headers(stream)
     return request
 
 
 def read_body(stream: ByteStream, request: Request, max_size: int) -> bytes:
-    """The message that follows the head :func:`read_head` read."""
+    """The message that follows the head :func:`read_head` read (none after PING or SKIP)."""
+    if request.method in _NO_MESSAGE:
+        return b""
     # A message spamclf filtered before is read without the block it added, which the new
     # one replaces (spamclf/mta.py): scored with it, the old block counted towards its size.
     return without_added_headers(_read_body(stream, request.headers, max_size))
