@@ -19,7 +19,7 @@ import numpy as np
 from spamclf.corpora import normalize_label
 from spamclf.errors import InputError, ModelError
 from spamclf.inputs import MessageInput, each_message
-from spamclf.model import DEFAULT_C, Model, ModelSettings, check_jobs
+from spamclf.model import DEFAULT_C, Model, ModelSettings, check_jobs, check_settings
 from spamclf.persist import load_model
 from spamclf.verdict import Verdict
 
@@ -80,13 +80,8 @@ def train(
 
     C = check_c(C)  # checked now, not after an hour of reading the corpus
     check_jobs(n_jobs)
-    # A dict was taken as no settings when empty ({} is false) and failed deep in the reading
-    # with an AttributeError when not.
-    if settings is not None and not isinstance(settings, ModelSettings):
-        raise InputError(
-            f"settings must be a spamclf.ModelSettings, got {type(settings).__name__} "
-            "(ModelSettings(**your_dict) makes one)"
-        )
+    if settings is not None:
+        check_settings(settings)
     settings = settings or ModelSettings()
     # The labels are held; the messages are read once, in order, each turned into its row as
     # it comes, so a stream of large messages (an mbox, files read on demand) is never held

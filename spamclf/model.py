@@ -178,7 +178,7 @@ class Model:
         variances: np.ndarray | None = None,
         script_counts: dict[str, list[int]] | None = None,
     ) -> None:
-        _check_settings(settings)
+        check_settings(settings)
         if weights.shape != (settings.n_features,):
             raise SpamclfError(
                 f"weights have shape {weights.shape}, expected ({settings.n_features},)"
@@ -233,7 +233,7 @@ class Model:
         stream gains from that mailbox's relays and mailers, which mislead only across mailboxes.
         """
         if settings is not None:  # {} was taken as no settings: an empty dict is false
-            _check_settings(settings)
+            check_settings(settings)
         settings = settings or ModelSettings(header_words=True)
         # At the stricter cutoff: with spam_cutoff 0.5 (and ham_cutoff 0.2) the margin went at
         # 0.5, the slope was 4e-6, and one learned message moved weights by 1e5.
@@ -614,9 +614,12 @@ class Model:
         return tuple(reasons)
 
 
-def _check_settings(settings: object) -> None:
+def check_settings(settings: object) -> None:
+    """:class:`InputError` unless ``settings`` is a :class:`ModelSettings`: a dict was taken as
+    no settings when empty ({} is false) and failed deep in the work with an AttributeError
+    when not."""
     if not isinstance(settings, ModelSettings):
-        raise SpamclfError(
+        raise InputError(
             f"settings must be a spamclf.ModelSettings, got {type(settings).__name__} "
             "(ModelSettings(**your_dict) makes one)"
         )
