@@ -36,11 +36,11 @@ from typing import BinaryIO, NamedTuple
 from spamclf.corpora import (
     CorpusWarning,
     LabelledMessage,
+    drain_holds_several_messages,
     holds_several_messages,
     mbox_heads,
     message_files,
     read_corpus,
-    stream_holds_several_messages,
 )
 from spamclf.errors import (
     CorpusError,
@@ -376,18 +376,10 @@ def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
         several = holds_several_messages(head)
     else:
         head = stdin.read(max_bytes)
-        rest = 0
-
-        def read(size: int) -> bytes:
-            nonlocal rest
-            block = stdin.read(size)
-            rest += len(block)
-            return block
-
         # Searched on as it is drained, as a file is: a first message longer than the head
         # (an attachment) hid the messages after it, and a mailbox got one verdict.
-        several = stream_holds_several_messages(head, read)
-        size = len(head) + rest + _drained(stdin)
+        several, rest = drain_holds_several_messages(head, stdin.read)
+        size = len(head) + rest
     if several:
         raise InputError(
             "standard input holds an mbox file of several messages: name the file instead, "

@@ -43,6 +43,7 @@ __all__ = [
     "LabelledMessage",
     "MessageHead",
     "MissingMessageWarning",
+    "drain_holds_several_messages",
     "file_holds_several_messages",
     "holds_several_messages",
     "mbox_heads",
@@ -57,7 +58,6 @@ __all__ = [
     "read_mbox",
     "read_trec",
     "split_benchmark",
-    "stream_holds_several_messages",
 ]
 
 SPAM = "spam"
@@ -586,15 +586,40 @@ def file_holds_several_messages(path: str | os.PathLike[str]) -> bool:
     """
     with open(path, "rb") as file, open_stored(file) as handle:
         limit = MBOX_SCAN_BYTES if handle is file else MAX_COUNTED_BYTES
-        return stream_holds_several_messages(handle.read(_SCAN_BLOCK), handle.read, limit)
+        return _stream_holds_several_messages(handle.read(_SCAN_BLOCK), handle.read, limit)
 
 
-def stream_holds_several_messages(
+def drain_holds_several_messages(
+    head: bytes, read: Callable[[int], bytes], limit: int | None = None
+) -> tuple[bool, int]:
+    """Read a stream that cannot be read again (standard input, a pipe), whose first bytes were
+    ``head``, on to its end or to ``limit`` bytes in all, keeping none of it: whether it holds
+    an mbox of several messages (searched as it is drained, in its first
+    :data:`MBOX_SCAN_BYTES`) and how many bytes came after ``head``. ``read`` is the stream's
+    ``read``."""
+    rest = 0
+
+    def counted(size: int) -> bytes:
+        nonlocal rest
+        if limit is not None:
+            size = min(size, limit - len(head) - rest)
+            if size <= 0:  # read(-1) reads all, which a device (/dev/zero) never ends
+                return b""
+        block = read(size)
+        rest += len(block)
+        return block
+
+    several = _stream_holds_several_messages(head, counted)
+    while counted(1 << 20):
+        pass
+    return several, rest
+
+
+def _stream_holds_several_messages(
     head: bytes, read: Callable[[int], bytes], limit: int = MBOX_SCAN_BYTES
 ) -> bool:
     """:func:`holds_several_messages` of ``head`` and what ``read(n)`` gives after it, a block
-    at a time (so memory stays bounded), looked for in the first ``limit`` bytes: a pipe that
-    cannot be read again is searched as it is drained."""
+    at a time (so memory stays bounded), looked for in the first ``limit`` bytes."""
     if not _MBOX_FROM_LINE.match(head):
         return False
     data, scanned = head, len(head)

@@ -16,9 +16,9 @@ from pathlib import Path
 from spamclf.corpora import (
     MBOX_SCAN_BYTES,
     MessageHead,
+    drain_holds_several_messages,
     file_holds_several_messages,
     holds_several_messages,
-    stream_holds_several_messages,
 )
 from spamclf.errors import InputError, SeveralMessagesError
 from spamclf.parse import FIELD_NAME_CHAR
@@ -153,17 +153,7 @@ def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
         # searched for a second mbox message as it goes: counted as its head and one byte
         # more, a message of 3.5 MB scored otherwise than its file, and the writer met a
         # closed pipe. No further than MBOX_SCAN_BYTES, so that a device (/dev/zero) ends.
-        rest = 0
-
-        def read(size: int) -> bytes:
-            nonlocal rest
-            block = f.read(min(size, MBOX_SCAN_BYTES - len(head) - rest))
-            rest += len(block)
-            return block
-
-        several = stream_holds_several_messages(head, read)
-        while read(1 << 20):
-            pass
+        several, rest = drain_holds_several_messages(head, f.read, MBOX_SCAN_BYTES)
     if several:  # raised here: _reading would make it a plain InputError
         raise _several_messages_error(message)
     return head, len(head) + rest

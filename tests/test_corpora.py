@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import mailbox
 import os
@@ -22,6 +23,7 @@ from spamclf.corpora import (
     LabelledMessage,
     MessageHead,
     MissingMessageWarning,
+    drain_holds_several_messages,
     holds_several_messages,
     mbox_heads,
     mbox_messages,
@@ -715,6 +717,31 @@ def test_read_corpus_labels_a_plain_folder(tmp_path: Path) -> None:
 
 def test_read_corpus_takes_an_empty_mbox(tmp_path: Path) -> None:
     assert list(read_corpus(f"spam:{_write(tmp_path / 'junk.mbox', b'')}")) == []
+
+
+def test_drain_counts_what_follows_the_head_and_finds_a_second_message() -> None:
+    first = b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: one\n\n" + b"x\n" * 50_000
+    second = b"From b@example.com Mon Jan  1 00:00:01 2024\nSubject: two\n\nbody\n"
+    data = io.BytesIO(first + second)
+    head = data.read(1000)
+    assert drain_holds_several_messages(head, data.read) == (True, len(first + second) - 1000)
+    data = io.BytesIO(first)
+    head = data.read(1000)
+    assert drain_holds_several_messages(head, data.read) == (False, len(first) - 1000)
+
+
+def test_drain_reads_no_further_than_its_limit_even_past_it_already() -> None:
+    # A head longer than the limit (a model reading more than MBOX_SCAN_BYTES of a pipe) asked
+    # for a negative size, and read(-1) reads all: /dev/zero never ended.
+    asked: list[int] = []
+
+    def endless(size: int) -> bytes:
+        asked.append(size)
+        return b"\0" * size
+
+    assert drain_holds_several_messages(b"\0" * 100, endless, limit=50) == (False, 0)
+    assert drain_holds_several_messages(b"\0" * 10, endless, limit=50) == (False, 40)
+    assert all(size > 0 for size in asked)
 
 
 def test_read_corpus_reads_an_apple_mail_export_as_its_mbox(tmp_path: Path) -> None:
