@@ -112,15 +112,18 @@ _LETTERS = re.compile(r"[a-z]+")
 # the protocol they speak, not "MICROSOFT". Read from the end of the by-host only: Postfix's
 # TLS comment in the from-part says "(using TLSv1.3 with cipher ...)".
 _WITH = re.compile(r"\swith\s+(Microsoft\s+SMTP|[A-Za-z][\w-]*)", re.I)
-# Protocols that say the client logged in with SMTP AUTH: RFC 3848's ESMTPA, ESMTPSA, LMTPA
-# and LMTPSA, RFC 6531's UTF8 forms, and ASMTP, which Exim before 4.50 and Earthlink wrote
-# (SpamAssassin's Received.pm reads the same list; it also takes HTTP for webmail, which a
-# contact form can write too, so it is left out here).
+# Protocols that say the client logged in: RFC 3848's ESMTPA, ESMTPSA, LMTPA and LMTPSA,
+# RFC 6531's UTF8 forms, ASMTP, which Exim before 4.50 and Earthlink wrote, and a webmail
+# login: HTTP (SquirrelMail, Horde, Hotmail) and CommuniGate's HTTPU. That is SpamAssassin's
+# list (Received.pm: "with HTTP should only be authenticated webmail sessions"). Only our own
+# servers' lines are read for it (see trace_origin), and a colleague on our webmail from home
+# had the home connection as the relay, received:relay_dynamic and all. "HTTPA" is in neither
+# that list nor an RFC, and no corpus message writes it.
 _AUTH_PROTOCOLS = frozenset(
     {
         *("ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA"),
         *("UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA"),
-        "ASMTP",
+        *("ASMTP", "HTTP", "HTTPU"),
     }
 )
 # The comment an MTA writes after the client's address when it logged in, where the MTA's
@@ -130,6 +133,15 @@ _AUTH_PROTOCOLS = frozenset(
 # SpamAssassin's Received parser tests, which read it as a login too).
 _AUTH_COMMENT = re.compile(
     r"\)\s*\((?:authenticated(?: bits=\d+)?\)|Authenticated sender: |AUTH: [\w-]+ \S)"
+)
+# What a server writes right after its own name when it took the message from a login, where
+# its protocol word does not say so: Critical Path's (Openwave's) "by host (8.5.133)
+# (authenticated as alice@example.com) id ...", and United Internet's (GMX, web.de) webmail
+# "by host (via HTTP)", both as SpamAssassin's Received.pm reads them. Written by our server
+# in its by-part, where the client's HELO cannot reach.
+_BY_AUTH = re.compile(
+    r"\s*(?:\(\d{1,2}\.\d\.\d{3}(?:\.\d{1,3})?\)\s*\(authenticated as [^()\s]+\)|\(via HTTPS?\))",
+    re.I,
 )
 # The receiving server's own address, which Exchange writes after its name: "by host (ip)".
 _BY_ADDRESS = re.compile(r"\s*\(([0-9a-fA-F:.]{2,45})\)")
@@ -147,9 +159,10 @@ class Hop:
     """One ``Received:`` header: who handed the message over (``helo``, ``rdns``, ``ip``),
     to whom (``by``), when, and how: ``protocol`` is the word after ``with``, upper-cased
     (``"ESMTPSA"``, ``"SMTP"``, ``"LMTP"``, ``"HTTPS"``, ``"LOCAL"``), or ``None``.
-    ``authenticated`` says the receiving server had the client log in (SMTP AUTH), by the
-    protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``...) or by sendmail's, Postfix's or Courier's
-    comment.
+    ``authenticated`` says the receiving server had the client log in (SMTP AUTH or a webmail
+    login), by the protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``..., ``HTTP``) or by
+    sendmail's, Postfix's or Courier's comment, or Critical Path's or United Internet's after
+    the receiving server's name.
     """
 
     helo: str | None
@@ -234,12 +247,17 @@ def parse_received(value: str) -> Hop:
         helo = helo.strip("[]()?").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
         rdns = None
-    with_ = _WITH.search(clause, match.end(3) if match and by else 0)
+    by_end = match.end(3) if match and by else None
+    with_ = _WITH.search(clause, by_end or 0)
     protocol = None
     if with_:
         word = with_.group(1).upper()
         protocol = "SMTP" if word.startswith("MICROSOFT") else word
-    authenticated = protocol in _AUTH_PROTOCOLS or _has_auth_comment(peer)
+    authenticated = (
+        protocol in _AUTH_PROTOCOLS
+        or _has_auth_comment(peer)
+        or (by_end is not None and _BY_AUTH.match(clause, by_end) is not None)
+    )
     rdns = rdns.lower() if rdns else None
     return Hop(helo, rdns, ip, by, parse_date(stamp), protocol, authenticated)
 

@@ -727,6 +727,10 @@ _COURIER_SUBMISSION = (
     " alice@example.org, TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n  by mail.example.org"
     " with ESMTPS; Mon, 04 Nov 2024 10:00:00 +0000\n  id 0000000A.6728A0B0.00001F2C"
 )
+_WEBMAIL_SUBMISSION = (
+    "from 82.113.1.7 (SquirrelMail authenticated user alice) by mail.example.org with HTTP;"
+    " Mon, 4 Nov 2024 10:00:00 +0000"
+)
 _SPAM_RELAY = (
     "from pc (adsl-218-79-12-34.dynamic.example.cn [218.79.12.34]) by mail.example.org"
     " (Postfix) with ESMTP id 5AbC2; Mon, 4 Nov 2024 10:00:05 +0000"
@@ -775,7 +779,43 @@ _SPAM_RELAY = (
             True,
             id="courier-no-tls",
         ),
+        # Webmail logins and Critical Path's comment, as SpamAssassin's Received.pm reads them.
+        pytest.param(_WEBMAIL_SUBMISSION, True, id="webmail-http"),
+        pytest.param(
+            "from [82.113.1.7] by mail.example.org (CommuniGate Pro HTTP 6.3.1) with HTTPU"
+            " id 123; Mon, 04 Nov 2024 10:00:00 +0100",
+            True,
+            id="communigate-httpu",
+        ),
+        pytest.param(
+            "from [82.113.1.7] by 3c-app-mailcom-bs12 (via HTTP); Mon, 4 Nov 2024 10:00:00 +0100",
+            True,
+            id="united-internet-via-http",
+        ),
+        pytest.param(
+            "from home-pc.lan (82.113.1.7) by smtp-out.example.org (8.5.133) (authenticated as"
+            " alice@example.org)\n        id 4F5CB98E000925F8; Mon, 4 Nov 2024 10:00:00 +0100",
+            True,
+            id="critical-path",
+        ),
         pytest.param(_SPAM_RELAY, False, id="esmtp"),
+        pytest.param(
+            "from mbx1.example.org (2603:10b6::12) by mbx2.example.org (2603:10b6::13) with"
+            " HTTPS id 15.20.1; Mon, 4 Nov 2024 10:00:00 +0000",
+            False,
+            id="exchange-https-is-no-login",
+        ),
+        pytest.param(
+            "from home-pc (home-pc [82.113.1.7]) by mail.example.org with HTTPA; 4 Nov 2024",
+            False,
+            id="httpa-is-in-no-list",
+        ),
+        pytest.param(
+            "from x(8.5.133)(authenticated as y) (pc.example.cn [218.79.12.34]) by mail.example.org"
+            " (8.5.133) id 4AB1; Mon, 4 Nov 2024 10:00:00 +0000",
+            False,
+            id="critical-path-comment-in-the-helo",
+        ),
         pytest.param(
             "from mail.example.net (mail.example.net [203.0.113.9]) by mx.example.org"
             " (Postfix) with ESMTPS id 4XyZ1",
@@ -818,6 +858,7 @@ def test_parse_received_reads_smtp_auth(value: str, authenticated: bool) -> None
     [
         pytest.param([_HOME_SUBMISSION], id="top"),
         pytest.param([_COURIER_SUBMISSION], id="courier"),
+        pytest.param([_WEBMAIL_SUBMISSION], id="webmail"),
         pytest.param(
             [
                 "from mail.example.org (mail.example.org [10.0.0.2]) by store.example.org"
