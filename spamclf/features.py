@@ -21,7 +21,14 @@ from urllib.parse import unquote
 from spamclf.budget import clock
 from spamclf.charsets import normalize_charset
 from spamclf.normalize import NormalizedText, normalize_host, normalize_text, remove_invisible
-from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
+from spamclf.origin import (
+    Origin,
+    is_address_host,
+    is_dynamic_host,
+    parse_date,
+    registered_domain,
+    trace_origin,
+)
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
 from spamclf.tokenize import fold_case, nfkc, words
@@ -94,11 +101,6 @@ _HOST_END = re.compile(r"[/\\:?#@\s]")
 # A host name is at most 253 characters (RFC 1035); a longer "host" is junk, and normalizing
 # megabytes of it cost up to 95 ms.
 _MAX_HOST_CHARS = 253
-# A browser reads a host of one to four numbers as an IPv4 address (WHATWG URL, "IPv4 parser"),
-# each part decimal, octal ("0177") or hex ("0x7f"), and with fewer than four parts ("127.1",
-# "3232235777"). Spam writes addresses so that a filter does not see them as one. A name that
-# only ends in a number ("www.18", cut short in text) is no address, and keeps its host tokens.
-_NUMERIC_HOST = re.compile(r"(?:(?:[0-9]+|0x[0-9a-f]*)\.){0,3}(?:[0-9]+|0x[0-9a-f]*)")
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
 _ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
@@ -285,7 +287,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         host = host.rstrip(".")
         if not host:
             continue
-        if _is_address_host(host):
+        if is_address_host(host):
             yield "url:ip_host"
             continue
         host, punycode, mixed_script = normalize_host(host)
@@ -296,28 +298,6 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
             yield "url:punycode"
         if mixed_script:
             yield "url:mixed_script"
-
-
-def _is_address_host(host: str) -> bool:
-    """Whether a host (lower case, no trailing dot) is an address, not a name: what a browser
-    reads as IPv4 (``_NUMERIC_HOST``), a literal in brackets (``[192.0.2.1]``, a URL's
-    ``[2001:db8::1]``, a HELO's ``[IPv6:2001:db8::1]``), or an IPv6 address, which a HELO
-    may write without its brackets. URL hosts and HELO names are read alike: a HELO's own
-    pattern had read octal, hex, short and dotted-at-the-end forms as domains, which gave 72
-    trec06c spam that HELO'd with numbers received:helo_domain (``21323.213``) and no
-    received:helo_not_fqdn."""
-    if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):
-        return True
-    # No name holds a colon, so that the rare HELO with one is parsed.
-    return ":" in host and _is_ipv6(host.removeprefix("ipv6:"))
-
-
-def _is_ipv6(text: str) -> bool:
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def header_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -486,7 +466,7 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
         yield f"received:sender_country:{origin.sender_country}"
     helo, rdns = origin.relay_helo, origin.relay_rdns
     # parse_received takes a HELO's brackets off and lowers it; an Origin made otherwise may not.
-    helo_is_address = helo is not None and _is_address_host(helo.lower().rstrip("."))
+    helo_is_address = helo is not None and is_address_host(helo.lower().rstrip("."))
     if origin.relay_ip and "." in origin.relay_ip:
         yield f"received:net24:{origin.relay_ip.rsplit('.', 1)[0]}"
     elif origin.relay_ip:

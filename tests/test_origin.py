@@ -643,6 +643,11 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
         # An address is no name: a HELO of [61.187.214.52] is helo_not_fqdn, not a pool name.
         ("61.187.214.52", False),
         ("[61.187.214.52]", False),
+        # So is one a browser reads as an address: a number of 6 digits or more had read as a
+        # name numbered after its address.
+        ("3232235777", False),
+        ("0xda.0x4f.0x0c.0x22", False),
+        ("[IPv6:2001:db8::1]", False),
         ("mail.example.com", False),
         ("smtp.partner-corp.example.cn", False),
         ("mailhost.example.com", False),
