@@ -8,12 +8,10 @@ Numeric facts become buckets, which a linear model can weigh separately.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain, islice
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -451,8 +449,8 @@ def _message_id_tokens(message: ParsedMessage) -> Iterator[str]:
 
 
 def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
-    """Hop count, first external relay (country, its /16 and /24 or an IPv6 relay's /32 and
-    /48, rDNS and HELO form), date skew."""
+    """Hop count, first external relay (country, its networks: an IPv4 relay's /16 and /24, an
+    IPv6 relay's /32 and /48; rDNS and HELO form), date skew."""
     if not message.headers:
         return
     yield f"received:hops:{min(origin.hops, 10)}"
@@ -460,17 +458,13 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
         yield "received:no_external_relay"
         return
     yield f"received:country:{origin.relay_country or 'unknown'}"
-    if origin.relay_net16:
-        yield f"received:net16:{origin.relay_net16}"
+    for name, net in origin.relay_networks:
+        yield f"received:{name}:{net}"
     if origin.sender_country and origin.sender_ip != origin.relay_ip:
         yield f"received:sender_country:{origin.sender_country}"
     helo, rdns = origin.relay_helo, origin.relay_rdns
     # parse_received takes a HELO's brackets off and lowers it; an Origin made otherwise may not.
     helo_is_address = helo is not None and is_address_host(helo.lower().rstrip("."))
-    if origin.relay_ip and "." in origin.relay_ip:
-        yield f"received:net24:{origin.relay_ip.rsplit('.', 1)[0]}"
-    elif origin.relay_ip:
-        yield from _ipv6_net_tokens(origin.relay_ip)
     if helo and "." in helo and not helo_is_address:
         yield f"received:helo_domain:{registered_domain(helo)}"
     if rdns:
@@ -484,23 +478,6 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
     elif helo and rdns and registered_domain(helo) != registered_domain(rdns):
         yield "received:helo_mismatch"
     yield from _date_skew_tokens(message, origin)
-
-
-# Relays recur from message to message, and ipaddress takes microseconds a network.
-@lru_cache(maxsize=4096)
-def _ipv6_net_tokens(ip: str) -> tuple[str, ...]:
-    """The /32 and /48 of an IPv6 relay (``received:net32:2a01:4f8::``), IPv6's /16 and /24:
-    a registry allocates an ISP a /32, and the ISP assigns a site a /48 (RFC 6177), where
-    IPv4 blocks went by /16 and /24. Trace_origin reads an IPv4-mapped address as IPv4."""
-    try:
-        bits = int(ipaddress.IPv6Address(ip))
-    except ValueError:  # an Origin made by hand
-        return ()
-    # Masked by hand: through IPv6Network the two took 26 us uncached, this way 10.
-    return tuple(
-        f"received:net{length}:{ipaddress.IPv6Address(bits >> (128 - length) << (128 - length))}"
-        for length in (32, 48)
-    )
 
 
 def _date_skew_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:

@@ -193,17 +193,30 @@ class Origin:
     path: tuple[Hop, ...]
 
     @property
+    def relay_networks(self) -> tuple[tuple[str, str], ...]:
+        """The blocks the first external relay lies in, by name: an IPv4 relay's /16 and /24,
+        an IPv6 relay's /32 and /48 (a registry allocates an ISP an IPv6 /32 and the ISP
+        assigns a site a /48, RFC 6177, where IPv4 blocks went by /16 and /24).
+
+        >>> Origin("218.79.12.34", None, None, None, None, None, 1, ()).relay_networks
+        (('net16', '218.79'), ('net24', '218.79.12'))
+        >>> Origin("2a01:4f8:1:2::5", None, None, None, None, None, 1, ()).relay_networks
+        (('net32', '2a01:4f8::'), ('net48', '2a01:4f8:1::'))
+        """
+        return _networks_of(self.relay_ip) if self.relay_ip else ()
+
+    @property
     def relay_net16(self) -> str | None:
-        """The /16 of the first external relay, e.g. ``'218.79'``: ISPs allocate by block."""
-        if self.relay_ip and "." in self.relay_ip:
-            return ".".join(self.relay_ip.split(".")[:2])
-        return None
+        """The /16 of an IPv4 first external relay, e.g. ``'218.79'``: ISPs allocate by block
+        (an IPv6 relay's blocks are in :attr:`relay_networks`)."""
+        return next((net for name, net in self.relay_networks if name == "net16"), None)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "relay_ip": self.relay_ip,
             "relay_country": self.relay_country,
             "relay_net16": self.relay_net16,
+            "relay_networks": dict(self.relay_networks),
             "relay_helo": self.relay_helo,
             "relay_rdns": self.relay_rdns,
             "sender_ip": self.sender_ip,
@@ -211,6 +224,25 @@ class Origin:
             "hops": self.hops,
             "path": [hop.ip or hop.helo for hop in self.path],
         }
+
+
+# Relays recur from message to message, and ipaddress takes microseconds an address.
+@lru_cache(maxsize=4096)
+def _networks_of(ip: str) -> tuple[tuple[str, str], ...]:
+    """An address's /16 and /24 (IPv4: ``'218.79'``, ``'218.79.12'``) or /32 and /48 (IPv6).
+    Trace_origin reads an IPv4-mapped address as IPv4."""
+    if "." in ip and ":" not in ip:
+        octets = ip.split(".")
+        return (("net16", ".".join(octets[:2])), ("net24", ".".join(octets[:3])))
+    try:
+        bits = int(ipaddress.IPv6Address(ip))
+    except ValueError:  # an Origin made by hand
+        return ()
+    # Masked by hand: through IPv6Network the two took 26 us uncached, this way 10.
+    return tuple(
+        (f"net{length}", str(ipaddress.IPv6Address(bits >> (128 - length) << (128 - length))))
+        for length in (32, 48)
+    )
 
 
 def parse_received(value: str) -> Hop:

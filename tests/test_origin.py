@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -608,7 +609,20 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
     data = trace_origin(received).as_dict()
     assert data["relay_ip"] == "211.234.10.20"
     assert data["relay_net16"] == "211.234"
+    assert data["relay_networks"] == {"net16": "211.234", "net24": "211.234.10"}
     assert data["path"] == ["10.1.2.3", "211.234.10.20", "61.152.3.4", "127.0.0.1"]
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_origin_names_an_ipv6_relays_networks_as_an_ipv4_relays() -> None:
+    # The /32 and /48 that received:net32 and net48 name were in the tokens only, where an
+    # IPv4 relay's /16 was on the Origin and in its as_dict.
+    origin = trace_origin(
+        ["from mail.example.de (mail.example.de [IPv6:2a01:4f8:1:2::5]) by mx.example.org"]
+    )
+    assert origin.relay_networks == (("net32", "2a01:4f8::"), ("net48", "2a01:4f8:1::"))
+    assert origin.relay_net16 is None
+    assert origin.as_dict()["relay_networks"] == {"net32": "2a01:4f8::", "net48": "2a01:4f8:1::"}
 
 
 @pytest.mark.parametrize(
