@@ -485,7 +485,12 @@ def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Awww... thanks so much", "Thanks!! Awwww...", "ok www... hmm", "xwww.example.com"]
+    "text",
+    [
+        *("Awww... thanks so much", "Thanks!! Awwww...", "ok www... hmm", "xwww.example.com"),
+        # A www label after others: a newsgroup as often as a host (see features._URL).
+        "ask in comp.infosystems.www.browsers.ms-windows",
+    ],
 )
 def test_www_inside_a_word_or_before_no_host_is_no_link(text: str) -> None:
     assert _link_tokens(text) == {"url:count:0"}
