@@ -35,9 +35,13 @@ _BLOCK_TAGS = frozenset(
 # that character is not case-blind. Each matches what it would with re.IGNORECASE (hence
 # "\u017f", the long s, which IGNORECASE matches with "s"); on the trec06p and SpamAssassin
 # HTML, _HREF went from 115 to 37 us a page, _HIDDEN from 99 to 31.
-# A quoted value may start with spaces ('href=" http://x.example"'), which browsers skip.
+# A quoted value may start with spaces ('href=" http://x.example"'), which browsers skip, and
+# hold tabs and line breaks, which the URL standard drops (_target): 'href="http://exa\nmple"'
+# goes to example, where the value had ended at the line break. An unquoted value ends at any
+# white space. Each character is matched one way only, so the runs cannot backtrack.
 _HREF = re.compile(
-    r"""[hHsS\u017faA](?i:(?<=h)ref|(?<=s)rc|(?<=a)ction)\s*=\s*(?:["']\s*)?([^"'\s>]+)"""
+    r"""[hHsS\u017faA](?i:(?<=h)ref|(?<=s)rc|(?<=a)ction)\s*=\s*"""
+    r"""(?:["']\s*([^"'\s>]+(?:[\t\n\r]+[^"'\s>]+)*)|([^"'\s>]+))"""
 )
 _HIDDEN = re.compile(
     r"[dDvVfF](?i:(?<=d)isplay\s*:\s*none|(?<=v)isibility\s*:\s*hidden"
@@ -97,7 +101,9 @@ def summarize_html(source: str) -> HtmlSummary:
     """
     comment_spans = _spans(source, _COMMENT_OPEN)
     # A link in a comment is none of the message's: no reader sees it or can follow it.
-    links = tuple(_target(href) for href in _HREF.findall(_cut(source, comment_spans, " ")))
+    links = tuple(
+        _target(quoted or bare) for quoted, bare in _HREF.findall(_cut(source, comment_spans, " "))
+    )
     comments = len(comment_spans)
     hidden = len(_HIDDEN.findall(source))
     visible = _cut(source, _spans(source, _INVISIBLE_OPEN), " ")
@@ -125,7 +131,7 @@ def _target(href: str) -> str:
     "&#104;ttp://" so that a filter reading the source finds no link), spaces around it and
     tabs and line breaks anywhere in it dropped ("ht&#9;tp://" goes to http://)."""
     target = html.unescape(href).strip()
-    # Rare (only an entity can put them inside: _HREF stops at white space), so looked for with
+    # Rare (an entity or a line break in a quoted value puts them inside), so looked for with
     # isprintable() first: a search of every link took as long as the rest of this function.
     return target if target.isprintable() else _TAB_OR_NEWLINE.sub("", target)
 

@@ -57,10 +57,18 @@ def test_summarize_html_collects_links_from_href_src_and_action() -> None:
         '<a href="ht&#9;tp://x.example/">',  # browsers drop tabs and line breaks anywhere
         '<a href="http://x.exa&#10;mple/">',
         '<a href="http:&#13;&#10;//x.example/&#x9;">',
+        # A line break written as it is, inside a quoted value, as a mailer wraps a long line.
+        '<a href="http://x.exa\nmple/">',
+        "<a href='http://x.exa\r\n\tmple/'>",
+        '<a href="http://x.example\n/">',
     ],
 )
 def test_summarize_html_reads_links_as_a_browser_does(source: str) -> None:
     assert summarize_html(source).links == ("http://x.example/",)
+
+
+def test_summarize_html_an_unquoted_link_ends_at_a_line_break() -> None:
+    assert summarize_html("<a href=http://x.example/\nclass=y>").links == ("http://x.example/",)
 
 
 def test_summarize_html_takes_no_links_from_comments() -> None:
