@@ -92,9 +92,9 @@ _LINK_START = re.compile(_AUTHORITY, re.I)
 _HOST = re.compile(
     _AUTHORITY + r"(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
 )
-# The dots a browser reads in a host (UTS 46): the ideographic full stop, its half-width form
-# and the full-width one, which NFKC maps already but a percent-escape does not.
-_TO_DOTS = str.maketrans(dict.fromkeys("。｡．", "."))
+# The dots a browser reads in a host (UTS 46) besides the full-width "．", which NFKC maps to
+# "." (and the half-width "｡" to "。"): the ideographic full stop.
+_TO_DOTS = str.maketrans(dict.fromkeys("。｡", "."))
 # A browser decodes percent-escapes in a host: "http://%65%68%61.%63%6f%6d" goes to eha.com.
 # Spam wrote hosts so to hide them (390 trec06p and 37 spamassassin messages), which gave each
 # encoding a host token of its own. Decoded, the host ends where a host would.
@@ -278,7 +278,10 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         host = match.group(1).lower()
         if "%" in host:
             yield "url:percent_encoded_host"
-            host = _HOST_END.split(unquote(host, errors="replace"), maxsplit=1)[0].lower()
+            # Decoded, a host is read as a written one is, through NFKC: "%EF%BC%8E" is the
+            # full-width "．", a dot, no ideographic full stop (url:ideographic_dot).
+            decoded = nfkc(unquote(host, errors="replace")[:_MAX_HOST_CHARS])
+            host = _HOST_END.split(decoded, maxsplit=1)[0].lower()
         host = host[:_MAX_HOST_CHARS]
         if not host.isascii():
             dotted = host.translate(_TO_DOTS)
