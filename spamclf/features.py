@@ -8,12 +8,10 @@ Numeric facts become buckets, which a linear model can weigh separately.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain, islice
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -21,7 +19,14 @@ from urllib.parse import unquote
 from spamclf.budget import clock
 from spamclf.charsets import normalize_charset
 from spamclf.normalize import NormalizedText, normalize_host, normalize_text, remove_invisible
-from spamclf.origin import Origin, is_dynamic_host, parse_date, registered_domain, trace_origin
+from spamclf.origin import (
+    Origin,
+    is_address_host,
+    is_dynamic_host,
+    parse_date,
+    registered_domain,
+    trace_origin,
+)
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
 from spamclf.tokenize import fold_case, nfkc, words
@@ -63,7 +68,10 @@ _IDEOGRAPHIC_WWW = f"{_IDEOGRAPHIC_DOT}(?={_LATIN_LABEL}{{1,63}}{_IDEOGRAPHIC_DO
 # "www." starts a link only as a word of its own and before a host: "Awww... thanks" is none.
 # (Chinese text may run into it, "访问www.example.cn", so only Latin letters and digits count.)
 # Without "www" or a scheme no full stop makes a link: five trec06c ham write
-# "我今年27岁了。PP。CN。".
+# "我今年27岁了。PP。CN。". Nor does a "www" label after others: written without a scheme,
+# "el.www.media.mit.edu" is a host, but in the corpora such text is as often a newsgroup
+# ("comp.infosystems.www.browsers.ms-windows", which would read as a host in .ms) or an
+# address's domain (15 messages in all), and with a scheme (230 messages) it is read whole.
 _URL = re.compile(
     r"[hHwWｈＨｗＷ](?i:(?<=[hｈ])[tｔ][tｔ][pｐ][sｓ]?[:：][/／][/／]"
     r"|(?<=[wｗ])(?<![a-z0-9_.．ａ-ｚ０-９][wｗ])[wｗ][wｗ]"
@@ -84,9 +92,9 @@ _LINK_START = re.compile(_AUTHORITY, re.I)
 _HOST = re.compile(
     _AUTHORITY + r"(?:[^@/?#\\]*@)?(\[[^\]/\\?#@]*\]|[^/\\:?#,;!&\[\]\s«»‹›{}*|]+)", re.I
 )
-# The dots a browser reads in a host (UTS 46): the ideographic full stop, its half-width form
-# and the full-width one, which NFKC maps already but a percent-escape does not.
-_TO_DOTS = str.maketrans(dict.fromkeys("。｡．", "."))
+# The dots a browser reads in a host (UTS 46) besides the full-width "．", which NFKC maps to
+# "." (and the half-width "｡" to "。"): the ideographic full stop.
+_TO_DOTS = str.maketrans(dict.fromkeys("。｡", "."))
 # A browser decodes percent-escapes in a host: "http://%65%68%61.%63%6f%6d" goes to eha.com.
 # Spam wrote hosts so to hide them (390 trec06p and 37 spamassassin messages), which gave each
 # encoding a host token of its own. Decoded, the host ends where a host would.
@@ -94,11 +102,6 @@ _HOST_END = re.compile(r"[/\\:?#@\s]")
 # A host name is at most 253 characters (RFC 1035); a longer "host" is junk, and normalizing
 # megabytes of it cost up to 95 ms.
 _MAX_HOST_CHARS = 253
-# A browser reads a host of one to four numbers as an IPv4 address (WHATWG URL, "IPv4 parser"),
-# each part decimal, octal ("0177") or hex ("0x7f"), and with fewer than four parts ("127.1",
-# "3232235777"). Spam writes addresses so that a filter does not see them as one. A name that
-# only ends in a number ("www.18", cut short in text) is no address, and keeps its host tokens.
-_NUMERIC_HOST = re.compile(r"(?:(?:[0-9]+|0x[0-9a-f]*)\.){0,3}(?:[0-9]+|0x[0-9a-f]*)")
 # Bounded as RFC 5321 bounds them (64 characters before the "@", 63 a label): unbounded, each
 # start in 16,000 characters of a From with no "@" ran to the end (quadratic).
 _ADDRESS = re.compile(r"[\w.+\-=]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63})+)")
@@ -275,7 +278,10 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         host = match.group(1).lower()
         if "%" in host:
             yield "url:percent_encoded_host"
-            host = _HOST_END.split(unquote(host, errors="replace"), maxsplit=1)[0].lower()
+            # Decoded, a host is read as a written one is, through NFKC: "%EF%BC%8E" is the
+            # full-width "．", a dot, no ideographic full stop (url:ideographic_dot).
+            decoded = nfkc(unquote(host, errors="replace")[:_MAX_HOST_CHARS])
+            host = _HOST_END.split(decoded, maxsplit=1)[0].lower()
         host = host[:_MAX_HOST_CHARS]
         if not host.isascii():
             dotted = host.translate(_TO_DOTS)
@@ -285,7 +291,7 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
         host = host.rstrip(".")
         if not host:
             continue
-        if _is_address_host(host):
+        if is_address_host(host):
             yield "url:ip_host"
             continue
         host, punycode, mixed_script = normalize_host(host)
@@ -296,28 +302,6 @@ def url_tokens(message: ParsedMessage) -> Iterator[str]:
             yield "url:punycode"
         if mixed_script:
             yield "url:mixed_script"
-
-
-def _is_address_host(host: str) -> bool:
-    """Whether a host (lower case, no trailing dot) is an address, not a name: what a browser
-    reads as IPv4 (``_NUMERIC_HOST``), a literal in brackets (``[192.0.2.1]``, a URL's
-    ``[2001:db8::1]``, a HELO's ``[IPv6:2001:db8::1]``), or an IPv6 address, which a HELO
-    may write without its brackets. URL hosts and HELO names are read alike: a HELO's own
-    pattern had read octal, hex, short and dotted-at-the-end forms as domains, which gave 72
-    trec06c spam that HELO'd with numbers received:helo_domain (``21323.213``) and no
-    received:helo_not_fqdn."""
-    if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):
-        return True
-    # No name holds a colon, so that the rare HELO with one is parsed.
-    return ":" in host and _is_ipv6(host.removeprefix("ipv6:"))
-
-
-def _is_ipv6(text: str) -> bool:
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def header_tokens(message: ParsedMessage) -> Iterator[str]:
@@ -471,8 +455,8 @@ def _message_id_tokens(message: ParsedMessage) -> Iterator[str]:
 
 
 def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
-    """Hop count, first external relay (country, its /16 and /24 or an IPv6 relay's /32 and
-    /48, rDNS and HELO form), date skew."""
+    """Hop count, first external relay (country, its networks: an IPv4 relay's /16 and /24, an
+    IPv6 relay's /32 and /48; rDNS and HELO form), date skew."""
     if not message.headers:
         return
     yield f"received:hops:{min(origin.hops, 10)}"
@@ -480,17 +464,13 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
         yield "received:no_external_relay"
         return
     yield f"received:country:{origin.relay_country or 'unknown'}"
-    if origin.relay_net16:
-        yield f"received:net16:{origin.relay_net16}"
+    for name, net in origin.relay_networks:
+        yield f"received:{name}:{net}"
     if origin.sender_country and origin.sender_ip != origin.relay_ip:
         yield f"received:sender_country:{origin.sender_country}"
     helo, rdns = origin.relay_helo, origin.relay_rdns
     # parse_received takes a HELO's brackets off and lowers it; an Origin made otherwise may not.
-    helo_is_address = helo is not None and _is_address_host(helo.lower().rstrip("."))
-    if origin.relay_ip and "." in origin.relay_ip:
-        yield f"received:net24:{origin.relay_ip.rsplit('.', 1)[0]}"
-    elif origin.relay_ip:
-        yield from _ipv6_net_tokens(origin.relay_ip)
+    helo_is_address = helo is not None and is_address_host(helo.lower().rstrip("."))
     if helo and "." in helo and not helo_is_address:
         yield f"received:helo_domain:{registered_domain(helo)}"
     if rdns:
@@ -504,23 +484,6 @@ def origin_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:
     elif helo and rdns and registered_domain(helo) != registered_domain(rdns):
         yield "received:helo_mismatch"
     yield from _date_skew_tokens(message, origin)
-
-
-# Relays recur from message to message, and ipaddress takes microseconds a network.
-@lru_cache(maxsize=4096)
-def _ipv6_net_tokens(ip: str) -> tuple[str, ...]:
-    """The /32 and /48 of an IPv6 relay (``received:net32:2a01:4f8::``), IPv6's /16 and /24:
-    a registry allocates an ISP a /32, and the ISP assigns a site a /48 (RFC 6177), where
-    IPv4 blocks went by /16 and /24. Trace_origin reads an IPv4-mapped address as IPv4."""
-    try:
-        bits = int(ipaddress.IPv6Address(ip))
-    except ValueError:  # an Origin made by hand
-        return ()
-    # Masked by hand: through IPv6Network the two took 26 us uncached, this way 10.
-    return tuple(
-        f"received:net{length}:{ipaddress.IPv6Address(bits >> (128 - length) << (128 - length))}"
-        for length in (32, 48)
-    )
 
 
 def _date_skew_tokens(message: ParsedMessage, origin: Origin) -> Iterator[str]:

@@ -17,8 +17,17 @@ __all__ = ["HtmlSummary", "summarize_html"]
 # Elements and comments are cut by searching forward for their ends (_spans), not with lazy
 # regexes such as "<script.*?</script>": on a page of unclosed "<script" those rescan the rest
 # of the page from every opening, and 40,000 of them (280 KB) took 42 s.
-_INVISIBLE_OPEN = re.compile(r"<(script|style|head)\b", re.I)
+# Outlook's "<xml>" settings, which a conditional comment (below) holds, are no text either.
+_INVISIBLE_OPEN = re.compile(r"<(script|style|head|xml)\b", re.I)
 _COMMENT_OPEN = re.compile(r"<!(--)")  # the group names what closes it, as for elements
+# A conditional comment, "<!--[if mso]>...<![endif]-->", is a comment to most mail clients,
+# but the one its condition names shows what it holds: Outlook on Windows (mso), old Internet
+# Explorer (IE). What some reader sees is the message's, links included; a spammer could hide
+# text from filters there that every Outlook user reads. Only its two markers are cut. (The
+# downlevel-revealed forms, "<!--[if !mso]><!-->...<!--<![endif]-->" and
+# "<![if !mso]>...<![endif]>", already show their content as page text.)
+_CONDITIONAL_OPEN = re.compile(r"<!--\[if [^\]<>]*\]>", re.I)
+_CONDITIONAL_CLOSE = "<![endif]-->"
 # [^<>] rather than [^>], here and below: a run of unclosed "<!" or "<body" must not make every
 # match scan to the end of the page.
 _DECLARATION = re.compile(r"<[!?][^<>]*>")
@@ -35,9 +44,13 @@ _BLOCK_TAGS = frozenset(
 # that character is not case-blind. Each matches what it would with re.IGNORECASE (hence
 # "\u017f", the long s, which IGNORECASE matches with "s"); on the trec06p and SpamAssassin
 # HTML, _HREF went from 115 to 37 us a page, _HIDDEN from 99 to 31.
-# A quoted value may start with spaces ('href=" http://x.example"'), which browsers skip.
+# A quoted value may start with spaces ('href=" http://x.example"'), which browsers skip, and
+# hold tabs and line breaks, which the URL standard drops (_target): 'href="http://exa\nmple"'
+# goes to example, where the value had ended at the line break. An unquoted value ends at any
+# white space. Each character is matched one way only, so the runs cannot backtrack.
 _HREF = re.compile(
-    r"""[hHsS\u017faA](?i:(?<=h)ref|(?<=s)rc|(?<=a)ction)\s*=\s*(?:["']\s*)?([^"'\s>]+)"""
+    r"""[hHsS\u017faA](?i:(?<=h)ref|(?<=s)rc|(?<=a)ction)\s*=\s*"""
+    r"""(?:["']\s*([^"'\s>]+(?:[\t\n\r]+[^"'\s>]+)*)|([^"'\s>]+))"""
 )
 _HIDDEN = re.compile(
     r"[dDvVfF](?i:(?<=d)isplay\s*:\s*none|(?<=v)isibility\s*:\s*hidden"
@@ -95,13 +108,14 @@ def summarize_html(source: str) -> HtmlSummary:
     >>> s.text, s.links, sorted(s.tags), s.comments
     ('Buy now here', ('http://x.example/',), ['a'], 1)
     """
-    comment_spans = _spans(source, _COMMENT_OPEN)
+    comments, comment_spans = _comment_spans(source)
     # A link in a comment is none of the message's: no reader sees it or can follow it.
-    links = tuple(_target(href) for href in _HREF.findall(_cut(source, comment_spans, " ")))
-    comments = len(comment_spans)
+    links = tuple(
+        _target(quoted or bare) for quoted, bare in _HREF.findall(_cut(source, comment_spans, " "))
+    )
     hidden = len(_HIDDEN.findall(source))
     visible = _cut(source, _spans(source, _INVISIBLE_OPEN), " ")
-    body = _DECLARATION.sub("", _cut(visible, _spans(visible, _COMMENT_OPEN), ""))
+    body = _DECLARATION.sub("", _cut(visible, _comment_spans(visible)[1], ""))
     body, hidden_chars = _strip_hidden(body)
     tags: set[str] = set()
     images = 0
@@ -125,7 +139,7 @@ def _target(href: str) -> str:
     "&#104;ttp://" so that a filter reading the source finds no link), spaces around it and
     tabs and line breaks anywhere in it dropped ("ht&#9;tp://" goes to http://)."""
     target = html.unescape(href).strip()
-    # Rare (only an entity can put them inside: _HREF stops at white space), so looked for with
+    # Rare (an entity or a line break in a quoted value puts them inside), so looked for with
     # isprintable() first: a search of every link took as long as the rest of this function.
     return target if target.isprintable() else _TAB_OR_NEWLINE.sub("", target)
 
@@ -151,6 +165,25 @@ def _spans(page: str, opening: re.Pattern[str]) -> list[tuple[int, int]]:
         spans.append((match.start(), closing.end()))
         position = closing.end()
     return spans
+
+
+def _comment_spans(page: str) -> tuple[int, list[tuple[int, int]]]:
+    """How many comments ``page`` holds, and the spans no reader sees: each comment whole,
+    but of a conditional comment only its markers.
+
+    >>> _comment_spans("a<!-- b -->c<!--[if mso]>d<![endif]-->e")
+    (2, [(1, 11), (12, 25), (26, 38)])
+    """
+    spans = _spans(page, _COMMENT_OPEN)
+    shown: list[tuple[int, int]] = []
+    for start, end in spans:
+        opener = _CONDITIONAL_OPEN.match(page, start, end)
+        closer = end - len(_CONDITIONAL_CLOSE)
+        if opener and closer >= opener.end() and page[closer:end].lower() == _CONDITIONAL_CLOSE:
+            shown += [(start, opener.end()), (closer, end)]
+        else:
+            shown.append((start, end))
+    return len(spans), shown
 
 
 @lru_cache(maxsize=8)

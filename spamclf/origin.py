@@ -28,6 +28,7 @@ __all__ = [
     "Hop",
     "Origin",
     "country_of",
+    "is_address_host",
     "is_dynamic_host",
     "parse_date",
     "parse_received",
@@ -39,7 +40,6 @@ _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 # At most 45 characters, the longest IPv6 text: "[0-9a-fA-F:]*:[0-9a-fA-F:.]+" could split a
 # run of colons n ways, and 16,000 colons with no "]" took a second.
 _IP_IN_BRACKETS = re.compile(r"\[(?:IPv6:)?([0-9a-fA-F:.]{2,45})\]")
-_IP_LITERAL = re.compile(_IPV4)
 _BARE_IP = re.compile(rf"(?<![\d.])({_IPV4})(?![\d.])")
 # Exchange writes the client's IPv6 address bare, in parentheses: "from host (2603:10b6::12)".
 # A run of hex digits, colons and dots that holds a colon, started and ended where the run is,
@@ -97,6 +97,11 @@ _DYNAMIC_WORD = re.compile(
     re.I,
 )
 _NUMBERED = re.compile(r"(?:\d{1,3}[-.x]){3}\d{1,3}|\d{6,}")
+# A browser reads a host of one to four numbers as an IPv4 address (WHATWG URL, "IPv4 parser"),
+# each part decimal, octal ("0177") or hex ("0x7f"), and with fewer than four parts ("127.1",
+# "3232235777"). Spam writes addresses so that a filter does not see them as one. A name that
+# only ends in a number ("www.18", cut short in text) is no address, and keeps its host tokens.
+_NUMERIC_HOST = re.compile(r"(?:(?:[0-9]+|0x[0-9a-f]*)\.){0,3}(?:[0-9]+|0x[0-9a-f]*)")
 # The ISP saying the address is fixed: "static.88-198-1-2.clients.your-server.de".
 _STATIC = re.compile(r"(?<![a-z])static(?:ip)?(?![a-z])", re.I)
 # Words of a mail provider's outbound relays, which number them by address too:
@@ -112,15 +117,18 @@ _LETTERS = re.compile(r"[a-z]+")
 # the protocol they speak, not "MICROSOFT". Read from the end of the by-host only: Postfix's
 # TLS comment in the from-part says "(using TLSv1.3 with cipher ...)".
 _WITH = re.compile(r"\swith\s+(Microsoft\s+SMTP|[A-Za-z][\w-]*)", re.I)
-# Protocols that say the client logged in with SMTP AUTH: RFC 3848's ESMTPA, ESMTPSA, LMTPA
-# and LMTPSA, RFC 6531's UTF8 forms, and ASMTP, which Exim before 4.50 and Earthlink wrote
-# (SpamAssassin's Received.pm reads the same list; it also takes HTTP for webmail, which a
-# contact form can write too, so it is left out here).
+# Protocols that say the client logged in: RFC 3848's ESMTPA, ESMTPSA, LMTPA and LMTPSA,
+# RFC 6531's UTF8 forms, ASMTP, which Exim before 4.50 and Earthlink wrote, and a webmail
+# login: HTTP (SquirrelMail, Horde, Hotmail) and CommuniGate's HTTPU. That is SpamAssassin's
+# list (Received.pm: "with HTTP should only be authenticated webmail sessions"). Only our own
+# servers' lines are read for it (see trace_origin), and a colleague on our webmail from home
+# had the home connection as the relay, received:relay_dynamic and all. "HTTPA" is in neither
+# that list nor an RFC, and no corpus message writes it.
 _AUTH_PROTOCOLS = frozenset(
     {
         *("ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA"),
         *("UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA"),
-        "ASMTP",
+        *("ASMTP", "HTTP", "HTTPU"),
     }
 )
 # The comment an MTA writes after the client's address when it logged in, where the MTA's
@@ -130,6 +138,15 @@ _AUTH_PROTOCOLS = frozenset(
 # SpamAssassin's Received parser tests, which read it as a login too).
 _AUTH_COMMENT = re.compile(
     r"\)\s*\((?:authenticated(?: bits=\d+)?\)|Authenticated sender: |AUTH: [\w-]+ \S)"
+)
+# What a server writes right after its own name when it took the message from a login, where
+# its protocol word does not say so: Critical Path's (Openwave's) "by host (8.5.133)
+# (authenticated as alice@example.com) id ...", and United Internet's (GMX, web.de) webmail
+# "by host (via HTTP)", both as SpamAssassin's Received.pm reads them. Written by our server
+# in its by-part, where the client's HELO cannot reach.
+_BY_AUTH = re.compile(
+    r"\s*(?:\(\d{1,2}\.\d\.\d{3}(?:\.\d{1,3})?\)\s*\(authenticated as [^()\s]+\)|\(via HTTPS?\))",
+    re.I,
 )
 # The receiving server's own address, which Exchange writes after its name: "by host (ip)".
 _BY_ADDRESS = re.compile(r"\s*\(([0-9a-fA-F:.]{2,45})\)")
@@ -147,9 +164,10 @@ class Hop:
     """One ``Received:`` header: who handed the message over (``helo``, ``rdns``, ``ip``),
     to whom (``by``), when, and how: ``protocol`` is the word after ``with``, upper-cased
     (``"ESMTPSA"``, ``"SMTP"``, ``"LMTP"``, ``"HTTPS"``, ``"LOCAL"``), or ``None``.
-    ``authenticated`` says the receiving server had the client log in (SMTP AUTH), by the
-    protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``...) or by sendmail's, Postfix's or Courier's
-    comment.
+    ``authenticated`` says the receiving server had the client log in (SMTP AUTH or a webmail
+    login), by the protocol (RFC 3848's ``ESMTPA``, ``ESMTPSA``..., ``HTTP``) or by
+    sendmail's, Postfix's or Courier's comment, or Critical Path's or United Internet's after
+    the receiving server's name.
     """
 
     helo: str | None
@@ -175,17 +193,30 @@ class Origin:
     path: tuple[Hop, ...]
 
     @property
+    def relay_networks(self) -> tuple[tuple[str, str], ...]:
+        """The blocks the first external relay lies in, by name: an IPv4 relay's /16 and /24,
+        an IPv6 relay's /32 and /48 (a registry allocates an ISP an IPv6 /32 and the ISP
+        assigns a site a /48, RFC 6177, where IPv4 blocks went by /16 and /24).
+
+        >>> Origin("218.79.12.34", None, None, None, None, None, 1, ()).relay_networks
+        (('net16', '218.79'), ('net24', '218.79.12'))
+        >>> Origin("2a01:4f8:1:2::5", None, None, None, None, None, 1, ()).relay_networks
+        (('net32', '2a01:4f8::'), ('net48', '2a01:4f8:1::'))
+        """
+        return _networks_of(self.relay_ip) if self.relay_ip else ()
+
+    @property
     def relay_net16(self) -> str | None:
-        """The /16 of the first external relay, e.g. ``'218.79'``: ISPs allocate by block."""
-        if self.relay_ip and "." in self.relay_ip:
-            return ".".join(self.relay_ip.split(".")[:2])
-        return None
+        """The /16 of an IPv4 first external relay, e.g. ``'218.79'``: ISPs allocate by block
+        (an IPv6 relay's blocks are in :attr:`relay_networks`)."""
+        return next((net for name, net in self.relay_networks if name == "net16"), None)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "relay_ip": self.relay_ip,
             "relay_country": self.relay_country,
             "relay_net16": self.relay_net16,
+            "relay_networks": dict(self.relay_networks),
             "relay_helo": self.relay_helo,
             "relay_rdns": self.relay_rdns,
             "sender_ip": self.sender_ip,
@@ -193,6 +224,25 @@ class Origin:
             "hops": self.hops,
             "path": [hop.ip or hop.helo for hop in self.path],
         }
+
+
+# Relays recur from message to message, and ipaddress takes microseconds an address.
+@lru_cache(maxsize=4096)
+def _networks_of(ip: str) -> tuple[tuple[str, str], ...]:
+    """An address's /16 and /24 (IPv4: ``'218.79'``, ``'218.79.12'``) or /32 and /48 (IPv6).
+    Trace_origin reads an IPv4-mapped address as IPv4."""
+    if "." in ip and ":" not in ip:
+        octets = ip.split(".")
+        return (("net16", ".".join(octets[:2])), ("net24", ".".join(octets[:3])))
+    try:
+        bits = int(ipaddress.IPv6Address(ip))
+    except ValueError:  # an Origin made by hand
+        return ()
+    # Masked by hand: through IPv6Network the two took 26 us uncached, this way 10.
+    return tuple(
+        (f"net{length}", str(ipaddress.IPv6Address(bits >> (128 - length) << (128 - length))))
+        for length in (32, 48)
+    )
 
 
 def parse_received(value: str) -> Hop:
@@ -234,12 +284,17 @@ def parse_received(value: str) -> Hop:
         helo = helo.strip("[]()?").lower()
     if rdns and (rdns.lower() == "unknown" or rdns.startswith("[")):
         rdns = None
-    with_ = _WITH.search(clause, match.end(3) if match and by else 0)
+    by_end = match.end(3) if match and by else None
+    with_ = _WITH.search(clause, by_end or 0)
     protocol = None
     if with_:
         word = with_.group(1).upper()
         protocol = "SMTP" if word.startswith("MICROSOFT") else word
-    authenticated = protocol in _AUTH_PROTOCOLS or _has_auth_comment(peer)
+    authenticated = (
+        protocol in _AUTH_PROTOCOLS
+        or _has_auth_comment(peer)
+        or (by_end is not None and _BY_AUTH.match(clause, by_end) is not None)
+    )
     rdns = rdns.lower() if rdns else None
     return Hop(helo, rdns, ip, by, parse_date(stamp), protocol, authenticated)
 
@@ -417,8 +472,9 @@ def country_of(ip: str) -> str | None:
 def is_dynamic_host(name: str | None) -> bool:
     """True for names that look like an ISP's dynamic pool, e.g. ``adsl-218-79-1-2.sh.cn``.
 
-    An address alone (a HELO of ``[61.187.214.52]``) is no name at all, pool or not; the
-    features say so apart (``received:helo_not_fqdn``). A name the ISP marks ``static`` is
+    An address alone (a HELO of ``[61.187.214.52]``, or ``3232235777``, an address as a
+    browser reads one: :func:`is_address_host`) is no name at all, pool or not; the features
+    say so apart (``received:helo_not_fqdn``). A name the ISP marks ``static`` is
     no pool, nor is a numbered name whose host part says it is a mail server: Outlook.com,
     Facebook and QQ Mail name their outbound relays after their addresses, and the feature
     (+3.97 in the shipped model) moved a plain Outlook.com ham from 0.02 to 0.44. A pool word
@@ -429,7 +485,7 @@ def is_dynamic_host(name: str | None) -> bool:
     >>> is_dynamic_host("out203-205-221-149.mail.qq.com")
     False
     """
-    if not name or _IP_LITERAL.fullmatch(name.strip("[]")) or _STATIC.search(name):
+    if not name or is_address_host(name.lower().rstrip(".")) or _STATIC.search(name):
         return False
     if _DYNAMIC_WORD.search(name):
         return True
@@ -438,6 +494,32 @@ def is_dynamic_host(name: str | None) -> bool:
     host = name.lower().rstrip(".")
     host_part = host[: -len(registered_domain(host))]  # "facebook.com" says nothing of the host
     return _MAIL_SERVER_WORDS.isdisjoint(_LETTERS.findall(host_part))
+
+
+def is_address_host(host: str) -> bool:
+    """Whether a host (lower case, no trailing dot) is an address, not a name: what a browser
+    reads as IPv4 (``_NUMERIC_HOST``), a literal in brackets (``[192.0.2.1]``, a URL's
+    ``[2001:db8::1]``, a HELO's ``[IPv6:2001:db8::1]``), or an IPv6 address, which a HELO
+    may write without its brackets. URL hosts and HELO names are read alike: a HELO's own
+    pattern had read octal, hex, short and dotted-at-the-end forms as domains, which gave 72
+    trec06c spam that HELO'd with numbers received:helo_domain (``21323.213``) and no
+    received:helo_not_fqdn.
+
+    >>> is_address_host("0x7f.1"), is_address_host("[ipv6:2001:db8::1]"), is_address_host("www.18")
+    (True, True, False)
+    """
+    if host.startswith("[") or _NUMERIC_HOST.fullmatch(host):
+        return True
+    # No name holds a colon, so that the rare HELO with one is parsed.
+    return ":" in host and _is_ipv6(host.removeprefix("ipv6:"))
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _address_in(text: str) -> str | None:

@@ -718,6 +718,12 @@ def _meta_charset(data: bytes) -> str | None:
 def _looks_like_html(text: str) -> bool:
     """True for text that holds HTML tags in its first 1,000 characters, whatever its label.
 
+    Only there: a browser sniffs a page by its start (WHATWG MIME Sniffing reads 1,445 bytes),
+    and no mail client renders a text/plain part as HTML at all, so tags further on are
+    quoted or discussed, not shown. Searched for in the whole text, they made 84 ham that
+    quote a spam's source or discuss markup HTML (78 trec06p, 6 spamassassin), against 92
+    spam.
+
     >>> _looks_like_html("Hi<br/>there"), _looks_like_html("Brian <brian@example.org> wrote")
     (True, False)
     """

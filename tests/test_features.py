@@ -485,7 +485,12 @@ def test_text_link_ends_where_its_sentence_goes_on(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Awww... thanks so much", "Thanks!! Awwww...", "ok www... hmm", "xwww.example.com"]
+    "text",
+    [
+        *("Awww... thanks so much", "Thanks!! Awwww...", "ok www... hmm", "xwww.example.com"),
+        # A www label after others: a newsgroup as often as a host (see features._URL).
+        "ask in comp.infosystems.www.browsers.ms-windows",
+    ],
 )
 def test_www_inside_a_word_or_before_no_host_is_no_link(text: str) -> None:
     assert _link_tokens(text) == {"url:count:0"}
@@ -574,6 +579,10 @@ def test_ip_address_host_in_any_form_a_browser_reads_is_an_ip_host(link: str) ->
             "cn",
         ),
         ("http://shop%2Eexample%2Ecom%2Fpath", "shop.example.com", "example.com", "com"),
+        # Decoded, full-width forms read as a written link's do: "．" is a dot and "／" a
+        # slash, and neither is an ideographic full stop.
+        ("http://shop%EF%BC%8Eexample%EF%BC%8Ecom", "shop.example.com", "example.com", "com"),
+        ("http://%EF%BD%93hop.example.com%EF%BC%8Fx", "shop.example.com", "example.com", "com"),
     ],
 )
 def test_percent_encoded_host_is_read_as_a_browser_reads_it(
@@ -691,6 +700,14 @@ def test_link_written_with_ideographic_full_stops_reads_as_its_host(
     # 27 trec06c spam write "www。cnmk。net/mulu.rar", which gave no host at all; a browser
     # reads these dots as "." (UTS 46), as NFKC reads "．".
     assert _link_tokens(written) == _link_tokens(ascii) | {"url:ideographic_dot"}
+
+
+def test_percent_encoded_ideographic_full_stops_are_ideographic_dots() -> None:
+    expected = _host_tokens("www.example.cn", "example.cn", "cn") | {
+        "url:ideographic_dot",
+        "url:percent_encoded_host",
+    }
+    assert _link_tokens("see http://www%E3%80%82example%EF%BD%A1cn/ now") == expected
 
 
 def test_html_link_with_ideographic_full_stops_reads_as_its_host() -> None:

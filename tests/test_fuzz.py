@@ -558,7 +558,10 @@ _HTML_PIECES = st.sampled_from(
 # The patterns that run over whole pages and bodies, written with re.IGNORECASE as they were
 # before they were rewritten to let the regex engine skip ahead; both must find the same.
 _CASE_BLIND_PATTERNS = {
-    htmltext._HREF: r"""(?:href|src|action)\s*=\s*(?:["']\s*)?([^"'\s>]+)""",
+    htmltext._HREF: (
+        r"""(?:href|src|action)\s*=\s*"""
+        r"""(?:["']\s*([^"'\s>]+(?:[\t\n\r]+[^"'\s>]+)*)|([^"'\s>]+))"""
+    ),
     htmltext._HIDDEN: (
         r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*[01](?:px|pt)?\b"
     ),

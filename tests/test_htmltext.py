@@ -57,10 +57,42 @@ def test_summarize_html_collects_links_from_href_src_and_action() -> None:
         '<a href="ht&#9;tp://x.example/">',  # browsers drop tabs and line breaks anywhere
         '<a href="http://x.exa&#10;mple/">',
         '<a href="http:&#13;&#10;//x.example/&#x9;">',
+        # A line break written as it is, inside a quoted value, as a mailer wraps a long line.
+        '<a href="http://x.exa\nmple/">',
+        "<a href='http://x.exa\r\n\tmple/'>",
+        '<a href="http://x.example\n/">',
     ],
 )
 def test_summarize_html_reads_links_as_a_browser_does(source: str) -> None:
     assert summarize_html(source).links == ("http://x.example/",)
+
+
+def test_summarize_html_an_unquoted_link_ends_at_a_line_break() -> None:
+    assert summarize_html("<a href=http://x.example/\nclass=y>").links == ("http://x.example/",)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Outlook on Windows shows what "if mso" holds, other clients what "if !mso" reveals.
+        '<p>Hi <!--[if mso]>Buy <a href="http://x.example/">now</a><![endif]--> there',
+        '<p>Hi <!--[IF GTE MSO 9]>Buy <a href="http://x.example/">now</a><![ENDIF]--> there',
+        '<p>Hi <!--[if !mso]><!-->Buy <a href="http://x.example/">now</a><!--<![endif]--> there',
+        '<p>Hi <!--[if !mso]><!-- -->Buy <a href="http://x.example/">now</a><!--<![endif]--> there',
+        '<p>Hi <![if !mso]>Buy <a href="http://x.example/">now</a><![endif]> there',
+    ],
+)
+def test_summarize_html_reads_what_a_conditional_comment_shows(source: str) -> None:
+    summary = summarize_html(source)
+    assert (summary.text, summary.links) == ("Hi Buy now there", ("http://x.example/",))
+
+
+def test_summarize_html_reads_no_outlook_settings_as_text() -> None:
+    source = (
+        "<html><!--[if gte mso 9]><xml><o:OfficeDocumentSettings><o:PixelsPerInch>96"
+        "</o:PixelsPerInch></o:OfficeDocumentSettings></xml><![endif]--><p>Hi"
+    )
+    assert (summarize_html(source).text, summarize_html(source).comments) == ("Hi", 1)
 
 
 def test_summarize_html_takes_no_links_from_comments() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -608,7 +609,20 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
     data = trace_origin(received).as_dict()
     assert data["relay_ip"] == "211.234.10.20"
     assert data["relay_net16"] == "211.234"
+    assert data["relay_networks"] == {"net16": "211.234", "net24": "211.234.10"}
     assert data["path"] == ["10.1.2.3", "211.234.10.20", "61.152.3.4", "127.0.0.1"]
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_origin_names_an_ipv6_relays_networks_as_an_ipv4_relays() -> None:
+    # The /32 and /48 that received:net32 and net48 name were in the tokens only, where an
+    # IPv4 relay's /16 was on the Origin and in its as_dict.
+    origin = trace_origin(
+        ["from mail.example.de (mail.example.de [IPv6:2a01:4f8:1:2::5]) by mx.example.org"]
+    )
+    assert origin.relay_networks == (("net32", "2a01:4f8::"), ("net48", "2a01:4f8:1::"))
+    assert origin.relay_net16 is None
+    assert origin.as_dict()["relay_networks"] == {"net32": "2a01:4f8::", "net48": "2a01:4f8:1::"}
 
 
 @pytest.mark.parametrize(
@@ -643,6 +657,11 @@ def test_origin_as_dict_is_json_ready(fixture_bytes: Loader) -> None:
         # An address is no name: a HELO of [61.187.214.52] is helo_not_fqdn, not a pool name.
         ("61.187.214.52", False),
         ("[61.187.214.52]", False),
+        # So is one a browser reads as an address: a number of 6 digits or more had read as a
+        # name numbered after its address.
+        ("3232235777", False),
+        ("0xda.0x4f.0x0c.0x22", False),
+        ("[IPv6:2001:db8::1]", False),
         ("mail.example.com", False),
         ("smtp.partner-corp.example.cn", False),
         ("mailhost.example.com", False),
@@ -727,6 +746,10 @@ _COURIER_SUBMISSION = (
     " alice@example.org, TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n  by mail.example.org"
     " with ESMTPS; Mon, 04 Nov 2024 10:00:00 +0000\n  id 0000000A.6728A0B0.00001F2C"
 )
+_WEBMAIL_SUBMISSION = (
+    "from 82.113.1.7 (SquirrelMail authenticated user alice) by mail.example.org with HTTP;"
+    " Mon, 4 Nov 2024 10:00:00 +0000"
+)
 _SPAM_RELAY = (
     "from pc (adsl-218-79-12-34.dynamic.example.cn [218.79.12.34]) by mail.example.org"
     " (Postfix) with ESMTP id 5AbC2; Mon, 4 Nov 2024 10:00:05 +0000"
@@ -775,7 +798,43 @@ _SPAM_RELAY = (
             True,
             id="courier-no-tls",
         ),
+        # Webmail logins and Critical Path's comment, as SpamAssassin's Received.pm reads them.
+        pytest.param(_WEBMAIL_SUBMISSION, True, id="webmail-http"),
+        pytest.param(
+            "from [82.113.1.7] by mail.example.org (CommuniGate Pro HTTP 6.3.1) with HTTPU"
+            " id 123; Mon, 04 Nov 2024 10:00:00 +0100",
+            True,
+            id="communigate-httpu",
+        ),
+        pytest.param(
+            "from [82.113.1.7] by 3c-app-mailcom-bs12 (via HTTP); Mon, 4 Nov 2024 10:00:00 +0100",
+            True,
+            id="united-internet-via-http",
+        ),
+        pytest.param(
+            "from home-pc.lan (82.113.1.7) by smtp-out.example.org (8.5.133) (authenticated as"
+            " alice@example.org)\n        id 4F5CB98E000925F8; Mon, 4 Nov 2024 10:00:00 +0100",
+            True,
+            id="critical-path",
+        ),
         pytest.param(_SPAM_RELAY, False, id="esmtp"),
+        pytest.param(
+            "from mbx1.example.org (2603:10b6::12) by mbx2.example.org (2603:10b6::13) with"
+            " HTTPS id 15.20.1; Mon, 4 Nov 2024 10:00:00 +0000",
+            False,
+            id="exchange-https-is-no-login",
+        ),
+        pytest.param(
+            "from home-pc (home-pc [82.113.1.7]) by mail.example.org with HTTPA; 4 Nov 2024",
+            False,
+            id="httpa-is-in-no-list",
+        ),
+        pytest.param(
+            "from x(8.5.133)(authenticated as y) (pc.example.cn [218.79.12.34]) by mail.example.org"
+            " (8.5.133) id 4AB1; Mon, 4 Nov 2024 10:00:00 +0000",
+            False,
+            id="critical-path-comment-in-the-helo",
+        ),
         pytest.param(
             "from mail.example.net (mail.example.net [203.0.113.9]) by mx.example.org"
             " (Postfix) with ESMTPS id 4XyZ1",
@@ -818,6 +877,7 @@ def test_parse_received_reads_smtp_auth(value: str, authenticated: bool) -> None
     [
         pytest.param([_HOME_SUBMISSION], id="top"),
         pytest.param([_COURIER_SUBMISSION], id="courier"),
+        pytest.param([_WEBMAIL_SUBMISSION], id="webmail"),
         pytest.param(
             [
                 "from mail.example.org (mail.example.org [10.0.0.2]) by store.example.org"
