@@ -4,6 +4,7 @@ the real ``spamc`` client from Debian's ``spamc`` package (CI installs it: .ci/r
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import io
 import json
@@ -475,7 +476,10 @@ def test_allowed_ips_close_other_tcp_clients_at_once(model_file: Path, tmp_path:
     try:
         try:
             answer = request(("127.0.0.1", live.port), ping)
-        except ConnectionResetError:
+        except OSError as error:
+            # Closed before the client was done: a reset, or, where it came before the client
+            # shut its side, nothing connected left to shut down (ENOTCONN).
+            assert isinstance(error, ConnectionError) or error.errno == errno.ENOTCONN, error
             answer = b""
         assert answer == b""
         assert request(live.path, ping) == b"SPAMD/1.5 0 PONG\r\n"  # Unix sockets: socket_mode
