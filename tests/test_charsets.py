@@ -135,6 +135,29 @@ def test_decode_restores_iso2022_jp_without_its_escapes(text: str, label: str | 
     assert decode(data, label) == (text, "iso2022_jp_ext")
 
 
+# Half-width katakana come after ESC ( I, which was not looked for: katakana alone read as
+# ASCII ("\x1b(I6@6E\x1b(B"), and without the ESC bytes beside kanji and kana as "(I>0Y".
+@pytest.mark.parametrize("label", ["iso-2022-jp", None])
+@pytest.mark.parametrize(
+    ("text", "stripped"),
+    [
+        ("ｶﾀｶﾅ", False),
+        ("ｾｰﾙ開催中", False),
+        ("ｾｰﾙ開催中", True),
+        ("ｱﾝｹｰﾄのお願い", True),
+        ("こんにちは ｶﾀｶﾅ です", True),
+    ],
+)
+def test_decode_reads_iso2022_jp_half_width_katakana(
+    text: str, stripped: bool, label: str | None
+) -> None:
+    data = text.encode("iso2022_jp_ext")
+    assert b"\x1b(I" in data
+    if stripped:
+        data = data.replace(b"\x1b", b"")
+    assert decode(data, label) == (text, "iso2022_jp_ext")
+
+
 # ASCII that writes the designations without ESC: not a run of pairs up to "(B", one kanji
 # ("$B12(B"), or no kana ("$BCAFE(B" reads as two kanji).
 @pytest.mark.parametrize(
@@ -146,6 +169,7 @@ def test_decode_restores_iso2022_jp_without_its_escapes(text: str, label: str | 
         b"=SUM($B$2:$B$9)*(B2/100)",
         b"The $BCAFE(B) case",
         b"echo $@ (B)",
+        b"see (II)(B) and (IBM(B",  # half-width katakana alone: no run of pairs beside them
     ],
 )
 @pytest.mark.parametrize("label", ["iso-2022-jp", None])
