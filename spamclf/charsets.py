@@ -224,6 +224,9 @@ _ALPHABETS = {
 _GLUED_SYMBOL = re.compile(r"[^\W\d_]¹|¹[^\W\d_]|[^\W\d_]¿|[³¼½¾£¥¯][^\W\d_]")
 _GLUED_SYMBOLS = frozenset("¹¿³¼½¾£¥¯")
 _SPACING_ACCENTS = frozenset("ˇ˘˛˝˙")
+# Left-to-right and right-to-left marks, which windows-1256 has where windows-1254 has ş and
+# windows-1252 þ: they stand between runs of two directions, not between two letters.
+_DIRECTION_MARKS = frozenset("\u200e\u200f")
 # Share of a reading's non-ASCII letters one language must hold: a word or name from another
 # language ("Café" in German, "Müller" in French) is allowed a quarter.
 _ONE_LANGUAGE = 0.75
@@ -828,8 +831,9 @@ def _word_verdict(word: str, unlikely: frozenset[str]) -> int | None:
     """1 for a word that reads as one alphabet, 0 for one without letters to judge it by,
     ``None`` for a misreading: a letter in ``unlikely``; mixed alphabets; case flipping to
     upper inside the word; a final letter (Hebrew, Greek) before the end; a letter or mark
-    that cannot start a word; a symbol or digit between letters (Polish ``z³oty`` read as
-    windows-1252); or a long Latin word of mostly accented letters."""
+    that cannot start a word; a symbol, digit or direction mark between letters (Polish
+    ``z³oty`` read as windows-1252, Turkish ``düşük`` as windows-1256: ``dü\u200fük``); or a
+    long Latin word of more than two thirds accented letters."""
     letters = [char for char in word if char.isalpha()]
     if not letters:
         return 0
@@ -843,7 +847,9 @@ def _word_verdict(word: str, unlikely: frozenset[str]) -> int | None:
     for char in word:
         if not char.isalpha():
             previous_lower = False
-            symbol_after_letter |= bool(scripts) and unicodedata.category(char)[0] in "SN"
+            symbol_after_letter |= bool(scripts) and (
+                unicodedata.category(char)[0] in "SN" or char in _DIRECTION_MARKS
+            )
             continue
         if char in unlikely or (previous_lower and char.isupper()) or symbol_after_letter:
             return None
@@ -855,7 +861,9 @@ def _word_verdict(word: str, unlikely: frozenset[str]) -> int | None:
             # The ordinal indicators (1ª, nº) are Latin, though Unicode does not name them so.
             script = "LATIN" if char in "ªº" else unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
             scripts.add(script)
-    mostly_accented = len(letters) >= 4 and 2 * accented > len(letters)
+    # Another script read as Latin is accented throughout (Russian as windows-1252: Ñäàåì);
+    # Turkish words reach two thirds (düşük, güçlü, üçüncü), which half refused.
+    mostly_accented = len(letters) >= 4 and 3 * accented > 2 * len(letters)
     if len(scripts) > 1 or ("LATIN" in scripts and mostly_accented):
         return None
     return 1

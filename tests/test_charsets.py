@@ -329,6 +329,16 @@ def test_decode_tells_unlabelled_czech_and_slovak_from_turkish(text: str, codec:
     assert decode(text.encode(codec)) == (text, codec)
 
 
+# Turkish words of mostly ü, ş, ç, ö were refused in Turkish as "mostly accented" (Russian
+# read as Latin is), and windows-1256 won with a right-to-left mark for ş ("dü\u200fük").
+@pytest.mark.parametrize("encoding", ["cp1254", "iso8859-9"])
+@pytest.mark.parametrize("text", ["düşük", "Fiyatlar çok düşük", "üçüncü sınıf", "Sonuç: şık"])
+def test_decode_reads_unlabelled_turkish_words_of_many_accented_letters(
+    text: str, encoding: str
+) -> None:
+    assert decode(text.encode(encoding)) == (text, "cp1254")
+
+
 # Czech, Polish and Croatian read as windows-1252 are words too, but their letters come from
 # several languages at once ("Proszê ... zadzwoniæ": French ê, Danish æ) or are symbols glued
 # to letters ("³adna", "ni¿sze", "nasz¹"); read as windows-1254, Czech has acute vowels that
