@@ -291,6 +291,9 @@ _SEVEN_BIT_CODECS = frozenset({"hz", "iso2022_kr", "utf-7"})
 _ISO2022_KR_DESIGNATOR = b"\x1b$)C"
 _SHIFT_OUT = b"\x0e"
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+# The ASCII letters before a word's first high byte, as many as a word has.
+_WORD_HEAD = re.compile(rb"[A-Za-z]*\Z")
+_MAX_WORD_HEAD = 32
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Bytes that complete the start of a character in some multi-byte codec: one trail byte (GBK,
 # Big5, EUC-KR, Shift_JIS, a UTF-8 continuation byte), or the rest of a UTF-8 sequence, an
@@ -685,7 +688,11 @@ def _detect(data: bytes, declared: str | None) -> tuple[str, str]:
     ):
         return _decode_or_replace(data, single_byte), single_byte
     if best_score < _IMPLAUSIBLE:
-        guess, guess_score = _guess_single_byte(sample)
+        # Read from the start of the word that holds the first high byte: cut there, Czech
+        # "příští" and Turkish "Güçlü" were "říští" and "üçlü", too accented to be words.
+        word = _WORD_HEAD.search(data, max(0, start - _MAX_WORD_HEAD), start)
+        word_start = word.start() if word else start
+        guess, guess_score = _guess_single_byte(data[word_start : word_start + _SAMPLE_BYTES])
         if guess_score >= _SINGLE_BYTE_PLAUSIBLE:
             return _decode_or_replace(data, guess), guess
     return data.decode(best, "replace"), best

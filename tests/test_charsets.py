@@ -339,6 +339,20 @@ def test_decode_reads_unlabelled_turkish_words_of_many_accented_letters(
     assert decode(text.encode(encoding)) == (text, "cp1254")
 
 
+# Text whose high bytes look multi-byte was guessed from its first high byte, inside a word:
+# "üçlü" and "říští" are too accented to be words, and GB18030 mojibake won.
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Güçlü ve düşük fiyatlı", "cp1254"),
+        ("příští týden", "cp1250"),
+        ("Příští týden vám zašleme fakturu", "cp1250"),
+    ],
+)
+def test_decode_guesses_a_single_byte_codec_from_the_start_of_a_word(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == (text, codec)
+
+
 # Czech, Polish and Croatian read as windows-1252 are words too, but their letters come from
 # several languages at once ("Proszê ... zadzwoniæ": French ê, Danish æ) or are symbols glued
 # to letters ("³adna", "ni¿sze", "nasz¹"); read as windows-1254, Czech has acute vowels that
