@@ -179,9 +179,10 @@ _SINGLE_BYTE_PLAUSIBLE = 0.8
 # Over 108 short self-written sentences (12 each in Czech, Slovak, Croatian, Polish,
 # Hungarian, Turkish, Spanish, French, German), 88 were read right unlabelled before, 97 now;
 # over 50 more written afterwards to check it (Portuguese, Italian, Nordic, Turkish, and
-# Western text with foreign names, "nº", "m²", "¿...¡"), 48 before, 50 now. What is left is
-# one letter that reads as words either way: "Dobrý den" (Turkish Dobrı), Croatian đ alone
-# (Turkish ğ), Polish ń alone (Spanish ñ), Hungarian ő alone (Portuguese õ).
+# Western text with foreign names, "nº", "m²", "¿...¡"), 48 before, 50 now. Polish ń,
+# Hungarian ő and Croatian đ alone read as Spanish ñ, Portuguese õ and Turkish ğ until those
+# were held to their places (_MISPLACED). What is left is one letter that reads as words
+# either way: "Dobrý den" (Turkish Dobrı), đ after a vowel (među as Turkish meğu).
 _ALPHABETS = {
     codec: tuple(frozenset(letters + letters.upper() + ordinals) for letters in alphabets)
     for codec, ordinals, alphabets in (
@@ -218,11 +219,18 @@ _ALPHABETS = {
         ),
     )
 }
-# Symbols that windows-1252 makes of Polish, Czech and Slovak letters (ą, ł, ż, ľ, Ż), where
-# they touch a letter as no text writes them: ¹ at all (naszą as nasz¹), ¿ after a letter
-# (Spanish opens a question with it), ³ ¼ ½ ¾ £ ¥ ¯ before one (m³ and 5£ are text).
-_GLUED_SYMBOL = re.compile(r"[^\W\d_]¹|¹[^\W\d_]|[^\W\d_]¿|[³¼½¾£¥¯][^\W\d_]")
-_GLUED_SYMBOLS = frozenset("¹¿³¼½¾£¥¯")
+# Characters that a misreading puts where no text writes them. Symbols that windows-1252 makes
+# of Polish, Czech and Slovak letters (ą, ł, ż, ľ, Ż), where they touch a letter: ¹ at all
+# (naszą as nasz¹), ¿ after a letter (Spanish opens a question with it), ³ ¼ ½ ¾ £ ¥ ¯ before
+# one (m³ and 5£ are text). Letters out of the place their language gives them: Spanish ñ and
+# Portuguese õ come before a vowel, where Polish ń and Hungarian ő read as windows-1252 end a
+# word or come before a consonant (koń as koñ, idő as idõ, Gdańsk); Turkish ğ comes after a
+# vowel, where Croatian đ read as windows-1254 starts a word (Đak as Ğak).
+_MISPLACED = re.compile(
+    r"[^\W\d_]¹|¹[^\W\d_]|[^\W\d_]¿|[³¼½¾£¥¯][^\W\d_]"
+    r"|[ñÑõÕ](?![aeiouáéíóúAEIOUÁÉÍÓÚ])|(?<![aeıioöuüâîûAEIİOÖUÜÂÎÛ])[ğĞ]"
+)
+_MISPLACED_CHARACTERS = frozenset("¹¿³¼½¾£¥¯ñÑõÕğĞ")
 _SPACING_ACCENTS = frozenset("ˇ˘˛˝˙")
 # Left-to-right and right-to-left marks, which windows-1256 has where windows-1254 has ş and
 # windows-1252 þ: they stand between runs of two directions, not between two letters.
@@ -795,10 +803,11 @@ def _one_language(text: str, alphabets: tuple[frozenset[str], ...]) -> bool:
 
     Polish read as windows-1252 ("Proszê ... zadzwoniæ") is words of letters, but of
     French and Danish at once; read as windows-1250 it is Polish alone. Its ą, ł and ż read
-    as windows-1252 are symbols glued to letters (_GLUED_SYMBOL), which no text writes.
+    as windows-1252 are symbols glued to letters, and its ń is a Spanish ñ before no vowel
+    (_MISPLACED), which no text of those languages writes.
     """
     distinct = set(text)  # in C: counting each letter first took 4% of the Western guess
-    if not _GLUED_SYMBOLS.isdisjoint(distinct) and _GLUED_SYMBOL.search(text):
+    if not _MISPLACED_CHARACTERS.isdisjoint(distinct) and _MISPLACED.search(text):
         return False
     kinds = {char for char in distinct if char.isalpha() and not char.isascii()}
     if any(kinds <= alphabet for alphabet in alphabets):

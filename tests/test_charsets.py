@@ -380,6 +380,29 @@ def test_decode_reads_unlabelled_latin_text_in_one_language(text: str, codec: st
     assert decode(text.encode(codec)) == (text, codec)
 
 
+# One letter that reads as a letter of another language: Polish ń as Spanish ñ, Hungarian ő as
+# Portuguese õ, Croatian đ as Turkish ğ. Those stand only before a vowel (ñ, õ) or after one
+# (ğ); Spanish, Portuguese and Turkish keep their codec.
+@pytest.mark.parametrize(
+    ("text", "encoding", "codec"),
+    [
+        ("Jeden koń", "cp1250", "cp1250"),  # was koñ
+        ("Dzień dobry", "iso8859-2", "cp1250"),  # was Dzieñ
+        ("Szép idő", "cp1250", "cp1250"),  # was idõ
+        ("hő", "iso8859-2", "cp1250"),
+        ("Hvala, đak", "cp1250", "cp1250"),  # was ğak
+        ("Pozdrav od Đure", "iso8859-2", "cp1250"),  # was Ğure
+        ("Señor Muñoz, ¡feliz año!", "cp1252", "cp1252"),
+        ("Informações: põe a promoção", "cp1252", "cp1252"),
+        ("Değerli müşterimiz, dağ evi", "cp1254", "cp1254"),
+    ],
+)
+def test_decode_reads_an_unlabelled_letter_where_its_language_writes_it(
+    text: str, encoding: str, codec: str
+) -> None:
+    assert decode(text.encode(encoding)) == (text, codec)
+
+
 @pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
 def test_decode_reads_a_few_unlabelled_chinese_words_as_chinese(text: str) -> None:
     # Short subjects were too few characters to judge, and cp949 sometimes won by a bonus.
