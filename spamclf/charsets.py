@@ -270,6 +270,21 @@ _NOT_INITIAL = frozenset("ъьыЪЬЫ")
 _CENTRAL_EUROPEAN = frozenset(
     "ĀāĂăĄąĆćČčĎďĐđĒēĖėĘęĚěĞğĢģĪīĮįİıĶķĹĺĻļĽľŁłŃńŅņŇňŌōŐőŒœŔŕŘřŚśŞşŠšŢţŤťŪūŮůŰűŲųŸŹźŻżŽžȘșȚț"
 )
+# The combining marks of the single-byte candidates (Hebrew points, Arabic vowel signs, Thai
+# vowels and tone marks), and one that follows no letter or mark: with no letter to sit on it
+# is no text. Thai read as windows-1255 is Hebrew points after symbols (กรุณา as ¡ֳ״³ׂ),
+# which counted as a word without letters, neither for nor against its reading.
+_MARKS = "".join(
+    sorted(
+        {
+            char
+            for codec in _SINGLE_BYTE_CANDIDATES
+            for char in bytes(range(0x80, 0x100)).decode(codec, "replace")
+            if unicodedata.category(char) == "Mn"
+        }
+    )
+)
+_STRAY_MARK = re.compile(rf"(?<![^\W\d_])(?<![{_MARKS}])[{_MARKS}]")
 # Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
 _HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\([JI]")
@@ -845,11 +860,13 @@ def _word_plausibility(text: str, codec: str) -> float:
 
 def _word_verdict(word: str, unlikely: frozenset[str]) -> int | None:
     """1 for a word that reads as one alphabet, 0 for one without letters to judge it by,
-    ``None`` for a misreading: a letter in ``unlikely``; mixed alphabets; case flipping to
-    upper inside the word; a final letter (Hebrew, Greek) before the end; a letter or mark
-    that cannot start a word; a symbol, digit or direction mark between letters (Polish
-    ``z³oty`` read as windows-1252, Turkish ``düşük`` as windows-1256: ``dü\u200fük``); or a
-    long Latin word of more than two thirds accented letters."""
+    ``None`` for a misreading: a combining mark after no letter; a letter in ``unlikely``;
+    mixed alphabets; case flipping to upper inside the word; a final letter (Hebrew, Greek)
+    before the end; a letter or mark that cannot start a word; a symbol, digit or direction
+    mark between letters (Polish ``z³oty`` read as windows-1252, Turkish ``düşük`` as
+    windows-1256: ``dü\u200fük``); or a long Latin word of more than two thirds accented letters."""
+    if _STRAY_MARK.search(word):
+        return None
     letters = [char for char in word if char.isalpha()]
     if not letters:
         return 0

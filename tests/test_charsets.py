@@ -339,6 +339,14 @@ def test_decode_reads_unlabelled_turkish_words_of_many_accented_letters(
     assert decode(text.encode(encoding)) == (text, "cp1254")
 
 
+# A combining mark after no letter is no text: Thai read as windows-1255 is Hebrew points after
+# symbols ("¡ֳ״³ׂ"), which counted as words without letters and came before windows-874.
+@pytest.mark.parametrize("encoding", ["cp874", "tis-620"])
+@pytest.mark.parametrize("text", ["กรุณาตอบกลับ", "ขอบคุณมาก"])
+def test_decode_refuses_combining_marks_without_a_letter(text: str, encoding: str) -> None:
+    assert decode(text.encode(encoding)) == (text, "cp874")
+
+
 # Text whose high bytes look multi-byte was guessed from its first high byte, inside a word:
 # "üçlü" and "říští" are too accented to be words, and GB18030 mojibake won.
 @pytest.mark.parametrize(
