@@ -226,11 +226,16 @@ _ALPHABETS = {
 # Portuguese õ come before a vowel, where Polish ń and Hungarian ő read as windows-1252 end a
 # word or come before a consonant (koń as koñ, idő as idõ, Gdańsk); Turkish ğ comes after a
 # vowel, where Croatian đ read as windows-1254 starts a word (Đak as Ğak).
-_MISPLACED = re.compile(
-    r"[^\W\d_]¹|¹[^\W\d_]|[^\W\d_]¿|[³¼½¾£¥¯][^\W\d_]"
-    r"|[ñÑõÕ](?![aeiouáéíóúAEIOUÁÉÍÓÚ])|(?<![aeıioöuüâîûAEIİOÖUÜÂÎÛ])[ğĞ]"
+# Each pattern is searched only in text holding its characters, and apart: one alternation of
+# the three cost 260 us on 4 KB of Spanish, the letters' own patterns 9 us.
+_MISPLACED = (
+    (
+        frozenset("¹¿³¼½¾£¥¯"),
+        re.compile(r"[^\W\d_]¹|¹[^\W\d_]|[^\W\d_]¿|[³¼½¾£¥¯][^\W\d_]"),
+    ),
+    (frozenset("ñÑõÕ"), re.compile(r"[ñÑõÕ](?![aeiouáéíóúAEIOUÁÉÍÓÚ])")),
+    (frozenset("ğĞ"), re.compile(r"(?<![aeıioöuüâîûAEIİOÖUÜÂÎÛ])[ğĞ]")),
 )
-_MISPLACED_CHARACTERS = frozenset("¹¿³¼½¾£¥¯ñÑõÕğĞ")
 _SPACING_ACCENTS = frozenset("ˇ˘˛˝˙")
 # Left-to-right and right-to-left marks, which windows-1256 has where windows-1254 has ş and
 # windows-1252 þ: they stand between runs of two directions, not between two letters.
@@ -285,6 +290,7 @@ _MARKS = "".join(
     )
 )
 _STRAY_MARK = re.compile(rf"(?<![^\W\d_])(?<![{_MARKS}])[{_MARKS}]")
+_MARK_SET = frozenset(_MARKS)
 # Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
 _HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\([JI]")
@@ -822,8 +828,9 @@ def _one_language(text: str, alphabets: tuple[frozenset[str], ...]) -> bool:
     (_MISPLACED), which no text of those languages writes.
     """
     distinct = set(text)  # in C: counting each letter first took 4% of the Western guess
-    if not _MISPLACED_CHARACTERS.isdisjoint(distinct) and _MISPLACED.search(text):
-        return False
+    for characters, misplaced in _MISPLACED:
+        if not characters.isdisjoint(distinct) and misplaced.search(text):
+            return False
     kinds = {char for char in distinct if char.isalpha() and not char.isascii()}
     if any(kinds <= alphabet for alphabet in alphabets):
         return True
@@ -865,7 +872,8 @@ def _word_verdict(word: str, unlikely: frozenset[str]) -> int | None:
     before the end; a letter or mark that cannot start a word; a symbol, digit or direction
     mark between letters (Polish ``z³oty`` read as windows-1252, Turkish ``düşük`` as
     windows-1256: ``dü\u200fük``); or a long Latin word of more than two thirds accented letters."""
-    if _STRAY_MARK.search(word):
+    # The set first: searching every word of 4 KB of Spanish took 56 us, the set 17 us.
+    if not _MARK_SET.isdisjoint(word) and _STRAY_MARK.search(word):
         return None
     letters = [char for char in word if char.isalpha()]
     if not letters:
