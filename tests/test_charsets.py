@@ -135,6 +135,29 @@ def test_decode_restores_iso2022_jp_without_its_escapes(text: str, label: str | 
     assert decode(data, label) == (text, "iso2022_jp_ext")
 
 
+# Half-width katakana come after ESC ( I, which was not looked for: katakana alone read as
+# ASCII ("\x1b(I6@6E\x1b(B"), and without the ESC bytes beside kanji and kana as "(I>0Y".
+@pytest.mark.parametrize("label", ["iso-2022-jp", None])
+@pytest.mark.parametrize(
+    ("text", "stripped"),
+    [
+        ("ｶﾀｶﾅ", False),
+        ("ｾｰﾙ開催中", False),
+        ("ｾｰﾙ開催中", True),
+        ("ｱﾝｹｰﾄのお願い", True),
+        ("こんにちは ｶﾀｶﾅ です", True),
+    ],
+)
+def test_decode_reads_iso2022_jp_half_width_katakana(
+    text: str, stripped: bool, label: str | None
+) -> None:
+    data = text.encode("iso2022_jp_ext")
+    assert b"\x1b(I" in data
+    if stripped:
+        data = data.replace(b"\x1b", b"")
+    assert decode(data, label) == (text, "iso2022_jp_ext")
+
+
 # ASCII that writes the designations without ESC: not a run of pairs up to "(B", one kanji
 # ("$B12(B"), or no kana ("$BCAFE(B" reads as two kanji).
 @pytest.mark.parametrize(
@@ -146,6 +169,7 @@ def test_decode_restores_iso2022_jp_without_its_escapes(text: str, label: str | 
         b"=SUM($B$2:$B$9)*(B2/100)",
         b"The $BCAFE(B) case",
         b"echo $@ (B)",
+        b"see (II)(B) and (IBM(B",  # half-width katakana alone: no run of pairs beside them
     ],
 )
 @pytest.mark.parametrize("label", ["iso-2022-jp", None])
@@ -305,6 +329,38 @@ def test_decode_tells_unlabelled_czech_and_slovak_from_turkish(text: str, codec:
     assert decode(text.encode(codec)) == (text, codec)
 
 
+# Turkish words of mostly ü, ş, ç, ö were refused in Turkish as "mostly accented" (Russian
+# read as Latin is), and windows-1256 won with a right-to-left mark for ş ("dü\u200fük").
+@pytest.mark.parametrize("encoding", ["cp1254", "iso8859-9"])
+@pytest.mark.parametrize("text", ["düşük", "Fiyatlar çok düşük", "üçüncü sınıf", "Sonuç: şık"])
+def test_decode_reads_unlabelled_turkish_words_of_many_accented_letters(
+    text: str, encoding: str
+) -> None:
+    assert decode(text.encode(encoding)) == (text, "cp1254")
+
+
+# A combining mark after no letter is no text: Thai read as windows-1255 is Hebrew points after
+# symbols ("¡ֳ״³ׂ"), which counted as words without letters and came before windows-874.
+@pytest.mark.parametrize("encoding", ["cp874", "tis-620"])
+@pytest.mark.parametrize("text", ["กรุณาตอบกลับ", "ขอบคุณมาก"])
+def test_decode_refuses_combining_marks_without_a_letter(text: str, encoding: str) -> None:
+    assert decode(text.encode(encoding)) == (text, "cp874")
+
+
+# Text whose high bytes look multi-byte was guessed from its first high byte, inside a word:
+# "üçlü" and "říští" are too accented to be words, and GB18030 mojibake won.
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Güçlü ve düşük fiyatlı", "cp1254"),
+        ("příští týden", "cp1250"),
+        ("Příští týden vám zašleme fakturu", "cp1250"),
+    ],
+)
+def test_decode_guesses_a_single_byte_codec_from_the_start_of_a_word(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == (text, codec)
+
+
 # Czech, Polish and Croatian read as windows-1252 are words too, but their letters come from
 # several languages at once ("Proszê ... zadzwoniæ": French ê, Danish æ) or are symbols glued
 # to letters ("³adna", "ni¿sze", "nasz¹"); read as windows-1254, Czech has acute vowels that
@@ -330,6 +386,29 @@ def test_decode_tells_unlabelled_czech_and_slovak_from_turkish(text: str, codec:
 )
 def test_decode_reads_unlabelled_latin_text_in_one_language(text: str, codec: str) -> None:
     assert decode(text.encode(codec)) == (text, codec)
+
+
+# One letter that reads as a letter of another language: Polish ń as Spanish ñ, Hungarian ő as
+# Portuguese õ, Croatian đ as Turkish ğ. Those stand only before a vowel (ñ, õ) or after one
+# (ğ); Spanish, Portuguese and Turkish keep their codec.
+@pytest.mark.parametrize(
+    ("text", "encoding", "codec"),
+    [
+        ("Jeden koń", "cp1250", "cp1250"),  # was koñ
+        ("Dzień dobry", "iso8859-2", "cp1250"),  # was Dzieñ
+        ("Szép idő", "cp1250", "cp1250"),  # was idõ
+        ("hő", "iso8859-2", "cp1250"),
+        ("Hvala, đak", "cp1250", "cp1250"),  # was ğak
+        ("Pozdrav od Đure", "iso8859-2", "cp1250"),  # was Ğure
+        ("Señor Muñoz, ¡feliz año!", "cp1252", "cp1252"),
+        ("Informações: põe a promoção", "cp1252", "cp1252"),
+        ("Değerli müşterimiz, dağ evi", "cp1254", "cp1254"),
+    ],
+)
+def test_decode_reads_an_unlabelled_letter_where_its_language_writes_it(
+    text: str, encoding: str, codec: str
+) -> None:
+    assert decode(text.encode(encoding)) == (text, codec)
 
 
 @pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
