@@ -411,6 +411,17 @@ def test_decode_reads_an_unlabelled_letter_where_its_language_writes_it(
     assert decode(text.encode(encoding)) == (text, codec)
 
 
+def test_decode_reads_turkish_that_transliterates_a_few_arabic_words() -> None:
+    # A Turkish prayer text writes Arabic words in Latin letters ("ğafertehu", ğ starting a
+    # word), which Turkish itself never does; one such ğ refused the whole windows-1254 reading
+    # and 9 KB of Turkish came out as windows-1252 ("alýnarak" for "alınarak").
+    text = (
+        "Bu duanın okunması tavsiye edilir, ağabeyimiz aşağıdaki satırları yazdı. "
+        "Doğru yolda olanların duası kabul olunur; dağda, bağda, her yerde okunur. "
+    ) * 4 + "Vallahi ğafertehu ve yusteskal ğamâmu, diye devam eder."
+    assert decode(text.encode("cp1254")) == (text, "cp1254")
+
+
 @pytest.mark.parametrize("text", ["免费发票", "明天20岁了！呵呵～", "什么叫“狂野party”哦～～"])
 def test_decode_reads_a_few_unlabelled_chinese_words_as_chinese(text: str) -> None:
     # Short subjects were too few characters to judge, and cp949 sometimes won by a bonus.
