@@ -142,13 +142,26 @@ def _card_value(value: object) -> object:
 
 def check_can_save(path: PathArg) -> None:
     """Raise :class:`ModelError` now if :func:`save_model` could not write at ``path``: for a
-    server that saves after every lesson, finding out at the first lesson is too late."""
+    server that saves after every lesson, finding out at the first lesson is too late.
+
+    It changes nothing on disk: the folders that :func:`save_model` would create are left to
+    it, and the nearest folder that exists must be one this process can write in."""
     path = _as_path(path, "check_can_save")
     try:
         _refuse_folders(path)
-        _write_temp(path, lambda f: None).unlink()
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
     except OSError as exc:
         raise ModelError(f"cannot save a model at {str(path)!r}: {exc.strerror or exc}") from exc
+    if not folder.is_dir():
+        raise ModelError(f"cannot save a model at {str(path)!r}: {str(folder)!r} is no folder")
+    # Effective ids where the platform has them: a set-user-id program writes as its owner.
+    effective = os.access in os.supports_effective_ids
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=effective):
+        raise ModelError(
+            f"cannot save a model at {str(path)!r}: no permission to write in {str(folder)!r}"
+        )
 
 
 def _refuse_folders(path: Path) -> None:

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import io
 import json
+import os
 import pickle
 import signal
 import subprocess
@@ -23,7 +24,14 @@ import spamclf
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
 from spamclf.parse import Limits
-from spamclf.persist import FEATURE_SCHEMA, FORMAT_VERSION, card_path, load_model, save_model
+from spamclf.persist import (
+    FEATURE_SCHEMA,
+    FORMAT_VERSION,
+    card_path,
+    check_can_save,
+    load_model,
+    save_model,
+)
 
 Loader = Callable[[str], bytes]
 
@@ -615,3 +623,36 @@ def test_save_with_a_folder_where_the_card_goes_leaves_the_old_pair(
     with pytest.raises(ModelError, match="cannot save a model at"):
         small_model.with_settings(spam_cutoff=0.95).save(tmp_model_path)
     assert tmp_model_path.read_bytes() == model_before
+
+
+def test_check_can_save_creates_no_folders(tmp_path: Path) -> None:
+    # It made the folders -o names as it checked them: a check that fails later (a typo in
+    # the corpus) left them behind. save() makes them (test_save_accepts_str_paths_...).
+    check_can_save(tmp_path / "new" / "folder" / "m.spamclf")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["a-file/m.spamclf", "a-file/new/m.spamclf", "a-folder"])
+def test_check_can_save_refuses_where_no_model_can_go(tmp_path: Path, target: str) -> None:
+    (tmp_path / "a-file").write_bytes(b"x")
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(ModelError, match="cannot save a model at"):
+        check_can_save(tmp_path / target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder"]
+
+
+def test_check_can_save_asks_the_nearest_folder_that_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tests run as root, for whom every folder is writable: the question is watched.
+    asked = []
+
+    def no_access(path: Path, mode: int, **kwargs: object) -> bool:
+        asked.append(Path(path))
+        return False
+
+    monkeypatch.setattr(os, "access", no_access)
+    with pytest.raises(ModelError, match="no permission to write in"):
+        check_can_save(tmp_path / "new" / "folder" / "m.spamclf")
+    assert asked == [tmp_path]
+    assert list(tmp_path.iterdir()) == []
