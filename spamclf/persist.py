@@ -174,19 +174,30 @@ def _refuse_folders(path: Path) -> None:
 def load_model(path: PathArg, *, verify: bool = True) -> Model:
     """Load a model saved by :func:`save_model`.
 
-    With ``verify`` (the default) the file must match the SHA-256 in its card. Raises
-    :class:`ModelError` (missing or not a model), :class:`ModelIntegrityError` (checksum) or
-    :class:`ModelVersionError` (format or feature schema from another spamclf version).
+    With ``verify`` (the default) the file must match the SHA-256 in its card. With
+    ``verify=False`` the card is not needed: a card that is missing, unreadable or written for
+    another file is no error, and the model then carries an empty ``card`` (another file's
+    training counts, saved again as this model's, would describe what it is not). Either way
+    the file itself is checked as a model. Raises :class:`ModelError` (missing or not a model),
+    :class:`ModelIntegrityError` (checksum) or :class:`ModelVersionError` (format or feature
+    schema from another spamclf version).
     """
     path = _as_path(path, "load_model")
     if not path.is_file():
         raise ModelError(f"no model file at {str(path)!r}")
-    card = _read_card(path) if verify or card_path(path).exists() else {}
-    if verify and card.get("sha256") != _sha256(path):
-        raise ModelIntegrityError(
-            f"{str(path)!r} does not match the sha256 in {card_path(path).name}: the file was "
-            "altered or truncated (load_model(..., verify=False) skips the check)"
-        )
+    try:
+        card = _read_card(path)
+    except ModelError:
+        if verify:
+            raise
+        card = {}
+    if card.get("sha256") != _sha256(path):
+        if verify:
+            raise ModelIntegrityError(
+                f"{str(path)!r} does not match the sha256 in {card_path(path).name}: the file "
+                "was altered or truncated (load_model(..., verify=False) skips the check)"
+            )
+        card = {}
     try:
         # The file is opened here, not by np.load: when a damaged archive fails inside np.load,
         # NumPy left its own file open (a ResourceWarning at collection).

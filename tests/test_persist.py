@@ -206,6 +206,22 @@ def test_missing_card_is_allowed_without_verify(small_model: Model, tmp_model_pa
     assert load_model(tmp_model_path, verify=False).settings == small_model.settings
 
 
+@pytest.mark.parametrize("card", ["{not json", "[1, 2]", '{"sha256": "0", "learned": {"spam": 9}}'])
+def test_without_verify_a_card_not_its_own_is_no_error_and_not_kept(
+    small_model: Model, tmp_model_path: Path, card: str
+) -> None:
+    # An unreadable card still stopped the load that asked for no check; another file's card
+    # was kept, and saved again as this model's.
+    card_path(tmp_model_path).write_text(card, encoding="utf-8")
+    loaded = load_model(tmp_model_path, verify=False)
+    assert loaded.settings == small_model.settings
+    assert loaded.card == {}
+
+
+def test_without_verify_its_own_card_is_kept(tmp_model_path: Path) -> None:
+    assert load_model(tmp_model_path, verify=False).card["sha256"] == _sha256(tmp_model_path)
+
+
 def test_unreadable_card_raises_model_error(tmp_model_path: Path) -> None:
     card_path(tmp_model_path).write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match="card"):
