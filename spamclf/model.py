@@ -47,6 +47,11 @@ __all__ = ["DEFAULT_C", "MAX_WORKERS", "SHARED_MODEL_C", "Model", "ModelSettings
 # from elsewhere, such as the bundled one, keeps C=1: C=2 took leave-one-corpus-out AUC on
 # trec06p from 0.9806 to 0.9794 and lowered the recall of three of four cross-corpus pairs.
 DEFAULT_C = 2.0
+# 16 times the default's columns. The bound is what lets load_model refuse a model file that
+# declares billions of weights before making room for them (a few kilobytes of compressed
+# zeros can declare gigabytes): at 2**24 a model's weights and learning variances take 256 MB
+# as they load, and hashing collides little enough long before it.
+MAX_N_FEATURES = 2**24
 SHARED_MODEL_C = 1.0
 # learn() aims this far past the cutoff's decision value, so rounding cannot leave a learned
 # message exactly on the cutoff, and so unsure.
@@ -113,6 +118,10 @@ class ModelSettings:
                 raise SpamclfError(
                     f"{name} must be a whole number of {least} or more, got {value!r}"
                 )
+        if self.n_features > MAX_N_FEATURES:
+            raise SpamclfError(
+                f"n_features must be at most {MAX_N_FEATURES:,} (2**24), got {self.n_features:,}"
+            )
         _check_limits(self.limits)
         if self.min_script_examples < 0:
             raise SpamclfError(

@@ -113,6 +113,11 @@ def save_model(model: Model, path: PathArg) -> None:
         # backslashreplace writes each as JSON's \\udcXX escape, which loads back as it was
         # (strict UTF-8 failed there, after all the training, and no model was written).
         encoded = text.encode("utf-8", "backslashreplace")
+        if len(encoded) > _MAX_CARD_BYTES:
+            raise ModelError(
+                f"cannot save a model at {str(path)!r}: its card takes {len(encoded):,} bytes, "
+                f"more than the {_MAX_CARD_BYTES >> 20} MB that load_model reads"
+            )
         card_tmp = _write_temp(card_path(path), lambda f: f.write(encoded))
         temporary.append(card_tmp)
         os.replace(model_tmp, path)
@@ -199,23 +204,26 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
             )
         card = {}
     try:
-        # The file is opened here, not by np.load: when a damaged archive fails inside np.load,
-        # NumPy left its own file open (a ResourceWarning at collection).
-        with path.open("rb") as f:
-            data = np.load(f, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
-                raise ValueError("it is not an archive of arrays")
-            header = json.loads(bytes(data["header"]).decode("utf-8"))
+        # The archive is read as a zip of .npy arrays, not by np.load, so each array's size is
+        # checked before it is read (_array); a pickle or a bare .npy array is no zip.
+        with path.open("rb") as f, zipfile.ZipFile(f) as archive:
+            header = json.loads(bytes(_array(archive, "header", None)).decode("utf-8"))
             if not isinstance(header, dict):
                 raise ValueError("its header is not a JSON object")
             # The versions before the arrays: a newer format may lay them out otherwise, and
             # its file is then from a newer spamclf, not "not a spamclf model".
             _check_compatible(header, path)
-            weights = np.array(data["weights"], dtype=np.float64)
-            intercept = float(data["intercept"][0])
-            calibration = (float(data["calibration"][0]), float(data["calibration"][1]))
+            # The settings before the arrays too: they say how long each array must be.
+            settings = _settings(header.get("settings"), path)
+            n = settings.n_features
+            weights = np.array(_array(archive, "weights", n), dtype=np.float64)
+            intercept = float(_array(archive, "intercept", 1)[0])
+            first, second = _array(archive, "calibration", 2)
+            calibration = (float(first), float(second))
             variances = (
-                np.array(data["variances"], dtype=np.float64) if "variances" in data else None
+                np.array(_array(archive, "variances", n + 1), dtype=np.float64)
+                if "variances.npy" in archive.namelist()
+                else None
             )
         # NaN or infinite weights score every message 0.0 or NaN without a word of warning.
         if not (np.isfinite(weights).all() and np.isfinite([intercept, *calibration]).all()):
@@ -225,11 +233,11 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
             raise ValueError("its learning variances are not all finite numbers")
     except (
         OSError,
-        EOFError,  # an empty file
+        EOFError,  # an archive member cut short
         ValueError,
         KeyError,
         IndexError,
-        TypeError,  # an array of another shape: float() of a row
+        TypeError,
         RecursionError,  # a header of JSON brackets nested thousands deep
         zipfile.BadZipFile,
         # A damaged archive member: its compressed data, or its compression method, version
@@ -244,19 +252,59 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
             f"{str(path)!r} is not a spamclf model (spamclf never unpickles model files): {exc}"
         ) from exc
     try:
-        settings = ModelSettings.from_dict(header["settings"])
         script_counts = header.get("script_counts")
         return Model(weights, intercept, calibration, settings, card, variances, script_counts)
-    except (
-        TypeError,
-        ValueError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        OverflowError,  # a count of 1e999, which JSON reads as infinity
-        SpamclfError,
-    ) as exc:
+    except _SETTINGS_ERRORS as exc:
         raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
+
+
+# What settings and counts this spamclf cannot use raise as they are read.
+_SETTINGS_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,  # a count of 1e999, which JSON reads as infinity
+    SpamclfError,
+)
+
+
+def _settings(settings: object, path: Path) -> ModelSettings:
+    try:
+        return ModelSettings.from_dict(settings)  # type: ignore[arg-type]
+    except _SETTINGS_ERRORS as exc:
+        raise ModelError(f"{str(path)!r} has settings this spamclf cannot use: {exc}") from exc
+
+
+# A header holds the settings and the script counts: a few kilobytes.
+_MAX_HEADER_BYTES = 1 << 20
+
+
+def _array(archive: zipfile.ZipFile, name: str, length: int | None) -> np.ndarray:
+    """The archive's array ``name``, read only once its own header says that it is ``length``
+    plain numbers (for the header, at most :data:`_MAX_HEADER_BYTES` bytes). NumPy makes room
+    for the shape that header declares before it reads a byte, and the shape was checked after:
+    a file of a few hundred bytes declaring 2**28 weights took 1 GB, one declaring 2**40 raised
+    a bare MemoryError, and compressed zeros fill what they declare."""
+    with archive.open(f"{name}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"its {name} is in .npy format {version}, which spamclf never writes")
+    fits = len(shape) == 1 and (
+        shape[0] == length if length is not None else shape[0] <= _MAX_HEADER_BYTES
+    )
+    if not fits or dtype.kind not in "fiu" or dtype.itemsize > 8:
+        wanted = f"({length},)" if length is not None else f"(at most {_MAX_HEADER_BYTES},)"
+        raise ValueError(
+            f"its {name} holds {dtype} of shape {shape}, not numbers of shape {wanted}"
+        )
+    with archive.open(f"{name}.npy") as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
 
 
 def _check_compatible(header: dict[str, Any], path: Path) -> None:
@@ -269,9 +317,20 @@ def _check_compatible(header: dict[str, Any], path: Path) -> None:
         )
 
 
+# A card is a few kilobytes; save_model writes none larger than load_model reads.
+_MAX_CARD_BYTES = 64 << 20
+
+
 def _read_card(path: Path) -> dict[str, Any]:
     try:
-        card = json.loads(card_path(path).read_text(encoding="utf-8"))
+        # A megabyte at a time: read(_MAX_CARD_BYTES) makes room for all of it at once.
+        chunks: list[bytes] = []
+        with card_path(path).open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > _MAX_CARD_BYTES:  # a card linked to /dev/zero
+                    raise ValueError(f"it is larger than {_MAX_CARD_BYTES >> 20} MB")
+        card = json.loads(b"".join(chunks).decode("utf-8"))
     except FileNotFoundError as exc:
         raise ModelError(
             f"{str(path)!r} has no card {card_path(path).name} to verify it against "

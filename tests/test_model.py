@@ -437,6 +437,7 @@ def test_settings_reject_bad_cutoffs(spam_cutoff: float, ham_cutoff: float) -> N
         ({"n_reasons": -1}, "n_reasons must be a whole number of 0 or more"),
         ({"n_reasons": 2.5}, "n_reasons"),
         ({"n_features": 0}, "n_features must be a whole number of 1 or more"),
+        ({"n_features": 2**24 + 1}, "n_features must be at most 16,777,216"),
         ({"limits": Limits(max_message_bytes=-5)}, "Limits.max_message_bytes"),
         ({"limits": Limits(max_parts=0)}, "Limits.max_parts"),
         ({"limits": Limits(max_seconds=0.0)}, "Limits.max_seconds must be positive or None"),

@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import threading
+import tracemalloc
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pytest
 from conftest import ALL_FIXTURES, rewrite_model_header
 
 import spamclf
+from spamclf import persist
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
 from spamclf.parse import Limits
@@ -671,4 +674,89 @@ def test_check_can_save_asks_the_nearest_folder_that_exists(
     with pytest.raises(ModelError, match="no permission to write in"):
         check_can_save(tmp_path / "new" / "folder" / "m.spamclf")
     assert asked == [tmp_path]
+    assert list(tmp_path.iterdir()) == []
+
+
+def _declare(path: Path, name: str, shape: tuple[int, ...], descr: str = "<f4") -> None:
+    """Rewrite the model at ``path`` so that its array ``name`` declares ``shape`` in its .npy
+    header but holds 16 bytes, as a hostile file would; the card is made to match."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    npy = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(npy, header)  # type: ignore[no-untyped-call]
+    members[f"{name}.npy"] = npy.getvalue() + bytes(16)
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    card_path(path).write_text(json.dumps({"sha256": _sha256(path)}), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "descr"),
+    [
+        ("weights", (2**28,), "<f4"),
+        ("weights", (2**40,), "<f4"),
+        ("weights", (64, 2**22), "<f4"),
+        ("weights", (64,), "V1000000000"),
+        ("variances", (2**28,), "<f8"),
+        ("header", (2**30,), "|u1"),
+    ],
+    ids=["1GB", "4TB", "2d", "record", "variances", "header"],
+)
+def test_an_array_declaring_more_than_its_settings_is_refused_before_it_is_read(
+    tmp_path: Path, name: str, shape: tuple[int, ...], descr: str
+) -> None:
+    # NumPy made room for the declared shape before reading (1 GB; a bare MemoryError at
+    # 4 TB), and the shape was checked only after.
+    path = tmp_path / "m.spamclf"
+    Model.empty(ModelSettings(n_features=64)).save(path)
+    _declare(path, name, shape, descr)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelError, match=f"its {name} holds"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_a_model_declaring_billions_of_features_is_refused_before_its_weights_are_read(
+    tmp_path: Path,
+) -> None:
+    # Weights of the size the settings declare: compressed zeros fill what they declare.
+    path = tmp_path / "m.spamclf"
+    Model.empty(ModelSettings(n_features=64)).save(path)
+    rewrite_model_header(
+        path, settings={**ModelSettings(n_features=64).as_dict(), "n_features": 2**32}
+    )
+    _declare(path, "weights", (2**32,))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelError, match="n_features must be at most"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_a_card_larger_than_any_card_is_refused_not_read_on(
+    tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A card linked to /dev/zero was read until memory ran out.
+    monkeypatch.setattr(persist, "_MAX_CARD_BYTES", 100_000)
+    card_path(tmp_model_path).unlink()
+    card_path(tmp_model_path).symlink_to("/dev/zero")
+    with pytest.raises(ModelError, match="larger than"):
+        load_model(tmp_model_path)
+
+
+def test_save_writes_no_card_larger_than_load_reads(
+    small_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(persist, "_MAX_CARD_BYTES", 1000)
+    with pytest.raises(ModelError, match="more than"):
+        small_model.save(tmp_path / "m.spamclf")
     assert list(tmp_path.iterdir()) == []
