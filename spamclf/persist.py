@@ -56,16 +56,26 @@ def _as_path(path: PathArg, doing: str) -> Path:
 
 
 def card_path(path: PathArg) -> Path:
-    """Where the card of the model at ``path`` lies: beside it, named after it."""
-    path = _as_path(path, "card_path")
+    """Where the card of the model at ``path`` lies: beside it, named after it. A ``path`` that
+    is a symbolic link names the model it points to, and the card lies beside that one."""
+    path = _model_file(_as_path(path, "card_path"))
     if not path.name:  # ".", "/", "": Path.with_name raised a bare ValueError
         raise ModelError(f"cannot save a model at {str(path)!r}: that is no file name")
     return path.with_name(path.name + ".card.json")
 
 
+def _model_file(path: Path) -> Path:
+    """The file ``path`` names, through a symbolic link (or a chain of them). save_model
+    replaces that file, as editors and ``install`` do: replacing the link itself left it a
+    plain file, and the model it pointed to as it was. The card goes beside that file, so
+    that moving a link (``ln -sfn v2.spamclf current.spamclf``) moves model and card at once."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def save_model(model: Model, path: PathArg) -> None:
     """Write ``path`` and its card atomically: a crash mid-write leaves the old files intact."""
     path = _as_path(path, "save_model")
+    target = _model_file(path)
     # One consistent state, even while another thread learns.
     weights, intercept, calibration, card, variances, script_counts = model.parameters()
     header = {
@@ -94,8 +104,8 @@ def save_model(model: Model, path: PathArg) -> None:
     try:
         # Checked before either rename: a folder where the card goes would fail the second
         # rename after the first had replaced the model, leaving a model without its card.
-        _refuse_folders(path)
-        model_tmp = _write_temp(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
+        _refuse_folders(target)
+        model_tmp = _write_temp(target, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         temporary.append(model_tmp)
         card["sha256"] = _sha256(model_tmp)
         card["size_bytes"] = model_tmp.stat().st_size
@@ -120,7 +130,7 @@ def save_model(model: Model, path: PathArg) -> None:
             )
         card_tmp = _write_temp(card_path(path), lambda f: f.write(encoded))
         temporary.append(card_tmp)
-        os.replace(model_tmp, path)
+        os.replace(model_tmp, target)
         os.replace(card_tmp, card_path(path))
         temporary.clear()
     except OSError as exc:
@@ -128,7 +138,7 @@ def save_model(model: Model, path: PathArg) -> None:
     finally:
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    _fsync_dir(target.parent)
 
 
 def _card_value(value: object) -> object:
@@ -153,8 +163,8 @@ def check_can_save(path: PathArg) -> None:
     it, and the nearest folder that exists must be one this process can write in."""
     path = _as_path(path, "check_can_save")
     try:
-        _refuse_folders(path)
-        folder = path.parent
+        _refuse_folders(_model_file(path))
+        folder = _model_file(path).parent
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
     except OSError as exc:

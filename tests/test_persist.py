@@ -760,3 +760,34 @@ def test_save_writes_no_card_larger_than_load_reads(
     with pytest.raises(ModelError, match="more than"):
         small_model.save(tmp_path / "m.spamclf")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["link", "dangling-link"])
+def test_save_through_a_symbolic_link_replaces_the_model_it_points_to(
+    small_model: Model, tmp_path: Path, dangling: bool
+) -> None:
+    # The link itself was replaced by a plain file, and the model it pointed to kept.
+    (tmp_path / "releases").mkdir()
+    target = tmp_path / "releases" / "v2.spamclf"
+    if not dangling:
+        Model.empty(ModelSettings(n_features=64)).save(target)
+    link = tmp_path / "current.spamclf"
+    link.symlink_to(Path("releases") / "v2.spamclf")
+    small_model.save(link)
+    assert link.is_symlink()
+    assert card_path(link) == card_path(target) == target.with_name("v2.spamclf.card.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current.spamclf", "releases"]
+    assert load_model(target).settings == small_model.settings
+    assert load_model(link).settings == small_model.settings
+
+
+def test_moving_a_link_moves_model_and_card_at_once(small_model: Model, tmp_path: Path) -> None:
+    old, new = tmp_path / "v1.spamclf", tmp_path / "v2.spamclf"
+    Model.empty(ModelSettings(n_features=64)).save(old)
+    small_model.save(new)
+    link = tmp_path / "current.spamclf"
+    link.symlink_to(old.name)
+    assert load_model(link).settings.n_features == 64
+    link.unlink()
+    link.symlink_to(new.name)
+    assert load_model(link).settings == small_model.settings
