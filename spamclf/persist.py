@@ -9,18 +9,26 @@ data, metrics and the SHA-256 of the model file, which :func:`load_model` verifi
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import lzma
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows, which has no flock, and refuses to replace a file held open
+    fcntl = None  # type: ignore[assignment]
 
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
@@ -96,10 +104,11 @@ def save_model(model: Model, path: PathArg) -> None:
     card.update(header)
     card["versions"] = _versions()
     # Both files are written in full beside their targets first, then swapped in by two
-    # renames back to back: a crash or kill before that leaves the old model and card as they
-    # were (and at worst a stray ".NAME.*" temporary file). A write that fails (no such folder,
-    # no permission, a full disk, a folder where the file should go) removes its temporary
-    # files and raises ModelError.
+    # renames back to back, under the folder's lock (see _locked): a crash or kill before that
+    # leaves the old model and card as they were (and at worst a stray ".NAME.*" temporary
+    # file), and no load opens the new model with the old card. A write that fails (no such
+    # folder, no permission, a full disk, a folder where the file should go) removes its
+    # temporary files and raises ModelError.
     temporary: list[Path] = []
     try:
         # Checked before either rename: a folder where the card goes would fail the second
@@ -107,7 +116,8 @@ def save_model(model: Model, path: PathArg) -> None:
         _refuse_folders(target)
         model_tmp = _write_temp(target, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         temporary.append(model_tmp)
-        card["sha256"] = _sha256(model_tmp)
+        with model_tmp.open("rb") as f:
+            card["sha256"] = _sha256(f)
         card["size_bytes"] = model_tmp.stat().st_size
         try:
             text = json.dumps(
@@ -130,15 +140,18 @@ def save_model(model: Model, path: PathArg) -> None:
             )
         card_tmp = _write_temp(card_path(path), lambda f: f.write(encoded))
         temporary.append(card_tmp)
-        os.replace(model_tmp, target)
-        os.replace(card_tmp, card_path(path))
-        temporary.clear()
+        with _locked(target.parent, shared=False) as folder:
+            os.replace(model_tmp, target)
+            os.replace(card_tmp, card_path(path))
+            temporary.clear()
+            if folder is not None:  # the renames made durable: a power cut keeps the new pair
+                with contextlib.suppress(OSError):  # a file system that syncs no folders
+                    os.fsync(folder)
     except OSError as exc:
         raise ModelError(f"cannot save a model at {str(path)!r}: {exc.strerror or exc}") from exc
     finally:
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
-    _fsync_dir(target.parent)
 
 
 def _card_value(value: object) -> object:
@@ -198,25 +211,59 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
     schema from another spamclf version).
     """
     path = _as_path(path, "load_model")
-    if not path.is_file():
-        raise ModelError(f"no model file at {str(path)!r}")
-    try:
-        card = _read_card(path)
-    except ModelError:
-        if verify:
-            raise
-        card = {}
-    if card.get("sha256") != _sha256(path):
-        if verify:
-            raise ModelIntegrityError(
-                f"{str(path)!r} does not match the sha256 in {card_path(path).name}: the file "
-                "was altered or truncated (load_model(..., verify=False) skips the check)"
-            )
-        card = {}
+    with contextlib.ExitStack() as files:
+        # The model and its card are opened as one pair, under the folder's lock (see _locked),
+        # and read from what was opened: a save's renames change neither after that.
+        with _locked(_model_file(path).parent, shared=True):
+            try:
+                model_file = _open_plain(path, files)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+                raise ModelError(f"no model file at {str(path)!r}") from exc
+            except OSError as exc:
+                raise ModelError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+            try:
+                card_file: BinaryIO | OSError = _open_plain(card_path(path), files)
+            except OSError as exc:  # told by _read_card, if the card is wanted
+                card_file = exc
+        try:
+            card = _read_card(card_file, path)
+        except ModelError:
+            if verify:
+                raise
+            card = {}
+        try:
+            digest = _sha256(model_file)
+        except OSError as exc:
+            raise ModelError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+        if card.get("sha256") != digest:
+            if verify:
+                raise ModelIntegrityError(
+                    f"{str(path)!r} does not match the sha256 in {card_path(path).name}: the "
+                    "file was altered or truncated (load_model(..., verify=False) skips the check)"
+                )
+            card = {}
+        model_file.seek(0)
+        return _read_model(model_file, path, card)
+
+
+def _open_plain(path: Path, files: contextlib.ExitStack) -> BinaryIO:
+    """``path`` opened to read, if it is a plain file. Opened without waiting: a named pipe
+    where the card goes waited for a writer for ever (with the folder locked, now)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    files.callback(os.close, fd)
+    # A folder, a pipe or a device (/dev/zero, read on for ever) holds no model or card.
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise IsADirectoryError(errno.EISDIR, "it is no plain file", str(path))
+    return os.fdopen(fd, "rb", closefd=False)
+
+
+def _read_model(f: BinaryIO, path: Path, card: dict[str, Any]) -> Model:
+    """The model in the open file ``f``, with ``card``."""
     try:
         # The archive is read as a zip of .npy arrays, not by np.load, so each array's size is
         # checked before it is read (_array); a pickle or a bare .npy array is no zip.
-        with path.open("rb") as f, zipfile.ZipFile(f) as archive:
+        with zipfile.ZipFile(f) as archive:
             header = json.loads(bytes(_array(archive, "header", None)).decode("utf-8"))
             if not isinstance(header, dict):
                 raise ValueError("its header is not a JSON object")
@@ -331,15 +378,17 @@ def _check_compatible(header: dict[str, Any], path: Path) -> None:
 _MAX_CARD_BYTES = 64 << 20
 
 
-def _read_card(path: Path) -> dict[str, Any]:
+def _read_card(card_file: BinaryIO | OSError, path: Path) -> dict[str, Any]:
+    """The card opened beside ``path`` (or the error that opening it raised)."""
     try:
+        if isinstance(card_file, OSError):
+            raise card_file
         # A megabyte at a time: read(_MAX_CARD_BYTES) makes room for all of it at once.
         chunks: list[bytes] = []
-        with card_path(path).open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                chunks.append(chunk)
-                if sum(map(len, chunks)) > _MAX_CARD_BYTES:  # a card linked to /dev/zero
-                    raise ValueError(f"it is larger than {_MAX_CARD_BYTES >> 20} MB")
+        for chunk in iter(lambda: card_file.read(1 << 20), b""):
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > _MAX_CARD_BYTES:  # a card linked to /dev/zero
+                raise ValueError(f"it is larger than {_MAX_CARD_BYTES:,} bytes")
         card = json.loads(b"".join(chunks).decode("utf-8"))
     except FileNotFoundError as exc:
         raise ModelError(
@@ -353,12 +402,37 @@ def _read_card(path: Path) -> dict[str, Any]:
     return card
 
 
-def _sha256(path: Path) -> str:
+def _sha256(f: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: f.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, *, shared: bool) -> Iterator[int | None]:
+    """Hold ``folder``'s lock (flock: shared, or exclusive) while the block runs, and give its
+    descriptor (None where a folder cannot be opened, as on Windows).
+
+    A save swaps its model and card in by two renames, and a load that opened the files
+    between them paired the new model with the old card: an integrity error from a pair that
+    was whole a moment later (a server reloading on SIGHUP while another process retrains).
+    Saves hold the lock exclusive across their renames, loads hold it shared while they open
+    the pair, each for microseconds. The folder itself is locked, so no lock file is left
+    beside the model. Where the file system has no locks (some network mounts), the pair is
+    opened as before."""
+    try:
+        fd: int | None = os.open(folder, os.O_RDONLY)
+    except OSError:
+        fd = None
+    try:
+        if fd is not None and fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)  # which releases the lock
 
 
 def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]
@@ -375,20 +449,6 @@ def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the renames durable (a power cut after save() returns keeps the new files)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not every platform opens folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _versions() -> dict[str, str]:

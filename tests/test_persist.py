@@ -742,15 +742,41 @@ def test_a_model_declaring_billions_of_features_is_refused_before_its_weights_ar
     assert peak < 10_000_000
 
 
-def test_a_card_larger_than_any_card_is_refused_not_read_on(
+def test_a_card_larger_than_any_card_is_refused(
     tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A card linked to /dev/zero was read until memory ran out.
-    monkeypatch.setattr(persist, "_MAX_CARD_BYTES", 100_000)
-    card_path(tmp_model_path).unlink()
-    card_path(tmp_model_path).symlink_to("/dev/zero")
-    with pytest.raises(ModelError, match="larger than"):
+    monkeypatch.setattr(persist, "_MAX_CARD_BYTES", 100)
+    with pytest.raises(ModelError, match="larger than 100 bytes"):
         load_model(tmp_model_path)
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "named pipe", "folder"])
+def test_a_card_that_is_no_plain_file_is_refused_at_once(tmp_model_path: Path, kind: str) -> None:
+    # A card linked to /dev/zero was read until memory ran out; a named pipe waited for ever.
+    card = card_path(tmp_model_path)
+    card.unlink()
+    if kind == "/dev/zero":
+        card.symlink_to("/dev/zero")
+    elif kind == "named pipe":
+        os.mkfifo(card)
+    else:
+        card.mkdir()
+    with pytest.raises(ModelError, match=r"cannot read the card .* no plain file"):
+        load_model(tmp_model_path)
+    assert load_model(tmp_model_path, verify=False).card == {}
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "named pipe", "folder"])
+def test_a_model_path_that_is_no_plain_file_is_no_model_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "m.spamclf"
+    if kind == "/dev/zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "named pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(ModelError, match="no model file at"):
+        load_model(path, verify=False)
 
 
 def test_save_writes_no_card_larger_than_load_reads(
@@ -791,3 +817,66 @@ def test_moving_a_link_moves_model_and_card_at_once(small_model: Model, tmp_path
     link.unlink()
     link.symlink_to(new.name)
     assert load_model(link).settings == small_model.settings
+
+
+def test_a_load_between_the_two_renames_of_a_save_waits_for_the_whole_new_pair(
+    small_model: Model, tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server reloading on SIGHUP while another process saved opened the new model with the
+    # old card between the save's two renames: a spurious ModelIntegrityError. The load is
+    # started there, and the save goes on once the load has asked for the folder's lock (or,
+    # with no lock, has finished).
+    fcntl = pytest.importorskip("fcntl")
+    new = small_model.with_settings(spam_cutoff=0.95)
+    asked = threading.Event()
+    results: list[object] = []
+    real_flock, real_replace = fcntl.flock, os.replace
+
+    def flock(fd: int, operation: int) -> None:
+        if operation == fcntl.LOCK_SH:
+            asked.set()
+        real_flock(fd, operation)
+
+    def load() -> None:
+        try:
+            results.append(load_model(tmp_model_path))
+        except ModelError as exc:
+            results.append(exc)
+        finally:
+            asked.set()
+
+    def replace(source: Path, target: Path) -> None:
+        real_replace(source, target)
+        if Path(target) == tmp_model_path:  # the new model is in place, its card not yet
+            loader.start()
+            assert asked.wait(timeout=30)
+
+    loader = threading.Thread(target=load)
+    monkeypatch.setattr(fcntl, "flock", flock)
+    monkeypatch.setattr(os, "replace", replace)
+    new.save(tmp_model_path)
+    loader.join(timeout=30)
+    [loaded] = results
+    assert isinstance(loaded, Model), loaded
+    assert loaded.settings == new.settings
+
+
+def test_a_save_while_a_load_reads_leaves_the_load_the_pair_it_opened(
+    small_model: Model, tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The load checked the file's sha256, then opened it again to read: a save between the
+    # two gave the load a model that was not the one its card described.
+    old_sha256 = _sha256(tmp_model_path)
+    new = small_model.with_settings(spam_cutoff=0.95)
+    real_sha256 = persist._sha256
+
+    def save_then_hash(f: io.BufferedReader) -> str:
+        monkeypatch.setattr(persist, "_sha256", real_sha256)  # save() hashes too
+        new.save(tmp_model_path)
+        return real_sha256(f)
+
+    monkeypatch.setattr(persist, "_sha256", save_then_hash)
+    loaded = load_model(tmp_model_path)
+    assert loaded.settings == small_model.settings
+    assert loaded.card["sha256"] == old_sha256
+    assert load_model(tmp_model_path).settings == new.settings
