@@ -15,8 +15,8 @@ import hashlib
 import json
 import lzma
 import os
+import secrets
 import stat
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -249,7 +249,7 @@ def load_model(path: PathArg, *, verify: bool = True) -> Model:
 def _open_plain(path: Path, files: contextlib.ExitStack) -> BinaryIO:
     """``path`` opened to read, if it is a plain file. Opened without waiting: a named pipe
     where the card goes waited for a writer for ever (with the folder locked, now)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _O_BINARY
     fd = os.open(path, flags)
     files.callback(os.close, fd)
     # A folder, a pipe or a device (/dev/zero, read on for ever) holds no model or card.
@@ -436,19 +436,37 @@ def _locked(folder: Path, *, shared: bool) -> Iterator[int | None]:
 
 
 def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]
-    """Write a complete, synced temporary file beside ``path`` (for ``os.replace``)."""
+    """Write a complete, synced temporary file beside ``path`` (for ``os.replace``), with the
+    permissions and owner of the file it will replace. Every file was made 0644: a private
+    model (0600) became readable by all at its next save, a new one's umask was ignored, and
+    a model that root retrained for a server's user became root's."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    while True:  # a name not taken; mkstemp's files are 0600 whatever the umask
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        try:
+            # 0666 less the umask, as any new file; O_EXCL never follows a link planted there.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model is for sharing
+        with contextlib.suppress(FileNotFoundError):  # a new file: the umask has its say
+            old = os.stat(path)
+            if hasattr(os, "chown"):  # not on Windows
+                with contextlib.suppress(OSError):  # only root gives a file to another user
+                    os.chown(tmp, old.st_uid, old.st_gid)
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return Path(tmp)
+    return tmp
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def _versions() -> dict[str, str]:

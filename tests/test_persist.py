@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -880,3 +881,37 @@ def test_a_save_while_a_load_reads_leaves_the_load_the_pair_it_opened(
     assert loaded.settings == small_model.settings
     assert loaded.card["sha256"] == old_sha256
     assert load_model(tmp_model_path).settings == new.settings
+
+
+def test_save_keeps_the_permissions_of_the_files_it_replaces(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    # Both were made 0644: a private model became readable by all at its next save.
+    tmp_model_path.chmod(0o600)
+    card_path(tmp_model_path).chmod(0o640)
+    small_model.save(tmp_model_path)
+    assert stat.S_IMODE(tmp_model_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(card_path(tmp_model_path).stat().st_mode) == 0o640
+
+
+def test_a_new_model_follows_the_umask(small_model: Model, tmp_path: Path) -> None:
+    umask = os.umask(0o077)
+    try:
+        small_model.save(tmp_path / "m.spamclf")
+    finally:
+        os.umask(umask)
+    for path in (tmp_path / "m.spamclf", card_path(tmp_path / "m.spamclf")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_model_root_saves_for_another_user_stays_theirs(
+    small_model: Model, tmp_model_path: Path
+) -> None:
+    # Root retraining the model a server's user reads made it root's (and, at 0600, unreadable
+    # to that user).
+    for path in (tmp_model_path, card_path(tmp_model_path)):
+        os.chown(path, 4321, 4322)
+    small_model.save(tmp_model_path)
+    for path in (tmp_model_path, card_path(tmp_model_path)):
+        assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4322)
