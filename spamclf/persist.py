@@ -140,18 +140,16 @@ def save_model(model: Model, path: PathArg) -> None:
             )
         card_tmp = _write_temp(card_path(path), lambda f: f.write(encoded))
         temporary.append(card_tmp)
-        with _locked(target.parent, shared=False) as folder:
+        with _locked(target.parent, shared=False):
             os.replace(model_tmp, target)
             os.replace(card_tmp, card_path(path))
             temporary.clear()
-            if folder is not None:  # the renames made durable: a power cut keeps the new pair
-                with contextlib.suppress(OSError):  # a file system that syncs no folders
-                    os.fsync(folder)
     except OSError as exc:
         raise ModelError(f"cannot save a model at {str(path)!r}: {exc.strerror or exc}") from exc
     finally:
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
+    _fsync_folder(target.parent)
 
 
 def _card_value(value: object) -> object:
@@ -410,9 +408,8 @@ def _sha256(f: BinaryIO) -> str:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path, *, shared: bool) -> Iterator[int | None]:
-    """Hold ``folder``'s lock (flock: shared, or exclusive) while the block runs, and give its
-    descriptor (None where a folder cannot be opened, as on Windows).
+def _locked(folder: Path, *, shared: bool) -> Iterator[None]:
+    """Hold ``folder``'s lock (flock: shared, or exclusive) while the block runs.
 
     A save swaps its model and card in by two renames, and a load that opened the files
     between them paired the new model with the old card: an integrity error from a pair that
@@ -429,7 +426,7 @@ def _locked(folder: Path, *, shared: bool) -> Iterator[int | None]:
         if fd is not None and fcntl is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        yield fd
+        yield
     finally:
         if fd is not None:
             os.close(fd)  # which releases the lock
@@ -440,7 +437,7 @@ def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]
     permissions and owner of the file it will replace. Every file was made 0644: a private
     model (0600) became readable by all at its next save, a new one's umask was ignored, and
     a model that root retrained for a server's user became root's."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folders(path.parent)
     while True:  # a name not taken; mkstemp's files are 0600 whatever the umask
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
         try:
@@ -467,6 +464,33 @@ def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+
+
+def _make_folders(folder: Path) -> None:
+    """Make ``folder`` and those above it that are missing, each synced into the one above:
+    the folders that a save made were not, and a power cut after save() returned could take
+    them, and the model in them, away."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True)  # another save may have made it meanwhile
+        _fsync_folder(folder.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the new entries of ``folder`` durable: a power cut after save() returns keeps them."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not every platform opens folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # nor syncs them
+        pass
+    finally:
+        os.close(fd)
 
 
 def _versions() -> dict[str, str]:

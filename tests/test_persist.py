@@ -915,3 +915,22 @@ def test_a_model_root_saves_for_another_user_stays_theirs(
     small_model.save(tmp_model_path)
     for path in (tmp_model_path, card_path(tmp_model_path)):
         assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4322)
+
+
+def test_save_syncs_the_folders_it_makes_into_their_parents(
+    small_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the model's own folder was synced: a power cut could take away the folders the
+    # save had made, and the model in them.
+    synced = set()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.add(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    path = tmp_path / "new" / "folder" / "m.spamclf"
+    small_model.save(path)
+    folders = (tmp_path, tmp_path / "new", tmp_path / "new" / "folder")
+    assert {folder.stat().st_ino for folder in folders} <= synced
