@@ -73,6 +73,8 @@ class ModelSettings:
     ``unsure``. Off (0) by default: in a model of one's own mail, a writing system that never
     came as ham is a fair sign of spam. The bundled model, which judges other people's mail,
     uses 200 (:data:`spamclf.scripts.SHARED_MODEL_MIN_EXAMPLES`, where the why is measured).
+
+    ``n_features``, the hashed columns, is at most :data:`MAX_N_FEATURES` (2**24).
     """
 
     n_features: int = DEFAULT_N_FEATURES
