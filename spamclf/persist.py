@@ -430,7 +430,12 @@ def _locked(folder: Path, *, shared: bool) -> Iterator[None]:
         yield
     finally:
         if fd is not None:
-            os.close(fd)  # which releases the lock
+            # Unlocked before it is closed: a process forked meanwhile holds a copy of the
+            # descriptor, and closing ours alone left the lock held for as long as it lived.
+            if fcntl is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
 
 def _write_temp(path: Path, write) -> Path:  # type: ignore[no-untyped-def]

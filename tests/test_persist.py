@@ -934,3 +934,40 @@ def test_save_syncs_the_folders_it_makes_into_their_parents(
     small_model.save(path)
     folders = (tmp_path, tmp_path / "new", tmp_path / "new" / "folder")
     assert {folder.stat().st_ino for folder in folders} <= synced
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_process_forked_during_a_save_does_not_keep_the_folder_locked(
+    small_model: Model, tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child's copy of the folder's descriptor kept the lock held after the save closed
+    # its own, and every later save in that folder waited for the child to end.
+    fcntl = pytest.importorskip("fcntl")
+    real_replace = os.replace
+    read_end, write_end = os.pipe()
+    children = []
+
+    def replace_and_fork(source: Path, target: Path) -> None:
+        real_replace(source, target)
+        if not children:
+            pid = os.fork()
+            if pid == 0:  # the child waits, holding what it inherited, until told to end
+                os.close(write_end)
+                os.read(read_end, 1)
+                os._exit(0)
+            children.append(pid)
+
+    monkeypatch.setattr(os, "replace", replace_and_fork)
+    try:
+        small_model.save(tmp_model_path)
+        fd = os.open(tmp_model_path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError while held
+        finally:
+            os.close(fd)
+    finally:
+        os.close(write_end)
+        os.close(read_end)
+        for pid in children:
+            os.waitpid(pid, 0)
