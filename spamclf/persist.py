@@ -4,7 +4,9 @@ The file format is NumPy's ``.npz`` (a zip of ``.npy`` arrays) read with ``allow
 and the settings are JSON. Unlike a joblib or pickle file, loading it cannot run code, so a model
 downloaded from anywhere is safe to open; a pickle handed in by mistake is refused with a clear
 error. Beside each model ``PATH`` lies ``PATH.card.json``: versions, feature schema, training
-data, metrics and the SHA-256 of the model file, which :func:`load_model` verifies.
+data, metrics and the SHA-256 of the model file, which :func:`load_model` verifies. A save
+writes both in full and renames them into place under their folder's lock, so that a load in
+another process sees one save's pair, never the new model with the old card.
 """
 
 from __future__ import annotations
