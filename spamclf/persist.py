@@ -32,6 +32,7 @@ try:
 except ImportError:  # Windows, which has no flock, and refuses to replace a file held open
     fcntl = None  # type: ignore[assignment]
 
+from spamclf.corpora import LABELS
 from spamclf.errors import ModelError, ModelIntegrityError, ModelVersionError, SpamclfError
 from spamclf.model import Model, ModelSettings
 
@@ -400,6 +401,17 @@ def _read_card(card_file: BinaryIO | OSError, path: Path) -> dict[str, Any]:
         raise ModelError(f"cannot read the card of {str(path)!r}: {exc}") from exc
     if not isinstance(card, dict):
         raise ModelError(f"the card of {str(path)!r} is not a JSON object")
+    # learn() adds to these, after its step: a count of "3" (a card edited by hand) raised a
+    # bare TypeError there, with the weights already moved.
+    learned = card.get("learned", {"spam": 0, "ham": 0})
+    if not (
+        isinstance(learned, dict)
+        and all(type(learned.get(label)) is int and learned[label] >= 0 for label in LABELS)
+    ):
+        raise ModelError(
+            f"the card of {str(path)!r} has learned counts {learned!r:.80} where two whole "
+            "numbers, spam and ham, belong"
+        )
     return card
 
 

@@ -971,3 +971,27 @@ def test_a_process_forked_during_a_save_does_not_keep_the_folder_locked(
         os.close(read_end)
         for pid in children:
             os.waitpid(pid, 0)
+
+
+@pytest.mark.parametrize(
+    "learned",
+    [
+        "3",
+        [],
+        {"spam": "3", "ham": 0},
+        {"spam": 1},
+        {"spam": True, "ham": 0},
+        {"spam": -1, "ham": 0},
+    ],
+)
+def test_a_card_whose_learned_counts_are_not_counts_is_refused(
+    tmp_model_path: Path, learned: object
+) -> None:
+    # learn() adds to them after its step: a count of "3" raised a bare TypeError there, with
+    # the weights already moved.
+    card = json.loads(card_path(tmp_model_path).read_text(encoding="utf-8"))
+    card["learned"] = learned
+    card_path(tmp_model_path).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match="learned counts"):
+        load_model(tmp_model_path)
+    assert load_model(tmp_model_path, verify=False).card == {}
