@@ -278,7 +278,9 @@ class Model:
         self._start_pool_state()
 
     def __repr__(self) -> str:
-        trained = self.card.get("training", {}).get("messages", "?")
+        # The card is the caller's (or a loaded file's) to fill: "training" may be anything.
+        training = self.card.get("training")
+        trained = training.get("messages", "?") if isinstance(training, dict) else "?"
         return f"<spamclf.Model n_features={self.settings.n_features} trained_on={trained}>"
 
     def with_settings(self, **changes: Any) -> Model:

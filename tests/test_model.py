@@ -483,6 +483,16 @@ def test_model_repr_names_the_training_size(small_model: Model) -> None:
     assert "trained_on=80" in repr(small_model)
 
 
+@pytest.mark.parametrize("training", ["80 messages", None, [80]])
+def test_model_repr_of_a_card_with_training_of_another_form(
+    small_model: Model, training: object
+) -> None:
+    # An AttributeError: a card loaded from a file edited by hand, or filled by the caller.
+    model = small_model.with_settings()
+    model.card["training"] = training
+    assert "trained_on=?" in repr(model)
+
+
 def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
     data = small_model.classify(fixture_bytes("received_cn_kr")).as_dict()
     assert set(data) == {
