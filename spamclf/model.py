@@ -47,6 +47,11 @@ __all__ = ["DEFAULT_C", "MAX_WORKERS", "SHARED_MODEL_C", "Model", "ModelSettings
 # from elsewhere, such as the bundled one, keeps C=1: C=2 took leave-one-corpus-out AUC on
 # trec06p from 0.9806 to 0.9794 and lowered the recall of three of four cross-corpus pairs.
 DEFAULT_C = 2.0
+# 16 times the default's columns. The bound is what lets load_model refuse a model file that
+# declares billions of weights before making room for them (a few kilobytes of compressed
+# zeros can declare gigabytes): at 2**24 a model's weights and learning variances take 256 MB
+# as they load, and hashing collides little enough long before it.
+MAX_N_FEATURES = 2**24
 SHARED_MODEL_C = 1.0
 # learn() aims this far past the cutoff's decision value, so rounding cannot leave a learned
 # message exactly on the cutoff, and so unsure.
@@ -68,6 +73,8 @@ class ModelSettings:
     ``unsure``. Off (0) by default: in a model of one's own mail, a writing system that never
     came as ham is a fair sign of spam. The bundled model, which judges other people's mail,
     uses 200 (:data:`spamclf.scripts.SHARED_MODEL_MIN_EXAMPLES`, where the why is measured).
+
+    ``n_features``, the hashed columns, is at most :data:`MAX_N_FEATURES` (2**24).
     """
 
     n_features: int = DEFAULT_N_FEATURES
@@ -113,6 +120,10 @@ class ModelSettings:
                 raise SpamclfError(
                     f"{name} must be a whole number of {least} or more, got {value!r}"
                 )
+        if self.n_features > MAX_N_FEATURES:
+            raise SpamclfError(
+                f"n_features must be at most {MAX_N_FEATURES:,} (2**24), got {self.n_features:,}"
+            )
         _check_limits(self.limits)
         if self.min_script_examples < 0:
             raise SpamclfError(
@@ -267,7 +278,9 @@ class Model:
         self._start_pool_state()
 
     def __repr__(self) -> str:
-        trained = self.card.get("training", {}).get("messages", "?")
+        # The card is the caller's (or a loaded file's) to fill: "training" may be anything.
+        training = self.card.get("training")
+        trained = training.get("messages", "?") if isinstance(training, dict) else "?"
         return f"<spamclf.Model n_features={self.settings.n_features} trained_on={trained}>"
 
     def with_settings(self, **changes: Any) -> Model:

@@ -437,6 +437,7 @@ def test_settings_reject_bad_cutoffs(spam_cutoff: float, ham_cutoff: float) -> N
         ({"n_reasons": -1}, "n_reasons must be a whole number of 0 or more"),
         ({"n_reasons": 2.5}, "n_reasons"),
         ({"n_features": 0}, "n_features must be a whole number of 1 or more"),
+        ({"n_features": 2**24 + 1}, "n_features must be at most 16,777,216"),
         ({"limits": Limits(max_message_bytes=-5)}, "Limits.max_message_bytes"),
         ({"limits": Limits(max_parts=0)}, "Limits.max_parts"),
         ({"limits": Limits(max_seconds=0.0)}, "Limits.max_seconds must be positive or None"),
@@ -480,6 +481,16 @@ def test_model_rejects_weights_of_the_wrong_shape(small_model: Model) -> None:
 
 def test_model_repr_names_the_training_size(small_model: Model) -> None:
     assert "trained_on=80" in repr(small_model)
+
+
+@pytest.mark.parametrize("training", ["80 messages", None, [80]])
+def test_model_repr_of_a_card_with_training_of_another_form(
+    small_model: Model, training: object
+) -> None:
+    # An AttributeError: a card loaded from a file edited by hand, or filled by the caller.
+    model = small_model.with_settings()
+    model.card["training"] = training
+    assert "trained_on=?" in repr(model)
 
 
 def test_verdict_as_dict(small_model: Model, fixture_bytes: Loader) -> None:
