@@ -48,7 +48,7 @@ __all__ = [
 # Bump FORMAT_VERSION when the file layout changes, FEATURE_SCHEMA when tokens or hashing
 # change meaning: a model trained on other features would silently score nonsense.
 FORMAT_VERSION = 1
-FEATURE_SCHEMA = "spamclf-features-14"
+FEATURE_SCHEMA = "spamclf-features-15"
 
 
 # What load_model and save_model take as a path: as the os module does, bytes too.
