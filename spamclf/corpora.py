@@ -109,7 +109,8 @@ class JoinedRowsWarning(CorpusWarning):
 
 
 class DuplicateMessageWarning(CorpusWarning):
-    """An index names a message file again: it is read once, with the label of its first line."""
+    """An index names a message file again (read once, with the label of its first line), or
+    a Maildir holds a message's key twice (read once, as :func:`read_maildir` says)."""
 
 
 class MessageHead(NamedTuple):
@@ -714,22 +715,37 @@ def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[Labell
     :mod:`mailbox`. Keys are sorted (a directory lists in the order the file system chooses);
     delivery keys start with the delivery time, which makes the order roughly chronological.
     Hidden files are not messages.
+
+    A key is one message: a file whose key another file has too (a message that a mail
+    client moved from ``new/`` to ``cur/``, or flagged, while a copy of the Maildir was being
+    made) is read once, as :class:`mailbox.Maildir` keys it, with a
+    :class:`DuplicateMessageWarning`: as its ``cur/`` file, the later state of a message
+    (messages move from ``new/`` to ``cur/``, never back). Read twice, it was counted and
+    trained on twice.
     """
     norm = normalize_label(label)
     source = os.fspath(path)
     folders = [Path(source, sub) for sub in ("new", "cur")]
     if not all(_is_dir(folder) for folder in folders):
         raise CorpusError(f"Maildir {source} does not exist or lacks new/ and cur/")
-    found = []
-    for folder in folders:
+    found: dict[str, Path] = {}
+    for folder in folders:  # new/ first, so that cur/ has the last word
         try:
-            names = os.listdir(folder)
+            names = sorted(os.listdir(folder))
         except OSError as exc:
             raise CorpusError(f"cannot list Maildir folder {folder}: {exc}") from exc
         for name in names:
             if not name.startswith(".") and _is_listed_file(folder / name):
-                found.append((name.split(":")[0], folder / name))
-    for key, file in sorted(found):
+                key = name.split(":")[0]
+                if key in found:
+                    warnings.warn(
+                        f"{source}: message {key} is there twice ({found[key]} and "
+                        f"{folder / name}); read once, as {folder / name}",
+                        DuplicateMessageWarning,
+                        stacklevel=2,
+                    )
+                found[key] = folder / name
+    for key, file in sorted(found.items()):
         yield LabelledMessage(file, norm, f"{source}#{key}")
 
 

@@ -376,6 +376,19 @@ def test_read_maildir_gives_paths_and_skips_hidden_files(tmp_path: Path) -> None
     assert f"{path}#1700000000.M1P2.host" in {m.source for m in messages}
 
 
+def test_read_maildir_reads_a_key_in_new_and_cur_once(tmp_path: Path) -> None:
+    # A client moved the message to cur/ (and flagged it) while a copy was being made: one
+    # message, as mailbox.Maildir keys it, read once as its cur/ file (its later state).
+    path = tmp_path / "Maildir"
+    _fill(mailbox.Maildir(str(path)), ["other"])
+    _write(path / "new" / "1700000000.M1P2.host", _msg("unread copy"))
+    _write(path / "cur" / "1700000000.M1P2.host:2,S", _msg("moved"))
+    with pytest.warns(DuplicateMessageWarning, match=r"1700000000\.M1P2\.host is there twice"):
+        messages = list(read_maildir(path, "ham"))
+    assert sorted(_subjects(messages)) == ["moved", "other"]
+    assert len(messages) == len(mailbox.Maildir(str(path), create=False).keys())
+
+
 @pytest.mark.parametrize("reader", [read_mbox, read_maildir])
 def test_mailbox_readers_reject_missing_path(tmp_path: Path, reader) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
