@@ -36,8 +36,6 @@ from typing import BinaryIO, NamedTuple
 from spamclf.corpora import (
     CorpusWarning,
     LabelledMessage,
-    drain_holds_several_messages,
-    holds_several_messages,
     mbox_heads,
     message_files,
     read_corpus,
@@ -49,7 +47,7 @@ from spamclf.errors import (
     SeveralMessagesError,
     SpamclfError,
 )
-from spamclf.inputs import MessageInput, read_head
+from spamclf.inputs import MessageInput, read_head, read_stream
 from spamclf.model import DEFAULT_C, MAX_WORKERS, SHARED_MODEL_C
 from spamclf.scripts import SHARED_MODEL_MIN_EXAMPLES
 from spamclf.verdict import Verdict
@@ -361,39 +359,15 @@ def _standard(which: str) -> BinaryIO:
 def _read_stdin(max_bytes: int) -> tuple[bytes, int]:
     """The first ``max_bytes`` of standard input and its full size: the rest is read, so the
     writer never meets a closed pipe, but not kept, so a message of any size costs at most
-    what a model reads of it. A compressed message is read through (:mod:`spamclf.stored`)."""
-    from spamclf.stored import read_stored
-
-    stdin = _standard("input")
-    try:
-        stored = read_stored(stdin, max_bytes)
-    except InputError:
-        _drained(stdin)
-        raise
-    if stored is not None:
-        _drained(stdin)
-        head, size = stored
-        several = holds_several_messages(head)
-    else:
-        head = stdin.read(max_bytes)
-        # Searched on as it is drained, as a file is: a first message longer than the head
-        # (an attachment) hid the messages after it, and a mailbox got one verdict.
-        several, rest = drain_holds_several_messages(head, stdin.read)
-        size = len(head) + rest
+    what a model reads of it. A compressed message is read through, and an mbox of several
+    messages refused, as for a file (:func:`spamclf.inputs.read_stream`)."""
+    head, size, several = read_stream(_standard("input"), max_bytes)
     if several:
         raise InputError(
             "standard input holds an mbox file of several messages: name the file instead, "
             "and each message gets its line"
         )
     return head, size
-
-
-def _drained(stream: BinaryIO) -> int:
-    """How many bytes were left in ``stream``, read to its end."""
-    size = 0
-    while chunk := stream.read(1 << 20):
-        size += len(chunk)
-    return size
 
 
 class _Corpora(NamedTuple):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import bz2
 import copy
 import gzip
 import io
 import json
+import lzma
 import mailbox
 import os
 import re
 import sys
 import threading
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ from spamclf.cli import (
     safe_text,
 )
 from spamclf.errors import CorpusError, InputError, SeveralMessagesError
+from spamclf.inputs import read_head
 from spamclf.model import Model
 from spamclf.parse import Limits
 from spamclf.persist import card_path, load_model
@@ -278,6 +282,27 @@ def test_stdin_mbox_whose_first_message_is_longer_than_the_head_is_refused(
         _read_stdin(1_000)
     assert stdin.read() == b""
     stdin = io.BufferedReader(io.BytesIO(first))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    assert _read_stdin(1_000) == (first[:1_000], len(first))
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_stdin_compressed_mbox_whose_second_message_is_past_the_head_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, compress: Callable[[bytes], bytes]
+) -> None:
+    # Only its head was searched: one verdict for a mailbox that, named as a file, was refused.
+    first = b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: big\n\n" + b"x" * 5_000
+    data = compress(first + b"\n\n" + _mbox_of("english_ham"))
+    path = tmp_path / "Junk.gz"
+    path.write_bytes(data)
+    with pytest.raises(SeveralMessagesError):
+        read_head(path, 1_000)
+    stdin = io.BufferedReader(io.BytesIO(data))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
+    with pytest.raises(InputError, match="standard input holds an mbox file of several"):
+        _read_stdin(1_000)
+    assert stdin.read() == b""
+    stdin = io.BufferedReader(io.BytesIO(compress(first)))
     monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=stdin))
     assert _read_stdin(1_000) == (first[:1_000], len(first))
 
