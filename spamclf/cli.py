@@ -13,13 +13,15 @@ Exit codes (also in the README):
 0 spam, 1 ham, 2 unsure, 3 error (the message is still written out unchanged); with
 ``--exit-zero`` (bogofilter's ``-e``) 0 for every verdict and 3 only for an error. 75
 (sysexits' EX_TEMPFAIL, which delivery agents take as "try again later") means the message
-could not be read or written whole, so what was written must not be delivered.
+could not be read or written whole, so what was written must not be delivered, or the command
+line is wrong (also a command name misspelt from ``filter``: its caller reads 2 as unsure).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import math
 import os
@@ -80,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit:
         # A typo in an MTA's filter command: 2 is "unsure" to `spamclf filter`'s caller,
         # which would then deliver the empty output; 75 makes it keep the mail and try again.
+        # So too for a command name misspelt from filter's (`spamclf filtr`): its caller
+        # branches on filter's codes as well.
         words = [word for word in (sys.argv[1:] if argv is None else argv) if word[:1] != "-"]
-        if exit.code == 2 and words[:1] == ["filter"]:
+        if exit.code == 2 and words and _closest_command(parser, words[0]) == "filter":
             return FILTER_EXIT_TEMPFAIL
         raise
     with warnings.catch_warnings():
@@ -110,6 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             # flush at exit cannot fail again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return EXIT_BROKEN_PIPE
+
+
+def _closest_command(parser: argparse.ArgumentParser, word: str) -> str | None:
+    """The command ``word`` names, or that it is a misspelling of (difflib's judgement)."""
+    commands = next(
+        action.choices
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    return next(iter(difflib.get_close_matches(word, list(commands), n=1)), None)
 
 
 def _warning_printer() -> Callable[..., None]:

@@ -27,6 +27,7 @@ from spamclf.cli import (
     EXIT_INTERRUPTED,
     EXIT_MODEL,
     EXIT_OK,
+    FILTER_EXIT_TEMPFAIL,
     _read_corpora,
     _read_stdin,
     main,
@@ -426,6 +427,19 @@ def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 2
     with pytest.raises(SystemExit) as exit_info:
         main(["no-such-command"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("command", ["filtr", "fliter", "Filter"])
+def test_a_misspelt_filter_command_asks_to_try_again(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse's 2 is "unsure" to a caller that branches on filter's exit codes, which then
+    # delivered the empty output: 75, as for filter's own bad command line, keeps the mail.
+    assert main([command, "--exit-zero"]) == FILTER_EXIT_TEMPFAIL
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["clasify", "m.eml"])  # another command's typo stays a bad command line
     assert exit_info.value.code == 2
 
 
