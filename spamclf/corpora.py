@@ -198,18 +198,38 @@ def _read_bytes(path: Path) -> bytes:
 _NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
-def _is_kind(path: Path, kind: Callable[[int], bool]) -> bool:
-    """Whether ``path`` is there and of ``kind`` (``stat.S_ISREG``, ``stat.S_ISDIR``),
-    following links, as ``Path.is_file()`` tells; :class:`CorpusError` where the file system
-    cannot tell, rather than a traceback."""
+def _mode(path: Path) -> int | None:
+    """The ``st_mode`` of ``path``, following links; None where it is not there, as for
+    ``Path.is_file()``; :class:`CorpusError` where the file system cannot tell, rather than a
+    traceback."""
     try:
-        return kind(os.stat(path).st_mode)
+        return os.stat(path).st_mode
     except ValueError:  # a NUL in the name: no such file
-        return False
+        return None
     except OSError as exc:
         if exc.errno in _NOT_THERE:
-            return False
+            return None
         raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _is_kind(path: Path, kind: Callable[[int], bool]) -> bool:
+    """Whether ``path`` is there and of ``kind`` (``stat.S_ISREG``, ``stat.S_ISDIR``),
+    following links (see :func:`_mode`)."""
+    mode = _mode(path)
+    return mode is not None and kind(mode)
+
+
+def _special_kind(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is neither a regular file nor a folder: a named pipe,
+    a socket or a device, which hold no message to read (a named pipe without a writer makes
+    its reader wait forever, a device may never end)."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None
 
 
 def _is_file(path: Path) -> bool:
@@ -221,14 +241,24 @@ def _is_dir(path: Path) -> bool:
 
 
 def _is_listed_file(path: Path) -> bool:
-    """Whether ``path``, which a folder listing gave as no sub-folder, is a file. One that
-    cannot be looked at (in a folder that can be listed but not searched, as ``chmod -R 644``
-    leaves it) counts as one, so that reading it fails and says why, while the files around it
-    are read."""
+    """Whether ``path``, which a folder listing gave, is a file. One that cannot be looked at
+    (in a folder that can be listed but not searched, as ``chmod -R 644`` leaves it) counts as
+    one, so that reading it fails and says why, while the files around it are read. A named
+    pipe, a socket or a device is left out with a :class:`CorpusWarning`: read, a named pipe
+    with no writer stopped the run for good, and left out without a word, it was a message
+    lost from sight."""
     try:
-        return _is_file(path)
+        mode = _mode(path)
     except CorpusError:
         return True
+    if mode is None:
+        return False
+    special = _special_kind(mode)
+    if special is not None:
+        warnings.warn(
+            f"left out {path}: {special}, not a message file", CorpusWarning, stacklevel=2
+        )
+    return stat.S_ISREG(mode)
 
 
 # --- TREC ------------------------------------------------------------------------------------
@@ -886,6 +916,13 @@ def _corpus_kind(path: Path) -> str:
         if _apple_mail_export(path):
             return "mbox"
         return "folders"
+    mode = _mode(path)
+    special = None if mode is None else _special_kind(mode)
+    if special is not None:  # spam:<(zcat Junk.gz) said the pipe did not exist
+        raise CorpusError(
+            f"corpus {path} is {special}: a corpus is read twice (its labels, then its "
+            "messages), so name a file or folder"
+        )
     raise CorpusError(f"corpus {path} does not exist")
 
 

@@ -84,6 +84,19 @@ def test_classify_takes_a_folder_for_the_message_files_under_it(
     assert files == [str(box / "cur" / "2"), str(box / "new" / "1"), alone]
 
 
+def test_classify_a_folder_leaves_a_named_pipe_in_it_out_and_says_so(
+    tmp_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1").write_bytes(fixture_path("examples/ham").read_bytes())
+    os.mkfifo(folder / "pipe")  # with no writer: opened, it would wait forever
+    assert main(["classify", "--model", str(tmp_model_path), str(folder)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert [line.split("\t")[0] for line in _lines(captured.out)] == [str(folder / "1")]
+    assert f"warning: left out {folder / 'pipe'}: a named pipe" in captured.err
+
+
 def _mbox_of(*names: str) -> bytes:
     """An mbox file of the fixture messages ``names``, as mail clients write one."""
     return b"".join(

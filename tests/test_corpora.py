@@ -389,6 +389,34 @@ def test_read_maildir_reads_a_key_in_new_and_cur_once(tmp_path: Path) -> None:
     assert len(messages) == len(mailbox.Maildir(str(path), create=False).keys())
 
 
+@pytest.mark.parametrize("kind", ["folders", "labelled folder", "maildir", "files"])
+def test_a_named_pipe_among_message_files_is_left_out_with_a_warning(
+    tmp_path: Path, kind: str
+) -> None:
+    # Opened, a named pipe with no writer waits forever; left out silently, it was a message
+    # the user never heard of. Nothing here opens it (a test that did would hang).
+    root = tmp_path / ("mail" if kind == "labelled folder" else "spam")
+    folder = root / "cur" if kind == "maildir" else root
+    _write(folder / "1", _msg("one"))
+    (root / "new").mkdir()
+    os.mkfifo(folder / "pipe")
+    read = {
+        "folders": lambda: [m.raw for m in read_folders(tmp_path)],
+        "labelled folder": lambda: [m.raw for m in read_corpus(f"spam:{root}")],
+        "maildir": lambda: [m.raw for m in read_maildir(root, "spam")],
+        "files": lambda: [p.read_bytes() for p in message_files(root)],
+    }[kind]
+    with pytest.warns(UserWarning, match=r"left out .*pipe: a named pipe, not a message file"):
+        assert read() == [_msg("one")]
+
+
+def test_a_corpus_that_is_a_named_pipe_says_so(tmp_path: Path) -> None:
+    # spam:<(zcat Junk.gz) was "does not exist"; a corpus is read twice, which a pipe is not.
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(CorpusError, match="is a named pipe: a corpus is read twice"):
+        read_corpus(f"spam:{tmp_path / 'pipe'}")
+
+
 @pytest.mark.parametrize("reader", [read_mbox, read_maildir])
 def test_mailbox_readers_reject_missing_path(tmp_path: Path, reader) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
