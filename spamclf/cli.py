@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"spamclf: {safe_text(str(exc))}", file=sys.stderr)
             return EXIT_INPUT
         except KeyboardInterrupt:
+            # One line, where the run ended in the middle of its output or progress bar.
+            _complain("interrupted")
             return EXIT_INTERRUPTED
         except BrokenPipeError:
             # The reader went (`spamclf classify ... | head`): stop quietly, as a filter that

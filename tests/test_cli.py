@@ -514,7 +514,10 @@ def test_train_on_a_folder_holding_an_mbox_file_names_it_and_how_to_give_it(
 
 
 def test_train_interrupted_while_saving_exits_130_and_leaves_no_model_file(
-    folder_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    folder_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -525,6 +528,7 @@ def test_train_interrupted_while_saving_exits_130_and_leaves_no_model_file(
     monkeypatch.setattr("spamclf.persist._sha256", interrupted)
     assert main(["train", str(folder_corpus), "-o", str(out / "m.spamclf")]) == EXIT_INTERRUPTED
     assert list(out.iterdir()) == []
+    assert capsys.readouterr().err.endswith("\nspamclf: interrupted\n")  # said in one line
 
 
 def _train_or_evaluate_options(command: str, output: Path, model: Path) -> list[str]:
