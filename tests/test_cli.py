@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from conftest import fixture_path, rewrite_model_header
 
+import spamclf.cli
+import spamclf.inputs
 from spamclf.cli import (
     EXIT_BROKEN_PIPE,
     EXIT_INPUT,
@@ -495,6 +497,23 @@ def folder_corpus(tmp_path: Path, corpus: tuple[list[bytes], list[str]]) -> Path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(message)
     return root
+
+
+def test_evaluate_reads_each_message_file_once(
+    folder_corpus: Path, tmp_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its head was read to see that it could be, then again to score it (0.2 s more on 6,000
+    # trec06p files); the first read is the one scored.
+    reads: list[object] = []
+
+    def counted(read):  # type: ignore[no-untyped-def]
+        return lambda message, max_bytes: reads.append(message) or read(message, max_bytes)
+
+    monkeypatch.setattr("spamclf.cli.read_head", counted(spamclf.cli.read_head))
+    monkeypatch.setattr("spamclf.inputs.read_head", counted(spamclf.inputs.read_head))
+    command = ["evaluate", str(folder_corpus), "--model", str(tmp_model_path)]
+    assert main(command) == EXIT_OK
+    assert len(reads) == len(set(reads)) == 80
 
 
 def test_train_on_a_folder_holding_an_mbox_file_names_it_and_how_to_give_it(
