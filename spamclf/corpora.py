@@ -811,11 +811,13 @@ def read_csv(
 ) -> Iterator[LabelledMessage]:
     """Yield the rows of a CSV of text and label as header-less plain-text messages.
 
-    The text is encoded as UTF-8 to become ``raw``. Label cells are compared case-insensitively
-    after stripping blanks; rows whose label is in neither ``spam_values`` nor ``ham_values``
-    are skipped (datasets often carry extra classes such as "smishing"), but a file in which no
-    row matches raises :class:`~spamclf.errors.CorpusError`, as that means wrong arguments.
-    Quoted fields may contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
+    The text is encoded as UTF-8 to become ``raw``; bytes of the file that are not UTF-8 (a
+    CSV that Excel saved in a Windows code page) stay as they were, as a message's would.
+    Label cells are compared case-insensitively after stripping blanks; rows whose label is in
+    neither ``spam_values`` nor ``ham_values`` are skipped (datasets often carry extra classes
+    such as "smishing"), but a file in which no row matches raises
+    :class:`~spamclf.errors.CorpusError`, as that means wrong arguments. Quoted fields may
+    contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
     Column names match case-blind (``Text``, ``LABEL``) where none matches exactly.
 
     A quote that never closes where it should makes the csv module read on to the next quote,
@@ -829,7 +831,10 @@ def read_csv(
     matched = rows = 0
     try:
         # newline="" lets csv see the newlines inside quoted fields; utf-8-sig drops an Excel BOM.
-        with open(source, encoding="utf-8-sig", newline="") as handle:
+        # A byte that is not UTF-8 (Excel saves "CSV" in the Windows code page: cp1252 and
+        # the like) stays the byte it was, for the charset detection to read as it reads a
+        # message's: decoded strictly, the file stopped the run.
+        with open(source, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             reader = csv.DictReader(handle)
             names = reader.fieldnames or []
             text_column = _column(names, text_column, source)
@@ -849,8 +854,10 @@ def read_csv(
                 if label is None:
                     continue
                 matched += 1
-                yield LabelledMessage(text.encode("utf-8"), label, f"{source}#{rows}")
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                yield LabelledMessage(
+                    text.encode("utf-8", "surrogateescape"), label, f"{source}#{rows}"
+                )
+    except (OSError, csv.Error) as exc:
         raise CorpusError(f"cannot read CSV {source}: {exc}") from exc
     if rows and not matched:
         raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")

@@ -544,6 +544,16 @@ def test_read_csv_errors(tmp_path: Path, content: str, kwargs: dict, match: str)
         list(read_csv(path, **kwargs))
 
 
+def test_read_csv_keeps_bytes_of_another_charset_as_they_are(tmp_path: Path) -> None:
+    # Excel saves "CSV" in the Windows code page: the first byte of cp1252 that is no UTF-8
+    # stopped the run. Kept as it was, the charset detection reads it, as in any message.
+    path = _write(tmp_path / "excel.csv", "text,label\r\ncafé crème,ham\r\n".encode("cp1252"))
+    assert [m.raw for m in read_csv(path)] == ["café crème".encode("cp1252")]
+    assert _write(path, "text,label\ncafé,ham\n".encode()) and next(read_csv(path)).raw == (
+        "café".encode()
+    )
+
+
 def test_read_csv_long_field(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     path.write_text("label,text\nspam," + "x" * 300_000 + "\n", encoding="utf-8")
