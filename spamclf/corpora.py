@@ -526,12 +526,42 @@ def read_mbox(
     line that starts with ``From ``, and mbox writers that do not escape such lines in bodies
     (mboxo) leave some (``From the desk of ...``), which cut a message in two, the second half a
     "message" of body text. Here a ``From `` line separates only where a header line follows.
+
+    A message that Thunderbird deleted, or moved to another folder, stays in its mbox file,
+    flagged expunged in its ``X-Mozilla-Status`` header, until the folder is compacted: it is
+    left out, as Thunderbird shows it, with one :class:`CorpusWarning` that counts them. Read,
+    a spam moved from the Inbox to Junk was trained on as ham and as spam. Keys (``#N``) stay
+    the messages' places in the file.
     """
     norm = normalize_label(label)
     source = os.fspath(path)
+    expunged = 0
     for key, message in enumerate(mbox_heads(source, max_bytes)):
+        if _expunged(message.head):
+            expunged += 1
+            continue
         whole = message.size == len(message.head)
         yield LabelledMessage(message.head if whole else message, norm, f"{source}#{key}")
+    if expunged:
+        warnings.warn(
+            f"{source}: left out {expunged} message(s) that Thunderbird deleted or moved "
+            "elsewhere (X-Mozilla-Status); they stay in the file until the folder is compacted",
+            CorpusWarning,
+            stacklevel=2,
+        )
+
+
+# Thunderbird's flags of a message in its mbox file, four hex digits; 0x0008 is "expunged".
+_MOZILLA_STATUS = re.compile(rb"^X-Mozilla-Status:[ \t]*([0-9A-Fa-f]{1,8})[ \t]*\r?$", re.M | re.I)
+_MOZILLA_EXPUNGED = 0x0008
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _expunged(message: bytes) -> bool:
+    """Whether Thunderbird flags ``message`` (its first bytes) as deleted from its folder."""
+    header = _HEADER_END.split(message, maxsplit=1)[0]
+    status = _MOZILLA_STATUS.search(header)
+    return status is not None and bool(int(status.group(1), 16) & _MOZILLA_EXPUNGED)
 
 
 def mbox_messages(path: str | os.PathLike[str]) -> Iterator[bytes]:

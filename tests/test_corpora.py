@@ -350,6 +350,28 @@ def test_read_mbox_reads_a_message_with_no_header_as_a_message_of_its_own(
     )
 
 
+def test_read_mbox_leaves_out_what_thunderbird_deleted_or_moved(tmp_path: Path) -> None:
+    # Thunderbird keeps a message it deleted, or moved to Junk, in the file until the folder is
+    # compacted, flagged 0x0008: a spam moved out of the Inbox was trained on as ham too.
+    def message(status: str, subject: str) -> bytes:
+        return (
+            f"From - Mon Jan 01 00:00:00 2024\r\nX-Mozilla-Status: {status}\r\n"
+            f"X-Mozilla-Status2: 00000000\r\nSubject: {subject}\r\n\r\nbody\r\n\r\n"
+        ).encode()
+
+    path = _write(
+        tmp_path / "Inbox",
+        message("0001", "read")
+        + message("0009", "moved to Junk")
+        + message("0000", "unread")
+        + b"From - Mon Jan 01 00:00:00 2024\nSubject: no flags\n\nX-Mozilla-Status: 0009\n",
+    )
+    with pytest.warns(UserWarning, match=r"Inbox: left out 1 message\(s\) that Thunderbird"):
+        messages = list(read_corpus(f"ham:{path}"))
+    assert _subjects(messages) == ["read\r", "unread\r", "no flags"]
+    assert [m.source.rpartition("#")[2] for m in messages] == ["0", "2", "3"]
+
+
 def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None:
     path = tmp_path / "Maildir"
     box = mailbox.Maildir(str(path))
