@@ -109,7 +109,8 @@ class JoinedRowsWarning(CorpusWarning):
 
 
 class DuplicateMessageWarning(CorpusWarning):
-    """An index names a message file again: it is read once, with the label of its first line."""
+    """An index names a message file again (read once, with the label of its first line), or
+    a Maildir holds a message's key twice (read once, as :func:`read_maildir` says)."""
 
 
 class MessageHead(NamedTuple):
@@ -197,18 +198,38 @@ def _read_bytes(path: Path) -> bytes:
 _NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
-def _is_kind(path: Path, kind: Callable[[int], bool]) -> bool:
-    """Whether ``path`` is there and of ``kind`` (``stat.S_ISREG``, ``stat.S_ISDIR``),
-    following links, as ``Path.is_file()`` tells; :class:`CorpusError` where the file system
-    cannot tell, rather than a traceback."""
+def _mode(path: Path) -> int | None:
+    """The ``st_mode`` of ``path``, following links; None where it is not there, as for
+    ``Path.is_file()``; :class:`CorpusError` where the file system cannot tell, rather than a
+    traceback."""
     try:
-        return kind(os.stat(path).st_mode)
+        return os.stat(path).st_mode
     except ValueError:  # a NUL in the name: no such file
-        return False
+        return None
     except OSError as exc:
         if exc.errno in _NOT_THERE:
-            return False
+            return None
         raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _is_kind(path: Path, kind: Callable[[int], bool]) -> bool:
+    """Whether ``path`` is there and of ``kind`` (``stat.S_ISREG``, ``stat.S_ISDIR``),
+    following links (see :func:`_mode`)."""
+    mode = _mode(path)
+    return mode is not None and kind(mode)
+
+
+def _special_kind(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is neither a regular file nor a folder: a named pipe,
+    a socket or a device, which hold no message to read (a named pipe without a writer makes
+    its reader wait forever, a device may never end)."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None
 
 
 def _is_file(path: Path) -> bool:
@@ -220,14 +241,24 @@ def _is_dir(path: Path) -> bool:
 
 
 def _is_listed_file(path: Path) -> bool:
-    """Whether ``path``, which a folder listing gave as no sub-folder, is a file. One that
-    cannot be looked at (in a folder that can be listed but not searched, as ``chmod -R 644``
-    leaves it) counts as one, so that reading it fails and says why, while the files around it
-    are read."""
+    """Whether ``path``, which a folder listing gave, is a file. One that cannot be looked at
+    (in a folder that can be listed but not searched, as ``chmod -R 644`` leaves it) counts as
+    one, so that reading it fails and says why, while the files around it are read. A named
+    pipe, a socket or a device is left out with a :class:`CorpusWarning`: read, a named pipe
+    with no writer stopped the run for good, and left out without a word, it was a message
+    lost from sight."""
     try:
-        return _is_file(path)
+        mode = _mode(path)
     except CorpusError:
         return True
+    if mode is None:
+        return False
+    special = _special_kind(mode)
+    if special is not None:
+        warnings.warn(
+            f"left out {path}: {special}, not a message file", CorpusWarning, stacklevel=2
+        )
+    return stat.S_ISREG(mode)
 
 
 # --- TREC ------------------------------------------------------------------------------------
@@ -495,12 +526,42 @@ def read_mbox(
     line that starts with ``From ``, and mbox writers that do not escape such lines in bodies
     (mboxo) leave some (``From the desk of ...``), which cut a message in two, the second half a
     "message" of body text. Here a ``From `` line separates only where a header line follows.
+
+    A message that Thunderbird deleted, or moved to another folder, stays in its mbox file,
+    flagged expunged in its ``X-Mozilla-Status`` header, until the folder is compacted: it is
+    left out, as Thunderbird shows it, with one :class:`CorpusWarning` that counts them. Read,
+    a spam moved from the Inbox to Junk was trained on as ham and as spam. Keys (``#N``) stay
+    the messages' places in the file.
     """
     norm = normalize_label(label)
     source = os.fspath(path)
+    expunged = 0
     for key, message in enumerate(mbox_heads(source, max_bytes)):
+        if _expunged(message.head):
+            expunged += 1
+            continue
         whole = message.size == len(message.head)
         yield LabelledMessage(message.head if whole else message, norm, f"{source}#{key}")
+    if expunged:
+        warnings.warn(
+            f"{source}: left out {expunged} message(s) that Thunderbird deleted or moved "
+            "elsewhere (X-Mozilla-Status); they stay in the file until the folder is compacted",
+            CorpusWarning,
+            stacklevel=2,
+        )
+
+
+# Thunderbird's flags of a message in its mbox file, four hex digits; 0x0008 is "expunged".
+_MOZILLA_STATUS = re.compile(rb"^X-Mozilla-Status:[ \t]*([0-9A-Fa-f]{1,8})[ \t]*\r?$", re.M | re.I)
+_MOZILLA_EXPUNGED = 0x0008
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _expunged(message: bytes) -> bool:
+    """Whether Thunderbird flags ``message`` (its first bytes) as deleted from its folder."""
+    header = _HEADER_END.split(message, maxsplit=1)[0]
+    status = _MOZILLA_STATUS.search(header)
+    return status is not None and bool(int(status.group(1), 16) & _MOZILLA_EXPUNGED)
 
 
 def mbox_messages(path: str | os.PathLike[str]) -> Iterator[bytes]:
@@ -714,22 +775,37 @@ def read_maildir(path: str | os.PathLike[str], label: object) -> Iterator[Labell
     :mod:`mailbox`. Keys are sorted (a directory lists in the order the file system chooses);
     delivery keys start with the delivery time, which makes the order roughly chronological.
     Hidden files are not messages.
+
+    A key is one message: a file whose key another file has too (a message that a mail
+    client moved from ``new/`` to ``cur/``, or flagged, while a copy of the Maildir was being
+    made) is read once, as :class:`mailbox.Maildir` keys it, with a
+    :class:`DuplicateMessageWarning`: as its ``cur/`` file, the later state of a message
+    (messages move from ``new/`` to ``cur/``, never back). Read twice, it was counted and
+    trained on twice.
     """
     norm = normalize_label(label)
     source = os.fspath(path)
     folders = [Path(source, sub) for sub in ("new", "cur")]
     if not all(_is_dir(folder) for folder in folders):
         raise CorpusError(f"Maildir {source} does not exist or lacks new/ and cur/")
-    found = []
-    for folder in folders:
+    found: dict[str, Path] = {}
+    for folder in folders:  # new/ first, so that cur/ has the last word
         try:
-            names = os.listdir(folder)
+            names = sorted(os.listdir(folder))
         except OSError as exc:
             raise CorpusError(f"cannot list Maildir folder {folder}: {exc}") from exc
         for name in names:
             if not name.startswith(".") and _is_listed_file(folder / name):
-                found.append((name.split(":")[0], folder / name))
-    for key, file in sorted(found):
+                key = name.split(":")[0]
+                if key in found:
+                    warnings.warn(
+                        f"{source}: message {key} is there twice ({found[key]} and "
+                        f"{folder / name}); read once, as {folder / name}",
+                        DuplicateMessageWarning,
+                        stacklevel=2,
+                    )
+                found[key] = folder / name
+    for key, file in sorted(found.items()):
         yield LabelledMessage(file, norm, f"{source}#{key}")
 
 
@@ -765,11 +841,13 @@ def read_csv(
 ) -> Iterator[LabelledMessage]:
     """Yield the rows of a CSV of text and label as header-less plain-text messages.
 
-    The text is encoded as UTF-8 to become ``raw``. Label cells are compared case-insensitively
-    after stripping blanks; rows whose label is in neither ``spam_values`` nor ``ham_values``
-    are skipped (datasets often carry extra classes such as "smishing"), but a file in which no
-    row matches raises :class:`~spamclf.errors.CorpusError`, as that means wrong arguments.
-    Quoted fields may contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
+    The text is encoded as UTF-8 to become ``raw``; bytes of the file that are not UTF-8 (a
+    CSV that Excel saved in a Windows code page) stay as they were, as a message's would.
+    Label cells are compared case-insensitively after stripping blanks; rows whose label is in
+    neither ``spam_values`` nor ``ham_values`` are skipped (datasets often carry extra classes
+    such as "smishing"), but a file in which no row matches raises
+    :class:`~spamclf.errors.CorpusError`, as that means wrong arguments. Quoted fields may
+    contain newlines. ``source`` is ``path#N`` for the N-th data row (from 1).
     Column names match case-blind (``Text``, ``LABEL``) where none matches exactly.
 
     A quote that never closes where it should makes the csv module read on to the next quote,
@@ -783,7 +861,10 @@ def read_csv(
     matched = rows = 0
     try:
         # newline="" lets csv see the newlines inside quoted fields; utf-8-sig drops an Excel BOM.
-        with open(source, encoding="utf-8-sig", newline="") as handle:
+        # A byte that is not UTF-8 (Excel saves "CSV" in the Windows code page: cp1252 and
+        # the like) stays the byte it was, for the charset detection to read as it reads a
+        # message's: decoded strictly, the file stopped the run.
+        with open(source, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             reader = csv.DictReader(handle)
             names = reader.fieldnames or []
             text_column = _column(names, text_column, source)
@@ -803,8 +884,10 @@ def read_csv(
                 if label is None:
                     continue
                 matched += 1
-                yield LabelledMessage(text.encode("utf-8"), label, f"{source}#{rows}")
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                yield LabelledMessage(
+                    text.encode("utf-8", "surrogateescape"), label, f"{source}#{rows}"
+                )
+    except (OSError, csv.Error) as exc:
         raise CorpusError(f"cannot read CSV {source}: {exc}") from exc
     if rows and not matched:
         raise CorpusError(f"{source}: none of {rows} rows has a label in {sorted(labels)}")
@@ -870,6 +953,13 @@ def _corpus_kind(path: Path) -> str:
         if _apple_mail_export(path):
             return "mbox"
         return "folders"
+    mode = _mode(path)
+    special = None if mode is None else _special_kind(mode)
+    if special is not None:  # spam:<(zcat Junk.gz) said the pipe did not exist
+        raise CorpusError(
+            f"corpus {path} is {special}: a corpus is read twice (its labels, then its "
+            "messages), so name a file or folder"
+        )
     raise CorpusError(f"corpus {path} does not exist")
 
 

@@ -12,6 +12,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from spamclf.corpora import (
     MBOX_SCAN_BYTES,
@@ -22,7 +23,14 @@ from spamclf.corpora import (
 )
 from spamclf.errors import InputError, SeveralMessagesError
 from spamclf.parse import FIELD_NAME_CHAR
-from spamclf.stored import DECOMPRESSION_ERRORS, is_stored, open_stored, read_stored
+from spamclf.stored import (
+    DECOMPRESSION_ERRORS,
+    MAX_COUNTED_BYTES,
+    Reader,
+    is_stored,
+    open_stored,
+    read_stored,
+)
 
 __all__ = [
     "MessageHead",
@@ -30,6 +38,7 @@ __all__ = [
     "each_message",
     "read_head",
     "read_heads",
+    "read_stream",
     "to_bytes",
 ]
 
@@ -140,23 +149,69 @@ def _head_and_size(message: MessageInput, max_bytes: int) -> tuple[bytes, int]:
             return read_stored(io.BytesIO(data), max_bytes) or (data, len(data))
         return data, len(data)
     with _reading(path), path.open("rb") as f:
-        stored = read_stored(f, max_bytes, path)
-        if stored is not None:
-            return stored
-        head = f.read(max_bytes)
-        if len(head) < max_bytes:  # the whole file
-            return head, len(head)
         info = os.fstat(f.fileno())
-        if stat.S_ISREG(info.st_mode):  # a regular file knows its size
-            return head, max(info.st_size, len(head))
-        # A pipe (spamclf classify <(zcat m.eml.gz)) is read on, as standard input is, and
-        # searched for a second mbox message as it goes: counted as its head and one byte
-        # more, a message of 3.5 MB scored otherwise than its file, and the writer met a
-        # closed pipe. No further than MBOX_SCAN_BYTES, so that a device (/dev/zero) ends.
-        several, rest = drain_holds_several_messages(head, f.read, MBOX_SCAN_BYTES)
+        if not stat.S_ISREG(info.st_mode):
+            # A pipe (spamclf classify <(zcat m.eml.gz)) is read as standard input is. No
+            # further than MBOX_SCAN_BYTES, so that a device (/dev/zero) ends.
+            head, size, several = read_stream(f, max_bytes, MBOX_SCAN_BYTES)
+        else:
+            stored = read_stored(f, max_bytes, path)
+            if stored is not None:
+                return stored
+            head = f.read(max_bytes)
+            if len(head) < max_bytes:  # the whole file
+                return head, len(head)
+            return head, max(info.st_size, len(head))  # a regular file knows its size
     if several:  # raised here: _reading would make it a plain InputError
         raise _several_messages_error(message)
-    return head, len(head) + rest
+    return head, size
+
+
+def read_stream(
+    stream: BinaryIO, max_bytes: int, limit: int | None = None
+) -> tuple[bytes, int, bool]:
+    """The first ``max_bytes`` of the message in ``stream``, which cannot be read again
+    (standard input, a pipe), its size, and whether it is an mbox of several messages.
+
+    The stream is read to its end, or to ``limit`` bytes, keeping none of the rest (a writer
+    left a closed pipe fails), and searched as it goes for a second mbox message, as far as a
+    file is searched (:func:`read_head`): a first message longer than the head (an attachment)
+    hid the messages after it, and a mailbox got one verdict. A compressed message is read
+    through, counted and searched as a compressed file is (to
+    :data:`~spamclf.stored.MAX_COUNTED_BYTES`); only its head was searched, so a compressed
+    mbox on standard input was one message when the same file named was several. Without a
+    ``limit``, what the decompressor leaves of the stream is read to its end too.
+    """
+    try:
+        reader = open_stored(stream)
+    except InputError:
+        if limit is None:
+            _drained(stream)
+        raise
+    if reader is stream:
+        return _read_on(stream, max_bytes, limit)
+    try:
+        return _read_on(reader, max_bytes, MAX_COUNTED_BYTES)
+    except DECOMPRESSION_ERRORS as exc:
+        raise InputError(f"cannot decompress it: {exc}") from exc
+    finally:
+        if limit is None:
+            _drained(stream)
+
+
+def _read_on(reader: Reader, max_bytes: int, limit: int | None) -> tuple[bytes, int, bool]:
+    """:func:`read_stream` of a ``reader`` of the message itself."""
+    head = b""  # a decompressor or recoder may give less than asked before its end
+    while len(head) < max_bytes and (chunk := reader.read(max_bytes - len(head))):
+        head += chunk
+    several, rest = drain_holds_several_messages(head, reader.read, limit)
+    return head, len(head) + rest, several
+
+
+def _drained(stream: BinaryIO) -> None:
+    """Read ``stream`` to its end."""
+    while stream.read(1 << 20):
+        pass
 
 
 def _given_head(message: MessageHead, max_bytes: int) -> tuple[bytes, int]:

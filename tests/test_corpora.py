@@ -350,6 +350,28 @@ def test_read_mbox_reads_a_message_with_no_header_as_a_message_of_its_own(
     )
 
 
+def test_read_mbox_leaves_out_what_thunderbird_deleted_or_moved(tmp_path: Path) -> None:
+    # Thunderbird keeps a message it deleted, or moved to Junk, in the file until the folder is
+    # compacted, flagged 0x0008: a spam moved out of the Inbox was trained on as ham too.
+    def message(status: str, subject: str) -> bytes:
+        return (
+            f"From - Mon Jan 01 00:00:00 2024\r\nX-Mozilla-Status: {status}\r\n"
+            f"X-Mozilla-Status2: 00000000\r\nSubject: {subject}\r\n\r\nbody\r\n\r\n"
+        ).encode()
+
+    path = _write(
+        tmp_path / "Inbox",
+        message("0001", "read")
+        + message("0009", "moved to Junk")
+        + message("0000", "unread")
+        + b"From - Mon Jan 01 00:00:00 2024\nSubject: no flags\n\nX-Mozilla-Status: 0009\n",
+    )
+    with pytest.warns(UserWarning, match=r"Inbox: left out 1 message\(s\) that Thunderbird"):
+        messages = list(read_corpus(f"ham:{path}"))
+    assert _subjects(messages) == ["read\r", "unread\r", "no flags"]
+    assert [m.source.rpartition("#")[2] for m in messages] == ["0", "2", "3"]
+
+
 def test_read_maildir_round_trip_sorted_over_new_and_cur(tmp_path: Path) -> None:
     path = tmp_path / "Maildir"
     box = mailbox.Maildir(str(path))
@@ -374,6 +396,47 @@ def test_read_maildir_gives_paths_and_skips_hidden_files(tmp_path: Path) -> None
     assert sorted(_subjects(messages)) == ["flagged", "one"]
     assert all(isinstance(m.content, Path) for m in messages)
     assert f"{path}#1700000000.M1P2.host" in {m.source for m in messages}
+
+
+def test_read_maildir_reads_a_key_in_new_and_cur_once(tmp_path: Path) -> None:
+    # A client moved the message to cur/ (and flagged it) while a copy was being made: one
+    # message, as mailbox.Maildir keys it, read once as its cur/ file (its later state).
+    path = tmp_path / "Maildir"
+    _fill(mailbox.Maildir(str(path)), ["other"])
+    _write(path / "new" / "1700000000.M1P2.host", _msg("unread copy"))
+    _write(path / "cur" / "1700000000.M1P2.host:2,S", _msg("moved"))
+    with pytest.warns(DuplicateMessageWarning, match=r"1700000000\.M1P2\.host is there twice"):
+        messages = list(read_maildir(path, "ham"))
+    assert sorted(_subjects(messages)) == ["moved", "other"]
+    assert len(messages) == len(mailbox.Maildir(str(path), create=False).keys())
+
+
+@pytest.mark.parametrize("kind", ["folders", "labelled folder", "maildir", "files"])
+def test_a_named_pipe_among_message_files_is_left_out_with_a_warning(
+    tmp_path: Path, kind: str
+) -> None:
+    # Opened, a named pipe with no writer waits forever; left out silently, it was a message
+    # the user never heard of. Nothing here opens it (a test that did would hang).
+    root = tmp_path / ("mail" if kind == "labelled folder" else "spam")
+    folder = root / "cur" if kind == "maildir" else root
+    _write(folder / "1", _msg("one"))
+    (root / "new").mkdir()
+    os.mkfifo(folder / "pipe")
+    read = {
+        "folders": lambda: [m.raw for m in read_folders(tmp_path)],
+        "labelled folder": lambda: [m.raw for m in read_corpus(f"spam:{root}")],
+        "maildir": lambda: [m.raw for m in read_maildir(root, "spam")],
+        "files": lambda: [p.read_bytes() for p in message_files(root)],
+    }[kind]
+    with pytest.warns(UserWarning, match=r"left out .*pipe: a named pipe, not a message file"):
+        assert read() == [_msg("one")]
+
+
+def test_a_corpus_that_is_a_named_pipe_says_so(tmp_path: Path) -> None:
+    # spam:<(zcat Junk.gz) was "does not exist"; a corpus is read twice, which a pipe is not.
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(CorpusError, match="is a named pipe: a corpus is read twice"):
+        read_corpus(f"spam:{tmp_path / 'pipe'}")
 
 
 @pytest.mark.parametrize("reader", [read_mbox, read_maildir])
@@ -501,6 +564,16 @@ def test_read_csv_errors(tmp_path: Path, content: str, kwargs: dict, match: str)
     path.write_text(content, encoding="utf-8")
     with pytest.raises(CorpusError, match=match):
         list(read_csv(path, **kwargs))
+
+
+def test_read_csv_keeps_bytes_of_another_charset_as_they_are(tmp_path: Path) -> None:
+    # Excel saves "CSV" in the Windows code page: the first byte of cp1252 that is no UTF-8
+    # stopped the run. Kept as it was, the charset detection reads it, as in any message.
+    path = _write(tmp_path / "excel.csv", "text,label\r\ncafé crème,ham\r\n".encode("cp1252"))
+    assert [m.raw for m in read_csv(path)] == ["café crème".encode("cp1252")]
+    assert _write(path, "text,label\ncafé,ham\n".encode()) and next(read_csv(path)).raw == (
+        "café".encode()
+    )
 
 
 def test_read_csv_long_field(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.message
+import gzip
 import os
 import threading
 from pathlib import Path
@@ -412,3 +413,11 @@ def test_an_mbox_read_through_a_pipe_is_refused_past_a_long_first_message(
     data = from_line + b"Subject: big\n\n" + b"QUJD" * 1_000 + b"\n\n" + from_line + _TWO
     with pytest.raises(SeveralMessagesError):
         read_head(_through_a_pipe(tmp_path, data), 1_000)
+
+
+def test_a_compressed_mbox_read_through_a_pipe_is_refused_past_its_head(tmp_path: Path) -> None:
+    # Only the decompressed head was searched, where the same file named was searched on.
+    from_line = b"From a@example.com Mon Jan  1 00:00:00 2024\n"
+    data = from_line + b"Subject: big\n\n" + b"QUJD" * 1_000 + b"\n\n" + from_line + _TWO
+    with pytest.raises(SeveralMessagesError):
+        read_head(_through_a_pipe(tmp_path, gzip.compress(data)), 1_000)
