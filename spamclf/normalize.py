@@ -84,7 +84,7 @@ _CONTEXT_REACH = 8
 # not (할 수, 한 번), in Chinese labels aligned in columns (手  机, 标  题) or a price (元/件).
 # (Kana less the middle dot and prolonged sound mark, which rule lines: ・ ・ ・, ー ー ー.)
 _CJK_CHARACTER = "\u3041-\u30fa\u30fd-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff"
-_FILLER = re.escape("*./_~|+^=#&@\\-") + "．－＊／＿～｜＋★☆♡♥♤♧●○◆◇■□▲△▼▽※◎♣♠"
+_FILLER = re.escape("*./_~|+^=#&@\\-") + "．－＊／＿～｜＋★☆♡♥♤♧●○◆◇■□▲△▼▽※◎♣♠┃│"
 # Each gap is bounded, so that a search never backtracks through a long run of spaces.
 _SPACE = r"[ \t]{0,2}\n?[ \t]{0,2}"
 _SPACED_GAP = rf"{_SPACE}[{_FILLER}]{_SPACE}|[ \t\u3000]{{1,4}}"

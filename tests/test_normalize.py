@@ -166,6 +166,7 @@ def test_normalize_host(host: str, expected: tuple[str, bool, bool]) -> None:
         ("发-票", "发票"),
         ("お 得 な 情 報", "お得な情報"),
         ("大★特★価", "大特価"),
+        ("誘┃ 惑┃ 倶┃ 楽┃ 部┃ ！┃ ！┃", "誘惑倶楽部┃ ！┃ ！┃"),  # box drawing
         ("免\u200b.费", "免费"),  # an invisible character between too
     ],
 )
