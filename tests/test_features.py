@@ -15,6 +15,7 @@ from spamclf.features import (
     MAX_WORDS_PER_HEADER,
     FeatureSettings,
     char_text,
+    content_tokens,
     extract_features,
     origin_tokens,
     registered_domain,
@@ -22,6 +23,7 @@ from spamclf.features import (
     url_tokens,
 )
 from spamclf.htmltext import HtmlSummary
+from spamclf.normalize import NormalizedText
 from spamclf.origin import Origin
 from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
@@ -417,6 +419,14 @@ def test_cjk_words_spelled_apart_read_as_the_words_with_evidence(
     disguised: str, clean: str
 ) -> None:
     _assert_read_as(disguised, clean, "spaced")
+
+
+def test_content_tokens_read_a_kanji_subject_in_the_language_of_its_body() -> None:
+    japanese = NormalizedText("ご招待のお知らせです。今すぐご登録ください。", ())
+    chinese = NormalizedText("诚邀您参加我们的年会，欢迎光临", ())
+    subject = NormalizedText("招待状", ())
+    assert {"subject:招待", "subject:待状"} <= set(content_tokens(subject, japanese))
+    assert {"subject:招待", "subject:状"} <= set(content_tokens(subject, chinese))
 
 
 def _assert_read_as(disguised: str, clean_text: str, evasion: str) -> None:
