@@ -202,6 +202,18 @@ def test_is_japanese_judges_a_subject_and_body_together(
     assert is_japanese(*texts) is japanese
 
 
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("様々な人々に", ["様々", "々な", "な人", "人々", "々に"]),
+        ("佐々木様へ", ["佐々", "々木", "木様", "様へ"]),
+        ("〆切は〇〇日です", ["〆切", "切は", "は〇", "〇〇", "〇日", "日で", "です"]),
+    ],
+)
+def test_words_keeps_japanese_iteration_marks_in_their_run(text: str, tokens: list[str]) -> None:
+    assert words(text) == tokens
+
+
 def test_words_reads_han_runs_as_told() -> None:
     bigrams = ["女性", "性開", "開発", "発倶", "倶楽", "楽部"]
     assert words("女性開発倶楽部", japanese=True) == bigrams
