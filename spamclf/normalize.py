@@ -316,7 +316,11 @@ def _unmix(text: str) -> str:
 def _join_spaced_words(text: str) -> str:
     """``text`` with the Chinese, Korean and Japanese words spelled one character at a time
     written whole (see ``_SPACED_WORD``)."""
-    lone = _LONE_AFTER_GAP.search(text)
+    # Text with no CJK character, looked for in one scan, is most text, and the search for one
+    # alone after a gap stops at every space of it (on 900 characters of French, 2.6 us against
+    # 5.9).
+    cjk = _CJK_CHARACTERS.search(text)
+    lone = cjk and _LONE_AFTER_GAP.search(text, cjk.start())
     if not lone:
         return text
     first = _SPACED_WORD.search(text, max(lone.start() - _LONGEST_GAP, 0))
