@@ -29,7 +29,7 @@ from spamclf.origin import (
 )
 from spamclf.parse import Limits, ParsedMessage
 from spamclf.scripts import NO_SCRIPT, main_script
-from spamclf.tokenize import fold_case, nfkc, words
+from spamclf.tokenize import fold_case, is_japanese, nfkc, words
 
 __all__ = ["FeatureSettings", "Features", "char_text", "extract_features"]
 
@@ -227,12 +227,15 @@ def content_tokens(subject: NormalizedText, body: NormalizedText) -> list[str]:
     The text is tokenized whole: ``max_text_chars`` bounds that work (100,000 characters take
     about 30 ms), and the token budget then stops what follows.
     """
+    # A subject is read in the language of the whole message: a Japanese subject of kanji
+    # alone read as Chinese (see spamclf.tokenize.is_japanese).
+    japanese = is_japanese(subject.text, body.text)
     # The evidence first: a token cap that cuts a long body short must not drop it.
     return [
         *(f"subject:evasion:{evasion}" for evasion in subject.evasions),
         *(f"body:evasion:{evasion}" for evasion in body.evasions),
-        *["subject:" + word for word in words(subject.text)],
-        *["body:" + word for word in words(body.text)],
+        *["subject:" + word for word in words(subject.text, japanese=japanese)],
+        *["body:" + word for word in words(body.text, japanese=japanese)],
     ]
 
 

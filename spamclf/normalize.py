@@ -2,11 +2,13 @@
 
 A word a filter has learned (``viagra``, ``发票``) stops being that word when a spammer slips
 an invisible character into it (``vi\\u200bagra``), writes it in full-width or mathematical
-letters (``ｖｉａｇｒａ``, ``𝐯𝐢𝐚𝐠𝐫𝐚``) or swaps a letter for a Cyrillic or Greek twin that renders
-the same (``vіagra``, with Cyrillic ``і``). A reader sees no difference; a tokenizer sees a new
-word it has no weight for. :func:`normalize_text` maps such text back to what a reader sees and
-names each trick it undid, since the trick itself is evidence: ham has little reason to hide
-characters inside words.
+letters (``ｖｉａｇｒａ``, ``𝐯𝐢𝐚𝐠𝐫𝐚``), swaps a letter for a Cyrillic or Greek twin that renders
+the same (``vіagra``, with Cyrillic ``і``), or spells a Chinese, Korean or Japanese word one
+character at a time (``건*강*검*진``, ``代.开.发.票``). A reader sees no difference, or reads
+past it; a tokenizer sees a new word, or single characters, it has no weight for.
+:func:`normalize_text` maps such text back to what a reader sees and names each trick it
+undid, since the trick itself is evidence: ham has little reason to hide characters inside
+words.
 
 Homoglyphs are mapped only inside words that mix Latin letters with look-alikes from another
 script, so Russian or Greek text is left as it is (an all-Cyrillic word is Russian, a Latin word
@@ -71,6 +73,35 @@ _CJK_LETTER = re.compile(
     "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9f]"
 )
 _CONTEXT_REACH = 8
+# A Chinese, Korean or Japanese word spelled one character at a time, the characters standing
+# alone between fillers: a symbol (건*강*검*진, 통-지-서, 代.开) or spaces (질 병 관 리). Korean
+# smishing does it to dodge filters: in the Korean SMS corpus 2,069 of 10,531 spam have such a
+# word against 18 of 5,778 comments (mostly insults spelled out, 새 끼 야); in the bodies of the
+# first 6,000 trec06c messages, 739 of 4,079 spam and 31 of 1,921 ham (letter-spaced headings,
+# 联 系 人, and misdecoded bytes). Brackets and quotes mark a word ('개'의) and list and
+# sentence punctuation (、，·ㆍ・！？。) separates words, so they are no fillers. Two characters
+# with only spaces or a slash between are left apart: in Korean they are two words as often as
+# not (할 수, 한 번), in Chinese labels aligned in columns (手  机, 标  题) or a price (元/件).
+# (Kana less the middle dot and prolonged sound mark, which rule lines: ・ ・ ・, ー ー ー.)
+_CJK_CHARACTER = "\u3041-\u30fa\u30fd-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff"
+_FILLER = re.escape("*./_~|+^=#&@\\-") + "．－＊／＿～｜＋★☆♡♥♤♧●○◆◇■□▲△▼▽※◎♣♠┃│"
+# Each gap is bounded, so that a search never backtracks through a long run of spaces.
+_SPACE = r"[ \t]{0,2}\n?[ \t]{0,2}"
+_SPACED_GAP = rf"{_SPACE}[{_FILLER}]{_SPACE}|[ \t\u3000]{{1,4}}"
+# The first character is matched before the look behind, so that the search for it is a scan for
+# a character class, in C (25 us on 900 characters of French the other way round, 2.4 now).
+_SPACED_WORD = re.compile(
+    rf"[{_CJK_CHARACTER}](?<!\w.)(?:(?:{_SPACED_GAP})[{_CJK_CHARACTER}](?!\w))+", re.DOTALL
+)
+# The second character of a spaced word: alone, after the last character of a gap, which is
+# at most _LONGEST_GAP characters long. Searched for first, it is rare in Chinese text, where
+# every character could start a word: a search for whole words cost 7 us on a trec06c body.
+_LONE_AFTER_GAP = re.compile(rf"[{_FILLER} \t\n\u3000][{_CJK_CHARACTER}](?!\w)")
+_LONGEST_GAP = 11
+_CJK_CHARACTERS = re.compile(f"[{_CJK_CHARACTER}]")
+# Two characters with only these between are left apart (see _SPACED_WORD); a slash writes
+# "per" (5 元/件, 5 yuan a piece, where 元件 is "component").
+_SPACES_AND_SLASHES = str.maketrans(dict.fromkeys(" \t\u3000/／"))
 
 # Look-alikes of Latin letters in other scripts (TR39 confusables.txt, single-letter skeletons).
 CONFUSABLES = {
@@ -118,7 +149,8 @@ class NormalizedText(NamedTuple):
 
 def normalize_text(text: str) -> NormalizedText:
     """Remove invisible characters and soft hyphens, fold full-width and styled Latin letters,
-    map look-alike letters inside mixed-script words, and decode punycode labels. Invisible
+    decode punycode labels, join Chinese, Korean and Japanese words spelled one character at a
+    time, and map look-alike letters inside mixed-script words. Invisible
     characters count as evasion only inside words of scripts that never need them.
 
     >>> normalize_text("vi\\u200bagra ｆｒｅｅ vіagra")
@@ -146,6 +178,10 @@ def normalize_text(text: str) -> NormalizedText:
         if decoded != text:
             evasions.append("punycode")
             text = decoded
+    spaced = _join_spaced_words(text)
+    if spaced != text:
+        evasions.append("spaced")
+        text = spaced
     if _HAS_LOOKALIKE.search(text):
         mapped = _unmix(text)
         if mapped != text:
@@ -275,6 +311,30 @@ def _unmix(text: str) -> str:
         last = end
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _join_spaced_words(text: str) -> str:
+    """``text`` with the Chinese, Korean and Japanese words spelled one character at a time
+    written whole (see ``_SPACED_WORD``)."""
+    # Text with no CJK character, looked for in one scan, is most text, and the search for one
+    # alone after a gap stops at every space of it (on 900 characters of French, 2.6 us against
+    # 5.9).
+    cjk = _CJK_CHARACTERS.search(text)
+    lone = cjk and _LONE_AFTER_GAP.search(text, cjk.start())
+    if not lone:
+        return text
+    first = _SPACED_WORD.search(text, max(lone.start() - _LONGEST_GAP, 0))
+    if not first:
+        return text
+    # Sliced at the first word's start, the look behinds of the later ones still see their text.
+    return text[: first.start()] + _SPACED_WORD.sub(_join_characters, text[first.start() :])
+
+
+def _join_characters(word: re.Match[str]) -> str:
+    characters = "".join(_CJK_CHARACTERS.findall(word.group()))
+    if len(characters) == 2 and word.group().translate(_SPACES_AND_SLASHES) == characters:
+        return word.group()
+    return characters
 
 
 def _decode_label(label: str) -> str:

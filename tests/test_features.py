@@ -15,6 +15,7 @@ from spamclf.features import (
     MAX_WORDS_PER_HEADER,
     FeatureSettings,
     char_text,
+    content_tokens,
     extract_features,
     origin_tokens,
     registered_domain,
@@ -22,6 +23,7 @@ from spamclf.features import (
     url_tokens,
 )
 from spamclf.htmltext import HtmlSummary
+from spamclf.normalize import NormalizedText
 from spamclf.origin import Origin
 from spamclf.parse import Limits, ParsedMessage, Part, parse_bytes
 
@@ -403,6 +405,31 @@ CLEAN_SPAM = "Cheap viagra and cialis, order now from our pharmacy"
     ],
 )
 def test_disguised_words_read_as_the_words_with_evidence(disguised: str, evasion: str) -> None:
+    _assert_read_as(disguised, CLEAN_SPAM, evasion)
+
+
+@pytest.mark.parametrize(
+    ("disguised", "clean"),
+    [
+        ("[국*민*건*강*검*진] 통-지-서 확인하세요", "[국민건강검진] 통지서 확인하세요"),
+        ("代.开.发.票，联 系 人：王先生", "代开发票，联系人：王先生"),
+    ],
+)
+def test_cjk_words_spelled_apart_read_as_the_words_with_evidence(
+    disguised: str, clean: str
+) -> None:
+    _assert_read_as(disguised, clean, "spaced")
+
+
+def test_content_tokens_read_a_kanji_subject_in_the_language_of_its_body() -> None:
+    japanese = NormalizedText("ご招待のお知らせです。今すぐご登録ください。", ())
+    chinese = NormalizedText("诚邀您参加我们的年会，欢迎光临", ())
+    subject = NormalizedText("招待状", ())
+    assert {"subject:招待", "subject:待状"} <= set(content_tokens(subject, japanese))
+    assert {"subject:招待", "subject:状"} <= set(content_tokens(subject, chinese))
+
+
+def _assert_read_as(disguised: str, clean_text: str, evasion: str) -> None:
     def message(subject: str, body: str) -> bytes:
         encoded = base64.b64encode(subject.encode()).decode()
         return (
@@ -411,7 +438,7 @@ def test_disguised_words_read_as_the_words_with_evidence(disguised: str, evasion
             f"Content-Transfer-Encoding: 8bit\n\n{body}\n"
         ).encode()
 
-    clean = extract_features(parse_bytes(message(CLEAN_SPAM, CLEAN_SPAM)))
+    clean = extract_features(parse_bytes(message(clean_text, clean_text)))
     features = extract_features(parse_bytes(message(disguised, disguised)))
     for namespace in ("subject", "body"):
         assert _words(features.tokens, namespace) == _words(clean.tokens, namespace)

@@ -153,6 +153,47 @@ def test_normalize_host(host: str, expected: tuple[str, bool, bool]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("[Web발신]\n<건*강*검*진>통-지-서 확인", "[Web발신]\n<건강검진>통지서 확인"),
+        ("국 민 건 강 검 진 통 지 서 입 니 다.", "국민건강검진통지서입니다."),
+        ("<건*강*\n검*진> 결과", "<건강검진> 결과"),  # across a line break
+        ("대.출 상*담", "대출상담"),  # two characters and a symbol
+        ("무/료 대 출", "무료대출"),  # words spelled apart, spaces between them too
+        ("(광*고) 특가", "(광고) 특가"),
+        ("代.开.发.票", "代开发票"),
+        ("联 系 人：王先生", "联系人：王先生"),
+        ("发-票", "发票"),
+        ("お 得 な 情 報", "お得な情報"),
+        ("大★特★価", "大特価"),
+        ("誘┃ 惑┃ 倶┃ 楽┃ 部┃ ！┃ ！┃", "誘惑倶楽部┃ ！┃ ！┃"),  # box drawing
+        ("免\u200b.费", "免费"),  # an invisible character between too
+    ],
+)
+def test_normalize_text_joins_cjk_words_spelled_apart(text: str, normalized: str) -> None:
+    normalized_text = normalize_text(text)
+    assert normalized_text.text == normalized
+    assert "spaced" in normalized_text.evasions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "내일 할 수 있다면 한 번 보자",  # two one-syllable words a space apart
+        "手  机：13800138000  邮  箱：a@example.cn",  # labels aligned in columns
+        "东、南、西、北，汞，锰，铬",  # lists
+        "한·미 정상회담, 서울ㆍ부산",
+        "'개'의 후손",  # a quoted character
+        "ー ー ー ー ・ ・ ・",  # rules
+        "2024년 1월 5일 - 3일 / 4일",  # characters beside digits are no words alone
+        "价格: 5 元 / 件",
+    ],
+)
+def test_normalize_text_leaves_cjk_words_written_apart_by_real_writing(text: str) -> None:
+    assert normalize_text(text) == (text, ())
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "免" * 100_000 + "\u0430",  # one look-alike after a long Han run
@@ -160,6 +201,10 @@ def test_normalize_host(host: str, expected: tuple[str, bool, bool]) -> None:
         "v\u0456agra " * 15_000,
         "\u200b" * 100_000,
         "xn--" * 25_000,
+        "가 " * 50_000,  # one spaced word of 50,000 characters
+        "가" + " " * 100_000 + "나",
+        "a 가 1 " * 25_000,  # characters alone after a gap, no word
+        "가*" * 50_000 + "x",
     ],
 )
 def test_normalize_text_is_linear_on_hostile_text(text: str) -> None:

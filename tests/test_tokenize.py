@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spamclf.tokenize import MAX_WORD, fold_case, segment_chinese, words
+from spamclf.tokenize import MAX_WORD, fold_case, is_japanese, segment_chinese, words
 
 
 @pytest.mark.parametrize(
@@ -185,6 +185,40 @@ def test_words_reads_kanji_headlines_with_one_kana_as_japanese(
     text: str, tokens: list[str]
 ) -> None:
     assert words(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("texts", "japanese"),
+    [
+        (("招待状", "ご招待のお知らせです。"), True),  # a kanji subject of a Japanese body
+        (("女性開発倶楽部会員様宛", "ｺﾁﾗから登録してください"), True),  # half-width katakana
+        (("代开发票", "我们公司代开各类发票，欢迎来电咨询"), False),
+        (("Invoice", "Please find attached"), False),
+    ],
+)
+def test_is_japanese_judges_a_subject_and_body_together(
+    texts: tuple[str, str], japanese: bool
+) -> None:
+    assert is_japanese(*texts) is japanese
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("様々な人々に", ["様々", "々な", "な人", "人々", "々に"]),
+        ("佐々木様へ", ["佐々", "々木", "木様", "様へ"]),
+        ("〆切は〇〇日です", ["〆切", "切は", "は〇", "〇〇", "〇日", "日で", "です"]),
+    ],
+)
+def test_words_keeps_japanese_iteration_marks_in_their_run(text: str, tokens: list[str]) -> None:
+    assert words(text) == tokens
+
+
+def test_words_reads_han_runs_as_told() -> None:
+    bigrams = ["女性", "性開", "開発", "発倶", "倶楽", "楽部"]
+    assert words("女性開発倶楽部", japanese=True) == bigrams
+    assert words("会議は打ち合わせ", japanese=False) == ["会議", "は", "打", "ち", "合", "わせ"]
+    assert words("女性開発倶楽部") == words("女性開発倶楽部", japanese=False)
 
 
 def test_words_segments_every_han_run_as_jieba_does_alone() -> None:
