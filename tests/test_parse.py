@@ -550,17 +550,59 @@ def test_parse_survives_inputs_found_by_fuzzing(data: bytes) -> None:
 
 
 def test_parse_answers_mime_nested_a_thousand_levels_deep() -> None:
-    # The stdlib parser recurses once per level and hits Python's recursion limit.
+    # The stdlib parser recurses once per level and hits Python's recursion limit. By default
+    # it is fed no further than 400 messages, far above the depth cap; a cap of parts that lets
+    # it build all 1,000 levels takes the path that reads the body flat.
     nest = b"".join(
         b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(1000)
     )
     leaf = "免费代开发票，欢迎来电咨询！我们的价格最低，服务最好。"
     data = b"Subject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n"
     data += leaf.encode("gb2312") + b"\n" + nest + b"--b1000\n\nleaf\n"  # a raw GB preamble
-    message = parse_bytes(data)
+    message = parse_bytes(data, Limits(max_parts=1_000))
     assert "depth" in message.limits_hit
     assert message.subject == "deep"  # the headers are still read
     assert leaf in message.text  # the body is read as text from its bytes, not as U+FFFD
+    message = parse_bytes(data)
+    assert message.limits_hit == ("parts", "depth")
+    assert message.subject == "deep"
+
+
+def _tiny_parts(count: int) -> bytes:
+    return b"Content-Type: multipart/mixed; boundary=b\n\n" + b"--b\n\nspam\n" * count
+
+
+def _empty_multiparts(count: int) -> bytes:
+    # Each with a boundary of its own, for which the stdlib compiles a regex.
+    parts = (
+        b"--b\nContent-Type: multipart/mixed; boundary=c%d\n\n--c%d--\n" % (i, i)
+        for i in range(count)
+    )
+    return b"Content-Type: multipart/mixed; boundary=b\n\n" + b"".join(parts)
+
+
+@pytest.mark.parametrize(
+    "raw", [_tiny_parts(90_000), _empty_multiparts(15_000)], ids=["tiny", "own-boundaries"]
+)
+def test_parse_builds_no_more_of_a_mime_tree_than_it_reads(
+    monkeypatch: pytest.MonkeyPatch, raw: bytes
+) -> None:
+    # The stdlib built every part (1.4 s for the tiny ones, 2.2 s for 20,000 boundaries) before
+    # the walker read one: the time budget was spent, no part was read, the text was lost.
+    made = []
+    init = email.message.Message.__init__
+
+    def counted(self: email.message.Message, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(email.message.Message, "__init__", counted)
+    message = parse_bytes(raw[: Limits().max_message_bytes])
+    assert len(message.parts) == Limits().max_parts
+    assert message.limits_hit == ("parts",)
+    assert len(made) < 10 * Limits().max_parts
+    if b"spam" in raw:
+        assert message.text.startswith("spam\nspam\nspam")
 
 
 _HEADER_LINES = st.sampled_from(
