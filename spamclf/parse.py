@@ -92,6 +92,16 @@ _HTML_TAG = re.compile(r"<(?:html|body)[\s>]|<(?:br|p)(?:\s[^<>@]*)?/?>", re.IGN
 # messages) for each part that Limits.max_parts lets the walker read: see _parse.
 _FEED_CHARS = 8192
 _MESSAGES_PER_PART = 4
+# A uuencoded file inside a text part, as mailers before MIME sent attachments: its "begin"
+# line (mode and name), its encoded lines (each a length character and up to 60 characters,
+# all between " " and "`"), the empty line that closes the data and "end", the last line cut
+# and the two after it missing where the message was cut short.
+_UUENCODED = re.compile(
+    rb"^begin[ \t]+[0-7]{3,4}[ \t]+([^\r\n]*?)[ \t]*\r?\n"
+    rb"((?:[!-`][ -`]*(?:\r?\n|\Z))+)"
+    rb"(?:[ `]?[ \t]*\r?\n)?(?:end[ \t]*(?:\r?\n|\Z))?",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -568,7 +578,10 @@ class _BodyWalker:
             filename is None or _is_inline_text(part, content_type)
         )
         codec = None
+        files: list[Part] = []
         if is_text:
+            if b"begin" in data:
+                data, files = _cut_uuencoded(data, charset)
             text, codec = decode(data, charset or _meta_charset(data))
             if content_type == "text/html" or _looks_like_html(text):
                 summary = summarize_html(text)
@@ -576,6 +589,36 @@ class _BodyWalker:
                 text = summary.text
             self.texts.append(text)
         self.parts.append(Part(content_type, charset, codec, filename, len(data), encoding))
+        for file in files:
+            if len(self.parts) >= self.limits.max_parts:
+                _note(self.hit, "parts")
+                break
+            self.parts.append(file)
+
+
+def _cut_uuencoded(data: bytes, charset: str | None) -> tuple[bytes, list[Part]]:
+    """``data`` without the uuencoded files in it, and a part for each, as MIME gives an
+    attachment: its name, ``application/octet-stream``, its decoded size.
+
+    Mailers before MIME, and old spamware after them, wrote a file into the text itself
+    ("begin 644 invoice.exe" and lines of "M4V%L92!P..."), and each of its lines was read as
+    junk words (``body:p0``, ``body:2xo``, ``body:s0u-c``) while its name, the strongest clue,
+    was a word of text (``body:invoice.exe``), not ``mime:attachment:exe``.
+
+    >>> text, files = _cut_uuencoded(b"See:\\nbegin 644 a.exe\\n#86)C\\n`\\nend\\nBye\\n", None)
+    >>> text, [(f.filename, f.size) for f in files]
+    (b'See:\\nBye\\n', [('a.exe', 3)])
+    """
+    files: list[Part] = []
+
+    def cut(block: re.Match[bytes]) -> bytes:
+        name = decode(block.group(1), charset)[0].strip() or None
+        # Each line's first character gives its count of bytes (" " and "`" are 0).
+        size = sum((line[0] - 32) & 63 for line in block.group(2).splitlines())
+        files.append(Part("application/octet-stream", None, None, name, size, "x-uuencode"))
+        return b""
+
+    return _UUENCODED.sub(cut, data), files
 
 
 def _transfer_encoding(part: email.message.Message) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import email
 import quopri
 from collections.abc import Callable
@@ -13,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamclf.budget import clock
-from spamclf.parse import Limits, ParsedMessage, decode_header, parse_bytes
+from spamclf.features import extract_features
+from spamclf.parse import Limits, ParsedMessage, Part, decode_header, parse_bytes
 
 Loader = Callable[[str], bytes]
 
@@ -889,3 +891,43 @@ def test_parse_honours_quoted_printable_soft_breaks_with_trailing_white_space(
     """RFC 2045 section 6.7: the white space was added in transport and is deleted."""
     raw = b"Subject: x\nContent-Transfer-Encoding: quoted-printable\n\n" + body
     assert parse_bytes(raw).text.split() == ["free", "viagra"]
+
+
+def _uuencoded(name: bytes, data: bytes) -> bytes:
+    lines = b"".join(binascii.b2a_uu(data[i : i + 45]) for i in range(0, len(data), 45))
+    return b"begin 644 " + name + b"\n" + lines + b"`\nend\n"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["plain", "crlf", "cut-short", "in-a-multipart"],
+)
+def test_parse_reads_a_uuencoded_file_in_the_text_as_an_attachment(shape: str) -> None:
+    # Mail before MIME (and old spamware) wrote files into the text; every encoded line was
+    # read as junk words and the file's name as a word of text.
+    file = _uuencoded(b"invoice.exe", bytes(range(256)) * 3)
+    body = b"Your invoice is attached.\n\n" + file + b"\nRegards, Ann\n"
+    if shape == "cut-short":
+        body = b"Your invoice is attached.\n\n" + file[:-7]  # no "`" line, no "end"
+    head = b"Subject: invoice\nContent-Type: text/plain\n\n"
+    if shape == "in-a-multipart":
+        head = b"Subject: invoice\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\n"
+        body += b"--b\nContent-Type: image/gif; name=logo.gif\n\nGIF89a\n--b--\n"
+    raw = head + body
+    if shape == "crlf":
+        raw = raw.replace(b"\n", b"\r\n")
+    message = parse_bytes(raw)
+    assert message.text.split() == ["Your", "invoice", "is", "attached."] + (
+        [] if shape == "cut-short" else ["Regards,", "Ann"]
+    )
+    assert message.parts[1] == Part(
+        "application/octet-stream", None, None, "invoice.exe", 768, "x-uuencode"
+    )
+    tokens = extract_features(message).tokens
+    assert "mime:attachment:exe" in tokens
+    assert "body:invoice.exe" not in tokens
+
+
+def test_parse_keeps_text_that_only_starts_like_uuencoding() -> None:
+    raw = b"Subject: hi\n\nbegin 644 words\nwe begin at nine\nend of note\n"
+    assert parse_bytes(raw).text == "begin 644 words\nwe begin at nine\nend of note\n"
