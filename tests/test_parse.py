@@ -931,3 +931,22 @@ def test_parse_reads_a_uuencoded_file_in_the_text_as_an_attachment(shape: str) -
 def test_parse_keeps_text_that_only_starts_like_uuencoding() -> None:
     raw = b"Subject: hi\n\nbegin 644 words\nwe begin at nine\nend of note\n"
     assert parse_bytes(raw).text == "begin 644 words\nwe begin at nine\nend of note\n"
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        (b"; format=flowed; delsp=yes", ["a", "see-through", "offer,", "cheap", "pills"]),
+        (b"; format=flowed", ["a", "see-", "through", "offer,", "cheap", "pi", "lls"]),
+        (b"", ["a", "see-", "through", "offer,", "cheap", "pi", "lls"]),
+    ],
+)
+def test_parse_joins_the_lines_of_flowed_text_that_deletes_their_spaces(
+    params: bytes, words: list[str]
+) -> None:
+    # Apple Mail wraps after a hyphen, the line's last space not the text's (RFC 3676); a
+    # wrap at a space leaves two. Quoted lines join where their quote depth is the same.
+    raw = b"Content-Type: text/plain; charset=utf-8" + params + b"\n\na see- \nthrough offer, \n"
+    raw += b"> cheap  \n> pi \n> lls\n"
+    text = parse_bytes(raw).text
+    assert [word for word in text.split() if word != ">"] == words
