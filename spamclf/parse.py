@@ -92,14 +92,20 @@ _HTML_TAG = re.compile(r"<(?:html|body)[\s>]|<(?:br|p)(?:\s[^<>@]*)?/?>", re.IGN
 # messages) for each part that Limits.max_parts lets the walker read: see _parse.
 _FEED_CHARS = 8192
 _MESSAGES_PER_PART = 4
-# A uuencoded file inside a text part, as mailers before MIME sent attachments: its "begin"
-# line (mode and name), its encoded lines (each a length character and up to 60 characters,
-# all between " " and "`"), the empty line that closes the data and "end", the last line cut
-# and the two after it missing where the message was cut short.
-_UUENCODED = re.compile(
-    rb"^begin[ \t]+[0-7]{3,4}[ \t]+([^\r\n]*?)[ \t]*\r?\n"
-    rb"((?:[!-`][ -`]*(?:\r?\n|\Z))+)"
-    rb"(?:[ `]?[ \t]*\r?\n)?(?:end[ \t]*(?:\r?\n|\Z))?",
+# A file written into a text part, as mailers before MIME sent attachments and Usenet posters
+# still do. Uuencoded: its "begin" line (mode and name), its encoded lines (each a length
+# character and up to 60 characters, all between " " and "`"), the empty line that closes the
+# data and "end" (the last line cut and the two after it missing where the message was cut
+# short). yEnc: its "=ybegin" line (the name last), a "=ypart" line where the file is one of
+# several posts, its lines of 8-bit bytes, and "=yend".
+_ENCODED_FILE = re.compile(
+    rb"^begin[ \t]+[0-7]{3,4}[ \t]+(?P<uuname>[^\r\n]*?)[ \t]*\r?\n"
+    rb"(?P<uudata>(?:[!-`][ -`]*(?:\r?\n|\Z))+)"
+    rb"(?:[ `]?[ \t]*\r?\n)?(?:end[ \t]*(?:\r?\n|\Z))?"
+    rb"|^=ybegin[ \t][^\r\n]*?\bname=(?P<yname>[^\r\n]*)\r?\n"
+    rb"(?:=ypart[ \t][^\r\n]*\r?\n)?"
+    rb"(?P<ydata>(?:(?!=yend)[^\r\n]+(?:\r?\n|\Z)|\r?\n)*)"
+    rb"(?:=yend[^\r\n]*(?:\r?\n|\Z))?",
     re.MULTILINE,
 )
 
@@ -580,8 +586,7 @@ class _BodyWalker:
         codec = None
         files: list[Part] = []
         if is_text:
-            if b"begin" in data:
-                data, files = _cut_uuencoded(data, charset)
+            data, files = _cut_encoded_files(data, charset)
             text, codec = decode(data, charset or _meta_charset(data))
             if content_type == "text/plain" and _deletes_flowed_spaces(part):
                 text = _unflow(text)
@@ -598,29 +603,44 @@ class _BodyWalker:
             self.parts.append(file)
 
 
-def _cut_uuencoded(data: bytes, charset: str | None) -> tuple[bytes, list[Part]]:
-    """``data`` without the uuencoded files in it, and a part for each, as MIME gives an
-    attachment: its name, ``application/octet-stream``, its decoded size.
+def _cut_encoded_files(data: bytes, charset: str | None) -> tuple[bytes, list[Part]]:
+    """``data`` without the uuencoded and yEncoded files in it, and a part for each, as MIME
+    gives an attachment: its name, ``application/octet-stream``, its decoded size.
 
     Mailers before MIME, and old spamware after them, wrote a file into the text itself
     ("begin 644 invoice.exe" and lines of "M4V%L92!P..."), and each of its lines was read as
     junk words (``body:p0``, ``body:2xo``, ``body:s0u-c``) while its name, the strongest clue,
-    was a word of text (``body:invoice.exe``), not ``mime:attachment:exe``.
+    was a word of text (``body:invoice.exe``), not ``mime:attachment:exe``. A yEnc file's
+    8-bit bytes were junk words too, and weighed in the guess of the text's charset.
 
-    >>> text, files = _cut_uuencoded(b"See:\\nbegin 644 a.exe\\n#86)C\\n`\\nend\\nBye\\n", None)
-    >>> text, [(f.filename, f.size) for f in files]
-    (b'See:\\nBye\\n', [('a.exe', 3)])
+    >>> text, files = _cut_encoded_files(b"See:\\nbegin 644 a.exe\\n#86)C\\n`\\nend\\nBye\\n", None)
+    >>> text, [(f.filename, f.size, f.transfer_encoding) for f in files]
+    (b'See:\\nBye\\n', [('a.exe', 3, 'x-uuencode')])
     """
     files: list[Part] = []
+    # The regex runs from the first line that can open a file: run over all of 96 KB of text
+    # whose lines hold "begin" but never start with it, it cost 300 us, these finds 90 us.
+    starts = [at + 1 for at in (data.find(b"\nbegin "), data.find(b"\n=ybegin ")) if at >= 0]
+    if data.startswith((b"begin ", b"=ybegin ")):
+        starts.append(0)
+    if not starts:
+        return data, files
+    first = min(starts)
 
     def cut(block: re.Match[bytes]) -> bytes:
-        name = decode(block.group(1), charset)[0].strip() or None
-        # Each line's first character gives its count of bytes (" " and "`" are 0).
-        size = sum((line[0] - 32) & 63 for line in block.group(2).splitlines())
-        files.append(Part("application/octet-stream", None, None, name, size, "x-uuencode"))
+        if block["uudata"] is not None:
+            name, encoding = block["uuname"], "x-uuencode"
+            # Each line's first character gives its count of bytes (" " and "`" are 0).
+            size = sum((line[0] - 32) & 63 for line in block["uudata"].splitlines())
+        else:
+            name, encoding = block["yname"], "x-yenc"
+            lines = block["ydata"]  # a byte each, but "=" and the next are one (an escape)
+            size = len(lines) - lines.count(b"\n") - lines.count(b"\r") - lines.count(b"=")
+        filename = decode(name, charset)[0].strip() or None
+        files.append(Part("application/octet-stream", None, None, filename, size, encoding))
         return b""
 
-    return _UUENCODED.sub(cut, data), files
+    return data[:first] + _ENCODED_FILE.sub(cut, data[first:]), files
 
 
 def _deletes_flowed_spaces(part: email.message.Message) -> bool:

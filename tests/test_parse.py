@@ -950,3 +950,24 @@ def test_parse_joins_the_lines_of_flowed_text_that_deletes_their_spaces(
     raw += b"> cheap  \n> pi \n> lls\n"
     text = parse_bytes(raw).text
     assert [word for word in text.split() if word != ">"] == words
+
+
+def _yencoded(name: bytes, data: bytes, part: bytes = b"") -> bytes:
+    encoded = bytearray()
+    for byte in data:
+        byte = (byte + 42) % 256
+        encoded += b"=%c" % ((byte + 64) % 256) if byte in b"\0\n\r=" else bytes([byte])
+    lines = b"".join(encoded[i : i + 128] + b"\n" for i in range(0, len(encoded), 128))
+    head = b"=ybegin line=128 size=%d name=%s\n" % (len(data), name)
+    return head + part + lines + b"=yend size=%d\n" % len(data)
+
+
+@pytest.mark.parametrize("part", [b"", b"=ypart begin=1 end=768\n"], ids=["whole", "one-post"])
+def test_parse_reads_a_yencoded_file_in_the_text_as_an_attachment(part: bytes) -> None:
+    # Its 8-bit bytes were read as junk words, its name as a word of text.
+    body = b"Here it is.\n" + _yencoded(b"cheap meds.exe", bytes(range(256)) * 3, part) + b"Bye\n"
+    message = parse_bytes(b"Subject: file\nContent-Type: text/plain; charset=utf-8\n\n" + body)
+    assert message.text.split() == ["Here", "it", "is.", "Bye"]
+    assert message.parts[1] == Part(
+        "application/octet-stream", None, None, "cheap meds.exe", 768, "x-yenc"
+    )
