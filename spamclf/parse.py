@@ -539,13 +539,20 @@ class _BodyWalker:
         of a message's such parts together (each level of a nest of them would otherwise parse
         all the levels below again); where that fails, the stdlib's reading stays.
 
-        A multipart the stdlib found in quoted-printable keeps the stdlib's reading (its parts
-        stay encoded): serializing it again cost as much as the nest above.
+        A multipart the stdlib found in quoted-printable had its parts' text left encoded
+        (words cut at soft line breaks, "=3D" and "=E9" in them); it is read so too, once the
+        size of what it holds says that serializing it stays within that bound: each level
+        of a nest of them would otherwise serialize all the levels below.
         """
         if len(payload) != 1:
             return payload
         (child,) = payload
-        if not isinstance(child, email.message.Message) or child.is_multipart():
+        if not isinstance(child, email.message.Message):
+            return payload
+        if child.is_multipart() and self.reparsed + _stored_size(child) > (
+            self.limits.max_message_bytes
+        ):
+            _note(self.hit, "decoded")
             return payload
         try:
             text = child.as_bytes(policy=email.policy.compat32).lstrip(b"\r\n")
@@ -684,6 +691,13 @@ def _unflow(text: str) -> str:
     if joined is not None:
         out.append(">" * depth + (" " if depth else "") + joined)
     return "\n".join(out)
+
+
+def _stored_size(message: email.message.Message) -> int:
+    """The characters of the payloads stored in ``message``'s leaves: what serializing it
+    writes, less its headers and boundary lines."""
+    leaves = (part._payload for part in message.walk())  # type: ignore[attr-defined]
+    return sum(len(payload) for payload in leaves if isinstance(payload, str))
 
 
 def _transfer_encoding(part: email.message.Message) -> str | None:

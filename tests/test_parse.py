@@ -971,3 +971,28 @@ def test_parse_reads_a_yencoded_file_in_the_text_as_an_attachment(part: bytes) -
     assert message.parts[1] == Part(
         "application/octet-stream", None, None, "cheap meds.exe", 768, "x-yenc"
     )
+
+
+def test_parse_decodes_a_multipart_forwarded_in_quoted_printable() -> None:
+    # The stdlib finds the inner multipart in the encoded text and leaves its parts encoded:
+    # words were cut at the soft line breaks and "=3D", "=C3=A9" read as they stand.
+    inner = (
+        b"Subject: deal\nContent-Type: multipart/alternative; boundary=in\n\n"
+        b"--in\nContent-Type: text/plain; charset=utf-8\n\n"
+        b"Caf=C3=A9 cheap pi=\nlls, 50% =3D half price\n"
+        b"--in\nContent-Type: text/html; charset=utf-8\n\n"
+        b"<p>Caf=C3=A9 cheap pi=\nlls</p>\n--in--\n"
+    )
+    raw = (
+        b"Subject: fwd\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nsee below\n"
+        b"--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+        + inner
+        + b"--b--\n"
+    )
+    message = parse_bytes(raw)
+    assert message.text == "see below\nCafé cheap pills, 50% = half price\nCafé cheap pills"
+    assert [part.content_type for part in message.parts] == [
+        "text/plain",
+        "text/plain",
+        "text/html",
+    ]
