@@ -122,7 +122,9 @@ class Limits:
     - ``max_message_bytes``: bytes read; the rest of the message is never looked at (a path is
       not even read past it).
     - ``max_depth``: MIME nesting; deeper parts are skipped.
-    - ``max_parts``, ``max_headers``: leaf parts and header fields read.
+    - ``max_parts``, ``max_headers``: leaf parts and header fields read. The stdlib parser
+      builds no more than four MIME parts (leaves, multiparts, forwarded messages) for each
+      leaf read, so that a message of 100,000 tiny parts costs what its first ones do.
     - ``max_header_chars``: characters kept of one header field (after unfolding).
     - ``max_part_bytes``: decoded bytes of one part; a larger base64 or quoted-printable part is
       decoded only as far as needed, never whole.
