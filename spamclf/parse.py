@@ -675,13 +675,17 @@ def _unflow(text: str) -> str:
     out: list[str] = []
     joined: str | None = None  # the flowed line being continued, without its quote marks
     depth = 0
+
+    def quoted(quotes: int, body: str) -> str:
+        return ">" * quotes + " " + body if quotes else body
+
     for line in text.split("\n"):
         line = line.removesuffix("\r")
         body = line.lstrip(">")
         quotes = len(line) - len(body)
         body = body.removeprefix(" ")  # space-stuffing
         if joined is not None and quotes != depth:  # a flowed line the quote depth ends
-            out.append(">" * depth + (" " if depth else "") + joined)
+            out.append(quoted(depth, joined))
             joined = None
         if body.endswith(" ") and body != "-- ":
             joined = (joined or "") + body[:-1]
@@ -689,9 +693,9 @@ def _unflow(text: str) -> str:
             continue
         if joined is not None:
             body, joined = joined + body, None
-        out.append(">" * quotes + (" " if quotes else "") + body)
+        out.append(quoted(quotes, body))
     if joined is not None:
-        out.append(">" * depth + (" " if depth else "") + joined)
+        out.append(quoted(depth, joined))
     return "\n".join(out)
 
 
