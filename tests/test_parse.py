@@ -623,6 +623,7 @@ _HEADER_LINES = st.sampled_from(
         b"Broken header without colon\n",
         b"Content-Type: message/rfc822\n",
         b"Subject : white space before the colon\n",
+        b"Content-Type: text/plain; format=flowed; delsp=yes\n",
     ]
 )
 _BODY_PIECES = st.sampled_from(
@@ -641,6 +642,12 @@ _BODY_PIECES = st.sampled_from(
         b"fr=  \n",  # a soft break with white space after it
         b"<meta charset=koi8-r>",
         b"Content-Transfer-Encoding: base64\n",
+        b"begin 644 a.exe\n",  # a uuencoded file, its lines and its end
+        b"M86)C\n",
+        b"`\nend\n",
+        b"=ybegin line=128 size=3 name=a.exe\n",  # a yEnc file and its end
+        b"=yend size=3\n",
+        b"> wrapped wo \n",  # a flowed line
     ]
 )
 
