@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import email
 import quopri
 from collections.abc import Callable
@@ -13,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamclf.budget import clock
-from spamclf.parse import Limits, ParsedMessage, decode_header, parse_bytes
+from spamclf.features import extract_features
+from spamclf.parse import Limits, ParsedMessage, Part, decode_header, parse_bytes
 
 Loader = Callable[[str], bytes]
 
@@ -550,17 +552,59 @@ def test_parse_survives_inputs_found_by_fuzzing(data: bytes) -> None:
 
 
 def test_parse_answers_mime_nested_a_thousand_levels_deep() -> None:
-    # The stdlib parser recurses once per level and hits Python's recursion limit.
+    # The stdlib parser recurses once per level and hits Python's recursion limit. By default
+    # it is fed no further than 400 messages, far above the depth cap; a cap of parts that lets
+    # it build all 1,000 levels takes the path that reads the body flat.
     nest = b"".join(
         b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(1000)
     )
     leaf = "免费代开发票，欢迎来电咨询！我们的价格最低，服务最好。"
     data = b"Subject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n"
     data += leaf.encode("gb2312") + b"\n" + nest + b"--b1000\n\nleaf\n"  # a raw GB preamble
-    message = parse_bytes(data)
+    message = parse_bytes(data, Limits(max_parts=1_000))
     assert "depth" in message.limits_hit
     assert message.subject == "deep"  # the headers are still read
     assert leaf in message.text  # the body is read as text from its bytes, not as U+FFFD
+    message = parse_bytes(data)
+    assert message.limits_hit == ("parts", "depth")
+    assert message.subject == "deep"
+
+
+def _tiny_parts(count: int) -> bytes:
+    return b"Content-Type: multipart/mixed; boundary=b\n\n" + b"--b\n\nspam\n" * count
+
+
+def _empty_multiparts(count: int) -> bytes:
+    # Each with a boundary of its own, for which the stdlib compiles a regex.
+    parts = (
+        b"--b\nContent-Type: multipart/mixed; boundary=c%d\n\n--c%d--\n" % (i, i)
+        for i in range(count)
+    )
+    return b"Content-Type: multipart/mixed; boundary=b\n\n" + b"".join(parts)
+
+
+@pytest.mark.parametrize(
+    "raw", [_tiny_parts(90_000), _empty_multiparts(15_000)], ids=["tiny", "own-boundaries"]
+)
+def test_parse_builds_no_more_of_a_mime_tree_than_it_reads(
+    monkeypatch: pytest.MonkeyPatch, raw: bytes
+) -> None:
+    # The stdlib built every part (1.4 s for the tiny ones, 2.2 s for 20,000 boundaries) before
+    # the walker read one: the time budget was spent, no part was read, the text was lost.
+    made = []
+    init = email.message.Message.__init__
+
+    def counted(self: email.message.Message, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(email.message.Message, "__init__", counted)
+    message = parse_bytes(raw[: Limits().max_message_bytes])
+    assert len(message.parts) == Limits().max_parts
+    assert message.limits_hit == ("parts",)
+    assert len(made) < 10 * Limits().max_parts
+    if b"spam" in raw:
+        assert message.text.startswith("spam\nspam\nspam")
 
 
 _HEADER_LINES = st.sampled_from(
@@ -579,6 +623,7 @@ _HEADER_LINES = st.sampled_from(
         b"Broken header without colon\n",
         b"Content-Type: message/rfc822\n",
         b"Subject : white space before the colon\n",
+        b"Content-Type: text/plain; format=flowed; delsp=yes\n",
     ]
 )
 _BODY_PIECES = st.sampled_from(
@@ -597,6 +642,12 @@ _BODY_PIECES = st.sampled_from(
         b"fr=  \n",  # a soft break with white space after it
         b"<meta charset=koi8-r>",
         b"Content-Transfer-Encoding: base64\n",
+        b"begin 644 a.exe\n",  # a uuencoded file, its lines and its end
+        b"M86)C\n",
+        b"`\nend\n",
+        b"=ybegin line=128 size=3 name=a.exe\n",  # a yEnc file and its end
+        b"=yend size=3\n",
+        b"> wrapped wo \n",  # a flowed line
     ]
 )
 
@@ -847,3 +898,108 @@ def test_parse_honours_quoted_printable_soft_breaks_with_trailing_white_space(
     """RFC 2045 section 6.7: the white space was added in transport and is deleted."""
     raw = b"Subject: x\nContent-Transfer-Encoding: quoted-printable\n\n" + body
     assert parse_bytes(raw).text.split() == ["free", "viagra"]
+
+
+def _uuencoded(name: bytes, data: bytes) -> bytes:
+    lines = b"".join(binascii.b2a_uu(data[i : i + 45]) for i in range(0, len(data), 45))
+    return b"begin 644 " + name + b"\n" + lines + b"`\nend\n"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["plain", "crlf", "cut-short", "in-a-multipart"],
+)
+def test_parse_reads_a_uuencoded_file_in_the_text_as_an_attachment(shape: str) -> None:
+    # Mail before MIME (and old spamware) wrote files into the text; every encoded line was
+    # read as junk words and the file's name as a word of text.
+    file = _uuencoded(b"invoice.exe", bytes(range(256)) * 3)
+    body = b"Your invoice is attached.\n\n" + file + b"\nRegards, Ann\n"
+    if shape == "cut-short":
+        body = b"Your invoice is attached.\n\n" + file[:-7]  # no "`" line, no "end"
+    head = b"Subject: invoice\nContent-Type: text/plain\n\n"
+    if shape == "in-a-multipart":
+        head = b"Subject: invoice\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\n"
+        body += b"--b\nContent-Type: image/gif; name=logo.gif\n\nGIF89a\n--b--\n"
+    raw = head + body
+    if shape == "crlf":
+        raw = raw.replace(b"\n", b"\r\n")
+    message = parse_bytes(raw)
+    assert message.text.split() == ["Your", "invoice", "is", "attached."] + (
+        [] if shape == "cut-short" else ["Regards,", "Ann"]
+    )
+    assert message.parts[1] == Part(
+        "application/octet-stream", None, None, "invoice.exe", 768, "x-uuencode"
+    )
+    tokens = extract_features(message).tokens
+    assert "mime:attachment:exe" in tokens
+    assert "body:invoice.exe" not in tokens
+
+
+def test_parse_keeps_text_that_only_starts_like_uuencoding() -> None:
+    raw = b"Subject: hi\n\nbegin 644 words\nwe begin at nine\nend of note\n"
+    assert parse_bytes(raw).text == "begin 644 words\nwe begin at nine\nend of note\n"
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        (b"; format=flowed; delsp=yes", ["a", "see-through", "offer,", "cheap", "pills"]),
+        (b"; format=flowed", ["a", "see-", "through", "offer,", "cheap", "pi", "lls"]),
+        (b"", ["a", "see-", "through", "offer,", "cheap", "pi", "lls"]),
+    ],
+)
+def test_parse_joins_the_lines_of_flowed_text_that_deletes_their_spaces(
+    params: bytes, words: list[str]
+) -> None:
+    # Apple Mail wraps after a hyphen, the line's last space not the text's (RFC 3676); a
+    # wrap at a space leaves two. Quoted lines join where their quote depth is the same.
+    raw = b"Content-Type: text/plain; charset=utf-8" + params + b"\n\na see- \nthrough offer, \n"
+    raw += b"> cheap  \n> pi \n> lls\n"
+    text = parse_bytes(raw).text
+    assert [word for word in text.split() if word != ">"] == words
+
+
+def _yencoded(name: bytes, data: bytes, part: bytes = b"") -> bytes:
+    encoded = bytearray()
+    for byte in data:
+        byte = (byte + 42) % 256
+        encoded += b"=%c" % ((byte + 64) % 256) if byte in b"\0\n\r=" else bytes([byte])
+    lines = b"".join(encoded[i : i + 128] + b"\n" for i in range(0, len(encoded), 128))
+    head = b"=ybegin line=128 size=%d name=%s\n" % (len(data), name)
+    return head + part + lines + b"=yend size=%d\n" % len(data)
+
+
+@pytest.mark.parametrize("part", [b"", b"=ypart begin=1 end=768\n"], ids=["whole", "one-post"])
+def test_parse_reads_a_yencoded_file_in_the_text_as_an_attachment(part: bytes) -> None:
+    # Its 8-bit bytes were read as junk words, its name as a word of text.
+    body = b"Here it is.\n" + _yencoded(b"cheap meds.exe", bytes(range(256)) * 3, part) + b"Bye\n"
+    message = parse_bytes(b"Subject: file\nContent-Type: text/plain; charset=utf-8\n\n" + body)
+    assert message.text.split() == ["Here", "it", "is.", "Bye"]
+    assert message.parts[1] == Part(
+        "application/octet-stream", None, None, "cheap meds.exe", 768, "x-yenc"
+    )
+
+
+def test_parse_decodes_a_multipart_forwarded_in_quoted_printable() -> None:
+    # The stdlib finds the inner multipart in the encoded text and leaves its parts encoded:
+    # words were cut at the soft line breaks and "=3D", "=C3=A9" read as they stand.
+    inner = (
+        b"Subject: deal\nContent-Type: multipart/alternative; boundary=in\n\n"
+        b"--in\nContent-Type: text/plain; charset=utf-8\n\n"
+        b"Caf=C3=A9 cheap pi=\nlls, 50% =3D half price\n"
+        b"--in\nContent-Type: text/html; charset=utf-8\n\n"
+        b"<p>Caf=C3=A9 cheap pi=\nlls</p>\n--in--\n"
+    )
+    raw = (
+        b"Subject: fwd\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nsee below\n"
+        b"--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+        + inner
+        + b"--b--\n"
+    )
+    message = parse_bytes(raw)
+    assert message.text == "see below\nCafé cheap pills, 50% = half price\nCafé cheap pills"
+    assert [part.content_type for part in message.parts] == [
+        "text/plain",
+        "text/plain",
+        "text/html",
+    ]
