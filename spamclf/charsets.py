@@ -491,8 +491,7 @@ def _restored_iso2022_jp(data: bytes) -> str | None:
     True
     """
     # Tried on every unlabelled ASCII message: a one-byte "in" is a memchr (0.1 us on 2 KB),
-    # where searching for "$B" took 3.3 us and the pattern 0.8 us.
-    # A search before the substitution, whose function call alone costs more.
+    # where looking for designations takes 7.6 us on 2 KB of English with a "$" in it.
     if b"$" not in data or b"\x1b" in data or (restored := _put_escapes_back(data)) is None:
         return None
     if (text := _strict(restored, "iso2022_jp_ext")) is None:
