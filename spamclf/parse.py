@@ -637,6 +637,8 @@ def _cut_encoded_files(data: bytes, charset: str | None) -> tuple[bytes, list[Pa
     first = min(starts)
 
     def cut(block: re.Match[bytes]) -> bytes:
+        if not _holds_a_file(block):
+            return block[0]
         if block["uudata"] is not None:
             name, encoding = block["uuname"], "x-uuencode"
             # Each line's first character gives its count of bytes (" " and "`" are 0).
@@ -650,6 +652,30 @@ def _cut_encoded_files(data: bytes, charset: str | None) -> tuple[bytes, list[Pa
         return b""
 
     return data[:first] + _ENCODED_FILE.sub(cut, data[first:]), files
+
+
+def _holds_a_file(block: re.Match[bytes]) -> bool:
+    """Whether the lines after a ``begin`` or ``=ybegin`` line are a file's, not text that a
+    reader sees and the filter must read.
+
+    The pattern takes any line of the characters from " " to "`" as uuencoded, as lines of
+    capitals are, and every line up to "=yend" as yEnc, which is all that follows where none
+    comes: a spammer's "=ybegin name=x" line hid the whole text after it. But an encoder
+    writes 45 bytes to each uuencoded line ("M") but the last (and the "`" that ends them),
+    and yEnc writes a file's bytes shifted by 42, 8-bit bytes in every line but the last
+    (which may be short), that read as no UTF-8.
+    """
+    if block["uudata"] is not None:
+        lines = [line for line in block["uudata"].splitlines() if not line.startswith(b"`")]
+        return all(line.startswith(b"M") for line in lines[:-1])
+    data = block["ydata"]
+    if any(line.isascii() for line in data.splitlines()[:-1]):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _deletes_flowed_spaces(part: email.message.Message) -> bool:

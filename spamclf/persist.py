@@ -59,11 +59,16 @@ def _as_path(path: PathArg, doing: str) -> Path:
     """``path`` as a :class:`Path`; :class:`ModelError` for what is no path. Path() alone took
     no bytes, nor an ``os.PathLike`` whose ``__fspath__`` gives bytes: a bare TypeError."""
     try:
-        return Path(os.fsdecode(path))
+        text = os.fsdecode(path)
     except TypeError as exc:  # None, a number, a PathLike giving neither str nor bytes
         raise ModelError(
             f"{doing} takes a path to a model file, got {type(path).__name__}"
         ) from exc
+    # The os module refuses a path holding a NUL with a bare ValueError: load_model let it out,
+    # and check_can_save passed a path on which save_model then raised it.
+    if "\0" in text:
+        raise ModelError(f"{doing} takes a path to a model file, got {text!r}: it holds a NUL")
+    return Path(text)
 
 
 def card_path(path: PathArg) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -175,6 +176,37 @@ def test_decode_reads_iso2022_jp_half_width_katakana(
 @pytest.mark.parametrize("label", ["iso-2022-jp", None])
 def test_decode_keeps_ascii_that_only_looks_like_iso2022_jp(data: bytes, label: str | None) -> None:
     assert decode(data, label)[0] == data.decode("ascii")
+
+
+# Designations with no "(B" to end them: searched for as one pattern of lazy runs, 160 bytes of
+# "(I$B" took hours (each "(I" a place to end a run of pairs or go on), a few KB of "$B" seconds.
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"$B" + b"(I$B" * 40,
+        b"$B" + b"$B(I" * 40,
+        b"$B" * 100_000,
+        b"(I$Bx" * 50_000,
+        b"$B" + b"$Bx(B" * 50_000,  # each "(B" off the pairs' boundaries
+    ],
+    ids=["katakana-or-pairs", "pairs-or-katakana", "pairs", "katakana-and-pairs", "off-boundary"],
+)
+def test_decode_is_linear_on_designations_that_lead_nowhere(data: bytes) -> None:
+    start = time.perf_counter()
+    text, codec = decode(data)
+    assert time.perf_counter() - start < 1.0
+    assert (text, codec) == (data.decode("ascii"), "ascii")
+
+
+# Stripped runs beside ASCII, one after another, and a chain that reaches no "(B" before one
+# that does: each run ends at the first designation that may end it.
+@pytest.mark.parametrize(
+    "text",
+    ["ｾｰﾙ開催中 and お知らせ", "お知らせ(1) お知らせ", "$B$B お知らせ", "(I$B お知らせ"],
+)
+def test_decode_restores_each_stripped_chain(text: str) -> None:
+    data = text.encode("iso2022_jp_ext").replace(b"\x1b", b"")
+    assert decode(data) == (text, "iso2022_jp_ext")
 
 
 ENGLISH_TEXT = "Lunch tomorrow at noon? The usual place."

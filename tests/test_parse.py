@@ -980,6 +980,24 @@ def test_parse_reads_a_yencoded_file_in_the_text_as_an_attachment(part: bytes) -
     )
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # No "=yend": every line after "=ybegin" was cut out as the file's, the text with it.
+        b"=ybegin line=128 size=99 name=a.exe\nBuy cheap pills now\nvisit http://x.example/\n",
+        b"=ybegin line=128 size=99 name=a.exe\nBuy cheap pills now\n=yend size=99\n",
+        "=ybegin line=128 size=99 name=a.exe\n代开发票 请联系\n".encode(),
+        # Lines of capitals are all characters that uuencoding writes.
+        b"begin 644 a.exe\nBUY CHEAP PILLS NOW\nBEST PRICES ONLINE\nvisit http://x.example/\n",
+    ],
+    ids=["yenc-no-end", "yenc-ascii", "yenc-utf-8", "uuencode-capitals"],
+)
+def test_parse_keeps_text_that_only_starts_like_an_encoded_file(body: bytes) -> None:
+    message = parse_bytes(b"Subject: hi\nContent-Type: text/plain; charset=utf-8\n\n" + body)
+    assert message.text == body.decode()
+    assert len(message.parts) == 1
+
+
 def test_parse_decodes_a_multipart_forwarded_in_quoted_printable() -> None:
     # The stdlib finds the inner multipart in the encoded text and leaves its parts encoded:
     # words were cut at the soft line breaks and "=3D", "=C3=A9" read as they stand.

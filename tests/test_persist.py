@@ -995,3 +995,13 @@ def test_a_card_whose_learned_counts_are_not_counts_is_refused(
     with pytest.raises(ModelError, match="learned counts"):
         load_model(tmp_model_path)
     assert load_model(tmp_model_path, verify=False).card == {}
+
+
+@pytest.mark.parametrize("path", ["m\0.spamclf", b"m\0.spamclf"], ids=["str", "bytes"])
+def test_a_path_holding_a_nul_raises_model_error(
+    small_model: Model, tmp_path: Path, path: str | bytes
+) -> None:
+    # load_model raised a bare ValueError from os.open, and check_can_save passed the path.
+    for call in (load_model, check_can_save, card_path, lambda p: small_model.save(p)):
+        with pytest.raises(ModelError, match="holds a NUL"):
+            call(path)
