@@ -111,6 +111,10 @@ DESCRIPTIONS = {
         "in every URL host (text and `href`), one letter of each label but the TLD swapped for "
         "its Cyrillic twin and the label written as IDNA punycode (`xn--...`)"
     ),
+    "cjk-spaced": (
+        "every Han word spelled one character at a time, one of `*` `.` `-` `★` or a space "
+        "between its characters (drawn for each word): 代*开*发*票, 联 系 人"
+    ),
 }
 OBFUSCATIONS_TEXT = """## The obfuscations (benchmarks/obfuscate.py)
 

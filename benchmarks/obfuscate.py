@@ -133,6 +133,23 @@ def _entities(text: str, rng: random.Random, is_html: bool) -> str:
     return _WORD.sub(word, text) if is_html else text
 
 
+# What Chinese and Korean spam writes between the characters of a word it spells out.
+SPACING_FILLERS = ("*", ".", "-", "★", " ")
+
+
+def _spaced(text: str, rng: random.Random, is_html: bool) -> str:
+    """Every Han word spelled one character at a time, one filler between (代*开*发*票, 联 系 人),
+    the filler drawn for each word; Latin words stay."""
+
+    def word(match: re.Match[str]) -> str:
+        letters = match.group()
+        if not ("\u4e00" <= letters[0] <= "\u9fff" or "\u3400" <= letters[0] <= "\u4dbf"):
+            return letters
+        return rng.choice(SPACING_FILLERS).join(letters)
+
+    return _WORD.sub(word, text)
+
+
 TextRewrite = Callable[[str, random.Random, bool], str]
 
 # Rewrites of the words of a text (never inside tags, entities or URLs).
@@ -144,6 +161,7 @@ _WORD_REWRITES: dict[str, TextRewrite] = {
     "html-comment": _splitter(_comment),
     "tag-split": _splitter(_empty_tag),
     "html-entities": _entities,
+    "cjk-spaced": _spaced,
 }
 # Obfuscations that need HTML: their messages' plain text parts are first rewritten as HTML
 # (escaped, one <br> per line), so that every spam carries them, not only the HTML ones.
@@ -162,6 +180,7 @@ OBFUSCATIONS = (
     "html-entities",
     "hidden-filler",
     "punycode-host",
+    "cjk-spaced",
 )
 
 
