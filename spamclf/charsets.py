@@ -294,8 +294,14 @@ _MARKS = "".join(
 )
 _STRAY_MARK = re.compile(rf"(?<![^\W\d_])(?<![{_MARKS}])[{_MARKS}]")
 _MARK_SET = frozenset(_MARKS)
-# Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits.
-_HIGH_WORD = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
+# Words holding a non-ASCII character, cut at spaces, ASCII punctuation and digits. No search
+# starts inside a word (after one of its characters): one that failed at the word's start fails
+# there too, and each such start scanned on to the word's end, quadratic in a long ASCII word
+# (100,000 letters, then " é": 41 s). The matches are the same.
+_WORD_CHAR = r"[^\s!-@\[-`{-~]"
+_HIGH_WORD = re.compile(
+    rf"(?:(?<!{_WORD_CHAR})|(?!{_WORD_CHAR})){_WORD_CHAR}*[^\x00-\x7f]{_WORD_CHAR}*"
+)
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]|\x1b\([JI]")
 # ISO-2022-JP whose ESC bytes a gateway dropped: runs of JIS X 0208 pairs (printable ASCII,
 # no space) after a designation to Japanese ($B, $@), and of half-width katakana (JIS X 0201,

@@ -97,9 +97,11 @@ _MESSAGES_PER_PART = 4
 # character and up to 60 characters, all between " " and "`"), the empty line that closes the
 # data and "end" (the last line cut and the two after it missing where the message was cut
 # short). yEnc: its "=ybegin" line (the name last), a "=ypart" line where the file is one of
-# several posts, its lines of 8-bit bytes, and "=yend".
+# several posts, its lines of 8-bit bytes, and "=yend". The uuencoded name keeps the spaces
+# after it, which the reader strips: with them matched apart, the spaces after "begin 644 "
+# could be split among three runs every way (10,000 spaces: 0.36 s; 100,000 ran for minutes).
 _ENCODED_FILE = re.compile(
-    rb"^begin[ \t]+[0-7]{3,4}[ \t]+(?P<uuname>[^\r\n]*?)[ \t]*\r?\n"
+    rb"^begin[ \t]+[0-7]{3,4}[ \t]++(?P<uuname>[^\r\n]*+)\r?\n"
     rb"(?P<uudata>(?:[!-`][ -`]*(?:\r?\n|\Z))+)"
     rb"(?:[ `]?[ \t]*\r?\n)?(?:end[ \t]*(?:\r?\n|\Z))?"
     rb"|^=ybegin[ \t][^\r\n]*?\bname=(?P<yname>[^\r\n]*)\r?\n"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamclf.charsets import decode, normalize_charset
+from spamclf.charsets import _latin_words, decode, normalize_charset
 
 GB_TEXT = "特价促销：名牌手表一律三折，免费送货上门！"
 GBK_TEXT = "喆镕商贸有限公司年终大促销活动开始啦！"  # 喆 and 镕 are outside GB2312
@@ -706,3 +706,11 @@ def test_decode_never_raises_and_returns_text(data: bytes, label: str | None) ->
     text, codec = decode(data, label)
     assert isinstance(text, str)
     assert normalize_charset(codec) is not None or codec in ("ascii", "utf-7")
+
+
+# Each start inside a long ASCII word scanned on to its end for a non-ASCII letter: 100,000
+# letters then " é" took 41 s (decode reads 4 KB samples so, 75 ms a message).
+def test_latin_words_is_linear_in_a_long_ascii_word() -> None:
+    start = time.perf_counter()
+    assert _latin_words("a" * 100_000 + " café")
+    assert time.perf_counter() - start < 1.0
