@@ -130,12 +130,13 @@ _KANA = frozenset(chr(c) for c in range(0x3040, 0x3100))
 # Half-width katakana are what Shift_JIS and EUC-JP make of other codecs' bytes, but ISO-2022-JP
 # writes them only after a designation to them (ESC ( I), where the sender put them.
 _HALF_WIDTH_KATAKANA = frozenset(chr(c) for c in range(0xFF61, 0xFFA0))
+_ANY_KANA = _KANA | _HALF_WIDTH_KATAKANA
 _COMMON_CHINESE = COMMON_HAN | _PUNCTUATION
 _COMMON_FOR = {
     "cp949": _COMMON_CHINESE | COMMON_HANGUL,
     "cp932": _COMMON_CHINESE | _KANA,
     "euc_jp": _COMMON_CHINESE | _KANA,
-    "iso2022_jp_ext": _COMMON_CHINESE | _KANA | _HALF_WIDTH_KATAKANA,
+    "iso2022_jp_ext": _COMMON_CHINESE | _ANY_KANA,
     "utf-16": _COMMON_CHINESE | _KANA | COMMON_HANGUL,
 }
 _MIN_CJK_SAMPLE = 8
@@ -506,7 +507,7 @@ def _restored_iso2022_jp(data: bytes) -> str | None:
     characters = set(text)
     if (
         len(wide) < _MIN_STRIPPED_JIS
-        or characters.isdisjoint(_KANA | _HALF_WIDTH_KATAKANA)
+        or characters.isdisjoint(_ANY_KANA)
         # A run of pairs too: half-width katakana alone are ASCII as well ("(II)(B)" is two).
         or not any(char >= "\u3000" for char in characters - _HALF_WIDTH_KATAKANA)
         or _share_common(wide, "iso2022_jp_ext") < _IMPLAUSIBLE
