@@ -753,12 +753,7 @@ def test_a_card_that_is_no_plain_file_is_refused_at_once(tmp_model_path: Path, k
     # A card linked to /dev/zero was read until memory ran out; a named pipe waited for ever.
     card = card_path(tmp_model_path)
     card.unlink()
-    if kind == "/dev/zero":
-        card.symlink_to("/dev/zero")
-    elif kind == "named pipe":
-        os.mkfifo(card)
-    else:
-        card.mkdir()
+    _make_no_plain_file(card, kind)
     with pytest.raises(ModelError, match=r"cannot read the card .* no plain file"):
         load_model(tmp_model_path)
     assert load_model(tmp_model_path, verify=False).card == {}
@@ -767,14 +762,19 @@ def test_a_card_that_is_no_plain_file_is_refused_at_once(tmp_model_path: Path, k
 @pytest.mark.parametrize("kind", ["/dev/zero", "named pipe", "folder"])
 def test_a_model_path_that_is_no_plain_file_is_no_model_file(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "m.spamclf"
+    _make_no_plain_file(path, kind)
+    with pytest.raises(ModelError, match="no model file at"):
+        load_model(path, verify=False)
+
+
+def _make_no_plain_file(path: Path, kind: str) -> None:
+    """Put at ``path`` a link to /dev/zero, a named pipe or a folder, as ``kind`` says."""
     if kind == "/dev/zero":
         path.symlink_to("/dev/zero")
     elif kind == "named pipe":
         os.mkfifo(path)
     else:
         path.mkdir()
-    with pytest.raises(ModelError, match="no model file at"):
-        load_model(path, verify=False)
 
 
 def test_save_writes_no_card_larger_than_load_reads(
